@@ -1,0 +1,89 @@
+"""The analytic derivative (``sympy.diff``) of a validated expression, evaluated at high precision.
+
+``compare`` measures a numerical method's error against this reference, so it is evaluated with mpmath at
+:data:`DIGITS` significant digits at the exact floating-point point, not in float64.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import mpmath
+import numpy as np
+import sympy as sp
+from sympy.printing.pycode import MpmathPrinter
+
+from numdiff_cli.expr import Expression, cbrt
+
+DIGITS = 30
+
+
+class _Printer(MpmathPrinter):
+    def _print_cbrt(self, expr: sp.Expr) -> str:
+        return f"cbrt({self._print(expr.args[0])})"
+
+
+def _real_cbrt(value: Any) -> Any:
+    return mpmath.sign(value) * mpmath.cbrt(abs(value))
+
+
+class Analytic:
+    """``d^order EXPR / d var^order`` as text and as a high-precision function of the points."""
+
+    def __init__(self, expression: Expression, var: str, order: int):
+        symbol = expression.symbols[expression.names.index(var)]
+        derivative = sp.diff(expression.tree, symbol, order)
+        # DiracDelta (from step()) is zero away from its jump; at the jump the derivative does not exist.
+        derivative = derivative.replace(
+            sp.DiracDelta, lambda *args: sp.Piecewise((sp.nan, sp.Eq(args[0], 0)), (0, True))
+        )
+        self.tree = derivative
+        self.text = str(derivative)
+        self._function = sp.lambdify(
+            expression.symbols,
+            derivative,
+            modules=[{"cbrt": _real_cbrt, "select": _select}, "mpmath"],
+            printer=_Printer({"fully_qualified_modules": False, "inline": True, "allow_unknown_functions": True}),
+            dummify=True,
+        )
+        self._is_cbrt = derivative.has(cbrt)
+
+    def values(self, X: np.ndarray) -> list[Any]:
+        """High-precision values (mpmath numbers; NaN where undefined) at the columns of ``X``."""
+        results = []
+        with mpmath.workdps(DIGITS):
+            for column in X.T.tolist():
+                results.append(self._value(column))
+        return results
+
+    def _value(self, column: list[float]) -> Any:
+        if not all(math.isfinite(v) for v in column):
+            return mpmath.nan
+        try:
+            value = self._function(*[mpmath.mpf(v) for v in column])
+        except (ValueError, ZeroDivisionError, OverflowError, TypeError):
+            return mpmath.nan
+        if isinstance(value, mpmath.mpc):
+            return mpmath.nan if abs(value.imag) > abs(value.real) * mpmath.mpf(10) ** (-DIGITS + 5) else value.real
+        try:
+            return mpmath.mpf(value)
+        except (TypeError, ValueError):
+            return mpmath.nan
+
+    @staticmethod
+    def errors(numeric: float, exact: Any) -> tuple[float, float]:
+        """Absolute and relative error of ``numeric`` against the high-precision ``exact`` (NaN if undefined)."""
+        if not math.isfinite(numeric) or not mpmath.isfinite(exact):
+            return math.nan, math.nan
+        with mpmath.workdps(DIGITS):
+            difference = abs(mpmath.mpf(numeric) - exact)
+            relative = difference / abs(exact) if exact != 0 else (mpmath.mpf(0) if difference == 0 else mpmath.inf)
+        return float(difference), float(relative)
+
+
+def _select(conditions: list[Any], choices: list[Any], default: Any = mpmath.nan) -> Any:
+    for condition, choice in zip(conditions, choices):
+        if condition:
+            return choice
+    return default

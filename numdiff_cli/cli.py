@@ -1,0 +1,639 @@
+"""The ``numdiff`` command: click commands only.
+
+Each command parses its options, calls the layers below (expr -> points -> engine -> render), writes results
+to stdout and diagnostics to stderr. Errors are mapped to exit codes in one place, :meth:`NumdiffGroup.main`.
+numpy, sympy and rich are imported inside the commands, so ``--help`` and shell completion stay fast.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from numdiff_cli import __version__
+from numdiff_cli.errors import NumdiffError, OptionError
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from numdiff_cli.engine import Estimate
+    from numdiff_cli.expr import Expression
+    from numdiff_cli.points import Chunk
+
+# Kept here (not imported from engine/render) so that --help does not import numpy; a test checks they agree.
+METHODS = ("auto", "central", "forward", "backward", "complex")
+FORMATS = ("auto", "table", "plain", "json", "csv")
+MAX_WARNINGS = 20
+
+
+class StepType(click.ParamType):
+    name = "STEP"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> float:
+        if isinstance(value, float):
+            return value
+        try:
+            step = float(value)
+        except ValueError:
+            self.fail(f"{value!r} is not a number (write e.g. 1e-4)", param, ctx)
+        if not math.isfinite(step) or step <= 0:
+            self.fail(f"{value!r} must be a positive finite number", param, ctx)
+        return step
+
+
+class NamesType(click.ParamType):
+    name = "NAMES"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> tuple[str, ...]:
+        if isinstance(value, tuple):
+            return value
+        names = tuple(part.strip() for part in str(value).split(",") if part.strip())
+        if not names:
+            self.fail("give variable names separated by commas, e.g. x,y,z", param, ctx)
+        if len(set(names)) != len(names):
+            self.fail(f"a name is repeated in {value!r}", param, ctx)
+        return names
+
+
+# Options shared by several commands, declared once.
+AT = click.option(
+    "--at",
+    "at",
+    multiple=True,
+    metavar="POINT",
+    help="Point: 2, pi/4, x=1,y=2 or 1,2 (variable order), [[1,2],[3,4]] for matrix variables. "
+    "Repeat for several points; '-' reads one point per line from standard input.",
+)
+RANGE = click.option(
+    "--range", "range_text", metavar="START:STOP:NUM", help="NUM evenly spaced points, both ends included."
+)
+VARS = click.option(
+    "--vars", "var_order", type=NamesType(), help="Variable order, e.g. x,y,z (default: natural order)."
+)
+METHOD = click.option(
+    "--method",
+    type=click.Choice(METHODS),
+    default="auto",
+    show_default=True,
+    help="auto: adaptive Richardson extrapolation with an error estimate; central/forward/backward: one "
+    "finite difference; complex: complex step (analytic expressions only).",
+)
+STEP = click.option(
+    "--h", "step", type=StepType(), help="Step for central/forward/backward/complex (default: scaled to the point)."
+)
+ORDER = click.option("--order", type=click.IntRange(1, 4), default=1, show_default=True, help="Derivative order.")
+WRT = click.option("--wrt", metavar="NAME", help="Variable to differentiate by (a partial derivative).")
+FORMAT = click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(FORMATS),
+    default="auto",
+    show_default=True,
+    help="auto: a table on a terminal, plain otherwise; json: JSON Lines; csv: with a header row.",
+)
+
+
+def _stderr(message: str) -> None:
+    click.echo(message, err=True)
+
+
+class NumdiffGroup(click.Group):
+    """Maps every error to one line on stderr and an exit code: 2 bad input, 1 failed check."""
+
+    def main(
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> Any:
+        argv = list(sys.argv[1:] if args is None else args)
+        debug = "--debug" in argv[:1] or os.environ.get("NUMDIFF_DEBUG") == "1"
+        try:
+            code = super().main(argv, prog_name, complete_var, standalone_mode=False, **extra)
+        except NumdiffError as error:
+            _stderr(f"Error: {error}")
+            code = error.exit_code
+        except click.ClickException as error:
+            _stderr(f"Error: {error.format_message()}")
+            code = error.exit_code
+        except click.Abort:
+            _stderr("Aborted.")
+            code = 130
+        except BrokenPipeError:
+            _silence_stdout()
+            code = 0
+        except Exception as error:
+            if debug:
+                raise
+            _stderr(f"Error: internal error: {type(error).__name__}: {error} (run 'numdiff --debug ...' for details)")
+            code = 1
+        code = code if isinstance(code, int) else 0
+        if standalone_mode:
+            sys.exit(code)
+        return code
+
+
+def _silence_stdout() -> None:
+    """After the reader of stdout went away (``| head``), send what is left to /dev/null, quietly."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        pass
+
+
+@click.group(cls=NumdiffGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "--version", prog_name="numdiff")
+@click.option("--debug", is_flag=True, help="Show a traceback for unexpected errors.")
+def cli(debug: bool) -> None:
+    """Numerical derivatives, gradients and tangent lines from the command line.
+
+    Expressions use Python syntax (x**2 or x^2, sin, exp, log, sigmoid, ...); points are given with --at.
+    Results go to stdout, warnings and errors to stderr.
+
+    \b
+    Examples:
+      numdiff diff "x**2 + 3*x + 5" --at 2
+      numdiff grad "x**2 + y**2" --at 3,4
+      numdiff tangent "0.01*x**2 + 0.1*x" --at 5
+      numdiff compare "exp(3*x**2)" --at 1
+    """
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Shared machinery
+
+
+@dataclass
+class Block:
+    """The rows computed for one chunk of points."""
+
+    rows: list[dict[str, Any]]
+    plain: list[str]
+    bad: set[int] = field(default_factory=set)  # rows from unreadable input lines
+
+
+class Writer:
+    """Writes blocks of rows in the chosen format and works out the exit status."""
+
+    def __init__(self, fmt: str, keys: Sequence[str], title: str):
+        if fmt == "auto":
+            fmt = "table" if sys.stdout.isatty() else "plain"
+        self.fmt = fmt
+        self.keys = keys
+        self.title = title
+        self.table_rows: list[dict[str, Any]] = []
+        self.header = True
+        self.warnings = 0
+        self.status = 0
+
+    def write(self, block: Block) -> None:
+        from numdiff_cli import render
+
+        for index, row in enumerate(block.rows):
+            if "warning" in row:
+                self.status = max(self.status, 2 if index in block.bad else 1)
+                self.warn(row)
+        if self.fmt == "plain":
+            text = "\n".join(block.plain)
+        elif self.fmt == "json":
+            text = "\n".join(render.json_line(row) for row in block.rows)
+        elif self.fmt == "csv":
+            text = render.csv_lines(block.rows, self.keys, self.header).rstrip("\n")
+            self.header = False
+        else:
+            self.table_rows.extend(block.rows)
+            return
+        if text:
+            sys.stdout.write(text + "\n")
+            sys.stdout.flush()
+
+    def warn(self, row: dict[str, Any]) -> None:
+        self.warnings += 1
+        if self.warnings <= MAX_WARNINGS:
+            message = row["warning"]
+            prefix = "Error" if message.startswith("line ") else "Warning"
+            where = "" if message.startswith("line ") else f"at {_describe(row.get('at'))}: "
+            _stderr(f"{prefix}: {where}{message}")
+
+    def close(self) -> int:
+        if self.warnings > MAX_WARNINGS:
+            _stderr(f"Warning: {self.warnings - MAX_WARNINGS} more warnings not shown")
+        if self.fmt == "table":
+            from rich.console import Console
+
+            from numdiff_cli import render
+
+            Console(file=sys.stdout, highlight=False).print(render.table(self.table_rows, self.keys, self.title))
+        return self.status
+
+
+def _describe(at: Any) -> str:
+    from numdiff_cli.render import clean, number
+
+    at = clean(at)
+    if isinstance(at, dict):
+        return ",".join(f"{name}={number(value)}" for name, value in at.items())
+    return number(at)
+
+
+def _run(chunks: Iterator[Chunk], compute: Callable[[Chunk], Block], fmt: str, keys: Sequence[str], title: str) -> None:
+    writer = Writer(fmt, keys, title)
+    for chunk in chunks:
+        writer.write(compute(chunk))
+    status = writer.close()
+    if status:
+        raise click.exceptions.Exit(status)
+
+
+def _expression(text: str, var_order: tuple[str, ...] | None, extra: Sequence[str] = ()) -> Expression:
+    from numdiff_cli.expr import parse_expression
+
+    expression = parse_expression(text)
+    for name in extra:
+        expression = expression.with_variable(name)
+    if var_order is not None:
+        expression = expression.reordered(var_order)
+    return expression
+
+
+def _points(expression: Expression, at: Sequence[str], range_text: str | None) -> Iterator[Chunk]:
+    from numdiff_cli.points import point_chunks
+
+    if not at and range_text is None:
+        raise OptionError("no points: give --at POINT (repeatable), --at - for standard input, or --range")
+    return point_chunks(at, range_text, expression.names, expression.shapes, sys.stdin)
+
+
+def _at(expression: Expression, column: np.ndarray) -> Any:
+    if len(expression.names) == 1 and not expression.shapes:
+        return float(column[0])
+    return dict(zip(expression.names, column.tolist()))
+
+
+def _check_method(expression: Expression, method: str, order: int) -> None:
+    if method == "complex":
+        if not expression.analytic:
+            raise OptionError(
+                "--method complex needs an analytic expression; abs, sign, step, relu and similar functions"
+                " are not (use --method auto or central)"
+            )
+        if order != 1:
+            raise OptionError("--method complex computes first derivatives only; use --order 1 or another method")
+
+
+def _warning(estimate: Estimate, index: Any) -> str | None:
+    from numdiff_cli.engine import OK, STATUS_MESSAGES
+
+    code = int(estimate.status[index])
+    return None if code == OK else STATUS_MESSAGES[code]
+
+
+def _mark_bad(chunk: Chunk, block: Block, per_point: int = 1) -> Block:
+    """Rows that come from unreadable input lines carry the line's message instead of a result."""
+    for column, message in chunk.problems.items():
+        for row_index in range(column * per_point, (column + 1) * per_point):
+            block.rows[row_index]["warning"] = message
+            block.bad.add(row_index)
+    return block
+
+
+def _single_variable(expression: Expression, wrt: str | None) -> tuple[Expression, str]:
+    if wrt is not None:
+        expression = expression.with_variable(wrt)
+        return expression, wrt
+    if not expression.names:
+        return expression.with_variable("x"), "x"
+    if len(expression.names) > 1:
+        shown = ", ".join(expression.names[:6])
+        raise OptionError(f"the expression has several variables ({shown}); choose one with --wrt")
+    return expression, expression.names[0]
+
+
+def _derivative(
+    expression: Expression, X: np.ndarray, var: str, order: int, method: str, step: float | None
+) -> Estimate:
+    from numdiff_cli import engine
+
+    function = expression.function
+    if X.shape[0] == 1:
+        return engine.derivative(lambda x: function(x[None]), X[0], order=order, method=method, step=step)
+    index = expression.names.index(var)
+    return engine.partial(function, X, index=index, order=order, method=method, step=step)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Commands
+
+DIFF_KEYS = ("expr", "var", "at", "order", "method", "h", "derivative", "error")
+
+
+@cli.command()
+@click.argument("expr")
+@AT
+@RANGE
+@WRT
+@ORDER
+@METHOD
+@STEP
+@VARS
+@FORMAT
+def diff(
+    expr: str,
+    at: tuple[str, ...],
+    range_text: str | None,
+    wrt: str | None,
+    order: int,
+    method: str,
+    step: float | None,
+    var_order: tuple[str, ...] | None,
+    fmt: str,
+) -> None:
+    """Derivative of EXPR (any order; partial with --wrt) at one or many points.
+
+    \b
+    Examples:
+      numdiff diff "x**2 + 3*x + 5" --at 2
+      numdiff diff "x**2 + 3*x + 5" --at 2 --method central --h 1e-4
+      numdiff diff "x^3" --at 2 --order 2
+      numdiff diff "x0*x0 + x1*x1" --wrt x0 --at x0=3,x1=4
+      seq 1 5 | numdiff diff "x**2" --at -
+    """
+    expression, var = _single_variable(_expression(expr, var_order), wrt)
+    _check_method(expression, method, order)
+
+    def compute(chunk: Chunk) -> Block:
+        estimate = _derivative(expression, chunk.values, var, order, method, step)
+        rows = []
+        for j in range(chunk.values.shape[1]):
+            row = {
+                "expr": expr,
+                "var": var,
+                "at": _at(expression, chunk.values[:, j]),
+                "order": order,
+                "method": estimate.method,
+                "h": float(estimate.step[j]),
+                "derivative": float(estimate.value[j]),
+                "error": float(estimate.error[j]),
+            }
+            if warning := _warning(estimate, j):
+                row["warning"] = warning
+            rows.append(row)
+        plain = list(map(repr, estimate.value.tolist()))
+        return _mark_bad(chunk, Block(rows, plain))
+
+    _run(_points(expression, at, range_text), compute, fmt, DIFF_KEYS, f"d{_order_mark(order)}/d{var} {expr}")
+
+
+def _order_mark(order: int) -> str:
+    return "" if order == 1 else "^" + str(order)
+
+
+GRAD_KEYS = ("expr", "vars", "at", "gradient", "error")
+
+
+@cli.command()
+@click.argument("expr")
+@AT
+@METHOD
+@STEP
+@VARS
+@FORMAT
+def grad(
+    expr: str, at: tuple[str, ...], method: str, step: float | None, var_order: tuple[str, ...] | None, fmt: str
+) -> None:
+    """Gradient of a multivariable EXPR, in variable order (or in the shape of a matrix variable).
+
+    \b
+    Examples:
+      numdiff grad "x0**2 + 5*x1 + 2*x2**2" --at 3,2,1
+      numdiff grad "x[0]**2 + x[1]**2" --at 3,4 --at 0,2
+      numdiff grad "W[0,0]*W[1,1] - W[0,1]*W[1,0]" --at "[[1,2],[3,4]]"
+      numdiff grad "x*y" --at x=2,y=3 --format json
+    """
+    import numpy as np
+
+    from numdiff_cli import engine
+
+    expression = _expression(expr, var_order)
+    if not expression.names:
+        raise OptionError("the expression has no variables; name them with --vars to get a zero gradient")
+    _check_method(expression, method, 1)
+    shape = _gradient_shape(expression)
+
+    def compute(chunk: Chunk) -> Block:
+        estimate = engine.gradient(expression.function, chunk.values, method=method, step=step)
+        rows, plain = [], []
+        for j in range(chunk.values.shape[1]):
+            values, errors = estimate.value[:, j], estimate.error[:, j]
+            row = {
+                "expr": expr,
+                "vars": list(expression.names),
+                "at": _at(expression, chunk.values[:, j]),
+                "gradient": values.reshape(shape).tolist(),
+                "error": None if np.isnan(errors).all() else errors.reshape(shape).tolist(),
+            }
+            if warning := _first_warning(estimate, j):
+                row["warning"] = warning
+            rows.append(row)
+            plain.append(" ".join(map(repr, values.tolist())))
+        return _mark_bad(chunk, Block(rows, plain))
+
+    _run(_points(expression, at, None), compute, fmt, GRAD_KEYS, f"grad {expr}")
+
+
+def _gradient_shape(expression: Expression) -> tuple[int, ...]:
+    """A single matrix variable (and nothing else) gives its gradient in the matrix's shape."""
+    if len(expression.shapes) == 1:
+        (shape,) = expression.shapes.values()
+        if len(shape) > 1 and math.prod(shape) == len(expression.names):
+            return shape
+    return (len(expression.names),)
+
+
+def _first_warning(estimate: Estimate, j: int) -> str | None:
+    for d in range(estimate.status.shape[0]):
+        if warning := _warning(estimate, (d, j)):
+            return warning
+    return None
+
+
+TANGENT_KEYS = ("expr", "at", "value", "slope", "intercept", "equation")
+PLANE_KEYS = ("expr", "at", "value", "gradient", "equation")
+
+
+@cli.command()
+@click.argument("expr")
+@AT
+@METHOD
+@STEP
+@VARS
+@FORMAT
+def tangent(
+    expr: str, at: tuple[str, ...], method: str, step: float | None, var_order: tuple[str, ...] | None, fmt: str
+) -> None:
+    """Tangent line of EXPR at a point (the tangent plane for several variables).
+
+    \b
+    Examples:
+      numdiff tangent "0.01*x**2 + 0.1*x" --at 5
+      numdiff tangent "x**2 + y**2" --at 1,2 --format json
+    """
+    from numdiff_cli import engine
+    from numdiff_cli.render import short
+
+    expression = _expression(expr, var_order)
+    if not expression.names:
+        expression = expression.with_variable("x")
+    _check_method(expression, method, 1)
+    names = expression.names
+    univariate = len(names) == 1 and not expression.shapes
+
+    def compute(chunk: Chunk) -> Block:
+        X = chunk.values
+        values = expression.function(X)
+        estimate = engine.gradient(expression.function, X, method=method, step=step)
+        rows, plain = [], []
+        for j in range(X.shape[1]):
+            value = float(values[j])
+            slopes = estimate.value[:, j].tolist()
+            finite = math.isfinite(value) and all(math.isfinite(s) for s in slopes)
+            row: dict[str, Any] = {"expr": expr, "at": _at(expression, X[:, j]), "value": value}
+            if univariate:
+                intercept = value - slopes[0] * float(X[0, j])
+                lhs = "y" if names[0] != "y" else "f"
+                equation = f"{lhs} = {short(slopes[0])}*{names[0]} {_signed(intercept)}" if finite else "nan"
+                row.update(slope=slopes[0], intercept=intercept, equation=equation)
+            else:
+                lhs = next(n for n in ("z", "f", "value") if n not in names)
+                terms = " ".join(
+                    f"+ {short(s)}*({n} {_signed(-a)})" for n, s, a in zip(names, slopes, X[:, j].tolist())
+                )
+                equation = f"{lhs} = {short(value)} {terms}" if finite else "nan"
+                row.update(gradient=slopes, equation=equation)
+            warning = _first_warning(estimate, j) or (
+                None if math.isfinite(value) else "the function is not finite here"
+            )
+            if warning:
+                row["warning"] = warning
+            rows.append(row)
+            plain.append(equation)
+        return _mark_bad(chunk, Block(rows, plain))
+
+    keys = TANGENT_KEYS if univariate else PLANE_KEYS
+    _run(_points(expression, at, None), compute, fmt, keys, f"tangent of {expr}")
+
+
+def _signed(value: float) -> str:
+    """``+ 0.25`` or ``- 0.25``: a term of an equation."""
+    from numdiff_cli.render import short
+
+    text = short(abs(value)) if math.isfinite(value) else "nan"
+    return f"- {text}" if value < 0 else f"+ {text}"
+
+
+COMPARE_KEYS = ("expr", "at", "analytic_expr", "analytic", "numeric", "abs_error", "rel_error", "method", "h")
+
+
+@cli.command()
+@click.argument("expr")
+@AT
+@RANGE
+@WRT
+@ORDER
+@click.option(
+    "--method",
+    type=click.Choice(METHODS + ("all",)),
+    default="auto",
+    show_default=True,
+    help="Numerical method to check, or 'all' for one row per method.",
+)
+@STEP
+@click.option("--tol", type=StepType(), help="Exit 1 if any absolute error exceeds this.")
+@click.option("--rtol", type=StepType(), help="Exit 1 if any relative error exceeds this.")
+@VARS
+@FORMAT
+def compare(
+    expr: str,
+    at: tuple[str, ...],
+    range_text: str | None,
+    wrt: str | None,
+    order: int,
+    method: str,
+    step: float | None,
+    tol: float | None,
+    rtol: float | None,
+    var_order: tuple[str, ...] | None,
+    fmt: str,
+) -> None:
+    """Numerical and analytic (sympy) derivatives of EXPR side by side, with their errors.
+
+    The analytic derivative is evaluated at 30 significant digits, so the errors shown are the numerical
+    method's own. With --tol/--rtol it is a check for CI: exit status 1 if an error exceeds the bound.
+
+    \b
+    Examples:
+      numdiff compare "exp(3*x**2)" --at 1
+      numdiff compare "sin(x)" --at 1 --method all
+      numdiff compare "x**3" --at 2 --order 2 --tol 1e-8
+    """
+    from numdiff_cli.analytic import Analytic
+
+    expression, var = _single_variable(_expression(expr, var_order), wrt)
+    if method == "all":
+        methods = [m for m in METHODS[1:] if m != "complex" or (expression.analytic and order == 1)] + ["auto"]
+    else:
+        _check_method(expression, method, order)
+        methods = [method]
+    analytic = Analytic(expression, var, order)
+
+    def compute(chunk: Chunk) -> Block:
+        estimates = [_derivative(expression, chunk.values, var, order, m, step) for m in methods]
+        exact = analytic.values(chunk.values)
+        rows, plain = [], []
+        for j in range(chunk.values.shape[1]):
+            for estimate in estimates:
+                numeric = float(estimate.value[j])
+                abs_error, rel_error = analytic.errors(numeric, exact[j])
+                row = {
+                    "expr": expr,
+                    "at": _at(expression, chunk.values[:, j]),
+                    "analytic_expr": analytic.text,
+                    "analytic": float(exact[j]),
+                    "numeric": numeric,
+                    "abs_error": abs_error,
+                    "rel_error": rel_error,
+                    "method": estimate.method,
+                    "h": float(estimate.step[j]),
+                }
+                warning = _warning(estimate, j)
+                if not math.isfinite(float(exact[j])):
+                    warning = warning or "the analytic derivative is not finite here"
+                exceeded = _exceeds(abs_error, tol) or _exceeds(rel_error, rtol)
+                if exceeded and chunk.problems.get(j) is None:
+                    bound = f"--tol {tol}" if _exceeds(abs_error, tol) else f"--rtol {rtol}"
+                    warning = warning or f"the error exceeds {bound}"
+                if warning:
+                    row["warning"] = warning
+                rows.append(row)
+                plain.append(f"{numeric!r} {float(exact[j])!r} {abs_error!r}")
+        return _mark_bad(chunk, Block(rows, plain), per_point=len(methods))
+
+    _run(_points(expression, at, range_text), compute, fmt, COMPARE_KEYS, f"d{_order_mark(order)}/d{var} {expr}")
+
+
+def _exceeds(error: float, bound: float | None) -> bool:
+    return bound is not None and not (error <= bound)
+
+
+def main(prog_name: str | None = None) -> None:
+    """Console-script entry point."""
+    cli.main(prog_name=prog_name)

@@ -1,0 +1,244 @@
+"""--at / --range / standard input -> arrays of points, streamed in chunks.
+
+A point for an expression with ``m`` variables is a column of ``m`` floats; a chunk is an array of shape
+``(m, k)``. Unreadable stdin lines do not stop the stream: they become NaN columns with a message, so that
+every input line gives exactly one output row.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import IO
+
+import numpy as np
+
+from numdiff_cli.errors import NumdiffError, PointError
+from numdiff_cli.expr import evaluate_constant
+
+CHUNK = 65_536
+MAX_POINT_TEXT = 100_000
+_SEPARATORS = re.compile(r"[,\s]+")
+
+
+@dataclass
+class Chunk:
+    """Points ``values`` (shape ``(m, k)``) and, for stdin, line numbers and per-column problems."""
+
+    values: np.ndarray
+    lines: list[int] | None = None
+    problems: dict[int, str] = field(default_factory=dict)  # column -> message
+
+
+def read_number(text: str, where: str) -> float:
+    """A finite float from a number or a constant expression such as ``pi/4``."""
+    text = text.strip()
+    try:
+        value = float(text)
+    except ValueError:
+        try:
+            value = evaluate_constant(text)
+        except NumdiffError:
+            raise PointError(f"{where}: cannot read {_shown(text)} as a number") from None
+    if not math.isfinite(value):
+        raise PointError(f"{where}: {_shown(text)} is not a finite number")
+    return value
+
+
+def _shown(text: str) -> str:
+    return repr(text if len(text) <= 40 else text[:37] + "...")
+
+
+def split_top_level(text: str) -> list[str]:
+    """Split on commas that are not inside parentheses or brackets (``log(2,10),3`` -> two parts)."""
+    parts, depth, start = [], 0, 0
+    for index, char in enumerate(text):
+        if char in "([":
+            depth += 1
+        elif char in ")]":
+            depth -= 1
+        elif char == "," and depth == 0:
+            parts.append(text[start:index])
+            start = index + 1
+    parts.append(text[start:])
+    return parts
+
+
+def parse_point(text: str, names: tuple[str, ...], shapes: dict[str, tuple[int, ...]]) -> np.ndarray:
+    """One ``--at`` value -> a column of ``len(names)`` floats.
+
+    Accepts ``2``, ``pi/4``, ``x=1,y=2`` (any order), ``1,2`` (variable order), and nested lists
+    ``[[1,2],[3,4]]`` for the components of an indexed variable.
+    """
+    where = f"--at {_shown(text)}"
+    if len(text) > MAX_POINT_TEXT:
+        raise PointError(f"--at: point text longer than {MAX_POINT_TEXT} characters")
+    stripped = text.strip()
+    if not stripped:
+        raise PointError("--at: empty point")
+    if stripped.startswith("["):
+        return _parse_nested(stripped, names, shapes, where)
+    parts = split_top_level(stripped)
+    if any("=" in part for part in parts):
+        return _parse_named(parts, names, where)
+    if len(parts) == 1 and len(names) > 1:
+        parts = _SEPARATORS.split(stripped)
+    if len(parts) != max(1, len(names)):
+        raise PointError(f"{where}: expected {_count(names)}, got {len(parts)}")
+    return np.array([read_number(part, where) for part in parts], dtype=float)[: max(1, len(names))]
+
+
+def _count(names: tuple[str, ...]) -> str:
+    if len(names) <= 1:
+        return "1 value"
+    return f"{len(names)} values ({', '.join(names[:6])}{', ...' if len(names) > 6 else ''})"
+
+
+def _parse_named(parts: list[str], names: tuple[str, ...], where: str) -> np.ndarray:
+    values: dict[str, float] = {}
+    for part in parts:
+        name, sep, value = part.partition("=")
+        name = name.strip().replace(" ", "")
+        if not sep:
+            raise PointError(f"{where}: mix of 'name=value' and plain values")
+        if name not in names:
+            known = ", ".join(names[:6]) or "none"
+            raise PointError(f"{where}: unknown variable '{name}' (variables: {known})")
+        if name in values:
+            raise PointError(f"{where}: '{name}' is given twice")
+        values[name] = read_number(value, where)
+    missing = [name for name in names if name not in values]
+    if missing:
+        raise PointError(f"{where}: no value for {', '.join(missing[:6])}")
+    return np.array([values[name] for name in names], dtype=float)
+
+
+def _parse_nested(text: str, names: tuple[str, ...], shapes: dict[str, tuple[int, ...]], where: str) -> np.ndarray:
+    try:
+        data = json.loads(text)
+        array = np.array(data, dtype=float)
+    except (ValueError, TypeError):
+        raise PointError(f"{where}: cannot read it as a list of numbers, e.g. [[1,2],[3,4]]") from None
+    if not np.all(np.isfinite(array)):
+        raise PointError(f"{where}: the values must be finite numbers")
+    if len(shapes) == 1 and len(names) == math.prod(next(iter(shapes.values()))):
+        ((base, shape),) = shapes.items()
+        if array.ndim > 1 and array.shape != shape:
+            wanted = "x".join(map(str, shape))
+            raise PointError(f"{where}: expected a {wanted} array for {base}, got {'x'.join(map(str, array.shape))}")
+    if array.size != max(1, len(names)):
+        raise PointError(f"{where}: expected {_count(names)}, got {array.size}")
+    return array.reshape(-1)
+
+
+def parse_range(text: str) -> tuple[float, float, int]:
+    """``START:STOP:NUM`` -> (start, stop, num); START and STOP may be constant expressions."""
+    parts = text.split(":")
+    if len(parts) != 3:
+        raise PointError(f"--range {_shown(text)}: expected START:STOP:NUM, e.g. 0:1:11")
+    start = read_number(parts[0], "--range START")
+    stop = read_number(parts[1], "--range STOP")
+    try:
+        num = int(parts[2])
+    except ValueError:
+        raise PointError(f"--range {_shown(text)}: NUM must be a whole number") from None
+    if num < 1:
+        raise PointError(f"--range {_shown(text)}: NUM must be at least 1")
+    return start, stop, num
+
+
+def range_chunks(start: float, stop: float, num: int, size: int = CHUNK) -> Iterator[Chunk]:
+    """Evenly spaced points, both ends included, exactly as ``numpy.linspace`` computes them."""
+    step = (stop - start) / (num - 1) if num > 1 else 0.0
+    for begin in range(0, num, size):
+        index = np.arange(begin, min(num, begin + size), dtype=float)
+        values = start + index * step
+        if begin + len(index) == num and num > 1:
+            values[-1] = stop
+        yield Chunk(values[None, :])
+
+
+def stdin_chunks(stream: IO[str], width: int, size: int = CHUNK, first_line: int = 1) -> Iterator[Chunk]:
+    """Points from a text stream, one per line, values separated by commas and/or whitespace."""
+    number = first_line
+    while True:
+        lines = stream.readlines(size * 16) if size > 0 else []
+        if not lines:
+            return
+        for begin in range(0, len(lines), size):
+            block = lines[begin : begin + size]
+            yield _parse_lines(block, width, number)
+            number += len(block)
+
+
+def _parse_lines(lines: list[str], width: int, first: int) -> Chunk:
+    count = len(lines)
+    width = max(1, width)
+    values = np.full((width, count), np.nan)
+    problems: dict[int, str] = {}
+    if width == 1:
+        try:
+            parsed = np.array(lines, dtype=float)
+            if np.all(np.isfinite(parsed)):
+                return Chunk(parsed[None, :], list(range(first, first + count)))
+        except ValueError:
+            pass
+    for column, line in enumerate(lines):
+        text = line.strip()
+        where = f"line {first + column}"
+        if not text:
+            problems[column] = f"{where}: empty line"
+            continue
+        parts = [p for p in _SEPARATORS.split(text) if p] if width > 1 else [text]
+        if len(parts) != width:
+            problems[column] = f"{where}: expected {width} values, got {len(parts)}"
+            continue
+        try:
+            values[:, column] = [read_number(part, where) for part in parts]
+        except PointError as error:
+            problems[column] = str(error)
+    return Chunk(values, list(range(first, first + count)), problems)
+
+
+def point_chunks(
+    at: Iterable[str],
+    range_text: str | None,
+    names: tuple[str, ...],
+    shapes: dict[str, tuple[int, ...]],
+    stdin: IO[str],
+) -> Iterator[Chunk]:
+    """All points in order: each ``--at`` (``-`` reads standard input), then ``--range``.
+
+    Every ``--at`` value and the range are checked before the first point is yielded, so a typo in a later
+    option fails before any output is written.
+    """
+    groups: list[np.ndarray | None] = []  # None stands for standard input
+    for text in at:
+        groups.append(None if text.strip() == "-" else parse_point(text, names, shapes))
+    bounds = None
+    if range_text is not None:
+        if len(names) > 1:
+            raise PointError("--range works for expressions of one variable; use --at for several")
+        bounds = parse_range(range_text)
+    return _chain(groups, bounds, len(names), stdin)
+
+
+def _chain(
+    groups: list[np.ndarray | None], bounds: tuple[float, float, int] | None, width: int, stdin: IO[str]
+) -> Iterator[Chunk]:
+    pending: list[np.ndarray] = []
+    for group in groups:
+        if group is None:
+            if pending:
+                yield Chunk(np.stack(pending, axis=1))
+                pending = []
+            yield from stdin_chunks(stdin, width)
+        else:
+            pending.append(group)
+    if pending:
+        yield Chunk(np.stack(pending, axis=1))
+    if bounds is not None:
+        yield from range_chunks(*bounds)
