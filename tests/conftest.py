@@ -1,0 +1,34 @@
+"""Shared fixtures: a click runner that invokes the real ``numdiff`` command group."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from click.testing import CliRunner, Result
+
+from numdiff_cli.cli import cli
+
+
+@pytest.fixture
+def runner() -> CliRunner:
+    return CliRunner()
+
+
+@pytest.fixture
+def run(runner: CliRunner) -> Callable[..., Result]:
+    """``run("diff", "x**2", "--at", "1", input=None)``: invoke numdiff and return the click Result."""
+
+    def invoke(*args: str, input: str | None = None, env: dict[str, str] | None = None) -> Result:
+        return runner.invoke(cli, list(args), input=input, env=env, catch_exceptions=False)
+
+    return invoke
+
+
+def json_lines(text: str) -> list[dict[str, Any]]:
+    """Parse JSON Lines output, checking that every line is one JSON object."""
+    rows = [json.loads(line) for line in text.splitlines()]
+    assert all(isinstance(row, dict) for row in rows)
+    return rows
