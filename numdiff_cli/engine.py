@@ -331,13 +331,26 @@ def derivative(
     >>> np.allclose(derivative(np.sin, [0.0, 1.0], order=2).value, -np.sin([0.0, 1.0]))
     True
     """
-    x = np.asarray(x, dtype=float)
+    given = np.asarray(x, dtype=float)
+    points = given.reshape(-1)
 
     def along(t: np.ndarray, sel: np.ndarray | None) -> np.ndarray:
-        base = x if sel is None else x[..., sel]
+        base = points if sel is None else points[sel]
         return np.asarray(f(base + t))
 
-    return _line_derivative(along, x, order=order, method=method, step=step)
+    result = _line_derivative(along, points, order=order, method=method, step=step)
+    return _reshaped(result, given.shape)
+
+
+def _reshaped(estimate: Estimate, shape: tuple[int, ...]) -> Estimate:
+    return Estimate(
+        estimate.value.reshape(shape),
+        estimate.error.reshape(shape),
+        estimate.step.reshape(shape),
+        estimate.nfev,
+        estimate.method,
+        estimate.status.reshape(shape),
+    )
 
 
 def partial(

@@ -477,6 +477,8 @@ class _Builder:
         if name not in FUNCTIONS:
             if name in CONSTANTS:
                 raise self.fail(node, f"'{name}' is a constant; write {name}*(...) to multiply")
+            if not _is_plain_name(name):
+                raise self.fail(node, f"unknown function '{name}'")
             raise self.fail(node, f"unknown function '{name}' (or write {name}*(...) to multiply)")
         if node.keywords:
             raise self.fail(node, f"keyword arguments are not allowed in {name}()")
