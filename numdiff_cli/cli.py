@@ -99,6 +99,10 @@ FORMAT = click.option(
 )
 
 
+class PipeClosed(Exception):
+    """The reader of stdout went away (``numdiff ... | head -1``). Not an OSError, so click leaves it to us."""
+
+
 def _stderr(message: str) -> None:
     click.echo(message, err=True)
 
@@ -127,7 +131,7 @@ class NumdiffGroup(click.Group):
         except click.Abort:
             _stderr("Aborted.")
             code = 130
-        except BrokenPipeError:
+        except (PipeClosed, BrokenPipeError):
             _silence_stdout()
             code = 0
         except Exception as error:
@@ -213,8 +217,11 @@ class Writer:
             self.table_rows.extend(block.rows)
             return
         if text:
-            sys.stdout.write(text + "\n")
-            sys.stdout.flush()
+            try:
+                sys.stdout.write(text + "\n")
+                sys.stdout.flush()
+            except BrokenPipeError:
+                raise PipeClosed from None
 
     def warn(self, row: dict[str, Any]) -> None:
         self.warnings += 1
@@ -232,7 +239,10 @@ class Writer:
 
             from numdiff_cli import render
 
-            Console(file=sys.stdout, highlight=False).print(render.table(self.table_rows, self.keys, self.title))
+            try:
+                Console(file=sys.stdout, highlight=False).print(render.table(self.table_rows, self.keys, self.title))
+            except BrokenPipeError:
+                raise PipeClosed from None
         return self.status
 
 
