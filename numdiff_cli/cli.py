@@ -240,7 +240,12 @@ class Writer:
             from numdiff_cli import render
 
             try:
-                Console(file=sys.stdout, highlight=False).print(render.table(self.table_rows, self.keys, self.title))
+                console = Console(file=sys.stdout, highlight=False)
+                table = render.table(self.table_rows, self.keys, self.title)
+                # Never truncate digits: wider than the terminal, the terminal wraps the lines instead.
+                needed = console.measure(table, options=console.options.update_width(100_000)).maximum
+                console.width = max(console.width, needed)
+                console.print(table)
             except BrokenPipeError:
                 raise PipeClosed from None
         return self.status

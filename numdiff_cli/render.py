@@ -72,20 +72,34 @@ def csv_lines(rows: Sequence[dict[str, Any]], keys: Sequence[str], header: bool)
 
 
 def table(rows: Sequence[dict[str, Any]], keys: Sequence[str], title: str) -> Table:
-    """A rich Table of ``rows``; user text is never interpreted as markup."""
+    """A rich Table of ``rows``; user text is never interpreted as markup.
+
+    Columns whose value is the same on every row (the expression, the variable, the method...) are shown once in
+    the caption instead, so the numbers get the width. Number columns never shrink below their longest value.
+    """
     from rich.markup import escape
     from rich.table import Table
 
     shown = [key for key in keys if key != "expr"]
     if any("warning" in row for row in rows):
         shown.append("warning")
-    result = Table(title=escape(title), title_justify="left")
-    for key in shown:
-        numeric = key in ("derivative", "error", "h", "value", "slope", "intercept", "numeric", "analytic")
-        result.add_column(key, justify="right" if numeric else "left")
-    for row in rows:
-        result.add_row(*(escape(_table_cell(row.get(key))) for key in shown))
+    constant = [key for key in shown if len(rows) > 1 and len({_table_cell(row.get(key)) for row in rows}) == 1]
+    constant = [key for key in constant if key not in ("at", "warning")]
+    shown = [key for key in shown if key not in constant]
+    caption = "  ".join(f"{key}: {_table_cell(rows[0].get(key))}" for key in constant) if rows else ""
+    cells = [[escape(_table_cell(row.get(key))) for key in shown] for row in rows]
+    result = Table(title=escape(title), title_justify="left", caption=escape(caption) or None, caption_justify="left")
+    for index, key in enumerate(shown):
+        width = max([len(key)] + [len(cell[index]) for cell in cells])
+        numeric = all(_is_number(row.get(key)) for row in rows)
+        result.add_column(key, justify="right" if numeric else "left", min_width=width, no_wrap=numeric)
+    for cell in cells:
+        result.add_row(*cell)
     return result
+
+
+def _is_number(value: Any) -> bool:
+    return value is None or isinstance(value, (int, float)) or hasattr(value, "dtype")
 
 
 def _table_cell(value: Any) -> str:
