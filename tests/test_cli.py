@@ -342,3 +342,12 @@ def test_internal_errors_are_one_line_without_debug(run, monkeypatch) -> None:
     )
     with pytest.raises(RuntimeError, match="simulated bug"):
         run("--debug", "diff", "x", "--at", "1")
+
+
+def test_table_never_truncates_digits_on_a_narrow_terminal(run) -> None:
+    result = run("compare", "sin(x)", "--at", "1", "--method", "all", "--format", "table", env={"COLUMNS": "40"})
+    assert result.exit_code == 0
+    rows = json_lines(run("compare", "sin(x)", "--at", "1", "--method", "all", "--format", "json").stdout)
+    for row in rows:
+        assert repr(row["numeric"]) in result.stdout and repr(row["abs_error"]) in result.stdout
+    assert "…" not in result.stdout
