@@ -33,6 +33,7 @@ VANISHING_STEP = 2  # x + h == x: the step is lost in rounding and the differenc
 UNRELIABLE = 3  # the best estimates disagree: no error estimate can be trusted
 NOT_REAL = 4  # complex step: f is not real-analytic here (branch cut, outside the real domain)
 STEP_TOO_LARGE = 5  # the user's step is so large that the difference does not approximate a derivative
+IMPRECISE = 6  # auto: the estimate is consistent, but its error estimate exceeds PRECISION[order] (relative)
 
 STATUS_MESSAGES = {
     NONFINITE: "the derivative is not finite here (outside the domain, or a singularity)",
@@ -42,7 +43,17 @@ STATUS_MESSAGES = {
     NOT_REAL: "the complex step left the real domain of the function here (branch cut); use another method",
     STEP_TOO_LARGE: "the step is large compared with the scale on which the function changes; the result is"
     " not a derivative (use a smaller --h or the default)",
+    IMPRECISE: "low accuracy: the estimated relative error is above the usual precision of this order here"
+    " (an ill-conditioned point); see the error estimate",
 }
+# auto flags a result whose relative error estimate exceeds this (per derivative order): fewer than about
+# 10, 8, 7 and 6 correct digits cannot be vouched for. Above 1e-6 the candidates disagree: UNRELIABLE.
+PRECISION = {1: 1e-10, 2: 1e-8, 3: 1e-7, 4: 1e-6}
+UNRELIABLE_ABOVE = 1e-6
+# A user step is too large when the difference changes by more than this fraction when the step is divided by
+# STEP_CHECK_DIVISOR (the truncation error is then of the order of the derivative itself).
+STEP_CHECK_DIVISOR = 4
+STEP_CHECK_TOLERANCE = 0.5
 
 # Ratio between successive steps in the adaptive search. A simple fraction such as 2 can alias with
 # periodic functions (successive estimates agree by accident); 1.6 is not close to any small fraction.
@@ -51,6 +62,10 @@ COMPLEX_STEP = 1e-200
 FIRST_PASS_STEPS = 8
 WIDE_SEARCH_STEPS = 64
 RICHARDSON_LEVELS = 4
+# A candidate whose central differences are GROWTH_FACTOR times smaller than the one at a step RATIO**GROWTH_SHIFT
+# times smaller comes from steps beyond the scale of f (D ~ 1/h**order there): see _richardson_search.
+GROWTH_SHIFT = 8
+GROWTH_FACTOR = 0.05
 # Points per block in the wide search, to bound memory: (2 * WIDE_SEARCH_STEPS) evaluations per point.
 WIDE_BLOCK = 8192
 
@@ -159,9 +174,21 @@ def _finite_difference(along: Along, x: np.ndarray, *, order: int, kind: str, st
     with np.errstate(all="ignore"):
         values = along(_shaped(offsets, x.ndim) * h, None)
         value = _apply(values, numerators) / (denominator * h**order)
-    status = np.where(np.isfinite(value), OK, NONFINITE)
+        nfev = len(offsets)
+        status = np.where(np.isfinite(value), OK, NONFINITE)
+        if step is not None:
+            # Is the user's step on the scale of f? The same difference at a step STEP_CHECK_DIVISOR times smaller
+            # must agree to within STEP_CHECK_TOLERANCE, unless rounding noise explains the disagreement.
+            small = h / STEP_CHECK_DIVISOR
+            check_values = along(_shaped(offsets, x.ndim) * small, None)
+            check = _apply(check_values, numerators) / (denominator * small**order)
+            noise = 4 * EPS * _apply(np.abs(check_values), tuple(map(abs, numerators))) / (denominator * small**order)
+            change = np.abs(value - check)
+            too_large = (change > STEP_CHECK_TOLERANCE * np.maximum(np.abs(value), np.abs(check))) & (change > noise)
+            status = np.where((status == OK) & too_large, STEP_TOO_LARGE, status)
+            nfev *= 2
     status = np.where((x + h == x) | (h == 0), VANISHING_STEP, status)
-    return Estimate(value, np.full(x.shape, np.nan), h, len(offsets), kind, status)
+    return Estimate(value, np.full(x.shape, np.nan), h, nfev, kind, status)
 
 
 def _complex_step(along: Along, x: np.ndarray, *, order: int, step: float | None) -> Estimate:
@@ -180,41 +207,57 @@ def _complex_step(along: Along, x: np.ndarray, *, order: int, step: float | None
     return Estimate(value, error, np.full(x.shape, h), 1, "complex", status)
 
 
-def _richardson(estimates: np.ndarray, noise: np.ndarray, levels: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Richardson tableau of central differences at steps ``h_k = h_0 / RATIO**k``.
+def _richardson(
+    estimates: np.ndarray, noise: np.ndarray, steps: np.ndarray, levels: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Richardson tableau (Neville's scheme in ``h**2``) of central differences at decreasing ``steps``.
 
-    ``estimates`` and ``noise`` have shape ``(K, *batch)``. Level ``j`` removes the ``h**(2j)`` term of the
-    truncation error: ``T[j][k] = (q*T[j-1][k+1] - T[j-1][k]) / (q - 1)`` with ``q = RATIO**(2j)``.
-    The error of an entry is estimated as in Ridders' method, from its distance to the two entries of the
-    level below, plus the rounding noise carried through the same linear combination.
+    ``estimates``, ``noise`` and ``steps`` have shape ``(K, *batch)``. Level ``j`` removes the ``h**(2j)`` term
+    of the truncation error: ``T[j][k] = (r*T[j-1][k+1] - T[j-1][k]) / (r - 1)`` with
+    ``r = (h[k] / h[k+j])**2``. The ratio is computed from the steps actually taken: at large |x| they are
+    rounded to multiples of ``ulp(x)``, and assuming the nominal ratio leaves a residual of the order of
+    ``ulp(x) / h`` times the truncation error (1e-11 for ``cos`` at 3e7).
 
-    Returns candidate values, error estimates and the index of the largest step of each, all flattened over
-    the tableau to shape ``(C, *batch)``.
+    The error of an entry is the larger of its distances to its two neighbours in the same level (entries of
+    the same order built on the next larger and next smaller step): in the truncation regime successive entries
+    of a level differ by about their own error, in the rounding regime by the noise; requiring both neighbours
+    to agree rules out a single accidental agreement. The rounding noise carried through the same linear
+    combination is added as a floor.
+
+    Returns candidate values, error estimates, the level and the index of the largest step of each, flattened
+    over the tableau to shape ``(C, *batch)``.
     """
-    values = [estimates]
-    errors = [np.abs(np.diff(estimates, axis=0, append=np.nan)) + noise]
-    noises = [noise]
-    starts = [np.arange(len(estimates))]
-    for level in range(1, levels + 1):
-        previous = values[-1]
-        if len(previous) < 2:
-            break
-        q = RATIO ** (2 * level)
-        current = (q * previous[1:] - previous[:-1]) / (q - 1)
-        carried = (q * noises[-1][1:] + noises[-1][:-1]) / (q - 1)
-        distance = np.maximum(np.abs(current - previous[1:]), np.abs(current - previous[:-1]))
+    values, errors, levels_of, starts = [], [], [], []
+    current, carried = estimates, noise
+    for level in range(levels + 1):
+        if level:
+            if len(current) < 2:
+                break
+            r = (steps[:-level] / steps[level:]) ** 2
+            current = (r * current[1:] - current[:-1]) / (r - 1)
+            carried = (r * carried[1:] + carried[:-1]) / (r - 1)
+        gaps = np.abs(np.diff(current, axis=0))
+        edge = np.full((1,) + current.shape[1:], np.inf)
+        spread = np.maximum(np.concatenate([edge, gaps]), np.concatenate([gaps, edge]))
         values.append(current)
-        noises.append(carried)
-        errors.append(distance + carried)
+        errors.append(spread + carried)
+        levels_of.append(np.full(len(current), level))
         starts.append(np.arange(len(current)))
-    return np.concatenate(values), np.concatenate(errors), np.concatenate(starts)
+    return np.concatenate(values), np.concatenate(errors), np.concatenate(levels_of), np.concatenate(starts)
 
 
 def _richardson_search(
     along: Along, x: np.ndarray, steps: np.ndarray, order: int, sel: np.ndarray | None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Central differences at every step of ``steps`` (shape ``(K, *x.shape)``), one evaluation call,
-    then the Richardson tableau; returns the best value, its error, its step and a scale of f per point."""
+    then the Richardson tableau; returns the best value, its error, its step and a scale of f per point.
+
+    Candidates are dropped when they are not finite (a step left the domain) and when they come from steps
+    far larger than the scale on which f varies: there ``D(h) ~ O(f) / h**order`` is tiny and its successive
+    values may agree in absolute terms (a false plateau, e.g. ``cos`` at 1e8 with steps of 1e7). Such a
+    candidate is recognized by its level-0 estimates being much smaller than the estimate at a step
+    ``RATIO**GROWTH_SHIFT`` (about 40) times smaller, which a genuine derivative estimate never is.
+    """
     offsets, numerators, denominator = stencil(order, "central")
     count = len(steps)
     with np.errstate(all="ignore"):
@@ -222,18 +265,33 @@ def _richardson_search(
         values = along(t.reshape((-1,) + x.shape), sel).reshape(t.shape)
         estimates = _apply(values, numerators) / (denominator * steps**order)
         magnitude = _apply(np.abs(values), tuple(abs(c) for c in numerators))
-        # Rounding: each f value is wrong by a few ulp; the difference amplifies that by 1 / h**order.
-        noise = 4 * EPS * magnitude / (denominator * steps**order)
-        candidates, errors, starts = _richardson(estimates, noise, RICHARDSON_LEVELS)
-    bad = ~(np.isfinite(candidates) & np.isfinite(errors))
+        # Rounding: each f value is wrong by about an ulp; the difference amplifies that by 1 / h**order.
+        noise = EPS * magnitude / (denominator * steps**order)
+        candidates, errors, levels, starts = _richardson(estimates, noise, steps, RICHARDSON_LEVELS)
+        size = np.abs(estimates)
+        span = np.stack([np.roll(size, -i, axis=0) for i in range(RICHARDSON_LEVELS + 1)])  # (L+1, K, *batch)
+        reach = np.arange(count)
+        # Largest |D| over the steps of each candidate, and |D| at a step about 40 times smaller.
+        top = np.concatenate([span[: level + 1, : count - level].max(axis=0) for level in range(len(set(levels)))])
+        end = np.concatenate([reach[: count - level] + level for level in range(len(set(levels)))])
+        later = end + GROWTH_SHIFT
+        reference = np.where(
+            (later < count).reshape((-1,) + (1,) * x.ndim),
+            np.take(size, np.minimum(later, count - 1), axis=0),
+            0.0,
+        )
+        false_plateau = top < GROWTH_FACTOR * reference
+    bad = ~(np.isfinite(candidates) & np.isfinite(errors)) | false_plateau
     errors = np.where(bad, np.inf, errors)
     best = np.argmin(errors, axis=0)
     value = np.take_along_axis(candidates, best[None], 0)[0]
     error = np.take_along_axis(errors, best[None], 0)[0]
     step = np.take_along_axis(steps, np.minimum(starts[best], count - 1)[None], 0)[0]
-    # |f| next to x (the stencil at the smallest step): the scale against which the derivative is judged.
-    nearest = values[:, -1]
-    fscale = np.where(np.isfinite(nearest), np.abs(nearest), 0.0).max(axis=0)
+    # The typical |f| over the stencils: the scale against which a derivative close to zero is judged
+    # (a median, so that a value next to a singularity does not inflate it).
+    with np.errstate(all="ignore"):
+        magnitudes = np.where(np.isfinite(values), np.abs(values), np.nan).reshape((-1,) + x.shape)
+        fscale = np.nan_to_num(np.nanmedian(magnitudes, axis=0)) if magnitudes.size else np.zeros(x.shape)
     return value, error, step, fscale
 
 
@@ -261,15 +319,17 @@ def _adaptive(along: Along, x: np.ndarray, *, order: int) -> Estimate:
             sel = indices[start : start + WIDE_BLOCK]
             xs = x[..., sel]
             steps = (xs + 0.5 * np.maximum(1.0, np.abs(xs))[None] * exponents) - xs
-            w_value, w_error, w_step, w_fscale = _richardson_search(along, xs, steps, order, sel)
-            better = w_error < error[..., sel]
-            value[..., sel] = np.where(better, w_value, value[..., sel])
-            error[..., sel] = np.where(better, w_error, error[..., sel])
-            step[..., sel] = np.where(better, w_step, step[..., sel])
-            fscale[..., sel] = np.maximum(fscale[..., sel], w_fscale)
-    size = np.maximum(np.abs(value), fscale / scale**order)
+            # The wide grid contains the first pass's steps, so its choice replaces the first one.
+            value[..., sel], error[..., sel], step[..., sel], _ = _richardson_search(along, xs, steps, order, sel)
+    # Relative accuracy; or, for a derivative consistent with zero (cos at 0, an inflection point), an error at
+    # the rounding level of f (its typical size over the first pass) for the step used.
+    _, numerators, denominator = stencil(order, "central")
+    rounding = 100 * EPS * fscale * sum(map(abs, numerators)) / denominator / step**order
+    zero = np.abs(value) <= 10 * error
     status = np.where(np.isfinite(value), OK, NONFINITE)
-    status = np.where((status == OK) & ~(error <= 1e-6 * size), UNRELIABLE, status)
+    for bound, code in ((PRECISION[order], IMPRECISE), (UNRELIABLE_ABOVE, UNRELIABLE)):
+        vouched = (error <= bound * np.abs(value)) | (zero & (error <= rounding))
+        status = np.where((status != NONFINITE) & ~vouched, code, status)
     error = np.where(np.isfinite(error), error, np.nan)
     return Estimate(value, error, step, nfev, "auto", status)
 
