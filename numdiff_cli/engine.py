@@ -14,6 +14,7 @@ Every function evaluates whole stencils for all points in one vectorized call of
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
@@ -289,7 +290,8 @@ def _richardson_search(
     step = np.take_along_axis(steps, np.minimum(starts[best], count - 1)[None], 0)[0]
     # The typical |f| over the stencils: the scale against which a derivative close to zero is judged
     # (a median, so that a value next to a singularity does not inflate it).
-    with np.errstate(all="ignore"):
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN slices: points outside the domain
         magnitudes = np.where(np.isfinite(values), np.abs(values), np.nan).reshape((-1,) + x.shape)
         fscale = np.nan_to_num(np.nanmedian(magnitudes, axis=0)) if magnitudes.size else np.zeros(x.shape)
     return value, error, step, fscale
