@@ -67,9 +67,16 @@ RICHARDSON_LEVELS = 4
 # times smaller comes from steps beyond the scale of f (D ~ 1/h**order there): see _richardson_search.
 GROWTH_SHIFT = 8
 GROWTH_FACTOR = 0.05
+# gradient: a cheap first pass of 4 steps (8 evaluations per component) from 0.1 * max(1, |x|), extrapolated to
+# O(h**8); the wide search only for components whose error estimate is still poor.
+GRADIENT_FIRST_STEPS = 4
+GRADIENT_FIRST_STEP = 0.1
 # Points per block in the wide search, to bound memory: (2 * WIDE_SEARCH_STEPS) evaluations per point.
 WIDE_BLOCK = 8192
 
+# ``along(t, sel)``: f at the points moved by ``t`` along their lines. With ``sel=None``, ``t`` has shape
+# ``(k, *x.shape)``; otherwise ``sel`` holds flat indices into ``x`` (the lines still to refine) and ``t`` has
+# shape ``(k, len(sel))``.
 Along = Callable[[np.ndarray, "np.ndarray | None"], np.ndarray]
 
 
@@ -222,24 +229,39 @@ def _richardson(
     The error of an entry is the larger of its distances to its two neighbours in the same level (entries of
     the same order built on the next larger and next smaller step): in the truncation regime successive entries
     of a level differ by about their own error, in the rounding regime by the noise; requiring both neighbours
-    to agree rules out a single accidental agreement. The rounding noise carried through the same linear
-    combination is added as a floor.
+    to agree rules out a single accidental agreement. An entry at either end of its level uses instead, as in
+    Ridders' method, its larger distance to the two entries of the level below (a looser bound). The rounding
+    noise carried through the same linear combination is added as a floor.
 
     Returns candidate values, error estimates, the level and the index of the largest step of each, flattened
     over the tableau to shape ``(C, *batch)``.
     """
     values, errors, levels_of, starts = [], [], [], []
     current, carried = estimates, noise
+    last_gaps: list[np.ndarray] = []  # |difference| of the last two entries of each level
     for level in range(levels + 1):
+        ridders = np.full(current.shape, np.inf)
         if level:
             if len(current) < 2:
                 break
             r = (steps[:-level] / steps[level:]) ** 2
-            current = (r * current[1:] - current[:-1]) / (r - 1)
+            below = current
+            current = (r * below[1:] - below[:-1]) / (r - 1)
             carried = (r * carried[1:] + carried[:-1]) / (r - 1)
+            ridders = np.maximum(np.abs(current - below[1:]), np.abs(current - below[:-1]))
         gaps = np.abs(np.diff(current, axis=0))
         edge = np.full((1,) + current.shape[1:], np.inf)
         spread = np.maximum(np.concatenate([edge, gaps]), np.concatenate([gaps, edge]))
+        # Entries at the ends of a level lack a neighbour: Ridders' distance to the level below bounds them.
+        spread = np.where(np.isinf(spread), ridders, spread)
+        if len(current) == 1 and len(last_gaps) >= 2:
+            # The single entry of the last level (short sequences, e.g. the gradient's first pass): its error is
+            # the next term of the series, estimated from how fast the gaps of the levels below shrink
+            # (geometric decay of the Taylor terms), with a safety factor of 10.
+            shrink = np.minimum(1.0, last_gaps[-1] / last_gaps[-2])
+            spread = np.minimum(spread, 10 * last_gaps[-1] * shrink)
+        if len(gaps):
+            last_gaps.append(gaps[-1])
         values.append(current)
         errors.append(spread + carried)
         levels_of.append(np.full(len(current), level))
@@ -297,36 +319,53 @@ def _richardson_search(
     return value, error, step, fscale
 
 
-def _adaptive(along: Along, x: np.ndarray, *, order: int) -> Estimate:
+def _adaptive(
+    along: Along,
+    x: np.ndarray,
+    *,
+    order: int,
+    first_steps: int = FIRST_PASS_STEPS,
+    first_step: float = 0.5,
+    accept: float = 1e-12,
+) -> Estimate:
     """``auto``: Richardson-extrapolated central differences with an error estimate.
 
-    A first pass of :data:`FIRST_PASS_STEPS` steps from ``0.5 * max(1, |x|)`` covers smooth functions; points
-    whose error estimate is poor get a wide search of :data:`WIDE_SEARCH_STEPS` steps spanning about 13
-    decades down to ``1e-13 * max(1, |x|)``, which reaches both the small absolute steps needed next to a
-    singularity or at large |x| of an oscillating function, and steps relative to |x|. Candidates whose
-    values are not finite (steps that left the domain) are dropped.
+    A first pass of ``first_steps`` steps from ``first_step * max(1, |x|)`` covers smooth functions; the
+    (direction, point) pairs whose relative error estimate is above ``accept`` get a wide search of
+    :data:`WIDE_SEARCH_STEPS` steps from ``0.5 * max(1, |x|)`` spanning about 13 decades, which reaches both
+    the small absolute steps needed next to a singularity or at large |x| of an oscillating function, and steps
+    relative to |x|. Candidates whose values are not finite (steps that left the domain) are dropped.
     """
     scale = np.maximum(1.0, np.abs(x))
-    first = 0.5 * scale[None] * RATIO ** -np.arange(FIRST_PASS_STEPS).reshape((-1,) + (1,) * x.ndim)
+    first = first_step * scale[None] * RATIO ** -np.arange(first_steps).reshape((-1,) + (1,) * x.ndim)
     first = (x + first) - x
     value, error, step, fscale = _richardson_search(along, x, first, order, None)
-    nfev = len(stencil(order, "central")[0]) * FIRST_PASS_STEPS
-    poor = ~(error <= 1e-12 * np.abs(value))
-    flat_poor = poor.reshape(-1, poor.shape[-1]).any(axis=0) if x.ndim > 1 else poor
-    indices = np.flatnonzero(flat_poor)
+    offsets, numerators, denominator = stencil(order, "central")
+    nfev = len(offsets) * first_steps
+    # The rounding error of f (its typical size) amplified by the stencil at the chosen step: a smaller error
+    # estimate cannot be asked for, and the wide search could not do better with smaller steps.
+    weight = sum(map(abs, numerators)) / denominator
+    rounding = 100 * EPS * fscale * weight / step**order
+    settled = (error <= accept * np.abs(value)) | (error <= rounding)
+    indices = np.flatnonzero(~settled)
     if indices.size:
-        nfev += len(stencil(order, "central")[0]) * WIDE_SEARCH_STEPS
-        exponents = RATIO ** -np.arange(WIDE_SEARCH_STEPS).reshape((-1,) + (1,) * x.ndim)
+        nfev += len(offsets) * WIDE_SEARCH_STEPS
+        exponents = RATIO ** -np.arange(WIDE_SEARCH_STEPS)[:, None]
+        flat_x, flat_value, flat_error, flat_step = (
+            x.reshape(-1),
+            value.reshape(-1),
+            error.reshape(-1),
+            step.reshape(-1),
+        )
         for start in range(0, indices.size, WIDE_BLOCK):
             sel = indices[start : start + WIDE_BLOCK]
-            xs = x[..., sel]
+            xs = flat_x[sel]
             steps = (xs + 0.5 * np.maximum(1.0, np.abs(xs))[None] * exponents) - xs
-            # The wide grid contains the first pass's steps, so its choice replaces the first one.
-            value[..., sel], error[..., sel], step[..., sel], _ = _richardson_search(along, xs, steps, order, sel)
+            # The wide grid contains the default first pass's steps, so its choice replaces the first one.
+            flat_value[sel], flat_error[sel], flat_step[sel], _ = _richardson_search(along, xs, steps, order, sel)
     # Relative accuracy; or, for a derivative consistent with zero (cos at 0, an inflection point), an error at
     # the rounding level of f (its typical size over the first pass) for the step used.
-    _, numerators, denominator = stencil(order, "central")
-    rounding = 100 * EPS * fscale * sum(map(abs, numerators)) / denominator / step**order
+    rounding = 100 * EPS * fscale * weight / step**order
     zero = np.abs(value) <= 10 * error
     status = np.where(np.isfinite(value), OK, NONFINITE)
     for bound, code in ((PRECISION[order], IMPRECISE), (UNRELIABLE_ABOVE, UNRELIABLE)):
@@ -439,7 +478,7 @@ def partial(
     X = np.asarray(x, dtype=float)
 
     def along(t: np.ndarray, sel: np.ndarray | None) -> np.ndarray:
-        base = X if sel is None else X[:, sel]
+        base = X if sel is None else X.reshape(len(X), -1)[:, sel]
         points = np.broadcast_to(base[:, None], (base.shape[0],) + t.shape).astype(t.dtype)
         points[index] = points[index] + t
         return np.asarray(f(points))
@@ -469,7 +508,7 @@ def gradient(
     """
     X = np.asarray(x, dtype=float)
     m, n = X.shape
-    per_direction = max(1, m * n * 2 * max(FIRST_PASS_STEPS, 1))
+    per_direction = max(1, m * n * 2 * FIRST_PASS_STEPS)
     width = max(1, min(m, block // per_direction))
     parts = [_gradient_block(f, X, range(d, min(m, d + width)), method, step) for d in range(0, m, width)]
     if len(parts) == 1:
@@ -490,10 +529,26 @@ def _gradient_block(
     dirs = np.asarray(directions)
 
     def along(t: np.ndarray, sel: np.ndarray | None) -> np.ndarray:
-        # t: (k, d, n_sel) -> points (m, k, d, n_sel), direction d shifted along variable dirs[d].
-        base = X if sel is None else X[:, sel]
-        points = np.broadcast_to(base[:, None, None, :], (base.shape[0],) + t.shape).astype(t.dtype)
-        points[dirs, :, np.arange(len(dirs)), :] += np.moveaxis(t, 1, 0)
+        if sel is None:
+            # t: (k, d, n) -> points (m, k, d, n), direction d shifted along variable dirs[d].
+            points = np.broadcast_to(X[:, None, None, :], (X.shape[0],) + t.shape).astype(t.dtype)
+            points[dirs, :, np.arange(len(dirs)), :] += np.moveaxis(t, 1, 0)
+        else:
+            # t: (k, s) for s selected (direction, point) pairs -> points (m, k, s).
+            direction, point = np.unravel_index(sel, (len(dirs), X.shape[1]))
+            points = np.broadcast_to(X[:, None, point], (X.shape[0],) + t.shape).astype(t.dtype)
+            points[dirs[direction], :, np.arange(len(sel))] += t.T
         return np.asarray(f(points))
 
+    if method == "auto" and step is None:
+        # A cheap first pass (GRADIENT_FIRST_STEPS steps) keeps the cost per component low; components whose
+        # error estimate is above the flag threshold (and not at the rounding level) get the wide search.
+        return _adaptive(
+            along,
+            X[dirs],
+            order=1,
+            first_steps=GRADIENT_FIRST_STEPS,
+            first_step=GRADIENT_FIRST_STEP,
+            accept=PRECISION[1],
+        )
     return _line_derivative(along, X[dirs], order=1, method=method, step=step)

@@ -121,8 +121,11 @@ def _directional(
     moves = directions.T[:, None, :, None]  # (m, 1, d, 1)
 
     def along(t: np.ndarray, sel: np.ndarray | None) -> np.ndarray:
-        # t: (k, d, n_sel) -> points (m, k, d, n_sel).
-        base = X if sel is None else X[:, sel]
-        return np.asarray(f(base[:, None, None, :] + moves * t[None]))
+        if sel is None:
+            # t: (k, d, n) -> points (m, k, d, n).
+            return np.asarray(f(X[:, None, None, :] + moves * t[None]))
+        # t: (k, s) for s selected (direction, point) pairs -> points (m, k, s).
+        direction, point = np.unravel_index(sel, x_line.shape)
+        return np.asarray(f(X[:, None, point] + directions[direction].T[:, None, :] * t[None]))
 
     return _line_derivative(along, x_line, order=2, method=method, step=step)
