@@ -17,12 +17,11 @@ import mpmath
 import numpy as np
 import pytest
 import sympy as sp
+from conftest import json_lines
 
 from numdiff_cli import engine
 from numdiff_cli.engine import IMPRECISE, OK, PRECISION, STEP_TOO_LARGE, UNRELIABLE, VANISHING_STEP, derivative
 from numdiff_cli.expr import parse_expression
-
-from conftest import json_lines
 
 
 def exact_derivative(text: str, x: float, order: int = 1) -> mpmath.mpf:
