@@ -253,7 +253,7 @@ def _richardson(
         edge = np.full((1,) + current.shape[1:], np.inf)
         spread = np.maximum(np.concatenate([edge, gaps]), np.concatenate([gaps, edge]))
         # Entries at the ends of a level lack a neighbour: Ridders' distance to the level below bounds them.
-        spread = np.where(np.isinf(spread), ridders, spread)
+        spread[0], spread[-1] = ridders[0], ridders[-1]
         if len(current) == 1 and len(last_gaps) >= 2:
             # The single entry of the last level (short sequences, e.g. the gradient's first pass): its error is
             # the next term of the series, estimated from how fast the gaps of the levels below shrink
@@ -270,8 +270,8 @@ def _richardson(
 
 
 def _richardson_search(
-    along: Along, x: np.ndarray, steps: np.ndarray, order: int, sel: np.ndarray | None
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    along: Along, x: np.ndarray, steps: np.ndarray, order: int, sel: np.ndarray | None, *, fscale: bool = True
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:
     """Central differences at every step of ``steps`` (shape ``(K, *x.shape)``), one evaluation call,
     then the Richardson tableau; returns the best value, its error, its step and a scale of f per point.
 
@@ -291,32 +291,30 @@ def _richardson_search(
         # Rounding: each f value is wrong by about an ulp; the difference amplifies that by 1 / h**order.
         noise = EPS * magnitude / (denominator * steps**order)
         candidates, errors, levels, starts = _richardson(estimates, noise, steps, RICHARDSON_LEVELS)
+        # Largest |D| over the steps of each candidate (a running maximum over the levels), and |D| at a step
+        # about 40 times smaller than the candidate's smallest one (0 where the sequence ends before).
         size = np.abs(estimates)
-        span = np.stack([np.roll(size, -i, axis=0) for i in range(RICHARDSON_LEVELS + 1)])  # (L+1, K, *batch)
-        reach = np.arange(count)
-        # Largest |D| over the steps of each candidate, and |D| at a step about 40 times smaller.
-        top = np.concatenate([span[: level + 1, : count - level].max(axis=0) for level in range(len(set(levels)))])
-        end = np.concatenate([reach[: count - level] + level for level in range(len(set(levels)))])
-        later = end + GROWTH_SHIFT
-        reference = np.where(
-            (later < count).reshape((-1,) + (1,) * x.ndim),
-            np.take(size, np.minimum(later, count - 1), axis=0),
-            0.0,
-        )
-        false_plateau = top < GROWTH_FACTOR * reference
+        padded = np.concatenate([size, np.zeros((GROWTH_SHIFT + RICHARDSON_LEVELS,) + size.shape[1:])])
+        tops, references = [size], [padded[GROWTH_SHIFT : GROWTH_SHIFT + count]]
+        for level in range(1, int(levels[-1]) + 1):
+            tops.append(np.maximum(tops[-1][:-1], size[level:]))
+            references.append(padded[level + GROWTH_SHIFT : GROWTH_SHIFT + count])
+        false_plateau = np.concatenate(tops) < GROWTH_FACTOR * np.concatenate(references)
     bad = ~(np.isfinite(candidates) & np.isfinite(errors)) | false_plateau
     errors = np.where(bad, np.inf, errors)
     best = np.argmin(errors, axis=0)
     value = np.take_along_axis(candidates, best[None], 0)[0]
     error = np.take_along_axis(errors, best[None], 0)[0]
     step = np.take_along_axis(steps, np.minimum(starts[best], count - 1)[None], 0)[0]
+    if not fscale:
+        return value, error, step, None
     # The typical |f| over the stencils: the scale against which a derivative close to zero is judged
     # (a median, so that a value next to a singularity does not inflate it).
     with np.errstate(all="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN slices: points outside the domain
         magnitudes = np.where(np.isfinite(values), np.abs(values), np.nan).reshape((-1,) + x.shape)
-        fscale = np.nan_to_num(np.nanmedian(magnitudes, axis=0)) if magnitudes.size else np.zeros(x.shape)
-    return value, error, step, fscale
+        typical = np.nan_to_num(np.nanmedian(magnitudes, axis=0)) if magnitudes.size else np.zeros(x.shape)
+    return value, error, step, typical
 
 
 def _adaptive(
@@ -339,7 +337,8 @@ def _adaptive(
     scale = np.maximum(1.0, np.abs(x))
     first = first_step * scale[None] * RATIO ** -np.arange(first_steps).reshape((-1,) + (1,) * x.ndim)
     first = (x + first) - x
-    value, error, step, fscale = _richardson_search(along, x, first, order, None)
+    value, error, step, typical = _richardson_search(along, x, first, order, None)
+    fscale = typical if typical is not None else np.zeros(x.shape)
     offsets, numerators, denominator = stencil(order, "central")
     nfev = len(offsets) * first_steps
     # The rounding error of f (its typical size) amplified by the stencil at the chosen step: a smaller error
@@ -362,7 +361,9 @@ def _adaptive(
             xs = flat_x[sel]
             steps = (xs + 0.5 * np.maximum(1.0, np.abs(xs))[None] * exponents) - xs
             # The wide grid contains the default first pass's steps, so its choice replaces the first one.
-            flat_value[sel], flat_error[sel], flat_step[sel], _ = _richardson_search(along, xs, steps, order, sel)
+            flat_value[sel], flat_error[sel], flat_step[sel], _ = _richardson_search(
+                along, xs, steps, order, sel, fscale=False
+            )
     # Relative accuracy; or, for a derivative consistent with zero (cos at 0, an inflection point), an error at
     # the rounding level of f (its typical size over the first pass) for the step used.
     rounding = 100 * EPS * fscale * weight / step**order
