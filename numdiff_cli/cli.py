@@ -340,9 +340,11 @@ def _derivative(
 
     function = expression.function
     if X.shape[0] == 1:
-        return engine.derivative(lambda x: function(x[None]), X[0], order=order, method=method, step=step)
+        return engine.derivative(
+            lambda x: function(x[None]), X[0], order=order, method=method, step=step, check_step=True
+        )
     index = expression.names.index(var)
-    return engine.partial(function, X, index=index, order=order, method=method, step=step)
+    return engine.partial(function, X, index=index, order=order, method=method, step=step, check_step=True)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -445,7 +447,7 @@ def grad(
     shape = _gradient_shape(expression)
 
     def compute(chunk: Chunk) -> Block:
-        estimate = engine.gradient(expression.function, chunk.values, method=method, step=step)
+        estimate = engine.gradient(expression.function, chunk.values, method=method, step=step, check_step=True)
         rows, plain = [], []
         for j in range(chunk.values.shape[1]):
             values, errors = estimate.value[:, j], estimate.error[:, j]
@@ -515,7 +517,7 @@ def tangent(
     def compute(chunk: Chunk) -> Block:
         X = chunk.values
         values = expression.function(X)
-        estimate = engine.gradient(expression.function, X, method=method, step=step)
+        estimate = engine.gradient(expression.function, X, method=method, step=step, check_step=True)
         rows, plain = [], []
         for j in range(X.shape[1]):
             value = float(values[j])
@@ -685,7 +687,7 @@ def hessian(
     names = list(expression.names)
 
     def compute(chunk: Chunk) -> Block:
-        estimate = engine_hessian(expression.function, chunk.values, method=method, step=step)
+        estimate = engine_hessian(expression.function, chunk.values, method=method, step=step, check_step=True)
         rows, plain = [], []
         for j in range(chunk.values.shape[1]):
             values, errors = estimate.value[..., j], estimate.error[..., j]
@@ -775,7 +777,7 @@ def jacobian(
         for k, (expression, index) in enumerate(zip(expressions, columns)):
             if not index:
                 continue
-            estimate = engine.gradient(expression.function, X[index], method=method, step=step)
+            estimate = engine.gradient(expression.function, X[index], method=method, step=step, check_step=True)
             value[k, index] = estimate.value
             error[k, index] = estimate.error
             any_error = any_error or not np.isnan(estimate.error).all()

@@ -172,7 +172,9 @@ def _shaped(offsets: tuple[int, ...], ndim: int) -> np.ndarray:
     return np.asarray(offsets, dtype=float).reshape((-1,) + (1,) * ndim)
 
 
-def _finite_difference(along: Along, x: np.ndarray, *, order: int, kind: str, step: float | None) -> Estimate:
+def _finite_difference(
+    along: Along, x: np.ndarray, *, order: int, kind: str, step: float | None, check_step: bool = False
+) -> Estimate:
     offsets, numerators, denominator = stencil(order, kind)
     if step is None:
         h = default_step(x, order=order, kind=kind)
@@ -184,7 +186,7 @@ def _finite_difference(along: Along, x: np.ndarray, *, order: int, kind: str, st
         value = _apply(values, numerators) / (denominator * h**order)
         nfev = len(offsets)
         status = np.where(np.isfinite(value), OK, NONFINITE)
-        if step is not None:
+        if step is not None and check_step:
             # Is the user's step on the scale of f? The same difference at a step STEP_CHECK_DIVISOR times smaller
             # must agree to within STEP_CHECK_TOLERANCE, unless rounding noise explains the disagreement.
             small = h / STEP_CHECK_DIVISOR
@@ -376,7 +378,9 @@ def _adaptive(
     return Estimate(value, error, step, nfev, "auto", status)
 
 
-def _line_derivative(along: Along, x: np.ndarray, *, order: int, method: str, step: float | None) -> Estimate:
+def _line_derivative(
+    along: Along, x: np.ndarray, *, order: int, method: str, step: float | None, check_step: bool = False
+) -> Estimate:
     if method not in METHODS:
         raise ValueError(f"unknown method {method!r}; expected one of {', '.join(METHODS)}")
     if not 1 <= order <= 4:
@@ -386,7 +390,7 @@ def _line_derivative(along: Along, x: np.ndarray, *, order: int, method: str, st
     if method == "auto" and step is None:
         return _adaptive(along, x, order=order)
     kind = "central" if method == "auto" else method
-    result = _finite_difference(along, x, order=order, kind=kind, step=step)
+    result = _finite_difference(along, x, order=order, kind=kind, step=step, check_step=check_step)
     return result
 
 
@@ -397,6 +401,7 @@ def derivative(
     order: int = 1,
     method: str = "auto",
     step: float | None = None,
+    check_step: bool = False,
 ) -> Estimate:
     """Derivative of a univariate vectorized function at many points.
 
@@ -414,6 +419,9 @@ def derivative(
     step : float, optional
         The step ``h``. With ``method="central"`` and ``order=1`` the result is exactly
         ``(f(x+h) - f(x-h)) / (2*h)`` in float64.
+    check_step : bool
+        With a ``step``: also evaluate the difference at ``step / 4`` and report :data:`STEP_TOO_LARGE` where it
+        changes by more than half (the step is beyond the scale on which f varies). Doubles ``nfev``.
 
     Returns
     -------
@@ -440,7 +448,7 @@ def derivative(
         base = points if sel is None else points[sel]
         return np.asarray(f(base + t))
 
-    result = _line_derivative(along, points, order=order, method=method, step=step)
+    result = _line_derivative(along, points, order=order, method=method, step=step, check_step=check_step)
     return _reshaped(result, given.shape)
 
 
@@ -463,6 +471,7 @@ def partial(
     order: int = 1,
     method: str = "auto",
     step: float | None = None,
+    check_step: bool = False,
 ) -> Estimate:
     """Partial derivative with respect to variable ``index`` of ``f(X)``, ``X`` of shape ``(m, n)``.
 
@@ -484,7 +493,7 @@ def partial(
         points[index] = points[index] + t
         return np.asarray(f(points))
 
-    return _line_derivative(along, X[index], order=order, method=method, step=step)
+    return _line_derivative(along, X[index], order=order, method=method, step=step, check_step=check_step)
 
 
 def gradient(
@@ -494,6 +503,7 @@ def gradient(
     method: str = "auto",
     step: float | None = None,
     block: int = 4_000_000,
+    check_step: bool = False,
 ) -> Estimate:
     """Gradient of ``f(X)`` at ``n`` points, ``X`` of shape ``(m, n)``; the result has shape ``(m, n)``.
 
@@ -511,7 +521,7 @@ def gradient(
     m, n = X.shape
     per_direction = max(1, m * n * 2 * FIRST_PASS_STEPS)
     width = max(1, min(m, block // per_direction))
-    parts = [_gradient_block(f, X, range(d, min(m, d + width)), method, step) for d in range(0, m, width)]
+    parts = [_gradient_block(f, X, range(d, min(m, d + width)), method, step, check_step) for d in range(0, m, width)]
     if len(parts) == 1:
         return parts[0]
     return Estimate(
@@ -525,7 +535,12 @@ def gradient(
 
 
 def _gradient_block(
-    f: Callable[[np.ndarray], np.ndarray], X: np.ndarray, directions: range, method: str, step: float | None
+    f: Callable[[np.ndarray], np.ndarray],
+    X: np.ndarray,
+    directions: range,
+    method: str,
+    step: float | None,
+    check_step: bool,
 ) -> Estimate:
     dirs = np.asarray(directions)
 
@@ -552,4 +567,4 @@ def _gradient_block(
             first_step=GRADIENT_FIRST_STEP,
             accept=PRECISION[1],
         )
-    return _line_derivative(along, X[dirs], order=1, method=method, step=step)
+    return _line_derivative(along, X[dirs], order=1, method=method, step=step, check_step=check_step)

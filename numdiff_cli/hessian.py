@@ -32,6 +32,7 @@ def hessian(
     method: str = "auto",
     step: float | None = None,
     block: int = 4_000_000,
+    check_step: bool = False,
 ) -> Estimate:
     """Hessian of ``f(X)`` at ``n`` points, ``X`` of shape ``(m, n)``; the result has shape ``(m, m, n)``.
 
@@ -46,6 +47,8 @@ def hessian(
         derivatives only).
     step : float, optional
         The step ``h`` along each line.
+    check_step : bool
+        With a ``step``: flag steps beyond the scale of f, as :func:`numdiff_cli.engine.derivative` does.
     block : int
         Upper bound on the number of values in one call of ``f`` (directions are processed in blocks).
 
@@ -79,7 +82,7 @@ def hessian(
     count = len(directions)
     # First pass: 8 steps of a 3-point stencil per direction and point, m coordinates each.
     width = max(1, min(count, block // max(1, m * n * 3 * 8)))
-    parts = [_directional(f, X, directions[d : d + width], method, step) for d in range(0, count, width)]
+    parts = [_directional(f, X, directions[d : d + width], method, step, check_step) for d in range(0, count, width)]
     line = Estimate(
         np.concatenate([p.value for p in parts]),
         np.concatenate([p.error for p in parts]),
@@ -111,7 +114,12 @@ def hessian(
 
 
 def _directional(
-    f: Callable[[np.ndarray], np.ndarray], X: np.ndarray, directions: np.ndarray, method: str, step: float | None
+    f: Callable[[np.ndarray], np.ndarray],
+    X: np.ndarray,
+    directions: np.ndarray,
+    method: str,
+    step: float | None,
+    check_step: bool,
 ) -> Estimate:
     """Second derivatives of ``f`` along ``X + t * direction`` for every direction (rows) and point."""
     # The coordinate that sets the step's scale: the largest |X| among the direction's components.
@@ -128,4 +136,4 @@ def _directional(
         direction, point = np.unravel_index(sel, x_line.shape)
         return np.asarray(f(X[:, None, point] + directions[direction].T[:, None, :] * t[None]))
 
-    return _line_derivative(along, x_line, order=2, method=method, step=step)
+    return _line_derivative(along, x_line, order=2, method=method, step=step, check_step=check_step)

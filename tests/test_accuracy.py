@@ -180,7 +180,7 @@ def test_vanishing_user_step_warns_and_fails(run) -> None:
 
 def estimate_with_step(text: str, x: float, method: str, step: float) -> int:
     function = parse_expression(text).function
-    result = derivative(lambda v: function(v[None]), np.array([x]), method=method, step=step)
+    result = derivative(lambda v: function(v[None]), np.array([x]), method=method, step=step, check_step=True)
     return int(result.status[0])
 
 
@@ -200,6 +200,14 @@ def estimate_with_step(text: str, x: float, method: str, step: float) -> int:
 )
 def test_user_step_sanity(text: str, x: float, method: str, step: float, status: int) -> None:
     assert estimate_with_step(text, x, method, step) == status
+
+
+def test_step_check_is_opt_in_for_the_library_and_counted() -> None:
+    plain = derivative(np.sin, np.array([1.0]), method="central", step=1000.0)
+    checked = derivative(np.sin, np.array([1.0]), method="central", step=1000.0, check_step=True)
+    assert plain.value[0] == checked.value[0]
+    assert (plain.nfev, int(plain.status[0])) == (2, OK)
+    assert (checked.nfev, int(checked.status[0])) == (4, STEP_TOO_LARGE)
 
 
 def test_too_large_step_warns_and_fails_in_the_cli(run) -> None:
