@@ -67,10 +67,13 @@ RICHARDSON_LEVELS = 4
 # times smaller comes from steps beyond the scale of f (D ~ 1/h**order there): see _richardson_search.
 GROWTH_SHIFT = 8
 GROWTH_FACTOR = 0.05
-# gradient: a cheap first pass of 4 steps (8 evaluations per component) from 0.1 * max(1, |x|), extrapolated to
+# gradient: a cheap first pass of 4 steps (8 evaluations per component) from 0.15 * max(1, |x|), extrapolated to
 # O(h**8); the wide search only for components whose error estimate is still poor.
 GRADIENT_FIRST_STEPS = 4
-GRADIENT_FIRST_STEP = 0.1
+GRADIENT_FIRST_STEP = 0.15
+# The gradient settles for an error estimate up to this many times the rounding noise carried into it (the
+# default for one derivative is 10): many more components are then done after the cheap first pass.
+GRADIENT_ROUNDING_LIMITED = 100.0
 # Points per block in the wide search, to bound memory: (2 * WIDE_SEARCH_STEPS) evaluations per point.
 WIDE_BLOCK = 8192
 
@@ -219,7 +222,7 @@ def _complex_step(along: Along, x: np.ndarray, *, order: int, step: float | None
 
 def _richardson(
     estimates: np.ndarray, noise: np.ndarray, steps: np.ndarray, levels: int
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Richardson tableau (Neville's scheme in ``h**2``) of central differences at decreasing ``steps``.
 
     ``estimates``, ``noise`` and ``steps`` have shape ``(K, *batch)``. Level ``j`` removes the ``h**(2j)`` term
@@ -235,10 +238,10 @@ def _richardson(
     Ridders' method, its larger distance to the two entries of the level below (a looser bound). The rounding
     noise carried through the same linear combination is added as a floor.
 
-    Returns candidate values, error estimates, the level and the index of the largest step of each, flattened
-    over the tableau to shape ``(C, *batch)``.
+    Returns candidate values, error estimates, carried rounding noise, the level and the index of the largest
+    step of each, flattened over the tableau to shape ``(C, *batch)``.
     """
-    values, errors, levels_of, starts = [], [], [], []
+    values, errors, noises, levels_of, starts = [], [], [], [], []
     current, carried = estimates, noise
     last_gaps: list[np.ndarray] = []  # |difference| of the last two entries of each level
     for level in range(levels + 1):
@@ -266,16 +269,24 @@ def _richardson(
             last_gaps.append(gaps[-1])
         values.append(current)
         errors.append(spread + carried)
+        noises.append(carried)
         levels_of.append(np.full(len(current), level))
         starts.append(np.arange(len(current)))
-    return np.concatenate(values), np.concatenate(errors), np.concatenate(levels_of), np.concatenate(starts)
+    return (
+        np.concatenate(values),
+        np.concatenate(errors),
+        np.concatenate(noises),
+        np.concatenate(levels_of),
+        np.concatenate(starts),
+    )
 
 
 def _richardson_search(
     along: Along, x: np.ndarray, steps: np.ndarray, order: int, sel: np.ndarray | None, *, fscale: bool = True
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:
     """Central differences at every step of ``steps`` (shape ``(K, *x.shape)``), one evaluation call,
-    then the Richardson tableau; returns the best value, its error, its step and a scale of f per point.
+    then the Richardson tableau; returns the best value, its error, its step, its carried rounding noise and
+    (with ``fscale``) the typical |f| per point.
 
     Candidates are dropped when they are not finite (a step left the domain) and when they come from steps
     far larger than the scale on which f varies: there ``D(h) ~ O(f) / h**order`` is tiny and its successive
@@ -292,7 +303,7 @@ def _richardson_search(
         magnitude = _apply(np.abs(values), tuple(abs(c) for c in numerators))
         # Rounding: each f value is wrong by about an ulp; the difference amplifies that by 1 / h**order.
         noise = EPS * magnitude / (denominator * steps**order)
-        candidates, errors, levels, starts = _richardson(estimates, noise, steps, RICHARDSON_LEVELS)
+        candidates, errors, noises, levels, starts = _richardson(estimates, noise, steps, RICHARDSON_LEVELS)
         # Largest |D| over the steps of each candidate (a running maximum over the levels), and |D| at a step
         # about 40 times smaller than the candidate's smallest one (0 where the sequence ends before).
         size = np.abs(estimates)
@@ -307,16 +318,17 @@ def _richardson_search(
     best = np.argmin(errors, axis=0)
     value = np.take_along_axis(candidates, best[None], 0)[0]
     error = np.take_along_axis(errors, best[None], 0)[0]
+    rounding = np.take_along_axis(noises, best[None], 0)[0]
     step = np.take_along_axis(steps, np.minimum(starts[best], count - 1)[None], 0)[0]
     if not fscale:
-        return value, error, step, None
+        return value, error, step, rounding, None
     # The typical |f| over the stencils: the scale against which a derivative close to zero is judged
     # (a median, so that a value next to a singularity does not inflate it).
     with np.errstate(all="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN slices: points outside the domain
         magnitudes = np.where(np.isfinite(values), np.abs(values), np.nan).reshape((-1,) + x.shape)
         typical = np.nan_to_num(np.nanmedian(magnitudes, axis=0)) if magnitudes.size else np.zeros(x.shape)
-    return value, error, step, typical
+    return value, error, step, rounding, typical
 
 
 def _adaptive(
@@ -327,6 +339,7 @@ def _adaptive(
     first_steps: int = FIRST_PASS_STEPS,
     first_step: float = 0.5,
     accept: float = 1e-12,
+    rounding_limited: float = 10.0,
 ) -> Estimate:
     """``auto``: Richardson-extrapolated central differences with an error estimate.
 
@@ -339,15 +352,15 @@ def _adaptive(
     scale = np.maximum(1.0, np.abs(x))
     first = first_step * scale[None] * RATIO ** -np.arange(first_steps).reshape((-1,) + (1,) * x.ndim)
     first = (x + first) - x
-    value, error, step, typical = _richardson_search(along, x, first, order, None)
+    value, error, step, noise, typical = _richardson_search(along, x, first, order, None)
     fscale = typical if typical is not None else np.zeros(x.shape)
     offsets, numerators, denominator = stencil(order, "central")
     nfev = len(offsets) * first_steps
-    # The rounding error of f (its typical size) amplified by the stencil at the chosen step: a smaller error
-    # estimate cannot be asked for, and the wide search could not do better with smaller steps.
+    # An error estimate within ``rounding_limited`` times the rounding noise carried into the chosen estimate
+    # is explained by rounding (f's own evaluation error is often several ulp: sums, products): the smaller
+    # steps of the wide search would only add noise.
     weight = sum(map(abs, numerators)) / denominator
-    rounding = 100 * EPS * fscale * weight / step**order
-    settled = (error <= accept * np.abs(value)) | (error <= rounding)
+    settled = (error <= accept * np.abs(value)) | (error <= rounding_limited * noise)
     indices = np.flatnonzero(~settled)
     if indices.size:
         nfev += len(offsets) * WIDE_SEARCH_STEPS
@@ -363,7 +376,7 @@ def _adaptive(
             xs = flat_x[sel]
             steps = (xs + 0.5 * np.maximum(1.0, np.abs(xs))[None] * exponents) - xs
             # The wide grid contains the default first pass's steps, so its choice replaces the first one.
-            flat_value[sel], flat_error[sel], flat_step[sel], _ = _richardson_search(
+            flat_value[sel], flat_error[sel], flat_step[sel], _, _ = _richardson_search(
                 along, xs, steps, order, sel, fscale=False
             )
     # Relative accuracy; or, for a derivative consistent with zero (cos at 0, an inflection point), an error at
@@ -565,6 +578,7 @@ def _gradient_block(
             order=1,
             first_steps=GRADIENT_FIRST_STEPS,
             first_step=GRADIENT_FIRST_STEP,
+            rounding_limited=GRADIENT_ROUNDING_LIMITED,
             accept=PRECISION[1],
         )
     return _line_derivative(along, X[dirs], order=1, method=method, step=step, check_step=check_step)
