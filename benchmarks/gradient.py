@@ -119,10 +119,10 @@ def main() -> None:
         flagged = int((estimate.status != engine.OK).sum())
         ours_digits, theirs_digits, nd_digits = digits(ours, exact), digits(theirs, exact), digits(nd, exact)
         out.append(
-            f"| {n} | {ours_time * 1e3:.2f} ms | {ours_digits[0]:.1f} / {ours_digits[1]:.1f} "
+            f"| {n} | {ours_time * 1e3:.2f} ms | {ours_digits[0]:.2f} / {ours_digits[1]:.2f} "
             f"| {bounded:.0%} / {flagged} "
-            f"| {theirs_time * 1e3:.2f} ms | {theirs_digits[0]:.1f} / {theirs_digits[1]:.1f} "
-            f"| {theirs_time / ours_time:.1f}x | {nd_time * 1e3:.2f} ms | {nd_digits[0]:.1f} / {nd_digits[1]:.1f} "
+            f"| {theirs_time * 1e3:.2f} ms | {theirs_digits[0]:.2f} / {theirs_digits[1]:.2f} "
+            f"| {theirs_time / ours_time:.1f}x | {nd_time * 1e3:.2f} ms | {nd_digits[0]:.2f} / {nd_digits[1]:.2f} "
             f"| {nd_time / ours_time:.1f}x |"
         )
     print("\n".join(out))
