@@ -63,6 +63,8 @@ COMPLEX_STEP = 1e-200
 FIRST_PASS_STEPS = 8
 WIDE_SEARCH_STEPS = 64
 RICHARDSON_LEVELS = 4
+# The wide search measures the rounding noise of f on its smallest steps (see _measured_noise).
+NOISE_STEPS = 8
 # A candidate whose central differences are GROWTH_FACTOR times smaller than the one at a step RATIO**GROWTH_SHIFT
 # times smaller comes from steps beyond the scale of f (D ~ 1/h**order there): see _richardson_search.
 GROWTH_SHIFT = 8
@@ -281,8 +283,41 @@ def _richardson(
     )
 
 
+def _measured_noise(estimates: np.ndarray, steps: np.ndarray, order: int) -> np.ndarray:
+    """The rounding noise of the difference quotients times ``h**order``, measured on the actual evaluations.
+
+    This is what ``eps * |f|`` misses when f cancels internally: ``log(1 + x**2)`` at small x carries the
+    rounding of ``1 + x**2``, about ``eps``, not ``eps * |f|``. Two measurements, the larger wins:
+
+    - at the :data:`NOISE_STEPS` smallest steps of the wide search the truncation error is negligible, so
+      successive estimates differ by their noise: the median of ``|D_k - D_(k+1)| * h_(k+1)**order`` over those
+      with a nonzero difference;
+    - a difference that is exactly 0 at a step ``h`` while others are not shows that f does not resolve the
+      change ``~ h**order * |D|`` there: the noise is at least ``h**order * |D|`` (median |D| over the resolved
+      steps), largest over such steps.
+    """
+    finite = np.isfinite(estimates)
+    unresolved = (estimates == 0) & (finite & (estimates != 0)).any(axis=0)
+    tail = estimates[-NOISE_STEPS:]
+    scaled = np.abs(np.diff(tail, axis=0)) * steps[-NOISE_STEPS + 1 :] ** order
+    resolved = np.isfinite(scaled) & (tail[1:] != 0) & (tail[:-1] != 0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # nothing resolved: no measurement
+        measured = np.nan_to_num(np.nanmedian(np.where(resolved, scaled, np.nan), axis=0))
+        typical = np.nan_to_num(np.nanmedian(np.where(finite & ~unresolved, np.abs(estimates), np.nan), axis=0))
+    quantum = np.where(unresolved, steps**order * typical, 0.0).max(axis=0)
+    return np.maximum(measured, quantum)
+
+
 def _richardson_search(
-    along: Along, x: np.ndarray, steps: np.ndarray, order: int, sel: np.ndarray | None, *, fscale: bool = True
+    along: Along,
+    x: np.ndarray,
+    steps: np.ndarray,
+    order: int,
+    sel: np.ndarray | None,
+    *,
+    fscale: bool = True,
+    measure_noise: bool = False,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:
     """Central differences at every step of ``steps`` (shape ``(K, *x.shape)``), one evaluation call,
     then the Richardson tableau; returns the best value, its error, its step, its carried rounding noise and
@@ -303,16 +338,24 @@ def _richardson_search(
         magnitude = _apply(np.abs(values), tuple(abs(c) for c in numerators))
         # Rounding: each f value is wrong by about an ulp; the difference amplifies that by 1 / h**order.
         noise = EPS * magnitude / (denominator * steps**order)
+        if measure_noise:
+            noise = np.maximum(noise, _measured_noise(estimates, steps, order) / steps**order)
         candidates, errors, noises, levels, starts = _richardson(estimates, noise, steps, RICHARDSON_LEVELS)
         # Largest |D| over the steps of each candidate (a running maximum over the levels), and |D| at a step
         # about 40 times smaller than the candidate's smallest one (0 where the sequence ends before).
         size = np.abs(estimates)
         padded = np.concatenate([size, np.zeros((GROWTH_SHIFT + RICHARDSON_LEVELS,) + size.shape[1:])])
-        tops, references = [size], [padded[GROWTH_SHIFT : GROWTH_SHIFT + count]]
+        # A difference that is exactly 0 at some steps but not at others is below the resolution of f there
+        # (f(x+h) == f(x-h) after rounding, e.g. log(1 + x**2) at x = 3e-6 with h = 1e-11): it carries no
+        # information, and a run of such zeros would look like a converged, exact answer.
+        unresolved = (estimates == 0) & (np.isfinite(estimates) & (estimates != 0)).any(axis=0)
+        tops, references, blind = [size], [padded[GROWTH_SHIFT : GROWTH_SHIFT + count]], [unresolved]
         for level in range(1, int(levels[-1]) + 1):
             tops.append(np.maximum(tops[-1][:-1], size[level:]))
             references.append(padded[level + GROWTH_SHIFT : GROWTH_SHIFT + count])
+            blind.append(blind[-1][:-1] | unresolved[level:])
         false_plateau = np.concatenate(tops) < GROWTH_FACTOR * np.concatenate(references)
+        false_plateau |= np.concatenate(blind)
     bad = ~(np.isfinite(candidates) & np.isfinite(errors)) | false_plateau
     errors = np.where(bad, np.inf, errors)
     best = np.argmin(errors, axis=0)
@@ -377,7 +420,7 @@ def _adaptive(
             steps = (xs + 0.5 * np.maximum(1.0, np.abs(xs))[None] * exponents) - xs
             # The wide grid contains the default first pass's steps, so its choice replaces the first one.
             flat_value[sel], flat_error[sel], flat_step[sel], _, _ = _richardson_search(
-                along, xs, steps, order, sel, fscale=False
+                along, xs, steps, order, sel, fscale=False, measure_noise=True
             )
     # Relative accuracy; or, for a derivative consistent with zero (cos at 0, an inflection point), an error at
     # the rounding level of f (its typical size over the first pass) for the step used.

@@ -18,6 +18,8 @@ import numpy as np
 import pytest
 import sympy as sp
 from conftest import json_lines
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 from numdiff_cli import engine
 from numdiff_cli.engine import IMPRECISE, OK, PRECISION, STEP_TOO_LARGE, UNRELIABLE, VANISHING_STEP, derivative
@@ -239,3 +241,46 @@ def test_unreliable_results_are_flagged_in_the_cli(run) -> None:
     assert result.exit_code == 1
     (row,) = json_lines(result.stdout)
     assert row["warning"] in (engine.STATUS_MESSAGES[UNRELIABLE], engine.STATUS_MESSAGES[engine.NONFINITE])
+
+
+# Functions with closed-form derivatives for the property test: (numpy f, mpmath f', mpmath f'').
+FAMILIES = {
+    "sin": (np.sin, mpmath.cos, lambda x: -mpmath.sin(x)),
+    "exp": (np.exp, mpmath.exp, mpmath.exp),
+    "log": (np.log, lambda x: 1 / x, lambda x: -1 / x**2),
+    "atan": (np.arctan, lambda x: 1 / (1 + x**2), lambda x: -2 * x / (1 + x**2) ** 2),
+    "sqrt": (np.sqrt, lambda x: 1 / (2 * mpmath.sqrt(x)), lambda x: -1 / (4 * x * mpmath.sqrt(x))),
+    "log1p-square": (
+        lambda x: np.log(1 + x**2),
+        lambda x: 2 * x / (1 + x**2),
+        lambda x: (2 - 2 * x**2) / (1 + x**2) ** 2,
+    ),
+}
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    family=st.sampled_from(sorted(FAMILIES)),
+    exponent=st.floats(-6, 8),
+    mantissa=st.floats(1, 10),
+    order=st.sampled_from([1, 2]),
+)
+@example(family="sin", exponent=8, mantissa=1, order=2)  # false plateau at steps of 1e7 (cos at 1e8)
+@example(family="log1p-square", exponent=-4, mantissa=1, order=2)  # cancellation inside f
+@example(family="atan", exponent=4, mantissa=3, order=1)  # ill-conditioned: flagged
+@example(family="log", exponent=-6, mantissa=1, order=1)  # steps cross the domain edge
+def test_auto_is_never_confidently_wrong(family: str, exponent: float, mantissa: float, order: int) -> None:
+    f, first, second = FAMILIES[family]
+    x = float(mantissa * 10.0**exponent)
+    result = derivative(f, np.array([x]), order=order)
+    value, error, status = float(result.value[0]), float(result.error[0]), int(result.status[0])
+    with mpmath.workdps(50):
+        exact = (first if order == 1 else second)(mpmath.mpf(x))
+        true_error = float(abs(mpmath.mpf(value) - exact)) if math.isfinite(value) else math.inf
+    if status == OK:
+        # Vouched for: the estimate bounds the truth within 10 (issue 3), and it is within PRECISION[order]
+        # relative, or (a derivative consistent with zero) at the rounding level.
+        assert true_error <= 10 * error
+        assert error <= PRECISION[order] * abs(value) or abs(value) <= 10 * error
+    else:
+        assert status in (IMPRECISE, UNRELIABLE, engine.NONFINITE)
