@@ -269,6 +269,10 @@ FAMILIES = {
 @example(family="log1p-square", exponent=-4, mantissa=1, order=2)  # cancellation inside f
 @example(family="atan", exponent=4, mantissa=3, order=1)  # ill-conditioned: flagged
 @example(family="log", exponent=-6, mantissa=1, order=1)  # steps cross the domain edge
+# Found by this test: f does not resolve the change at small steps (exact zeros; a staircase in x**2).
+@example(family="log1p-square", exponent=-5.5, mantissa=1, order=1)
+@example(family="log1p-square", exponent=-4.6875, mantissa=1, order=1)
+@example(family="log1p-square", exponent=-3.224609375, mantissa=1, order=1)
 def test_auto_is_never_confidently_wrong(family: str, exponent: float, mantissa: float, order: int) -> None:
     f, first, second = FAMILIES[family]
     x = float(mantissa * 10.0**exponent)
