@@ -387,10 +387,15 @@ def _adaptive(
     """``auto``: Richardson-extrapolated central differences with an error estimate.
 
     A first pass of ``first_steps`` steps from ``first_step * max(1, |x|)`` covers smooth functions; the
-    (direction, point) pairs whose relative error estimate is above ``accept`` get a wide search of
-    :data:`WIDE_SEARCH_STEPS` steps from ``0.5 * max(1, |x|)`` spanning about 13 decades, which reaches both
-    the small absolute steps needed next to a singularity or at large |x| of an oscillating function, and steps
-    relative to |x|. Candidates whose values are not finite (steps that left the domain) are dropped.
+    (direction, point) pairs whose relative error estimate is above ``accept`` (and not explained by rounding)
+    get a wide search of :data:`WIDE_SEARCH_STEPS` steps from ``0.5 * max(1, |x|)`` spanning about 13 decades,
+    which reaches both the small absolute steps needed next to a singularity or at large |x| of an oscillating
+    function, and steps relative to |x|; it also measures the rounding noise of f (:func:`_measured_noise`).
+    Candidates whose values are not finite (steps that left the domain) are dropped.
+
+    Status: :data:`IMPRECISE` where the error estimate exceeds ``PRECISION[order]`` relative,
+    :data:`UNRELIABLE` above ``UNRELIABLE_ABOVE``; a value consistent with zero is judged instead by an error at
+    the rounding level of f.
     """
     scale = np.maximum(1.0, np.abs(x))
     first = first_step * scale[None] * RATIO ** -np.arange(first_steps).reshape((-1,) + (1,) * x.ndim)
