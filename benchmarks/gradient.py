@@ -2,7 +2,7 @@
 
 Run ``python benchmarks/gradient.py > benchmarks/gradient.md`` (needs the ``bench`` extra). One point in
 n = 10, 100, 1000 dimensions; every library differentiates the same vectorized numpy function, measured in one
-run. Time: best of several repeats of one full gradient. Digits: correct significant digits of each component
+run. Time: best of several rounds of one full gradient. Digits: correct significant digits of each component
 against an mpmath reference at 50 digits (capped at 17), as the minimum and the median over the components.
 """
 
@@ -24,6 +24,7 @@ from numdiff_cli import __version__, engine
 
 CAP = 17.0
 DIMENSIONS = (10, 100, 1000)
+ROUNDS = 7
 
 
 def function(x: np.ndarray) -> np.ndarray:
@@ -58,16 +59,17 @@ def digits(values: np.ndarray, exact: list[mpmath.mpf]) -> tuple[float, float]:
     return min(result), float(np.median(result))
 
 
-def best_time(call: Callable[[], np.ndarray], budget: float = 3.0) -> tuple[float, np.ndarray]:
-    """Best wall time of repeated calls (at least 3, or as many as fit in ``budget`` seconds)."""
-    times = []
-    result = call()
-    start = time.perf_counter()
-    while len(times) < 3 or (time.perf_counter() - start < budget and len(times) < 20):
-        begin = time.perf_counter()
-        result = call()
-        times.append(time.perf_counter() - begin)
-    return min(times), result
+def best_times(calls: list[Callable[[], np.ndarray]], rounds: int) -> tuple[list[float], list[np.ndarray]]:
+    """Best wall time of each call over ``rounds`` rounds; the calls alternate within a round, so that a busy
+    moment of the (shared) machine does not favour one of them."""
+    results = [call() for call in calls]  # warm-up
+    best = [math.inf] * len(calls)
+    for _ in range(rounds):
+        for index, call in enumerate(calls):
+            begin = time.perf_counter()
+            results[index] = call()
+            best[index] = min(best[index], time.perf_counter() - begin)
+    return best, results
 
 
 def machine() -> list[str]:
@@ -94,9 +96,10 @@ def main() -> None:
         "f(x) = sum_i exp(sin(x_i) x_(i+1)) / n + log(1 + |x|^2) at one random point in [-1, 1]^n. numdiff:",
         "`engine.gradient(f, X, method='auto')` (what `numdiff grad` runs); scipy:",
         "`scipy.differentiate.jacobian(f, x)` with its defaults; numdifftools: `numdifftools.Gradient(f)(x)` with its",
-        "defaults. Time: best of at least 3 runs of one whole gradient. Digits: min / median over the n components",
-        "against mpmath at 50 digits. numdiff's error estimates: the share of components whose estimate bounds the",
-        "true error within a factor 10, and the number of components flagged (estimated relative error above 1e-10).",
+        "defaults. Time: best of 7 rounds of one whole gradient, the three libraries alternating within a round.",
+        "Digits: min / median over the n components against mpmath at 50 digits. numdiff's error estimates: the share",
+        "of components whose estimate bounds the true error within a factor 10, and the number of components flagged",
+        "(estimated relative error above 1e-10).",
         "",
         *machine(),
         "",
@@ -108,10 +111,15 @@ def main() -> None:
     for n in DIMENSIONS:
         x = rng.uniform(-1, 1, n)
         exact = reference(x)
-        ours_time, ours = best_time(lambda x=x: engine.gradient(function, x[:, None]).value[:, 0])
-        theirs_time, theirs = best_time(lambda x=x: scipy_jacobian(function, x).df)
         nd_gradient = numdifftools.Gradient(lambda v: function(np.asarray(v)))
-        nd_time, nd = best_time(lambda x=x, g=nd_gradient: g(x), budget=1.0)
+        (ours_time, theirs_time, nd_time), (ours, theirs, nd) = best_times(
+            [
+                lambda x=x: engine.gradient(function, x[:, None]).value[:, 0],
+                lambda x=x: scipy_jacobian(function, x).df,
+                lambda x=x, g=nd_gradient: g(x),
+            ],
+            rounds=ROUNDS,
+        )
         estimate = engine.gradient(function, x[:, None])
         with mpmath.workdps(50):
             true_errors = [float(abs(mpmath.mpf(v) - r)) for v, r in zip(estimate.value[:, 0].tolist(), exact)]
