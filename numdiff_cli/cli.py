@@ -341,10 +341,12 @@ def _derivative(
     function = expression.function
     if X.shape[0] == 1:
         return engine.derivative(
-            lambda x: function(x[None]), X[0], order=order, method=method, step=step, check_step=True
+            lambda x: function(x[None]), X[0], order=order, method=method, step=step, check_step=True, check_kink=True
         )
     index = expression.names.index(var)
-    return engine.partial(function, X, index=index, order=order, method=method, step=step, check_step=True)
+    return engine.partial(
+        function, X, index=index, order=order, method=method, step=step, check_step=True, check_kink=True
+    )
 
 
 # ---------------------------------------------------------------------------------------------------------------

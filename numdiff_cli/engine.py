@@ -35,6 +35,7 @@ UNRELIABLE = 3  # the best estimates disagree: no error estimate can be trusted
 NOT_REAL = 4  # complex step: f is not real-analytic here (branch cut, outside the real domain)
 STEP_TOO_LARGE = 5  # the user's step is so large that the difference does not approximate a derivative
 IMPRECISE = 6  # auto: the estimate is consistent, but its error estimate exceeds PRECISION[order] (relative)
+KINK = 7  # auto: the slopes on the left and on the right of x differ (abs or relu at 0): no derivative
 
 STATUS_MESSAGES = {
     NONFINITE: "the derivative is not finite here (outside the domain, or a singularity)",
@@ -46,6 +47,8 @@ STATUS_MESSAGES = {
     " not a derivative (use a smaller --h or the default)",
     IMPRECISE: "low accuracy: the estimated relative error is above the usual precision of this order here"
     " (an ill-conditioned point); see the error estimate",
+    KINK: "the function has a kink here (the slopes on the left and on the right differ, as for abs or relu at 0):"
+    " it has no derivative; the value shown is the average of the two slopes",
 }
 # auto flags a result whose relative error estimate exceeds this (per derivative order): fewer than about
 # 10, 8, 7 and 6 correct digits cannot be vouched for. Above 1e-6 the candidates disagree: UNRELIABLE.
@@ -63,6 +66,8 @@ COMPLEX_STEP = 1e-200
 FIRST_PASS_STEPS = 8
 WIDE_SEARCH_STEPS = 64
 RICHARDSON_LEVELS = 4
+# The kink check compares second differences at the chosen step divided by 1, this and its square (_kinked).
+KINK_SHRINK = 10.0
 # The wide search measures the rounding noise of f on its smallest steps (see _measured_noise).
 NOISE_STEPS = 8
 # A candidate whose central differences are GROWTH_FACTOR times smaller than the one at a step RATIO**GROWTH_SHIFT
@@ -383,6 +388,7 @@ def _adaptive(
     first_step: float = 0.5,
     accept: float = 1e-12,
     rounding_limited: float = 10.0,
+    kink_check: bool = False,
 ) -> Estimate:
     """``auto``: Richardson-extrapolated central differences with an error estimate.
 
@@ -435,12 +441,41 @@ def _adaptive(
     for bound, code in ((PRECISION[order], IMPRECISE), (UNRELIABLE_ABOVE, UNRELIABLE)):
         vouched = (error <= bound * np.abs(value)) | (zero & (error <= rounding))
         status = np.where((status != NONFINITE) & ~vouched, code, status)
+    if kink_check and order == 1:
+        kinked = _kinked(along, x, step, np.maximum(np.abs(value), error))
+        status = np.where((status != NONFINITE) & kinked, KINK, status)
+        nfev += 7
     error = np.where(np.isfinite(error), error, np.nan)
     return Estimate(value, error, step, nfev, "auto", status)
 
 
+def _kinked(along: Along, x: np.ndarray, step: np.ndarray, size: np.ndarray) -> np.ndarray:
+    """Where the left and right slopes of f at x differ (a kink, as ``abs`` or ``relu`` at 0).
+
+    ``kappa(h) = (f(x+h) - 2 f(x) + f(x-h)) / h`` is ``f''(x) h + O(h**3)`` for a smooth f, but tends to the jump
+    of the slope at a kink. It is compared at the chosen step ``h``, at ``h / 10`` and at ``h / 100``: a smooth f
+    shrinks it about 10 times at each stage, a kink keeps it (or makes it grow, for an infinite slope); two
+    stages, so that an accidental cancellation of the ``h`` and ``h**3`` terms at one step is not taken for a
+    kink. Values at the rounding level of f, or tiny next to the derivative, are not kinks. 7 evaluations.
+    """
+    with np.errstate(all="ignore"):
+        steps = [step, (x + step / KINK_SHRINK) - x, (x + step / KINK_SHRINK**2) - x]
+        values = along(np.stack([np.zeros_like(x)] + [sign * h for h in steps for sign in (1, -1)]), None)
+        kappa = [np.abs(values[1 + 2 * i] - 2 * values[0] + values[2 + 2 * i]) / h for i, h in enumerate(steps)]
+        noise = 1e3 * EPS * np.abs(values).max(axis=0) / steps[-1]
+        kept = (kappa[1] > 0.5 * kappa[0]) & (kappa[2] > 0.5 * kappa[1])
+        return kept & (kappa[2] > noise) & (kappa[2] > 1e-8 * size) & (kappa[0] > 0)
+
+
 def _line_derivative(
-    along: Along, x: np.ndarray, *, order: int, method: str, step: float | None, check_step: bool = False
+    along: Along,
+    x: np.ndarray,
+    *,
+    order: int,
+    method: str,
+    step: float | None,
+    check_step: bool = False,
+    check_kink: bool = False,
 ) -> Estimate:
     if method not in METHODS:
         raise ValueError(f"unknown method {method!r}; expected one of {', '.join(METHODS)}")
@@ -449,7 +484,7 @@ def _line_derivative(
     if method == "complex":
         return _complex_step(along, x, order=order, step=step)
     if method == "auto" and step is None:
-        return _adaptive(along, x, order=order)
+        return _adaptive(along, x, order=order, kink_check=check_kink)
     kind = "central" if method == "auto" else method
     result = _finite_difference(along, x, order=order, kind=kind, step=step, check_step=check_step)
     return result
@@ -463,6 +498,7 @@ def derivative(
     method: str = "auto",
     step: float | None = None,
     check_step: bool = False,
+    check_kink: bool = False,
 ) -> Estimate:
     """Derivative of a univariate vectorized function at many points.
 
@@ -483,6 +519,9 @@ def derivative(
     check_step : bool
         With a ``step``: also evaluate the difference at ``step / 4`` and report :data:`STEP_TOO_LARGE` where it
         changes by more than half (the step is beyond the scale on which f varies). Doubles ``nfev``.
+    check_kink : bool
+        ``auto``, first derivatives: report :data:`KINK` where the slopes on the left and on the right of x
+        differ (``abs`` at 0), where a central difference would return their average. 7 more evaluations.
 
     Returns
     -------
@@ -509,7 +548,9 @@ def derivative(
         base = points if sel is None else points[sel]
         return np.asarray(f(base + t))
 
-    result = _line_derivative(along, points, order=order, method=method, step=step, check_step=check_step)
+    result = _line_derivative(
+        along, points, order=order, method=method, step=step, check_step=check_step, check_kink=check_kink
+    )
     return _reshaped(result, given.shape)
 
 
@@ -533,6 +574,7 @@ def partial(
     method: str = "auto",
     step: float | None = None,
     check_step: bool = False,
+    check_kink: bool = False,
 ) -> Estimate:
     """Partial derivative with respect to variable ``index`` of ``f(X)``, ``X`` of shape ``(m, n)``.
 
@@ -554,7 +596,9 @@ def partial(
         points[index] = points[index] + t
         return np.asarray(f(points))
 
-    return _line_derivative(along, X[index], order=order, method=method, step=step, check_step=check_step)
+    return _line_derivative(
+        along, X[index], order=order, method=method, step=step, check_step=check_step, check_kink=check_kink
+    )
 
 
 def gradient(

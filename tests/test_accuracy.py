@@ -288,3 +288,29 @@ def test_auto_is_never_confidently_wrong(family: str, exponent: float, mantissa:
         assert error <= PRECISION[order] * abs(value) or abs(value) <= 10 * error
     else:
         assert status in (IMPRECISE, UNRELIABLE, engine.NONFINITE)
+
+
+@pytest.mark.parametrize("text", ["abs(x)", "sign(x) * x", "x * step(x)", "sqrt(x**2)", "abs(x - 1e-3) + x"])
+def test_kinks_are_flagged_not_averaged_silently(run, text: str) -> None:
+    at = "1e-3" if "1e-3" in text else "0"
+    result = run("diff", text, "--at", at, "--format", "json")
+    assert result.exit_code == 1
+    (row,) = json_lines(result.stdout)
+    assert row["warning"] == engine.STATUS_MESSAGES[engine.KINK]
+
+
+@pytest.mark.parametrize(
+    ("function", "x"),
+    [
+        pytest.param(lambda t: t**2, 0.0, id="minimum"),
+        pytest.param(np.cos, 0.0, id="cos-at-0"),
+        pytest.param(lambda t: t**3, 0.0, id="inflection"),
+        pytest.param(lambda t: np.abs(t) ** 3, 0.0, id="abs-cubed-is-smooth-enough"),
+        pytest.param(np.abs, 0.5, id="kink-elsewhere"),
+        # f'' ~ 0.0046 and f'''' terms cancel at the chosen step here: one comparison alone took it for a kink.
+        pytest.param(lambda t: np.log(t) + t**2, 0.70791254, id="accidental-cancellation"),
+    ],
+)
+def test_smooth_points_are_not_kinks(function, x: float) -> None:
+    result = derivative(function, np.array([x]), check_kink=True)
+    assert int(result.status[0]) == OK
