@@ -66,6 +66,9 @@ COMPLEX_STEP = 1e-200
 FIRST_PASS_STEPS = 8
 WIDE_SEARCH_STEPS = 64
 RICHARDSON_LEVELS = 4
+# The geometric error estimate of a last, single tableau entry never assumes the gaps shrink faster than this
+# per level: a sudden collapse of the gaps is more often luck than convergence (see _richardson).
+SHRINK_FLOOR = 0.03
 # The kink check compares second differences at the chosen step divided by 1, this and its square (_kinked).
 KINK_SHRINK = 10.0
 # The wide search measures the rounding noise of f on its smallest steps (see _measured_noise).
@@ -269,8 +272,8 @@ def _richardson(
         if len(current) == 1 and len(last_gaps) >= 2:
             # The single entry of the last level (short sequences, e.g. the gradient's first pass): its error is
             # the next term of the series, estimated from how fast the gaps of the levels below shrink
-            # (geometric decay of the Taylor terms), with a safety factor of 10.
-            shrink = np.minimum(1.0, last_gaps[-1] / last_gaps[-2])
+            # (geometric decay of the Taylor terms, at most SHRINK_FLOOR per level), with a safety factor of 10.
+            shrink = np.clip(last_gaps[-1] / last_gaps[-2], SHRINK_FLOOR, 1.0)
             spread = np.minimum(spread, 10 * last_gaps[-1] * shrink)
         if len(gaps):
             last_gaps.append(gaps[-1])
