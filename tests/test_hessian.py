@@ -145,3 +145,11 @@ def test_jacobian_refuses_complex_for_non_analytic(run) -> None:
     result = run("jacobian", "abs(x)", "y", "--at", "1,2", "--method", "complex")
     assert result.exit_code == 2
     assert "analytic" in result.stderr
+
+
+@pytest.mark.parametrize("command", ["grad", "hessian", "tangent"])
+def test_too_large_user_step_is_flagged_for_several_variables(run, command: str) -> None:
+    # sin varies on a scale of 1; a step of 1000 gives no derivative along x.
+    result = run(command, "sin(x)*y", "--at", "1,2", "--method", "central", "--h", "1000")
+    assert result.exit_code == 1
+    assert "step is large" in result.stderr
