@@ -14,7 +14,6 @@ Every function evaluates whole stencils for all points in one vectorized call of
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
@@ -255,7 +254,7 @@ def _richardson(
     current, carried = estimates, noise
     last_gaps: list[np.ndarray] = []  # |difference| of the last two entries of each level
     for level in range(levels + 1):
-        ridders = np.full(current.shape, np.inf)
+        first_edge = last_edge = np.full(current.shape[1:], np.inf)
         if level:
             if len(current) < 2:
                 break
@@ -263,12 +262,13 @@ def _richardson(
             below = current
             current = (r * below[1:] - below[:-1]) / (r - 1)
             carried = (r * carried[1:] + carried[:-1]) / (r - 1)
-            ridders = np.maximum(np.abs(current - below[1:]), np.abs(current - below[:-1]))
+            # Entries at the ends of a level lack a neighbour: Ridders' distance to the level below bounds them.
+            first_edge = np.maximum(np.abs(current[0] - below[1]), np.abs(current[0] - below[0]))
+            last_edge = np.maximum(np.abs(current[-1] - below[-1]), np.abs(current[-1] - below[-2]))
         gaps = np.abs(np.diff(current, axis=0))
-        edge = np.full((1,) + current.shape[1:], np.inf)
-        spread = np.maximum(np.concatenate([edge, gaps]), np.concatenate([gaps, edge]))
-        # Entries at the ends of a level lack a neighbour: Ridders' distance to the level below bounds them.
-        spread[0], spread[-1] = ridders[0], ridders[-1]
+        spread = np.empty_like(current)
+        np.maximum(gaps[:-1], gaps[1:], out=spread[1:-1])
+        spread[0], spread[-1] = first_edge, last_edge
         if len(current) == 1 and len(last_gaps) >= 2:
             # The single entry of the last level (short sequences, e.g. the gradient's first pass): its error is
             # the next term of the series, estimated from how fast the gaps of the levels below shrink
@@ -291,6 +291,19 @@ def _richardson(
     )
 
 
+def _median(values: np.ndarray) -> np.ndarray:
+    """Median over axis 0 ignoring NaN (the lower middle value; 0 where all are NaN).
+
+    A sort and a gather: numpy's ``nanmedian`` goes through masked arrays and costs several times more.
+    """
+    if not len(values):
+        return np.zeros(values.shape[1:])
+    ordered = np.sort(np.where(np.isnan(values), np.inf, values), axis=0)
+    count = np.isfinite(ordered).sum(axis=0)
+    middle = np.take_along_axis(ordered, np.maximum(count - 1, 0)[None] // 2, 0)[0]
+    return np.where(count > 0, middle, 0.0)
+
+
 def _measured_noise(estimates: np.ndarray, steps: np.ndarray, order: int) -> np.ndarray:
     """The rounding noise of the difference quotients times ``h**order``, measured on the actual evaluations.
 
@@ -309,10 +322,8 @@ def _measured_noise(estimates: np.ndarray, steps: np.ndarray, order: int) -> np.
     tail = estimates[-NOISE_STEPS:]
     scaled = np.abs(np.diff(tail, axis=0)) * steps[-NOISE_STEPS + 1 :] ** order
     resolved = np.isfinite(scaled) & (tail[1:] != 0) & (tail[:-1] != 0)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # nothing resolved: no measurement
-        measured = np.nan_to_num(np.nanmedian(np.where(resolved, scaled, np.nan), axis=0))
-        typical = np.nan_to_num(np.nanmedian(np.where(finite & ~unresolved, np.abs(estimates), np.nan), axis=0))
+    measured = _median(np.where(resolved, scaled, np.nan))
+    typical = _median(np.where(finite & ~unresolved, np.abs(estimates), np.nan))
     quantum = np.where(unresolved, steps**order * typical, 0.0).max(axis=0)
     return np.maximum(measured, quantum)
 
@@ -375,10 +386,8 @@ def _richardson_search(
         return value, error, step, rounding, None
     # The typical |f| over the stencils: the scale against which a derivative close to zero is judged
     # (a median, so that a value next to a singularity does not inflate it).
-    with np.errstate(all="ignore"), warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN slices: points outside the domain
-        magnitudes = np.where(np.isfinite(values), np.abs(values), np.nan).reshape((-1,) + x.shape)
-        typical = np.nan_to_num(np.nanmedian(magnitudes, axis=0)) if magnitudes.size else np.zeros(x.shape)
+    with np.errstate(all="ignore"):
+        typical = _median(np.where(np.isfinite(values), np.abs(values), np.nan).reshape((-1,) + x.shape))
     return value, error, step, rounding, typical
 
 
