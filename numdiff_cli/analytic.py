@@ -14,7 +14,7 @@ import numpy as np
 import sympy as sp
 from sympy.printing.pycode import MpmathPrinter
 
-from numdiff_cli.expr import Expression, cbrt
+from numdiff_cli.expr import Expression, cbrt, dummy_lambdify
 
 DIGITS = 30
 
@@ -40,12 +40,11 @@ class Analytic:
         )
         self.tree = derivative
         self.text = str(derivative)
-        self._function = sp.lambdify(
+        self._function = dummy_lambdify(
             expression.symbols,
             derivative,
             modules=[{"cbrt": _real_cbrt, "select": _select}, "mpmath"],
             printer=_Printer({"fully_qualified_modules": False, "inline": True, "allow_unknown_functions": True}),
-            dummify=True,
         )
         self._is_cbrt = derivative.has(cbrt)
 
