@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import builtins
+import itertools
 import keyword
 import math
 import re
@@ -32,7 +33,7 @@ MAX_NODES = 5_000
 MAX_LITERAL_DIGITS = 100
 MAX_NAME_LENGTH = 64
 MAX_INDEX = 100_000
-MAX_VARIABLES = 10_000
+MAX_VARIABLES = 1_000
 # An exact integer power larger than this many bits is refused instead of being computed by sympy.
 MAX_POWER_BITS = 10_000
 
@@ -81,6 +82,134 @@ class cbrt(sp.Function):
         if arg is None or not arg.is_real:
             return None
         return sp.sign(arg) * sp.Abs(arg) ** sp.Rational(1, 3)
+
+
+class NonFinite(sp.Function):
+    """A constant whose value is not a finite double (``exp(exp(1000))``): +inf, -inf or nan, never evaluated."""
+
+    nargs = 2
+    _serial = itertools.count()
+
+    def __new__(cls, value: float) -> sp.Expr:
+        code = 0 if math.isnan(value) else (1 if value > 0 else -1)
+        # Each one is distinct, so that sympy never simplifies inf/inf or inf - inf to 1 or 0.
+        return super().__new__(cls, sp.Integer(code), sp.Integer(next(cls._serial)), evaluate=False)
+
+    @property
+    def value(self) -> float:
+        return (math.nan, math.inf, -math.inf)[int(self.args[0])]
+
+    def _eval_evalf(self, prec: int) -> None:
+        return None
+
+    def _sympystr(self, printer: Any) -> str:
+        return repr(self.value)
+
+    def _numpycode(self, printer: Any) -> str:
+        return {1: "1e999", -1: "(-1e999)"}.get(int(self.args[0]), "(1e999 - 1e999)")
+
+    def _mpmathcode(self, printer: Any) -> str:
+        return f"mpf('{self.value!r}')"
+
+
+# Float versions of the functions the builder creates, for :func:`_float_value`.
+_MATH: dict[Any, Callable[..., float]] = {
+    sp.sin: math.sin,
+    sp.cos: math.cos,
+    sp.tan: math.tan,
+    sp.asin: math.asin,
+    sp.acos: math.acos,
+    sp.atan: math.atan,
+    sp.sinh: math.sinh,
+    sp.cosh: math.cosh,
+    sp.tanh: math.tanh,
+    sp.exp: math.exp,
+    sp.Abs: abs,
+    sp.sign: lambda v: math.copysign(1.0, v) if v else 0.0,
+    sp.Heaviside: lambda v: 1.0 if v > 0 else (0.0 if v < 0 else 0.5),
+    sp.Max: max,
+    sp.Min: min,
+}
+
+
+def _float_value(expr: sp.Basic, memo: dict[sp.Basic, float]) -> float:
+    """The value of a constant sympy expression computed in double precision (inf/nan, never an exception).
+
+    Only the node types that the builder creates are known; anything else is nan. Subtrees are memoized, so
+    calling this on every node of a growing tree is linear.
+    """
+    if expr in memo:
+        return memo[expr]
+    if isinstance(expr, NonFinite):
+        value = expr.value
+    elif expr.is_Rational:
+        value = float(_float_literal(int(expr.p), int(expr.q)).strip("()"))
+    elif expr.is_Number:
+        try:
+            value = float(expr)
+        except (OverflowError, TypeError, ValueError):
+            value = math.nan
+    elif expr is sp.pi:
+        value = math.pi
+    elif expr is sp.E:
+        value = math.e
+    else:
+        args = [_float_value(arg, memo) for arg in expr.args]
+        value = _float_apply(expr, args)
+    memo[expr] = value
+    return value
+
+
+def _float_apply(expr: sp.Basic, args: list[float]) -> float:
+    try:
+        if isinstance(expr, sp.UnevaluatedExpr):
+            return args[0]
+        if isinstance(expr, sp.Add):
+            return math.fsum(args) if all(map(math.isfinite, args)) else sum(args)
+        if isinstance(expr, sp.Mul):
+            return math.prod(args)
+        if isinstance(expr, sp.Pow):
+            return math.pow(*args)
+        if isinstance(expr, sp.log):
+            return math.log(args[0]) if args[0] != 0 else -math.inf
+        if isinstance(expr, cbrt):
+            return math.copysign(abs(args[0]) ** (1 / 3), args[0])
+        if expr.func in _MATH:
+            return float(_MATH[expr.func](*args))
+    except OverflowError:
+        return math.inf if not isinstance(expr, sp.sinh) else math.copysign(math.inf, args[0])
+    except (ValueError, ZeroDivisionError):
+        return math.nan
+    return math.nan
+
+
+def _float_call(name: str, args: list[float]) -> sp.Expr:
+    """``name(*args)`` in double precision, as a sympy Float or :class:`NonFinite`."""
+    value = _float_function(name, args)
+    return sp.Float(value) if math.isfinite(value) else NonFinite(value)
+
+
+def _float_function(name: str, args: list[float]) -> float:
+    x = args[0]
+    try:
+        if name in ("log", "ln", "log10", "log2"):
+            base = {"log10": 10.0, "log2": 2.0}.get(name, args[1] if len(args) > 1 else math.e)
+            return (math.log(x) if x != 0 else -math.inf) / math.log(base)
+        if name == "sqrt":
+            return math.sqrt(x)
+        if name == "sigmoid":
+            return 1 / (1 + math.exp(-x)) if x > -700 else 0.0
+        if name == "relu":
+            return max(0.0, x) if not math.isnan(x) else x
+        special = {"cbrt": cbrt, "abs": sp.Abs, "sign": sp.sign, "step": sp.Heaviside}
+        function = special.get(name) or getattr(sp, name)
+        if function is cbrt:
+            return math.copysign(abs(x) ** (1 / 3), x)
+        return float(_MATH[function](*args))
+    except OverflowError:
+        return math.copysign(math.inf, x) if name in ("sinh", "cbrt") else math.inf
+    except (ValueError, ZeroDivisionError, KeyError, AttributeError):
+        return math.nan
 
 
 def _sigmoid(x: sp.Expr) -> sp.Expr:
@@ -331,6 +460,9 @@ def _internal_name(name: str) -> str | None:
 
 def _check_characters(text: str) -> None:
     for index, char in enumerate(text):
+        if char == "#":
+            # Python would drop the rest of the text as a comment: 'x # + 1' must not quietly mean 'x'.
+            raise _fail(text, "'#' is not allowed (comments are not supported)", index + 1)
         if char.isascii() and (char.isprintable() or char in " \t"):
             continue
         column = index + 1
@@ -353,6 +485,8 @@ def _check_implicit_multiplication(text: str) -> None:
             raise _fail(text, "complex numbers are not supported", column)
         if literal == "0" and name.group()[0] in "xXoObB":
             raise _fail(text, "hexadecimal, octal and binary numbers are not supported", column)
+        if name.group()[0] == "_":
+            raise _fail(text, f"'_' in numbers is not supported; write {literal}{name.group().replace('_', '')}", column)
         raise _fail(
             text,
             f"implicit multiplication '{literal}{name.group()}' is not supported; write '{literal}*{name.group()}'",
@@ -523,6 +657,7 @@ class _Builder:
         self.text = text
         self.origin = origin
         self.nodes = 0
+        self.floats: dict[sp.Basic, float] = {}
         self.plain: dict[str, sp.Symbol] = {}
         self.indexed: dict[str, dict[tuple[int, ...], sp.Symbol]] = {}
 
@@ -539,6 +674,15 @@ class _Builder:
             raise self.fail(node, f"more than {MAX_NODES} numbers, names and operations")
 
     def build(self, node: ast.AST, depth: int) -> sp.Expr:
+        result = self.build_node(node, depth)
+        if result.free_symbols or result.is_Rational or isinstance(result, NonFinite):
+            return result
+        # A constant such as exp(exp(exp(10*E))): sympy would evaluate it with mpmath whenever it asks whether it
+        # is positive, needing more memory than exists. Its float value decides: non-finite ones are held.
+        value = _float_value(result, self.floats)
+        return result if math.isfinite(value) else NonFinite(value)
+
+    def build_node(self, node: ast.AST, depth: int) -> sp.Expr:
         self.count(node)
         if depth > MAX_DEPTH:
             raise self.fail(node, f"nested deeper than {MAX_DEPTH} levels")
@@ -691,6 +835,9 @@ class _Builder:
                 node, f"{name}() takes {wanted} argument{'s' if counts[-1] > 1 else ''}, got {len(node.args)}"
             )
         args = [self.build(arg, depth + 1) for arg in node.args]
+        if any(isinstance(arg, NonFinite) for arg in args):
+            # sympy cannot order or evaluate these (relu(-inf) fails in Max): compute the value in floats.
+            return _float_call(name, [arg.value if isinstance(arg, NonFinite) else float(arg) for arg in args])
         if all(not arg.free_symbols for arg in args):
             # Constant arguments: keep them unevaluated so sympy never does heavy exact work on them.
             if name in ("sigmoid", "relu", "log", "log10", "log2"):
