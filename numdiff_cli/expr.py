@@ -63,8 +63,30 @@ _MODULE_NAMES = frozenset({"numpy", "np", "sympy", "sp", "mpmath", "math", "cmat
 # Greek letters are the usual names of parameters; sympy exports a few of them (beta, gamma, zeta) as
 # functions, but as variables they are plain symbols here, like single letters (N, Q, S).
 _GREEK = frozenset(
-    "alpha beta gamma delta epsilon zeta eta theta iota kappa mu nu xi omicron rho sigma tau upsilon phi chi psi"
-    " omega".split()
+    [
+        "alpha",
+        "beta",
+        "gamma",
+        "delta",
+        "epsilon",
+        "zeta",
+        "eta",
+        "theta",
+        "iota",
+        "kappa",
+        "mu",
+        "nu",
+        "xi",
+        "omicron",
+        "rho",
+        "sigma",
+        "tau",
+        "upsilon",
+        "phi",
+        "chi",
+        "psi",
+        "omega",
+    ]
 )
 _NON_ANALYTIC = (sp.Abs, sp.sign, sp.Heaviside, sp.Max, sp.Min, sp.Piecewise)
 
@@ -486,7 +508,9 @@ def _check_implicit_multiplication(text: str) -> None:
         if literal == "0" and name.group()[0] in "xXoObB":
             raise _fail(text, "hexadecimal, octal and binary numbers are not supported", column)
         if name.group()[0] == "_":
-            raise _fail(text, f"'_' in numbers is not supported; write {literal}{name.group().replace('_', '')}", column)
+            raise _fail(
+                text, f"'_' in numbers is not supported; write {literal}{name.group().replace('_', '')}", column
+            )
         raise _fail(
             text,
             f"implicit multiplication '{literal}{name.group()}' is not supported; write '{literal}*{name.group()}'",
@@ -593,6 +617,9 @@ def _check_structure(text: str, source: str, origin: list[int]) -> None:
 
 
 def _syntax_error(text: str, error: SyntaxError, origin: list[int]) -> ExpressionError:
+    for name in _NAME.finditer(text):
+        if keyword.iskeyword(name.group()) and name.group() not in ("True", "False", "None"):
+            return _fail(text, f"'{name.group()}' is a Python keyword, not a variable or function", name.start() + 1)
     offset = (error.offset or 0) - 1  # 0 or None: the error is at the end of the text
     message = error.msg or "invalid syntax"
     if "never closed" in message or "unmatched" in message or "does not match" in message:

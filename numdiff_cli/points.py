@@ -24,7 +24,7 @@ MAX_POINT_TEXT = 100_000
 # Nesting of a JSON point such as [[1,2],[3,4]]; Python's json module would recurse without bound.
 MAX_LIST_DEPTH = 32
 _SEPARATORS = re.compile(r"[,\s]+")
-# A plain decimal number in ASCII. Python's float() also takes '1_000', other scripts' digits ('١') and
+# A plain decimal number in ASCII. Python's float() also takes '1_000', digits of other scripts (U+0661) and
 # non-ASCII spaces; those are refused here, as in expressions.
 _DECIMAL = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|[+-]?(?:nan|inf|infinity)", re.IGNORECASE | re.ASCII)
 
@@ -182,8 +182,12 @@ def range_chunks(start: float, stop: float, num: int, size: int = CHUNK) -> Iter
     step = (stop - start) / (num - 1) if num > 1 else 0.0
     for begin in range(0, num, size):
         index = np.arange(begin, min(num, begin + size), dtype=float)
-        with np.errstate(all="ignore"):  # -1e308:1e308 overflows the step: the points are not finite
+        if math.isfinite(step):
             values = start + index * step
+        else:
+            # -1e308:1e308 overflows the step; weights of the two ends do not.
+            weight = index / (num - 1)
+            values = start * (1 - weight) + stop * weight
         if begin + len(index) == num and num > 1:
             values[-1] = stop
         yield Chunk(values[None, :])
