@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import ast
 import builtins
+import contextlib
+import functools
 import itertools
 import keyword
 import math
@@ -365,7 +367,9 @@ def _numpy_cbrt(z: Any) -> Any:
 
 def lambdify(symbols: tuple[sp.Symbol, ...], expr: sp.Expr) -> Callable[..., Any]:
     """Compile a validated sympy expression into a numpy function of ``len(symbols)`` arrays."""
-    return dummy_lambdify(symbols, expr, modules=[{"cbrt": _numpy_cbrt}, "numpy"], printer=_NumPyPrinter)
+    # sympy prints Max (relu) as functools.reduce(numpy.maximum, ...) but does not put functools in the namespace.
+    namespace = {"cbrt": _numpy_cbrt, "functools": functools}
+    return dummy_lambdify(symbols, expr, modules=[namespace, "numpy"], printer=_NumPyPrinter)
 
 
 def dummy_lambdify(symbols: tuple[sp.Symbol, ...], expr: sp.Expr, **options: Any) -> Callable[..., Any]:
@@ -419,6 +423,8 @@ class Expression:
                 if np.iscomplexobj(values) and not np.iscomplexobj(points):
                     # A real point but a complex value (e.g. (-8)**(1/3)): not a real number.
                     values = np.where(values.imag == 0, values.real, np.nan)
+                elif not np.iscomplexobj(values):
+                    values = values.astype(np.float64, copy=False)  # x - x is the integer 0
             if values.shape != points.shape[1:]:
                 values = np.broadcast_to(values, points.shape[1:]).copy()
             return values
@@ -540,7 +546,16 @@ _BINARY |= {"@": (2, False), "**": (4, True)}
 _UNARY = 3
 
 
+class _Malformed(Exception):
+    """The token sequence is not a well-formed expression: the structure check stops, the parser reports it."""
+
+
 def _check_structure(text: str, source: str, origin: list[int]) -> None:
+    with contextlib.suppress(_Malformed):
+        _scan_structure(text, source, origin)
+
+
+def _scan_structure(text: str, source: str, origin: list[int]) -> None:
     """Bound the nesting and the length of operator chains before Python's parser sees the text.
 
     A shunting-yard pass over the tokens: every open bracket, pending operator and unary sign that encloses a
@@ -554,6 +569,8 @@ def _check_structure(text: str, source: str, origin: list[int]) -> None:
     expect_operand = True
 
     def reduce() -> None:
+        if len(depths) < (1 if ops[-1][0] == "u" else 2):
+            raise _Malformed
         op, _, column = ops.pop()
         right = depths.pop()
         if op == "u":
@@ -582,6 +599,8 @@ def _check_structure(text: str, source: str, origin: list[int]) -> None:
                 return
             ops.append(("u", _UNARY, column))
         elif kind == "op":
+            if token not in _BINARY:
+                return
             precedence, right = _BINARY[token]
             while ops and ops[-1][1] and (ops[-1][1] > precedence or (ops[-1][1] == precedence and not right)):
                 reduce()
@@ -862,9 +881,9 @@ class _Builder:
                 node, f"{name}() takes {wanted} argument{'s' if counts[-1] > 1 else ''}, got {len(node.args)}"
             )
         args = [self.build(arg, depth + 1) for arg in node.args]
-        if any(isinstance(arg, NonFinite) for arg in args):
+        if any(isinstance(arg, NonFinite) for arg in args) and not any(arg.free_symbols for arg in args):
             # sympy cannot order or evaluate these (relu(-inf) fails in Max): compute the value in floats.
-            return _float_call(name, [arg.value if isinstance(arg, NonFinite) else float(arg) for arg in args])
+            return _float_call(name, [_float_value(arg, self.floats) for arg in args])
         if all(not arg.free_symbols for arg in args):
             # Constant arguments: keep them unevaluated so sympy never does heavy exact work on them.
             if name in ("sigmoid", "relu", "log", "log10", "log2"):
