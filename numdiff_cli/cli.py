@@ -132,7 +132,13 @@ class NumdiffGroup(click.Group):
             _stderr(f"Error: {error}")
             code = error.exit_code
         except click.ClickException as error:
-            _stderr(f"Error: {error.format_message()}")
+            hint = ""
+            if isinstance(error, click.NoSuchOption) and not error.option_name.startswith("--"):
+                hint = (
+                    " (for an expression that starts with '-', put the options first and the expression after"
+                    " '--': numdiff diff --at 1 -- '-x**2')"
+                )
+            _stderr(f"Error: {error.format_message()}{hint}")
             code = error.exit_code
         except click.Abort:
             _stderr("Aborted.")

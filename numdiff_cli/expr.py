@@ -114,10 +114,12 @@ class NonFinite(sp.Function):
     nargs = 2
     _serial = itertools.count()
 
-    def __new__(cls, value: float) -> sp.Expr:
-        code = 0 if math.isnan(value) else (1 if value > 0 else -1)
-        # Each one is distinct, so that sympy never simplifies inf/inf or inf - inf to 1 or 0.
-        return super().__new__(cls, sp.Integer(code), sp.Integer(next(cls._serial)), evaluate=False)
+    def __new__(cls, value: float, serial: Any = None) -> sp.Expr:
+        if serial is None:  # NonFinite(math.inf); sympy rebuilds a copy as NonFinite(code, serial)
+            value = 0 if math.isnan(value) else (1 if value > 0 else -1)
+            # Each one is distinct, so that sympy never simplifies inf/inf or inf - inf to 1 or 0.
+            serial = next(cls._serial)
+        return super().__new__(cls, sp.Integer(value), sp.Integer(serial), evaluate=False)
 
     @property
     def value(self) -> float:
@@ -136,6 +138,8 @@ class NonFinite(sp.Function):
         return f"mpf('{self.value!r}')"
 
 
+_INFINITIES = (sp.zoo.__class__, sp.nan.__class__, sp.oo.__class__, sp.S.NegativeInfinity.__class__)
+
 # Float versions of the functions the builder creates, for :func:`_float_value`.
 _MATH: dict[Any, Callable[..., float]] = {
     sp.sin: math.sin,
@@ -150,7 +154,7 @@ _MATH: dict[Any, Callable[..., float]] = {
     sp.exp: math.exp,
     sp.Abs: abs,
     sp.sign: lambda v: math.copysign(1.0, v) if v else 0.0,
-    sp.Heaviside: lambda v: 1.0 if v > 0 else (0.0 if v < 0 else 0.5),
+    sp.Heaviside: lambda v, *_: 1.0 if v > 0 else (0.0 if v < 0 else 0.5),
     sp.Max: max,
     sp.Min: min,
 }
@@ -273,6 +277,8 @@ FUNCTIONS: dict[str, tuple[Callable[..., sp.Expr], tuple[int, ...]]] = {
     "step": (sp.Heaviside, (1,)),
 }
 CONSTANTS: dict[str, sp.Expr] = {"pi": sp.pi, "e": sp.E, "E": sp.E}
+# The functions above that are one sympy function, which takes evaluate=False.
+_SINGLE_FUNCTIONS = frozenset(FUNCTIONS) - {"sigmoid", "relu", "log", "log10", "log2"}
 
 _OPERATORS: dict[type, str] = {
     ast.Mod: "%",
@@ -690,7 +696,11 @@ def parse_expression(text: str) -> Expression:
     except (RecursionError, MemoryError, ValueError) as error:
         raise _fail(text, f"too complex to parse ({type(error).__name__})") from None
     builder = _Builder(text, origin)
-    result = builder.build(tree.body, depth=0)
+    try:
+        result = builder.build(tree.body, depth=0)
+    except (ValueError, TypeError, ArithmeticError) as error:
+        # A combination that sympy refuses to build; not expected (the fuzz tests look for them), but an answer.
+        raise _fail(text, f"sympy cannot represent it ({type(error).__name__})") from None
     if not isinstance(result, sp.Expr):
         raise _fail(text, "not a numeric expression")
     return builder.expression(result)
@@ -721,6 +731,12 @@ class _Builder:
 
     def build(self, node: ast.AST, depth: int) -> sp.Expr:
         result = self.build_node(node, depth)
+        if result.has(*_INFINITIES):
+            # sympy's own infinities (1/0 is zoo) make later functions fail (step(zoo*x) raises): hold them.
+            held = {
+                value: NonFinite(math.nan if value is sp.zoo else float(value)) for value in result.atoms(*_INFINITIES)
+            }
+            result = result.xreplace(held)
         if result.free_symbols or result.is_Rational or isinstance(result, NonFinite):
             return result
         # A constant such as exp(exp(exp(10*E))): sympy would evaluate it with mpmath whenever it asks whether it
@@ -884,10 +900,9 @@ class _Builder:
         if any(isinstance(arg, NonFinite) for arg in args) and not any(arg.free_symbols for arg in args):
             # sympy cannot order or evaluate these (relu(-inf) fails in Max): compute the value in floats.
             return _float_call(name, [_float_value(arg, self.floats) for arg in args])
-        if all(not arg.free_symbols for arg in args):
-            # Constant arguments: keep them unevaluated so sympy never does heavy exact work on them.
-            if name in ("sigmoid", "relu", "log", "log10", "log2"):
-                return builder(*[_hold(arg) for arg in args])
+        if all(not arg.free_symbols for arg in args) and name in _SINGLE_FUNCTIONS:
+            # Constant arguments: keep them unevaluated so sympy never does heavy exact work on them. (sigmoid,
+            # relu and log are built from several sympy functions; their constant arguments are bounded, see build.)
             return builder(*args, evaluate=False)
         return builder(*args)
 
@@ -947,11 +962,6 @@ def _exact_power_bits(base: sp.Expr, exponent: sp.Rational) -> float:
             for atom in factor.atoms(sp.Rational):
                 bits = max(bits, abs(atom.p).bit_length(), atom.q.bit_length())
     return bits * abs(float(exponent)) if bits else 0.0
-
-
-def _hold(arg: sp.Expr) -> sp.Expr:
-    """Wrap a constant so that building on it does not trigger sympy's exact evaluation."""
-    return sp.UnevaluatedExpr(arg)
 
 
 def derivative_expression(expression: Expression, name: str, order: int) -> sp.Expr:

@@ -114,9 +114,9 @@ def _parse_named(parts: list[str], names: tuple[str, ...], where: str) -> np.nda
             raise PointError(f"{where}: mix of 'name=value' and plain values")
         if name not in names:
             known = ", ".join(names[:6]) or "none"
-            raise PointError(f"{where}: unknown variable '{name}' (variables: {known})")
+            raise PointError(f"{where}: unknown variable {name!r} (variables: {known})")
         if name in values:
-            raise PointError(f"{where}: '{name}' is given twice")
+            raise PointError(f"{where}: {name!r} is given twice")
         values[name] = read_number(value, where)
     missing = [name for name in names if name not in values]
     if missing:
