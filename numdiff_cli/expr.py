@@ -442,7 +442,9 @@ class Expression:
         if name in self.names:
             return self
         if not _is_plain_name(name):
-            raise ExpressionError(f"invalid variable name {name!r}: it must be a plain name such as x or theta")
+            what = _internal_name(name) if name.isidentifier() and name.isascii() else None
+            reason = f"it is {what}" if what else "it must be a plain name such as x or theta"
+            raise ExpressionError(f"invalid variable name {name!r}: {reason}")
         symbols = dict(zip(self.names, self.symbols))
         symbols[name] = sp.Symbol(name, real=True)
         indexed = [n for n in self.names if "[" in n]

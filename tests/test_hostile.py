@@ -18,6 +18,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 import pytest
 from click.testing import Result
 from conftest import json_lines
@@ -195,6 +196,25 @@ def test_limits_and_malformed_expressions_are_refused(hostile: Callable[..., Res
     assert result.exit_code == 2
     assert result.stderr.startswith("Error: invalid expression")
     assert message in result.stderr
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param("(" * 99 + "x" + ")" * 99, id="nesting"),
+        pytest.param("-" * 99 + "x", id="unary-signs"),
+        pytest.param("+".join(["x"] * 1000), id="chain"),
+        pytest.param("+".join("(" + "+".join(["x"] * 800) + ")" for _ in range(3)), id="nodes"),
+        pytest.param("1" * 100, id="digits"),
+        pytest.param("a" * 64, id="name"),
+        pytest.param("2**9999*x", id="exact-number"),
+        pytest.param("x[999]", id="components"),
+    ],
+)
+def test_inputs_at_the_limits_are_accepted(text: str) -> None:
+    # Limits refuse what is beyond them, not what is near them.
+    expression = parse_expression(text)
+    assert expression.function(np.ones((len(expression.names), 2))).shape == (2,)
 
 
 def test_every_limit_has_its_own_message() -> None:
