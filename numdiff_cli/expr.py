@@ -348,6 +348,12 @@ class _NumPyPrinter(NumPyPrinter):
         # 1/0 in the expression: undefined as a real number, like 0/0.
         return self._print_NaN(sp.nan)
 
+    def _print_Heaviside(self, expr: sp.Expr) -> str:
+        # sympy would rewrite it as a Piecewise, which compares its argument symbolically (and fails on
+        # step(log(pi, step(x)))); numpy's heaviside also keeps nan as nan.
+        at_zero = self._print(expr.args[1]) if len(expr.args) > 1 else "0.5"
+        return f"numpy.heaviside({self._print(expr.args[0])}, {at_zero})"
+
     def _print_cbrt(self, expr: sp.Expr) -> str:
         return f"cbrt({self._print(expr.args[0])})"
 
