@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import ast
 import builtins
-import contextlib
 import functools
-import itertools
 import keyword
 import math
 import re
@@ -25,6 +23,8 @@ import sympy as sp
 from sympy.printing.numpy import NumPyPrinter
 
 from numdiff_cli.errors import ExpressionError
+from numdiff_cli.floats import INFINITIES, NonFinite, float_call, float_literal, float_value
+from numdiff_cli.structure import check_structure
 
 MAX_LENGTH = 10_000
 MAX_DEPTH = 100
@@ -106,138 +106,6 @@ class cbrt(sp.Function):
         if arg is None or not arg.is_real:
             return None
         return sp.sign(arg) * sp.Abs(arg) ** sp.Rational(1, 3)
-
-
-class NonFinite(sp.Function):
-    """A constant whose value is not a finite double (``exp(exp(1000))``): +inf, -inf or nan, never evaluated."""
-
-    nargs = 2
-    _serial = itertools.count()
-
-    def __new__(cls, value: float, serial: Any = None) -> sp.Expr:
-        if serial is None:  # NonFinite(math.inf); sympy rebuilds a copy as NonFinite(code, serial)
-            value = 0 if math.isnan(value) else (1 if value > 0 else -1)
-            # Each one is distinct, so that sympy never simplifies inf/inf or inf - inf to 1 or 0.
-            serial = next(cls._serial)
-        return super().__new__(cls, sp.Integer(value), sp.Integer(serial), evaluate=False)
-
-    @property
-    def value(self) -> float:
-        return (math.nan, math.inf, -math.inf)[int(self.args[0])]
-
-    def _eval_evalf(self, prec: int) -> None:
-        return None
-
-    def _sympystr(self, printer: Any) -> str:
-        return repr(self.value)
-
-    def _numpycode(self, printer: Any) -> str:
-        return {1: "1e999", -1: "(-1e999)"}.get(int(self.args[0]), "(1e999 - 1e999)")
-
-    def _mpmathcode(self, printer: Any) -> str:
-        return f"mpf('{self.value!r}')"
-
-
-_INFINITIES = (sp.zoo.__class__, sp.nan.__class__, sp.oo.__class__, sp.S.NegativeInfinity.__class__)
-
-# Float versions of the functions the builder creates, for :func:`_float_value`.
-_MATH: dict[Any, Callable[..., float]] = {
-    sp.sin: math.sin,
-    sp.cos: math.cos,
-    sp.tan: math.tan,
-    sp.asin: math.asin,
-    sp.acos: math.acos,
-    sp.atan: math.atan,
-    sp.sinh: math.sinh,
-    sp.cosh: math.cosh,
-    sp.tanh: math.tanh,
-    sp.exp: math.exp,
-    sp.Abs: abs,
-    sp.sign: lambda v: math.copysign(1.0, v) if v else 0.0,
-    sp.Heaviside: lambda v, *_: 1.0 if v > 0 else (0.0 if v < 0 else 0.5),
-    sp.Max: max,
-    sp.Min: min,
-}
-
-
-def _float_value(expr: sp.Basic, memo: dict[sp.Basic, float]) -> float:
-    """The value of a constant sympy expression computed in double precision (inf/nan, never an exception).
-
-    Only the node types that the builder creates are known; anything else is nan. Subtrees are memoized, so
-    calling this on every node of a growing tree is linear.
-    """
-    if expr in memo:
-        return memo[expr]
-    if isinstance(expr, NonFinite):
-        value = expr.value
-    elif expr.is_Rational:
-        value = float(_float_literal(int(expr.p), int(expr.q)).strip("()"))
-    elif expr.is_Number:
-        try:
-            value = float(expr)
-        except (OverflowError, TypeError, ValueError):
-            value = math.nan
-    elif expr is sp.pi:
-        value = math.pi
-    elif expr is sp.E:
-        value = math.e
-    else:
-        args = [_float_value(arg, memo) for arg in expr.args]
-        value = _float_apply(expr, args)
-    memo[expr] = value
-    return value
-
-
-def _float_apply(expr: sp.Basic, args: list[float]) -> float:
-    try:
-        if isinstance(expr, sp.UnevaluatedExpr):
-            return args[0]
-        if isinstance(expr, sp.Add):
-            return math.fsum(args) if all(map(math.isfinite, args)) else sum(args)
-        if isinstance(expr, sp.Mul):
-            return math.prod(args)
-        if isinstance(expr, sp.Pow):
-            return math.pow(*args)
-        if isinstance(expr, sp.log):
-            return math.log(args[0]) if args[0] != 0 else -math.inf
-        if isinstance(expr, cbrt):
-            return math.copysign(abs(args[0]) ** (1 / 3), args[0])
-        if expr.func in _MATH:
-            return float(_MATH[expr.func](*args))
-    except OverflowError:
-        return math.inf if not isinstance(expr, sp.sinh) else math.copysign(math.inf, args[0])
-    except (ValueError, ZeroDivisionError):
-        return math.nan
-    return math.nan
-
-
-def _float_call(name: str, args: list[float]) -> sp.Expr:
-    """``name(*args)`` in double precision, as a sympy Float or :class:`NonFinite`."""
-    value = _float_function(name, args)
-    return sp.Float(value) if math.isfinite(value) else NonFinite(value)
-
-
-def _float_function(name: str, args: list[float]) -> float:
-    x = args[0]
-    try:
-        if name in ("log", "ln", "log10", "log2"):
-            base = {"log10": 10.0, "log2": 2.0}.get(name, args[1] if len(args) > 1 else math.e)
-            return (math.log(x) if x != 0 else -math.inf) / math.log(base)
-        if name == "sqrt":
-            return math.sqrt(x)
-        if name == "sigmoid":
-            return 1 / (1 + math.exp(-x)) if x > -700 else 0.0
-        if name == "relu":
-            return max(0.0, x) if not math.isnan(x) else x
-        special = {"cbrt": cbrt, "abs": sp.Abs, "sign": sp.sign, "step": sp.Heaviside}
-        function = special.get(name) or getattr(sp, name)
-        if function is cbrt:
-            return math.copysign(abs(x) ** (1 / 3), x)
-        return float(_MATH[function](*args))
-    except OverflowError:
-        return math.copysign(math.inf, x) if name in ("sinh", "cbrt") else math.inf
-    except (ValueError, ZeroDivisionError, KeyError, AttributeError):
-        return math.nan
 
 
 def _sigmoid(x: sp.Expr) -> sp.Expr:
@@ -337,12 +205,12 @@ class _NumPyPrinter(NumPyPrinter):
     def _print_Integer(self, expr: sp.Integer) -> str:
         # Exact huge integers would turn numpy arrays into object arrays; float64 is what we compute in.
         if abs(int(expr)) > 2**53:
-            return _float_literal(int(expr), 1)
+            return float_literal(int(expr), 1)
         return str(int(expr))
 
     def _print_Rational(self, expr: sp.Rational) -> str:
         # Python's int / int is correctly rounded; done here, a huge quotient is inf instead of an OverflowError.
-        return _float_literal(int(expr.p), int(expr.q))
+        return float_literal(int(expr.p), int(expr.q))
 
     def _print_ComplexInfinity(self, expr: sp.Expr) -> str:
         # 1/0 in the expression: undefined as a real number, like 0/0.
@@ -356,17 +224,6 @@ class _NumPyPrinter(NumPyPrinter):
 
     def _print_cbrt(self, expr: sp.Expr) -> str:
         return f"cbrt({self._print(expr.args[0])})"
-
-
-def _float_literal(p: int, q: int) -> str:
-    """``p / q`` rounded to the nearest double, as a Python literal (``1e999`` for an infinite value)."""
-    try:
-        value = p / q
-    except OverflowError:
-        value = math.inf if (p > 0) == (q > 0) else -math.inf
-    if math.isfinite(value):
-        return f"({value!r})" if value < 0 else repr(value)
-    return "(-1e999)" if value < 0 else "1e999"
 
 
 def _numpy_cbrt(z: Any) -> Any:
@@ -428,9 +285,10 @@ class Expression:
             with np.errstate(all="ignore"):
                 try:
                     values = np.asarray(raw(*points))
-                except (OverflowError, ZeroDivisionError, ValueError):
+                except (OverflowError, ZeroDivisionError, ValueError, TypeError):
                     # Constant parts are computed with Python floats, which raise where numpy gives inf/nan
-                    # (e.g. pi**pi**pi**pi): the value is not a finite real number anywhere.
+                    # (e.g. pi**pi**pi**pi), and numpy refuses complex values in step (step(log(-1, x))): the
+                    # value is not a finite real number anywhere.
                     values = np.full(points.shape[1:], np.nan)
                 if np.iscomplexobj(values) and not np.iscomplexobj(points):
                     # A real point but a complex value (e.g. (-8)**(1/3)): not a real number.
@@ -549,106 +407,6 @@ def _check_nesting(text: str) -> None:
             depth -= 1
 
 
-# Tokens of the expression language, for the structure check that runs before Python's parser.
-_TOKEN = re.compile(
-    r"\s*(?:(?P<number>(?:\d[\d_]*\.?[\d_]*|\.\d[\d_]*)(?:[eE][+-]?\d+)?)|(?P<name>[A-Za-z_]\w*)"
-    r"|(?P<op>\*\*|//|[-+*/%@~])|(?P<open>[(\[])|(?P<close>[)\]])|(?P<comma>,)|(?P<other>\S))"
-)
-# Binary operator -> (precedence, right-associative), as in Python; unary signs sit between * and **.
-_BINARY = {"+": (1, False), "-": (1, False), "*": (2, False), "/": (2, False), "//": (2, False), "%": (2, False)}
-_BINARY |= {"@": (2, False), "**": (4, True)}
-_UNARY = 3
-
-
-class _Malformed(Exception):
-    """The token sequence is not a well-formed expression: the structure check stops, the parser reports it."""
-
-
-def _check_structure(text: str, source: str, origin: list[int]) -> None:
-    with contextlib.suppress(_Malformed):
-        _scan_structure(text, source, origin)
-
-
-def _scan_structure(text: str, source: str, origin: list[int]) -> None:
-    """Bound the nesting and the length of operator chains before Python's parser sees the text.
-
-    A shunting-yard pass over the tokens: every open bracket, pending operator and unary sign that encloses a
-    token is one level of nesting (a chain a+b+c is one level), limited to :data:`MAX_DEPTH`. It also tracks the
-    depth of the tree that ``ast`` would build, where every operation of a chain is one more level, limited to
-    :data:`MAX_CHAIN`. Input that is not a well-formed expression stops the pass; the parser then reports it.
-    """
-    ops: list[tuple[str, int, int]] = []  # (operator or bracket kind, precedence, column)
-    depths: list[int] = []  # ast depth of each operand
-    items: list[list[int]] = []  # per open bracket: ast depths of the items read so far
-    expect_operand = True
-
-    def reduce() -> None:
-        if len(depths) < (1 if ops[-1][0] == "u" else 2):
-            raise _Malformed
-        op, _, column = ops.pop()
-        right = depths.pop()
-        if op == "u":
-            depths.append(right + 1)
-        else:
-            depths.append(max(depths.pop(), right) + 1)
-        if depths[-1] > MAX_CHAIN:
-            raise _fail(text, f"more than {MAX_CHAIN} operations chained without parentheses", column)
-
-    def reduce_to_bracket() -> bool:
-        while ops and ops[-1][0] not in ("(", "[", "call", "index"):
-            reduce()
-        return bool(ops)
-
-    for match in _TOKEN.finditer(source):
-        kind = match.lastgroup or "other"
-        token = match.group(kind)
-        column = origin[match.start(kind)] + 1
-        if kind in ("number", "name"):
-            if not expect_operand:
-                return
-            depths.append(1)
-            expect_operand = False
-        elif kind == "op" and expect_operand:
-            if token not in "+-~":
-                return
-            ops.append(("u", _UNARY, column))
-        elif kind == "op":
-            if token not in _BINARY:
-                return
-            precedence, right = _BINARY[token]
-            while ops and ops[-1][1] and (ops[-1][1] > precedence or (ops[-1][1] == precedence and not right)):
-                reduce()
-            ops.append((token, precedence, column))
-            expect_operand = True
-        elif kind == "open":
-            ops.append((("call" if token == "(" else "index") if not expect_operand else token, 0, column))
-            items.append([])
-            expect_operand = True
-        elif kind in ("comma", "close"):
-            if not reduce_to_bracket():
-                return
-            if not expect_operand:
-                items[-1].append(depths.pop())
-            elif kind == "comma" or items[-1]:
-                return
-            if kind == "close":
-                bracket = ops.pop()[0]
-                inner = items.pop()
-                tuple_depth = max(inner, default=0) + (len(inner) != 1)
-                if bracket in ("call", "index"):
-                    # f(a, b): a Call node over the name and the arguments; x[0, 1]: a Subscript over a Tuple.
-                    depths.append(max(depths.pop(), max(inner, default=0) if bracket == "call" else tuple_depth) + 1)
-                else:
-                    depths.append(tuple_depth)
-            expect_operand = kind == "comma"
-        else:
-            return
-        if len(ops) > MAX_DEPTH:
-            raise _fail(text, f"nested deeper than {MAX_DEPTH} levels", column)
-    while ops and not expect_operand and ops[-1][1]:
-        reduce()
-
-
 def _syntax_error(text: str, error: SyntaxError, origin: list[int]) -> ExpressionError:
     for name in _NAME.finditer(text):
         if keyword.iskeyword(name.group()) and name.group() not in ("True", "False", "None"):
@@ -696,7 +454,8 @@ def parse_expression(text: str) -> Expression:
         rewritten.append(piece)
         origin.extend([index] * len(piece))
     source = "".join(rewritten)
-    _check_structure(text, source, origin)
+    if problem := check_structure(source, origin, MAX_DEPTH, MAX_CHAIN):
+        raise _fail(text, *problem)
     try:
         tree = ast.parse(source, mode="eval")
     except SyntaxError as error:
@@ -739,17 +498,17 @@ class _Builder:
 
     def build(self, node: ast.AST, depth: int) -> sp.Expr:
         result = self.build_node(node, depth)
-        if result.has(*_INFINITIES):
+        if result.has(*INFINITIES):
             # sympy's own infinities (1/0 is zoo) make later functions fail (step(zoo*x) raises): hold them.
             held = {
-                value: NonFinite(math.nan if value is sp.zoo else float(value)) for value in result.atoms(*_INFINITIES)
+                value: NonFinite(math.nan if value is sp.zoo else float(value)) for value in result.atoms(*INFINITIES)
             }
             result = result.xreplace(held)
         if result.free_symbols or result.is_Rational or isinstance(result, NonFinite):
             return result
         # A constant such as exp(exp(exp(10*E))): sympy would evaluate it with mpmath whenever it asks whether it
         # is positive, needing more memory than exists. Its float value decides: non-finite ones are held.
-        value = _float_value(result, self.floats)
+        value = float_value(result, self.floats)
         return result if math.isfinite(value) else NonFinite(value)
 
     def build_node(self, node: ast.AST, depth: int) -> sp.Expr:
@@ -907,7 +666,7 @@ class _Builder:
         args = [self.build(arg, depth + 1) for arg in node.args]
         if any(isinstance(arg, NonFinite) for arg in args) and not any(arg.free_symbols for arg in args):
             # sympy cannot order or evaluate these (relu(-inf) fails in Max): compute the value in floats.
-            return _float_call(name, [_float_value(arg, self.floats) for arg in args])
+            return float_call(name, [float_value(arg, self.floats) for arg in args])
         if all(not arg.free_symbols for arg in args) and name in _SINGLE_FUNCTIONS:
             # Constant arguments: keep them unevaluated so sympy never does heavy exact work on them. (sigmoid,
             # relu and log are built from several sympy functions; their constant arguments are bounded, see build.)
