@@ -13,6 +13,7 @@ import functools
 import keyword
 import math
 import re
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
@@ -457,7 +458,10 @@ def parse_expression(text: str) -> Expression:
     if problem := check_structure(source, origin, MAX_DEPTH, MAX_CHAIN):
         raise _fail(text, *problem)
     try:
-        tree = ast.parse(source, mode="eval")
+        with warnings.catch_warnings():
+            # Python warns about some token pairs ("0x1for") and string escapes; the text gets its own error.
+            warnings.simplefilter("ignore")
+            tree = ast.parse(source, mode="eval")
     except SyntaxError as error:
         raise _syntax_error(text, error, origin) from None
     except (RecursionError, MemoryError, ValueError) as error:

@@ -87,15 +87,15 @@ def assert_one_line_error(error: Exception) -> None:
 
 def evaluate_everywhere(text: str) -> None:
     """Parse; if accepted, evaluate at a few points: a float array of the right shape, and no warning."""
-    try:
-        expression = parse_expression(text)
-    except ExpressionError as error:
-        assert_one_line_error(error)
-        return
-    width = len(expression.names)
-    points = np.array([[0.0, 1.0, -1.0, 1e308, -1e-300]] * width).reshape(width, 5)
     with warnings.catch_warnings():
-        warnings.simplefilter("error")
+        warnings.simplefilter("error")  # a SyntaxWarning from Python's parser would reach the user's stderr
+        try:
+            expression = parse_expression(text)
+        except ExpressionError as error:
+            assert_one_line_error(error)
+            return
+        width = len(expression.names)
+        points = np.array([[0.0, 1.0, -1.0, 1e308, -1e-300]] * width).reshape(width, 5)
         values = expression.function(points)
     assert values.shape == (5,)
     assert values.dtype == np.float64
@@ -112,6 +112,7 @@ def evaluate_everywhere(text: str) -> None:
 @example("x # comment")
 @example("lambda + 1")
 @example("1_000")
+@example("1 if 0x1else 2")
 @example("x**" * 3000 + "x")
 def test_parser_gives_an_expression_or_its_own_error(text: str) -> None:
     started = time.monotonic()
