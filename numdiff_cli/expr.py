@@ -39,6 +39,7 @@ MAX_INDEX = 100_000
 MAX_VARIABLES = 1_000
 # An exact integer power larger than this many bits is refused instead of being computed by sympy.
 MAX_POWER_BITS = 10_000
+MAX_ROOT_BITS = 256
 
 # A numeric literal (matched whole, exponent included) and what follows it.
 _NUMBER = re.compile(r"(?<![\w.])(?:\d+\.?\d*(?:[eE][+-]?\d+)?|\.\d+(?:[eE][+-]?\d+)?)")
@@ -118,7 +119,15 @@ def _relu(x: sp.Expr) -> sp.Expr:
 
 
 def _log(x: sp.Expr, base: sp.Expr | None = None) -> sp.Expr:
-    return sp.log(x) if base is None else sp.log(x) / sp.log(base)
+    if base is None:
+        return sp.log(x)
+    if not base.free_symbols:
+        value = float_value(base, {})
+        if not (math.isfinite(value) and value > 0 and value != 1):
+            # log(x, 1) divides by log(1) = 0, log(x, 0) by -inf; sympy fails on some forms of such a base
+            # (cos(0), log(cbrt(1.0))), so the factor 1/log(base) is computed in floats.
+            return sp.log(x) * (sp.Float(0) if value in (0, math.inf) else NonFinite(math.nan))
+    return sp.log(x) / sp.log(base)
 
 
 # name -> (builder, allowed argument counts)
@@ -585,7 +594,10 @@ class _Builder:
         if base.is_Number and exponent.is_Number:
             # sympy computes exact powers eagerly (9**9**9 would never finish): bound the size first.
             magnitude = max(abs(base.p), abs(base.q), 2) if base.is_Rational else 2
-            if exponent.is_Rational and abs(exponent) * math.log2(magnitude) <= MAX_POWER_BITS:
+            # A root of a large number makes sympy factor it ((2**9999+1)**(1/2) takes seconds): exact roots only
+            # of numbers up to MAX_ROOT_BITS bits.
+            small = exponent.is_Integer or magnitude.bit_length() <= MAX_ROOT_BITS
+            if exponent.is_Rational and small and abs(exponent) * math.log2(magnitude) <= MAX_POWER_BITS:
                 return sp.Pow(base, exponent)
             try:
                 value = math.pow(float(base), float(exponent))
@@ -668,9 +680,12 @@ class _Builder:
                 node, f"{name}() takes {wanted} argument{'s' if counts[-1] > 1 else ''}, got {len(node.args)}"
             )
         args = [self.build(arg, depth + 1) for arg in node.args]
-        if any(isinstance(arg, NonFinite) for arg in args) and not any(arg.free_symbols for arg in args):
-            # sympy cannot order or evaluate these (relu(-inf) fails in Max): compute the value in floats.
-            return float_call(name, [float_value(arg, self.floats) for arg in args])
+        if not any(arg.free_symbols for arg in args):
+            # A non-finite value (relu(-inf), log(0), asin(2)) is computed in floats: sympy fails on some of them
+            # (Max cannot order inf; log of a nonpositive constant compares symbolic parts).
+            value = float_call(name, [float_value(arg, self.floats) for arg in args])
+            if isinstance(value, NonFinite) or any(isinstance(arg, NonFinite) for arg in args):
+                return value
         if all(not arg.free_symbols for arg in args) and name in _SINGLE_FUNCTIONS:
             # Constant arguments: keep them unevaluated so sympy never does heavy exact work on them. (sigmoid,
             # relu and log are built from several sympy functions; their constant arguments are bounded, see build.)

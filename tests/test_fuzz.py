@@ -124,6 +124,10 @@ def test_parser_gives_an_expression_or_its_own_error(text: str) -> None:
 @example("exp(exp(exp(exp(exp(1)))))")
 @example("log(0, 0) ^ -x")
 @example("2**-x**2")
+@example("sin(log(x, log(cbrt(1.0))))")
+@example("exp(log(x, cos(0)))")
+@example("step(log(pi, step(x)))")
+@example("x*(2**9999+1)**(1/2)")  # sympy factors the number for an exact root: seconds
 def test_well_formed_expressions_are_accepted_and_evaluate(text: str) -> None:
     started = time.monotonic()
     try:
