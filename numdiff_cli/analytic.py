@@ -7,6 +7,10 @@
 from __future__ import annotations
 
 import math
+import signal
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import mpmath
@@ -14,14 +18,56 @@ import numpy as np
 import sympy as sp
 from sympy.printing.pycode import MpmathPrinter
 
-from numdiff_cli.expr import Expression, cbrt
+from numdiff_cli.errors import ExpressionError
+from numdiff_cli.expr import Expression, cbrt, dummy_lambdify
 
 DIGITS = 30
+
+
+# Bounds on the symbolic work for one command: sympy's derivative of sin(sin(...(x))) to order 4, or of a long
+# product, grows as a power of the expression's size and would run for hours.
+MAX_DERIVATIVE_NODES = 5_000
+SYMBOLIC_SECONDS = 3.0
+_TOO_LARGE = (
+    f"the analytic derivative is too large for compare (over {MAX_DERIVATIVE_NODES} terms or"
+    f" {SYMBOLIC_SECONDS:g} s of symbolic work); 'numdiff diff' computes the numerical derivative"
+)
+
+
+class _OutOfTime(Exception):
+    pass
+
+
+@contextmanager
+def _time_limit(seconds: float) -> Iterator[None]:
+    """Raise :class:`_OutOfTime` in the block after ``seconds`` (Unix main thread; elsewhere no limit)."""
+    if not hasattr(signal, "setitimer") or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def expire(signum: int, frame: Any) -> None:
+        raise _OutOfTime
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def _larger_than(tree: sp.Expr, limit: int) -> bool:
+    """True if ``tree`` has more than ``limit`` nodes (stops counting there)."""
+    return any(count > limit for count, _ in enumerate(sp.preorder_traversal(tree)))
 
 
 class _Printer(MpmathPrinter):
     def _print_cbrt(self, expr: sp.Expr) -> str:
         return f"cbrt({self._print(expr.args[0])})"
+
+    def _print_ComplexInfinity(self, expr: sp.Expr) -> str:
+        return self._print_NaN(sp.nan)
 
 
 def _real_cbrt(value: Any) -> Any:
@@ -32,20 +78,31 @@ class Analytic:
     """``d^order EXPR / d var^order`` as text and as a high-precision function of the points."""
 
     def __init__(self, expression: Expression, var: str, order: int):
+        try:
+            with _time_limit(SYMBOLIC_SECONDS):
+                self._build(expression, var, order)
+        except _OutOfTime:
+            raise ExpressionError(_TOO_LARGE) from None
+
+    def _build(self, expression: Expression, var: str, order: int) -> None:
         symbol = expression.symbols[expression.names.index(var)]
-        derivative = sp.diff(expression.tree, symbol, order)
+        derivative = expression.tree
+        for _ in range(order):
+            # One order at a time: each can square the size (product rule), so check before going on.
+            derivative = sp.diff(derivative, symbol)
+            if _larger_than(derivative, MAX_DERIVATIVE_NODES):
+                raise ExpressionError(_TOO_LARGE)
         # DiracDelta (from step()) is zero away from its jump; at the jump the derivative does not exist.
         derivative = derivative.replace(
             sp.DiracDelta, lambda *args: sp.Piecewise((sp.nan, sp.Eq(args[0], 0)), (0, True))
         )
         self.tree = derivative
         self.text = str(derivative)
-        self._function = sp.lambdify(
+        self._function = dummy_lambdify(
             expression.symbols,
             derivative,
             modules=[{"cbrt": _real_cbrt, "select": _select}, "mpmath"],
             printer=_Printer({"fully_qualified_modules": False, "inline": True, "allow_unknown_functions": True}),
-            dummify=True,
         )
         self._is_cbrt = derivative.has(cbrt)
 

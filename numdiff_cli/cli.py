@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import os
 import sys
+import warnings
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -121,12 +122,23 @@ class NumdiffGroup(click.Group):
         argv = list(sys.argv[1:] if args is None else args)
         debug = "--debug" in argv[:1] or os.environ.get("NUMDIFF_DEBUG") == "1"
         try:
-            code = super().main(argv, prog_name, complete_var, standalone_mode=False, **extra)
+            with warnings.catch_warnings():
+                if not debug:
+                    # numpy reports overflow, 0/0 and complex casts as RuntimeWarnings; numdiff reports
+                    # non-finite results itself (null + a one-line warning), so the raw text never shows.
+                    warnings.simplefilter("ignore", RuntimeWarning)
+                code = super().main(argv, prog_name, complete_var, standalone_mode=False, **extra)
         except NumdiffError as error:
             _stderr(f"Error: {error}")
             code = error.exit_code
         except click.ClickException as error:
-            _stderr(f"Error: {error.format_message()}")
+            hint = ""
+            if isinstance(error, click.NoSuchOption) and not error.option_name.startswith("--"):
+                hint = (
+                    " (for an expression that starts with '-', put the options first and the expression after"
+                    " '--': numdiff diff --at 1 -- '-x**2')"
+                )
+            _stderr(f"Error: {error.format_message()}{hint}")
             code = error.exit_code
         except click.Abort:
             _stderr("Aborted.")
