@@ -62,6 +62,22 @@ class NamesType(click.ParamType):
         return names
 
 
+class LimitsType(click.ParamType):
+    name = "A,B"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> tuple[float, float]:
+        if isinstance(value, tuple):
+            return value
+        parts = str(value).replace(":", ",").split(",")
+        try:
+            low, high = (float(part) for part in parts)
+        except ValueError:
+            self.fail(f"{value!r}: expected two numbers LOW,HIGH, e.g. -2,2", param, ctx)
+        if not (math.isfinite(low) and math.isfinite(high) and low < high):
+            self.fail(f"{value!r}: expected finite LOW < HIGH", param, ctx)
+        return low, high
+
+
 # Options shared by several commands, declared once.
 AT = click.option(
     "--at",
@@ -97,6 +113,22 @@ FORMAT = click.option(
     default="auto",
     show_default=True,
     help="auto: a table on a terminal, plain otherwise; json: JSON Lines; csv: with a header row.",
+)
+
+DTYPE = click.option(
+    "--dtype",
+    type=click.Choice(("float64", "float32")),
+    default="float64",
+    show_default=True,
+    help="Precision of the finite difference: float32 shows how rounding error moves the best step "
+    "(auto then means central).",
+)
+PLOT = click.option(
+    "--plot",
+    "plot_path",
+    type=click.Path(dir_okay=False),
+    metavar="FILE.png",
+    help="Draw a picture into FILE.png instead of printing results (needs the 'plot' extra: matplotlib).",
 )
 
 
@@ -375,6 +407,8 @@ DIFF_KEYS = ("expr", "var", "at", "order", "method", "h", "derivative", "error")
 @ORDER
 @METHOD
 @STEP
+@DTYPE
+@click.option("--explain", is_flag=True, help="After the result, show the formula evaluated with the actual numbers.")
 @VARS
 @FORMAT
 def diff(
@@ -385,6 +419,8 @@ def diff(
     order: int,
     method: str,
     step: float | None,
+    dtype: str,
+    explain: bool,
     var_order: tuple[str, ...] | None,
     fmt: str,
 ) -> None:
@@ -397,12 +433,19 @@ def diff(
       numdiff diff "x^3" --at 2 --order 2
       numdiff diff "x0*x0 + x1*x1" --wrt x0 --at x0=3,x1=4
       seq 1 5 | numdiff diff "x**2" --at -
+      numdiff diff "exp(x)" --at 1 --method central --h 1e-2 --dtype float32
+      numdiff diff "x**2 + 3*x + 5" --at 2 --method central --h 1e-4 --explain
     """
     expression, var = _single_variable(_expression(expr, var_order), wrt)
     _check_method(expression, method, order)
+    _check_dtype(method, dtype)
+    chunks = _points(expression, at, range_text)
+    explanation = ""
+    if explain:
+        chunks, explanation = _explanation(expression, chunks, var, order, method, step, dtype)
 
     def compute(chunk: Chunk) -> Block:
-        estimate = _derivative(expression, chunk.values, var, order, method, step)
+        estimate = _numeric(expression, chunk.values, var, order, method, step, dtype)
         rows = []
         for j in range(chunk.values.shape[1]):
             row = {
@@ -415,13 +458,21 @@ def diff(
                 "derivative": float(estimate.value[j]),
                 "error": float(estimate.error[j]),
             }
-            if warning := _warning(estimate, j):
+            if dtype != "float64":
+                row["dtype"] = dtype
+            if warning := _dtype_warning(estimate, j, dtype):
                 row["warning"] = warning
             rows.append(row)
         plain = list(map(repr, estimate.value.tolist()))
         return _mark_bad(chunk, Block(rows, plain))
 
-    _run(_points(expression, at, range_text), compute, fmt, DIFF_KEYS, f"d{_order_mark(order)}/d{var} {expr}")
+    keys = DIFF_KEYS if dtype == "float64" else DIFF_KEYS + ("dtype",)
+    try:
+        _run(chunks, compute, fmt, keys, f"d{_order_mark(order)}/d{var} {expr}")
+    finally:
+        if explain:
+            # Machine-readable formats keep stdout clean: the explanation goes to stderr there.
+            click.echo(explanation, err=fmt in ("json", "csv"), nl=False)
 
 
 def _order_mark(order: int) -> str:
@@ -436,10 +487,23 @@ GRAD_KEYS = ("expr", "vars", "at", "gradient", "error")
 @AT
 @METHOD
 @STEP
+@click.option("--field", is_flag=True, help="The gradient on a 15x15 grid over --xlim x --ylim (two variables).")
+@click.option("--xlim", type=LimitsType(), default="-2,2", show_default=True, help="x range of --field.")
+@click.option("--ylim", type=LimitsType(), default="-2,2", show_default=True, help="y range of --field.")
+@PLOT
 @VARS
 @FORMAT
 def grad(
-    expr: str, at: tuple[str, ...], method: str, step: float | None, var_order: tuple[str, ...] | None, fmt: str
+    expr: str,
+    at: tuple[str, ...],
+    method: str,
+    step: float | None,
+    field: bool,
+    xlim: tuple[float, float],
+    ylim: tuple[float, float],
+    plot_path: str | None,
+    var_order: tuple[str, ...] | None,
+    fmt: str,
 ) -> None:
     """Gradient of a multivariable EXPR, in variable order (or in the shape of a matrix variable).
 
@@ -449,6 +513,7 @@ def grad(
       numdiff grad "x[0]**2 + x[1]**2" --at 3,4 --at 0,2
       numdiff grad "W[0,0]*W[1,1] - W[0,1]*W[1,0]" --at "[[1,2],[3,4]]"
       numdiff grad "x*y" --at x=2,y=3 --format json
+      numdiff grad "x**2 + 3*y**2" --field --plot field.png
     """
     import numpy as np
 
@@ -459,6 +524,19 @@ def grad(
         raise OptionError("the expression has no variables; name them with --vars to get a zero gradient")
     _check_method(expression, method, 1)
     shape = _gradient_shape(expression)
+    if field and at:
+        raise OptionError("--field computes the gradient on a grid; leave out --at")
+    if plot_path is not None:
+        if not field:
+            raise OptionError("grad --plot draws the -grad f field; add --field")
+        from numdiff_cli import plot
+
+        plot.require()
+        if len(expression.names) != 2:
+            raise OptionError("--field needs an expression of two variables")
+        data = plot.field_data(expression.function, xlim, ylim, method=method, step=step)
+        plot.draw_field(data, expr, plot_path, expression.names)
+        return
 
     def compute(chunk: Chunk) -> Block:
         estimate = engine.gradient(expression.function, chunk.values, method=method, step=step, check_step=True)
@@ -478,7 +556,8 @@ def grad(
             plain.append(" ".join(map(repr, values.tolist())))
         return _mark_bad(chunk, Block(rows, plain))
 
-    _run(_points(expression, at, None), compute, fmt, GRAD_KEYS, f"grad {expr}")
+    chunks = _field(expression, xlim, ylim) if field else _points(expression, at, None)
+    _run(chunks, compute, fmt, GRAD_KEYS, f"grad {expr}")
 
 
 def _gradient_shape(expression: Expression) -> tuple[int, ...]:
@@ -506,10 +585,17 @@ PLANE_KEYS = ("expr", "at", "value", "gradient", "equation")
 @AT
 @METHOD
 @STEP
+@PLOT
 @VARS
 @FORMAT
 def tangent(
-    expr: str, at: tuple[str, ...], method: str, step: float | None, var_order: tuple[str, ...] | None, fmt: str
+    expr: str,
+    at: tuple[str, ...],
+    method: str,
+    step: float | None,
+    plot_path: str | None,
+    var_order: tuple[str, ...] | None,
+    fmt: str,
 ) -> None:
     """Tangent line of EXPR at a point (the tangent plane for several variables).
 
@@ -517,6 +603,7 @@ def tangent(
     Examples:
       numdiff tangent "0.01*x**2 + 0.1*x" --at 5
       numdiff tangent "x**2 + y**2" --at 1,2 --format json
+      numdiff tangent "0.01*x**2 + 0.1*x" --at 5 --at -10 --plot tangent.png
     """
     from numdiff_cli import engine
     from numdiff_cli.render import short
@@ -527,6 +614,9 @@ def tangent(
     _check_method(expression, method, 1)
     names = expression.names
     univariate = len(names) == 1 and not expression.shapes
+    if plot_path is not None:
+        _plot_tangent(expression, _points(expression, at, None), method, step, plot_path)
+        return
 
     def compute(chunk: Chunk) -> Block:
         X = chunk.values
@@ -590,6 +680,12 @@ COMPARE_KEYS = ("expr", "at", "analytic_expr", "analytic", "numeric", "abs_error
 @STEP
 @click.option("--tol", type=StepType(), help="Exit 1 if any absolute error exceeds this.")
 @click.option("--rtol", type=StepType(), help="Exit 1 if any relative error exceeds this.")
+@DTYPE
+@click.option("--sweep", is_flag=True, help="One row per step h = 1e-1 ... 1e-16: the error-vs-step study.")
+@click.option(
+    "--sweep-range", metavar="START:STOP[:NUM]", help="Steps of --sweep, log-spaced (default 1e-1:1e-16:16)."
+)
+@PLOT
 @VARS
 @FORMAT
 def compare(
@@ -602,6 +698,10 @@ def compare(
     step: float | None,
     tol: float | None,
     rtol: float | None,
+    dtype: str,
+    sweep: bool,
+    sweep_range: str | None,
+    plot_path: str | None,
     var_order: tuple[str, ...] | None,
     fmt: str,
 ) -> None:
@@ -615,19 +715,30 @@ def compare(
       numdiff compare "exp(3*x**2)" --at 1
       numdiff compare "sin(x)" --at 1 --method all
       numdiff compare "x**3" --at 2 --order 2 --tol 1e-8
+      numdiff compare "sin(x)" --at 1 --method central --sweep
+      numdiff compare "exp(x)" --at 1 --method central --sweep --dtype float32 --plot sweep.png
     """
     from numdiff_cli.analytic import Analytic
 
     expression, var = _single_variable(_expression(expr, var_order), wrt)
+    if method != "all":
+        _check_method(expression, method, order)
+        _check_dtype(method, dtype)
+    if sweep or sweep_range is not None:
+        chunks = _points(expression, at, range_text)
+        _sweep(expr, expression, var, chunks, order, method, dtype, sweep_range, plot_path, fmt)
+        return
+    if plot_path is not None:
+        raise OptionError("compare --plot draws the error-vs-step curve of --sweep; add --sweep")
     if method == "all":
         methods = [m for m in METHODS[1:] if m != "complex" or (expression.analytic and order == 1)] + ["auto"]
+        methods = methods if dtype == "float64" else ["central", "forward", "backward"]
     else:
-        _check_method(expression, method, order)
         methods = [method]
     analytic = Analytic(expression, var, order)
 
     def compute(chunk: Chunk) -> Block:
-        estimates = [_derivative(expression, chunk.values, var, order, m, step) for m in methods]
+        estimates = [_numeric(expression, chunk.values, var, order, m, step, dtype) for m in methods]
         exact = analytic.values(chunk.values)
         rows, plain = [], []
         for j in range(chunk.values.shape[1]):
@@ -645,7 +756,7 @@ def compare(
                     "method": estimate.method,
                     "h": float(estimate.step[j]),
                 }
-                warning = _warning(estimate, j)
+                warning = _dtype_warning(estimate, j, dtype)
                 if not math.isfinite(float(exact[j])):
                     warning = warning or "the analytic derivative is not finite here"
                 exceeded = _exceeds(abs_error, tol) or _exceeds(rel_error, rtol)
@@ -849,6 +960,268 @@ def _union_variables(
     if extra:
         raise OptionError(f"invalid variable name {extra[0]!r} in --vars")
     return list(var_order), shapes
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Lessons: --dtype, --explain, compare --sweep, pictures, descend
+
+
+def _check_dtype(method: str, dtype: str) -> None:
+    if dtype != "float64" and method == "complex":
+        raise OptionError("--dtype float32 works with --method central, forward, backward or auto (central)")
+
+
+def _numeric(
+    expression: Expression, X: np.ndarray, var: str, order: int, method: str, step: float | None, dtype: str
+) -> Estimate:
+    if dtype == "float64":
+        return _derivative(expression, X, var, order, method, step)
+    from numdiff_cli.lessons import single_precision
+
+    return single_precision(expression, X, var, order, method, step, dtype)
+
+
+def _dtype_warning(estimate: Estimate, j: int, dtype: str) -> str | None:
+    warning = _warning(estimate, j)
+    if warning and dtype != "float64":
+        warning = warning.replace("double precision", dtype)
+    return warning
+
+
+def _single_point(chunks: Iterator[Chunk], option: str) -> tuple[list[Chunk], np.ndarray]:
+    chunks_list = list(chunks)
+    if sum(chunk.values.shape[1] for chunk in chunks_list) != 1:
+        raise OptionError(f"{option} works on one point; give a single --at")
+    (chunk,) = (c for c in chunks_list if c.values.shape[1])
+    if chunk.problems:
+        raise OptionError(next(iter(chunk.problems.values())))
+    return chunks_list, chunk.values
+
+
+def _explanation(
+    expression: Expression,
+    chunks: Iterator[Chunk],
+    var: str,
+    order: int,
+    method: str,
+    step: float | None,
+    dtype: str,
+) -> tuple[Iterator[Chunk], str]:
+    from numdiff_cli.lessons import explanation
+
+    chunks_list, X = _single_point(chunks, "--explain")
+    return iter(chunks_list), "\n" + explanation(expression, X, var, order, method, step, dtype)
+
+
+def _sweep(
+    expr: str,
+    expression: Expression,
+    var: str,
+    chunks: Iterator[Chunk],
+    order: int,
+    method: str,
+    dtype: str,
+    sweep_range: str | None,
+    plot_path: str | None,
+    fmt: str,
+) -> None:
+    import numpy as np
+
+    from numdiff_cli.analytic import Analytic
+    from numdiff_cli.lessons import SWEEP_KEYS, sweep_plain, sweep_point
+    from numdiff_cli.stepsize import sweep_steps
+
+    if method == "all":
+        raise OptionError("--sweep studies one method; choose --method central, forward, backward or complex")
+    if method == "complex" and order != 1:
+        raise OptionError("--method complex computes first derivatives only; use --order 1 or another method")
+    kind = "central" if method == "auto" else method
+    steps = sweep_steps(*_sweep_range(sweep_range))
+    analytic = Analytic(expression, var, order)
+    if plot_path is not None:
+        from numdiff_cli import plot
+
+        plot.require()
+    curves: list[tuple[str, list[float]]] = []
+    optimum = None
+
+    def compute(chunk: Chunk) -> Block:
+        nonlocal optimum
+        rows, plain = [], []
+        for j in range(chunk.values.shape[1]):
+            if j in chunk.problems:
+                continue
+            X = chunk.values[:, j : j + 1]
+            at = _at(expression, X[:, 0])
+            result = sweep_point(
+                expression, analytic, X, var, expr=expr, at=at, order=order, kind=kind, dtype=dtype, steps=steps
+            )
+            rows.extend(result.rows)
+            plain.extend(sweep_plain(row) for row in result.rows)
+            curves.append((f"at {_describe(at)}", result.errors))
+            optimum = result.optimum if optimum is None else optimum
+        block = Block(rows, plain)
+        for column, message in chunk.problems.items():
+            block.bad.add(len(block.rows))
+            block.rows.append({"expr": expr, "warning": message})
+        return block
+
+    if plot_path is None:
+        _run(chunks, compute, fmt, SWEEP_KEYS, f"d{_order_mark(order)}/d{var} {expr}: {kind} difference by step")
+        return
+    for chunk in chunks:
+        compute(chunk)
+    from numdiff_cli import plot
+
+    data = plot.sweep_data(steps, np.array([errors for _, errors in curves]), [label for label, _ in curves], optimum)
+    plot.draw_sweep(data, expr, plot_path, kind, dtype)
+
+
+def _sweep_range(text: str | None) -> tuple[float, float, int]:
+    if text is None:
+        return 1e-1, 1e-16, 16
+    parts = text.split(":")
+    try:
+        start, stop = float(parts[0]), float(parts[1])
+        num = int(parts[2]) if len(parts) == 3 else round(abs(math.log10(start / stop))) + 1
+    except (ValueError, IndexError, ZeroDivisionError):
+        raise OptionError(f"--sweep-range {text!r}: expected START:STOP[:NUM], e.g. 1e-1:1e-16:16") from None
+    if len(parts) > 3 or not (0 < start < math.inf and 0 < stop < math.inf) or not 2 <= num <= 1000:
+        raise OptionError(f"--sweep-range {text!r}: steps must be positive and finite, NUM between 2 and 1000")
+    return start, stop, num
+
+
+def _plot_tangent(expression: Expression, chunks: Iterator[Chunk], method: str, step: float | None, path: str) -> None:
+    import numpy as np
+
+    from numdiff_cli import engine, plot
+
+    plot.require()
+    if len(expression.names) != 1 or expression.shapes:
+        raise OptionError("tangent --plot draws expressions of one variable")
+    X = np.concatenate([chunk.values for chunk in chunks], axis=1)
+    if X.shape[1] > 10:
+        raise OptionError("tangent --plot draws at most 10 tangent lines; give fewer points")
+    values = expression.function(X)
+    slopes = engine.gradient(expression.function, X, method=method, step=step).value[0]
+    function = expression.function
+    data = plot.tangent_data(lambda x: function(x[None]), X[0], values, slopes)
+    plot.draw_tangent(data, expression.text, path, expression.names[0])
+
+
+def _field(expression: Expression, xlim: tuple[float, float], ylim: tuple[float, float]) -> Iterator[Chunk]:
+    from numdiff_cli.plot import field_points
+    from numdiff_cli.points import Chunk
+
+    if len(expression.names) != 2:
+        raise OptionError("--field needs an expression of two variables")
+    yield Chunk(field_points(xlim, ylim))
+
+
+DESCEND_KEYS = ("expr", "start", "lr", "steps", "at", "value", "gradient_norm", "converged", "diverged")
+
+
+@cli.command()
+@click.argument("expr")
+@click.option("--from", "start", required=True, metavar="POINT", help="Starting point, e.g. -3,4 or x=1,y=2.")
+@click.option("--lr", type=StepType(), default=0.1, show_default=True, help="Learning rate.")
+@click.option("--steps", type=click.IntRange(0, 1_000_000), default=100, show_default=True, help="Maximum steps.")
+@click.option(
+    "--gtol",
+    type=click.FloatRange(min=0),
+    default=1e-8,
+    show_default=True,
+    help="Stop when the gradient norm is at most this.",
+)
+@click.option("--trace", is_flag=True, help="Print every step (one row per step), not only the last.")
+@METHOD
+@STEP
+@VARS
+@PLOT
+@FORMAT
+def descend(
+    expr: str,
+    start: str,
+    lr: float,
+    steps: int,
+    gtol: float,
+    trace: bool,
+    method: str,
+    step: float | None,
+    var_order: tuple[str, ...] | None,
+    plot_path: str | None,
+    fmt: str,
+) -> None:
+    """Gradient descent on EXPR from a point: x <- x - lr * grad f(x), with numdiff's gradient.
+
+    Stops when the gradient norm falls below --gtol or after --steps steps. A learning rate that is too
+    large makes every step overshoot: f grows without bound; that is reported (exit status 1) with a hint.
+    plain output: the final point, its coordinates separated by spaces (every step's with --trace).
+
+    \b
+    Examples:
+      numdiff descend "x0**2 + x1**2" --from -3,4 --lr 0.1 --steps 100
+      numdiff descend "x0**2 + x1**2" --from -3,4 --lr 1.5 --steps 100
+      numdiff descend "(x-1)**2" --from 5 --lr 0.2 --trace --format json
+    """
+    import numpy as np
+
+    from numdiff_cli.descend import descend as run_descent
+    from numdiff_cli.points import parse_point
+
+    expression = _expression(expr, var_order)
+    if not expression.names:
+        raise OptionError("the expression has no variables: there is nothing to descend")
+    _check_method(expression, method, 1)
+    if plot_path is not None:
+        from numdiff_cli import plot
+
+        plot.require()
+        if len(expression.names) > 2:
+            raise OptionError("descend --plot draws expressions of one or two variables")
+    point = parse_point(start, expression.names, expression.shapes)
+    names = expression.names
+    start_at = dict(zip(names, point.tolist()))
+    writer = Writer(fmt, DESCEND_KEYS, f"gradient descent on {expr}") if plot_path is None else None
+    path, values = [], []
+    last = None
+    for state in run_descent(expression.function, point, lr=lr, steps=steps, gtol=gtol, method=method, step=step):
+        path.append(state.point)
+        values.append(state.value)
+        last = state
+        if writer is not None and (trace or state.converged or state.diverged or state.index == steps):
+            row = {
+                "expr": expr,
+                "start": start_at,
+                "lr": lr,
+                "steps": state.index,
+                "at": dict(zip(names, state.point.tolist())),
+                "value": state.value,
+                "gradient_norm": state.gradient_norm,
+                "converged": state.converged,
+                "diverged": state.diverged,
+            }
+            writer.write(Block([row], [" ".join(map(repr, state.point.tolist()))]))
+    assert last is not None
+    if writer is not None:
+        writer.close()
+    else:
+        from numdiff_cli import plot
+
+        data = plot.path_data(expression.function, np.stack(path, axis=1), values)
+        plot.draw_path(data, expr, plot_path or "", names, lr)
+    if last.diverged:
+        _stderr(
+            f"Error: gradient descent diverged after {last.index} steps (f = {last.value:.3g}, gradient norm"
+            f" {last.gradient_norm:.3g}): the learning rate {lr:g} is too large; try a smaller one, e.g."
+            f" --lr {lr / 10:g}"
+        )
+        raise click.exceptions.Exit(1)
+    if not last.converged:
+        _stderr(
+            f"Note: not converged after {last.index} steps (gradient norm {last.gradient_norm:.3g} > --gtol"
+            f" {gtol:g}); raise --steps, or --lr if the steps are too small"
+        )
 
 
 def main(prog_name: str | None = None) -> None:
