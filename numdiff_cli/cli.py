@@ -1058,7 +1058,7 @@ def _sweep(
             )
             rows.extend(result.rows)
             plain.extend(sweep_plain(row) for row in result.rows)
-            curves.append((f"at {_describe(at)}", result.errors))
+            curves.append((f"at {var}={_describe(at)}" if not isinstance(at, dict) else f"at {_describe(at)}", result.errors))
             optimum = result.optimum if optimum is None else optimum
         block = Block(rows, plain)
         for column, message in chunk.problems.items():
