@@ -1083,11 +1083,15 @@ def _sweep_range(text: str | None) -> tuple[float, float, int]:
     parts = text.split(":")
     try:
         start, stop = float(parts[0]), float(parts[1])
-        num = int(parts[2]) if len(parts) == 3 else round(abs(math.log10(start / stop))) + 1
-    except (ValueError, IndexError, ZeroDivisionError):
+        num = int(parts[2]) if len(parts) == 3 else None
+    except (ValueError, IndexError):
         raise OptionError(f"--sweep-range {text!r}: expected START:STOP[:NUM], e.g. 1e-1:1e-16:16") from None
-    if len(parts) > 3 or not (0 < start < math.inf and 0 < stop < math.inf) or not 2 <= num <= 1000:
-        raise OptionError(f"--sweep-range {text!r}: steps must be positive and finite, NUM between 2 and 1000")
+    if len(parts) > 3 or not (0 < start < math.inf and 0 < stop < math.inf) or start == stop:
+        raise OptionError(f"--sweep-range {text!r}: START and STOP must be different positive finite steps")
+    if num is None:
+        num = round(abs(math.log10(start / stop))) + 1  # one step per decade
+    if not 2 <= num <= 1000:
+        raise OptionError(f"--sweep-range {text!r}: NUM must be between 2 and 1000")
     return start, stop, num
 
 

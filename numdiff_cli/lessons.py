@@ -101,7 +101,8 @@ class _Numbers:
         """Shortest round-trip form in the working precision."""
         if not math.isfinite(value):
             return "nan" if math.isnan(value) else ("inf" if value > 0 else "-inf")
-        return repr(value) if self.dtype == "float64" else str(np.float32(value))
+        # float32: its shortest round-trip digits (2.0001, not the double 2.0000998973846436).
+        return repr(value) if self.dtype == "float64" else repr(float(str(np.float32(value))))
 
 
 def explanation(

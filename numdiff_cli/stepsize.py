@@ -41,7 +41,7 @@ def optimal_step(x: ArrayLike, *, order: int = 1, kind: str = "central", dtype: 
     Examples
     --------
     >>> import numpy as np
-    >>> np.allclose(optimal_step(1.0), 2.0**-52 ** (1 / 3))
+    >>> np.allclose(optimal_step(1.0), (2.0**-52) ** (1 / 3))
     True
     """
     power = 1 / (order + 2) if kind == "central" else 1 / (order + 1)
