@@ -682,9 +682,7 @@ COMPARE_KEYS = ("expr", "at", "analytic_expr", "analytic", "numeric", "abs_error
 @click.option("--rtol", type=StepType(), help="Exit 1 if any relative error exceeds this.")
 @DTYPE
 @click.option("--sweep", is_flag=True, help="One row per step h = 1e-1 ... 1e-16: the error-vs-step study.")
-@click.option(
-    "--sweep-range", metavar="START:STOP[:NUM]", help="Steps of --sweep, log-spaced (default 1e-1:1e-16:16)."
-)
+@click.option("--sweep-range", metavar="START:STOP[:NUM]", help="Steps of --sweep, log-spaced (default 1e-1:1e-16:16).")
 @PLOT
 @VARS
 @FORMAT
@@ -1047,7 +1045,8 @@ def _sweep(
 
     def compute(chunk: Chunk) -> Block:
         nonlocal optimum
-        rows, plain = [], []
+        rows: list[dict[str, Any]] = []
+        plain: list[str] = []
         for j in range(chunk.values.shape[1]):
             if j in chunk.problems:
                 continue
@@ -1058,10 +1057,12 @@ def _sweep(
             )
             rows.extend(result.rows)
             plain.extend(sweep_plain(row) for row in result.rows)
-            curves.append((f"at {var}={_describe(at)}" if not isinstance(at, dict) else f"at {_describe(at)}", result.errors))
+            curves.append(
+                (f"at {var}={_describe(at)}" if not isinstance(at, dict) else f"at {_describe(at)}", result.errors)
+            )
             optimum = result.optimum if optimum is None else optimum
         block = Block(rows, plain)
-        for column, message in chunk.problems.items():
+        for message in chunk.problems.values():
             block.bad.add(len(block.rows))
             block.rows.append({"expr": expr, "warning": message})
         return block

@@ -253,7 +253,9 @@ def sweep_point(
     absolute = np.array([e[0] for e in errors])
     finite = np.isfinite(absolute)
     best = int(np.argmin(np.where(finite, absolute, np.inf))) if finite.any() else None
-    optimum = None if kind == "complex" else float(stepsize.optimal_step(X[index, 0], order=order, kind=kind, dtype=dtype))
+    optimum = (
+        None if kind == "complex" else float(stepsize.optimal_step(X[index, 0], order=order, kind=kind, dtype=dtype))
+    )
     near = None if optimum is None else stepsize.nearest_step(steps, optimum)
     rows = []
     for k, h in enumerate(steps.tolist()):

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from numdiff_cli.engine import gradient
 from numdiff_cli.errors import NumdiffError
@@ -34,7 +35,8 @@ def require() -> None:
     try:
         import matplotlib  # noqa: F401
     except ImportError:
-        raise MissingDependency(f"--plot needs matplotlib, which is not installed; install it with: {INSTALL_HINT}")
+        message = f"--plot needs matplotlib, which is not installed; install it with: {INSTALL_HINT}"
+        raise MissingDependency(message) from None
 
 
 Curve = Callable[[np.ndarray], np.ndarray]
@@ -54,11 +56,11 @@ class TangentData:
     lines: list[tuple[np.ndarray, np.ndarray]]  # each tangent line over a window around its point
 
 
-def tangent_data(
-    f: Curve, points: Sequence[float], values: Sequence[float], slopes: Sequence[float], num: int = 400
-) -> TangentData:
+def tangent_data(f: Curve, points: ArrayLike, values: ArrayLike, slopes: ArrayLike, num: int = 400) -> TangentData:
     """f over an interval around the points, and each tangent ``y = f(a) + f'(a) (x - a)`` near its point."""
     a = np.asarray(points, dtype=float)
+    fa = np.asarray(values, dtype=float)
+    slope_a = np.asarray(slopes, dtype=float)
     width = max(1.0, float(a.max() - a.min()))
     x = np.linspace(a.min() - 0.75 * width, a.max() + 0.75 * width, num)
     with np.errstate(all="ignore"):
@@ -66,10 +68,10 @@ def tangent_data(
     y = np.where(np.isfinite(y), y, np.nan)
     half = 0.35 * width
     lines = []
-    for point, value, slope in zip(a, values, slopes):
+    for point, value, slope in zip(a, fa, slope_a):
         xs = np.array([point - half, point + half])
         lines.append((xs, value + slope * (xs - point)))
-    return TangentData(x, y, a, np.asarray(values, dtype=float), np.asarray(slopes, dtype=float), lines)
+    return TangentData(x, y, a, fa, slope_a, lines)
 
 
 @dataclass(frozen=True)
@@ -125,9 +127,7 @@ class SweepData:
     optimum: float | None  # the theoretical optimal step, if the method has one
 
 
-def sweep_data(
-    steps: Sequence[float], errors: Sequence[Sequence[float]], labels: Sequence[str], optimum: float | None
-) -> SweepData:
+def sweep_data(steps: ArrayLike, errors: ArrayLike, labels: Sequence[str], optimum: float | None) -> SweepData:
     """Errors ready for a log-log plot: zeros and non-finite errors become NaN; the best step of each curve."""
     h = np.asarray(steps, dtype=float)
     e = np.atleast_2d(np.asarray(errors, dtype=float))
@@ -214,7 +214,9 @@ def draw_tangent(data: TangentData, title: str, path: str, var: str = "x") -> No
     axes.plot(data.x, data.y, color="black", linewidth=1.8, label="f")
     for (xs, ys), point, value, slope in zip(data.lines, data.points, data.values, data.slopes):
         intercept = value - slope * point
-        label = f"tangent at {var}={point:.4g}: y = {slope:.4g}{var} {'-' if intercept < 0 else '+'} {abs(intercept):.4g}"
+        label = (
+            f"tangent at {var}={point:.4g}: y = {slope:.4g}{var} {'-' if intercept < 0 else '+'} {abs(intercept):.4g}"
+        )
         (line,) = axes.plot(xs, ys, linewidth=1.5, label=label)
         axes.plot([point], [value], "o", color=line.get_color())
     finite = data.y[np.isfinite(data.y)]
@@ -265,7 +267,10 @@ def draw_sweep(data: SweepData, title: str, path: str, method: str, dtype: str) 
     axes.invert_xaxis()
     axes.set_xlabel("step h (shrinking to the right)")
     axes.set_ylabel("absolute error")
-    axes.set_title(f"{method} difference of {title} ({dtype})\nleft: truncation error falls as h shrinks; right: rounding error grows")
+    axes.set_title(
+        f"{method} difference of {title} ({dtype})\n"
+        "left: truncation error falls as h shrinks; right: rounding error grows"
+    )
     axes.grid(True, which="major", alpha=0.3)
     axes.legend(fontsize=8, loc="best")
     _save(figure, path)

@@ -6,9 +6,9 @@ import math
 
 import numpy as np
 import pytest
+from conftest import json_lines
 
 from numdiff_cli.descend import GROWING_STEPS, descend
-from conftest import json_lines
 
 
 def bowl(v: np.ndarray) -> np.ndarray:

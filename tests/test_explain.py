@@ -93,7 +93,9 @@ def test_float32_explain_shows_float32_numbers(run) -> None:
     "expr", [pytest.param("exp(x)", id="exp"), pytest.param("log(x, 10)", id="log10-float64-constant")]
 )
 def test_diff_float32_rounds_like_float32(run, expr: str) -> None:
-    result = run("diff", expr, "--at", "1", "--method", "central", "--h", "1e-3", "--dtype", "float32", "--format", "json")
+    result = run(
+        "diff", expr, "--at", "1", "--method", "central", "--h", "1e-3", "--dtype", "float32", "--format", "json"
+    )
     assert result.exit_code == 0
     (row,) = json_lines(result.stdout)
     assert row["dtype"] == "float32"

@@ -1,0 +1,154 @@
+"""Pictures: the data each figure draws (numpy only, always tested) and the PNG files (with matplotlib)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import sympy as sp
+
+from numdiff_cli import plot
+from numdiff_cli.expr import parse_expression
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.fixture
+def mpl() -> None:
+    pytest.importorskip("matplotlib")
+
+
+def exact_gradient(text: str, names: tuple[str, ...], points: np.ndarray) -> np.ndarray:
+    """The sympy gradient evaluated at the columns of ``points`` (reference values)."""
+    symbols = sp.symbols(names)
+    tree = sp.sympify(text, locals=dict(zip(names, symbols)))
+    parts = [sp.lambdify(symbols, sp.diff(tree, s), "mpmath") for s in symbols]
+    return np.array([[float(part(*column)) for column in points.T.tolist()] for part in parts])
+
+
+def test_tangent_lines_touch_the_curve_with_the_exact_slope() -> None:
+    expression = parse_expression("0.01*x**2 + 0.1*x")
+    f = expression.function
+    points = np.array([5.0, -10.0])
+    from numdiff_cli.engine import gradient
+
+    slopes = gradient(f, points[None]).value[0]
+    data = plot.tangent_data(lambda x: f(x[None]), points, f(points[None]), slopes)
+    assert np.allclose(slopes, 0.02 * points + 0.1, rtol=1e-12)
+    assert data.x.min() < points.min() < points.max() < data.x.max()
+    assert np.allclose(data.y, 0.01 * data.x**2 + 0.1 * data.x)
+    for (xs, ys), a in zip(data.lines, points):
+        assert xs[0] < a < xs[1]
+        # the line through (a, f(a)) with slope f'(a) = 0.02 a + 0.1
+        assert np.allclose(ys, 0.01 * a**2 + 0.1 * a + (0.02 * a + 0.1) * (xs - a))
+
+
+def test_field_arrows_are_minus_the_exact_gradient() -> None:
+    text = "x**2 + 3*y**2 + x*y"
+    expression = parse_expression(text)
+    data = plot.field_data(expression.function, (-2, 2), (-1, 3), arrows=7, num=50)
+    assert data.ax.shape == (49,)
+    assert data.ax.min() == -2 and data.ax.max() == 2 and data.ay.min() == -1 and data.ay.max() == 3
+    reference = exact_gradient(text, ("x", "y"), np.stack([data.ax, data.ay]))
+    assert np.allclose(data.u, -reference[0], atol=1e-9)
+    assert np.allclose(data.v, -reference[1], atol=1e-9)
+    mx, my = np.meshgrid(data.gx, data.gy)
+    assert np.allclose(data.z, mx**2 + 3 * my**2 + mx * my)
+
+
+def test_sweep_data_hides_zero_errors_and_finds_the_best() -> None:
+    data = plot.sweep_data([1e-1, 1e-2, 1e-3, 1e-4], [[1e-3, 0.0, 1e-6, np.nan]], ["a"], 6e-6)
+    assert data.best == [1]  # an exact zero is the best step...
+    assert np.isnan(data.errors[0, 1]) and np.isnan(data.errors[0, 3])  # ...but cannot be drawn in log scale
+    assert data.errors[0, 2] == 1e-6
+
+
+def test_path_data_covers_the_path() -> None:
+    path = np.array([[-3.0, -1.0, 0.5], [4.0, 2.0, -0.5]])
+    data = plot.path_data(lambda v: v[0] ** 2 + v[1] ** 2, path, [25.0, 5.0, 0.5])
+    assert data.gy is not None
+    assert data.gx.min() < path[0].min() and data.gx.max() > path[0].max()
+    assert data.gy.min() < path[1].min() and data.gy.max() > path[1].max()
+    one = plot.path_data(lambda v: v[0] ** 2, path[:1], [9.0, 1.0, 0.25])
+    assert one.gy is None and np.allclose(one.z, one.gx**2)
+
+
+def test_contour_levels_follow_the_values() -> None:
+    z = np.array([[0.0, 1.0], [10.0, np.nan], [100.0, 1000.0]])
+    levels = plot.contour_levels(z, count=3)
+    assert np.all(np.diff(levels) > 0)
+    assert levels.min() > 0.0 and levels.max() < 1000.0
+
+
+PICTURES = [
+    pytest.param(["tangent", "0.01*x**2 + 0.1*x", "--at", "5", "--at", "-10"], id="tangent"),
+    pytest.param(["grad", "x**2 + 3*y**2", "--field"], id="field"),
+    pytest.param(["compare", "sin(x)", "--at", "1", "--method", "central", "--sweep"], id="sweep"),
+    pytest.param(["descend", "x0**2 + 3*x1**2", "--from", "-1.5,1", "--lr", "0.3", "--steps", "60"], id="descend"),
+]
+
+
+@pytest.mark.parametrize("args", PICTURES)
+def test_commands_write_small_valid_pngs(mpl, run, tmp_path: Path, args: list[str]) -> None:
+    from PIL import Image
+
+    target = tmp_path / "picture.png"
+    result = run(*args, "--plot", str(target))
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout == ""
+    data = target.read_bytes()
+    assert data.startswith(PNG_SIGNATURE)
+    assert 5_000 < len(data) < 100_000
+    with Image.open(target) as image:
+        assert image.size == (512, 384)
+        # Not a blank canvas: a drawing has many distinct colours.
+        assert len(image.convert("RGB").getcolors(maxcolors=100_000) or []) > 10
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        pytest.param(["tangent", "x*y", "--at", "1,2"], "one variable", id="tangent-2d"),
+        pytest.param(["grad", "x*y*z", "--field"], "two variables", id="field-3d"),
+        pytest.param(["grad", "x*y", "--at", "1,2"], "--field", id="grad-without-field"),
+        pytest.param(["compare", "x**2", "--at", "1"], "--sweep", id="compare-without-sweep"),
+        pytest.param(["descend", "x*y*z", "--from", "1,2,3"], "one or two", id="descend-3d"),
+    ],
+)
+def test_plot_option_errors(mpl, run, tmp_path: Path, args: list[str], message: str) -> None:
+    target = tmp_path / "picture.png"
+    result = run(*args, "--plot", str(target))
+    assert result.exit_code == 2
+    assert message in result.stderr
+    assert not target.exists()
+
+
+@pytest.mark.parametrize("args", PICTURES)
+def test_missing_matplotlib_says_how_to_install(run, monkeypatch, tmp_path: Path, args: list[str]) -> None:
+    # A None entry in sys.modules makes "import matplotlib" raise ImportError, as if it were not installed.
+    monkeypatch.setitem(sys.modules, "matplotlib", None)
+    target = tmp_path / "picture.png"
+    result = run(*args, "--plot", str(target))
+    assert result.exit_code == 2
+    assert result.stderr == (
+        "Error: --plot needs matplotlib, which is not installed; install it with: pip install 'numdiff-cli[plot]'\n"
+    )
+    assert not target.exists()
+
+
+def test_help_does_not_import_plotting_or_numpy() -> None:
+    code = (
+        "import sys\n"
+        "from numdiff_cli.cli import cli\n"
+        "for command in ('descend', 'compare', 'grad', 'tangent', 'diff'):\n"
+        "    try:\n"
+        "        cli([command, '--help'])\n"
+        "    except SystemExit:\n"
+        "        pass\n"
+        "print(sorted(m for m in ('numpy', 'matplotlib', 'sympy') if m in sys.modules))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.splitlines()[-1] == "[]"
