@@ -1214,7 +1214,8 @@ def descend(
         from numdiff_cli import plot
 
         data = plot.path_data(expression.function, np.stack(path, axis=1), values)
-        plot.draw_path(data, expr, plot_path or "", names, lr)
+        outcome = "diverged" if last.diverged else "converged" if last.converged else "not converged"
+        plot.draw_path(data, expr, plot_path or "", names, lr, outcome)
     if last.diverged:
         _stderr(
             f"Error: gradient descent diverged after {last.index} steps (f = {last.value:.3g}, gradient norm"

@@ -276,7 +276,7 @@ def draw_sweep(data: SweepData, title: str, path: str, method: str, dtype: str) 
     _save(figure, path)
 
 
-def draw_path(data: PathData, title: str, path: str, names: Sequence[str], lr: float) -> None:
+def draw_path(data: PathData, title: str, path: str, names: Sequence[str], lr: float, outcome: str) -> None:
     figure = _figure()
     axes = figure.add_subplot()
     k = data.path.shape[1]
@@ -294,6 +294,6 @@ def draw_path(data: PathData, title: str, path: str, names: Sequence[str], lr: f
         axes.plot(data.path[0, -1:], data.path[1, -1:], "*", color="tab:red", markersize=14, label="end")
     start_y = data.values[0] if data.gy is None else data.path[1, 0]
     axes.plot([data.path[0, 0]], [start_y], "s", color="black", markersize=7, label="start")
-    axes.set_title(f"gradient descent on {title}\nlr = {lr:g}, {k - 1} steps", fontsize=10)
+    axes.set_title(f"gradient descent on {title}\nlr = {lr:g}: {outcome} after {k - 1} steps", fontsize=10)
     axes.legend(fontsize=8)
     _save(figure, path)

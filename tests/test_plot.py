@@ -152,3 +152,65 @@ def test_help_does_not_import_plotting_or_numpy() -> None:
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.splitlines()[-1] == "[]"
+
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def readme_pictures() -> list[tuple[str, str]]:
+    """``(command, file name)`` of every README console example that draws a picture."""
+    import re
+    import shlex
+
+    found = []
+    for line in (ROOT / "README.md").read_text().splitlines():
+        if line.startswith("$ numdiff ") and "--plot" in line:
+            words = shlex.split(line[2:])
+            found.append((line[2:], words[words.index("--plot") + 1]))
+    assert all(re.fullmatch(r"[\w-]+\.png", name) for _, name in found)
+    return found
+
+
+def test_readme_shows_each_picture_it_draws() -> None:
+    pictures = readme_pictures()
+    assert {name for _, name in pictures} == {
+        "tangent.png",
+        "field.png",
+        "sweep.png",
+        "sweep-float32.png",
+        "descend.png",
+    }
+    text = (ROOT / "README.md").read_text()
+    for _, name in pictures:
+        assert f"](docs/{name})" in text
+        data = (ROOT / "docs" / name).read_bytes()
+        assert data.startswith(PNG_SIGNATURE) and len(data) < 100_000
+
+
+@pytest.mark.parametrize(("command", "name"), readme_pictures(), ids=[name for _, name in readme_pictures()])
+def test_readme_picture_commands_draw_the_committed_pictures(
+    mpl, run, tmp_path: Path, monkeypatch, command: str, name: str
+) -> None:
+    import shlex
+
+    from PIL import Image
+
+    monkeypatch.chdir(tmp_path)
+    result = run(*shlex.split(command)[1:])
+    assert result.exit_code == 0, result.stderr
+    with Image.open(tmp_path / name) as drawn, Image.open(ROOT / "docs" / name) as committed:
+        assert drawn.size == committed.size
+
+
+if __name__ == "__main__":
+    # python tests/test_plot.py --update-docs: redraw docs/*.png with the README's commands (review them by eye).
+    if sys.argv[1:] != ["--update-docs"]:
+        raise SystemExit("usage: python tests/test_plot.py --update-docs")
+    import os
+    import shlex
+
+    bin_dir = os.path.dirname(sys.executable)
+    for command, name in readme_pictures():
+        words = shlex.split(command)
+        subprocess.run([os.path.join(bin_dir, words[0]), *words[1:]], cwd=ROOT / "docs", check=True)
+        print(f"docs/{name}")
