@@ -557,7 +557,20 @@ def grad(
         return _mark_bad(chunk, Block(rows, plain))
 
     chunks = _field(expression, xlim, ylim) if field else _points(expression, at, None)
-    _run(chunks, compute, fmt, GRAD_KEYS, f"grad {expr}")
+    if not field:
+        _run(chunks, compute, fmt, GRAD_KEYS, f"grad {expr}")
+        return
+
+    def draw() -> str:
+        from numdiff_cli import plot
+
+        where = plot.field_points(xlim, ylim)
+        grad = engine.gradient(expression.function, where, method=method, step=step).value
+        return f"-grad f on {xlim} x {ylim}, top row: largest {expression.names[1]}\n" + plot.text_field(
+            -grad[0], -grad[1], 15
+        )
+
+    _run_then_draw(lambda: _run(chunks, compute, fmt, GRAD_KEYS, f"grad {expr}"), draw, fmt)
 
 
 def _gradient_shape(expression: Expression) -> tuple[int, ...]:
@@ -650,7 +663,22 @@ def tangent(
         return _mark_bad(chunk, Block(rows, plain))
 
     keys = TANGENT_KEYS if univariate else PLANE_KEYS
-    _run(_points(expression, at, None), compute, fmt, keys, f"tangent of {expr}")
+    chunks = _points(expression, at, None)
+    if not univariate:
+        _run(chunks, compute, fmt, keys, f"tangent of {expr}")
+        return
+    seen: list[np.ndarray] = []
+
+    def remember(chunk: Chunk) -> Block:
+        seen.append(chunk.values[0])
+        return compute(chunk)
+
+    def draw() -> str:
+        import numpy as np
+
+        return _text_tangent(expression, np.concatenate(seen)[:10], method, step)
+
+    _run_then_draw(lambda: _run(chunks, remember, fmt, keys, f"tangent of {expr}"), draw, fmt)
 
 
 def _signed(value: float) -> str:
@@ -723,6 +751,8 @@ def compare(
         _check_method(expression, method, order)
         _check_dtype(method, dtype)
     if sweep or sweep_range is not None:
+        if step is not None or tol is not None or rtol is not None:
+            raise OptionError("--sweep chooses the steps itself and checks nothing; leave out --h, --tol and --rtol")
         chunks = _points(expression, at, range_text)
         _sweep(expr, expression, var, chunks, order, method, dtype, sweep_range, plot_path, fmt)
         return
@@ -1041,6 +1071,7 @@ def _sweep(
 
         plot.require()
     curves: list[tuple[str, list[float]]] = []
+    bests: list[int | None] = []
     optimum = None
 
     def compute(chunk: Chunk) -> Block:
@@ -1057,9 +1088,9 @@ def _sweep(
             )
             rows.extend(result.rows)
             plain.extend(sweep_plain(row) for row in result.rows)
-            curves.append(
-                (f"at {var}={_describe(at)}" if not isinstance(at, dict) else f"at {_describe(at)}", result.errors)
-            )
+            label = f"at {var}={_describe(at)}" if not isinstance(at, dict) else f"at {_describe(at)}"
+            curves.append((label, result.errors))
+            bests.append(result.best)
             optimum = result.optimum if optimum is None else optimum
         block = Block(rows, plain)
         for message in chunk.problems.values():
@@ -1068,7 +1099,27 @@ def _sweep(
         return block
 
     if plot_path is None:
-        _run(chunks, compute, fmt, SWEEP_KEYS, f"d{_order_mark(order)}/d{var} {expr}: {kind} difference by step")
+
+        def draw() -> str:
+            from numdiff_cli.plot import text_plot
+
+            ticks = (f"h={steps[0]:g}", f"h={steps[-1]:g}")
+            return "\n\n".join(
+                f"{label}:\n"
+                + text_plot(
+                    1 / steps,
+                    errors,
+                    log=True,
+                    marks={best: "B"} if best is not None else {},
+                    xlabel="(B: best step)",
+                    ylabel="abs_error",
+                    xticks=ticks,
+                )
+                for (label, errors), best in zip(curves[:4], bests)
+            )
+
+        title = f"d{_order_mark(order)}/d{var} {expr}: {kind} difference by step"
+        _run_then_draw(lambda: _run(chunks, compute, fmt, SWEEP_KEYS, title), draw, fmt)
         return
     for chunk in chunks:
         compute(chunk)
@@ -1094,6 +1145,38 @@ def _sweep_range(text: str | None) -> tuple[float, float, int]:
     if not 2 <= num <= 1000:
         raise OptionError(f"--sweep-range {text!r}: NUM must be between 2 and 1000")
     return start, stop, num
+
+
+def _terminal_plots(fmt: str) -> bool:
+    """Text plots only for a person at a terminal: never in a pipe or a file, never with plain/json/csv."""
+    return fmt in ("auto", "table") and sys.stdout.isatty()
+
+
+def _run_then_draw(run: Callable[[], None], draw: Callable[[], str], fmt: str) -> None:
+    """``run()``, then on a terminal the small text plot ``draw()`` (also when run ends with exit status 1)."""
+    try:
+        run()
+    except click.exceptions.Exit as exit_:
+        if exit_.exit_code == 1 and _terminal_plots(fmt):
+            click.echo("\n" + draw())
+        raise
+    if _terminal_plots(fmt):
+        click.echo("\n" + draw())
+
+
+def _text_tangent(expression: Expression, points: np.ndarray, method: str, step: float | None) -> str:
+    import numpy as np
+
+    from numdiff_cli import engine, plot
+
+    finite = points[np.isfinite(points)]
+    if not finite.size:
+        return ""
+    function = expression.function
+    values = function(finite[None])
+    slopes = engine.gradient(function, finite[None], method=method, step=step).value[0]
+    data = plot.tangent_data(lambda x: function(x[None]), finite, values, slopes, num=60)
+    return plot.text_tangent(data, expression.names[0])
 
 
 def _plot_tangent(expression: Expression, chunks: Iterator[Chunk], method: str, step: float | None, path: str) -> None:
@@ -1191,6 +1274,8 @@ def descend(
     path, values = [], []
     last = None
     for state in run_descent(expression.function, point, lr=lr, steps=steps, gtol=gtol, method=method, step=step):
+        if state.index == 0 and state.diverged:
+            raise OptionError(f"f or its gradient is not finite at the starting point {_describe(dict(start_at))}")
         path.append(state.point)
         values.append(state.value)
         last = state
@@ -1218,7 +1303,8 @@ def descend(
         plot.draw_path(data, expr, plot_path or "", names, lr, outcome)
     if last.diverged:
         _stderr(
-            f"Error: gradient descent diverged after {last.index} steps (f = {last.value:.3g}, gradient norm"
+            f"Error: gradient descent diverged after {last.index} step{'s' * (last.index != 1)} (f = {last.value:.3g},"
+            f" gradient norm"
             f" {last.gradient_norm:.3g}): the learning rate {lr:g} is too large; try a smaller one, e.g."
             f" --lr {lr / 10:g}"
         )

@@ -297,3 +297,90 @@ def draw_path(data: PathData, title: str, path: str, names: Sequence[str], lr: f
     axes.set_title(f"gradient descent on {title}\nlr = {lr:g}: {outcome} after {k - 1} steps", fontsize=10)
     axes.legend(fontsize=8)
     _save(figure, path)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Text plots, for a terminal (no matplotlib needed)
+
+ARROWS = "→↗↑↖←↙↓↘"
+
+
+def _scale(values: np.ndarray, size: int, log: bool) -> tuple[np.ndarray, float, float]:
+    v = np.log10(values) if log else values
+    finite = np.isfinite(v)
+    low, high = (float(v[finite].min()), float(v[finite].max())) if finite.any() else (0.0, 1.0)
+    span = high - low or 1.0
+    cells = np.where(finite, np.round((v - low) / span * (size - 1)), -1).astype(int)
+    return cells, low, high
+
+
+def text_plot(
+    x: ArrayLike,
+    y: ArrayLike,
+    *,
+    width: int = 60,
+    height: int = 12,
+    log: bool = False,
+    marks: dict[int, str] | None = None,
+    xlabel: str = "x",
+    ylabel: str = "y",
+    xticks: tuple[str, str] | None = None,
+) -> str:
+    """A small scatter plot in text: ``*`` per point, ``marks`` (index -> character) for special points.
+
+    With ``log`` both axes are log10 (non-positive values are left out). x grows to the right.
+    """
+    xs, ys = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    if log:
+        xs = np.where(xs > 0, xs, np.nan)
+        ys = np.where(ys > 0, ys, np.nan)
+    cx, xlow, xhigh = _scale(xs, width, log)
+    cy, ylow, yhigh = _scale(ys, height, log)
+    grid = [[" "] * width for _ in range(height)]
+    order = list(range(len(xs)))
+    marks = marks or {}
+    for i in sorted(order, key=lambda i: i in marks):  # marks drawn last, on top
+        if cx[i] >= 0 and cy[i] >= 0:
+            grid[height - 1 - cy[i]][cx[i]] = marks.get(i, "*")
+
+    def label(value: float) -> str:
+        return f"1e{value:.0f}" if log else f"{value:.3g}"
+
+    top, bottom = label(yhigh), label(ylow)
+    pad = max(len(top), len(bottom))
+    lines = [f"{ylabel}"]
+    for row, cells in enumerate(grid):
+        side = top if row == 0 else bottom if row == height - 1 else ""
+        lines.append(f"{side:>{pad}} |{''.join(cells)}")
+    lines.append(" " * pad + " +" + "-" * width)
+    left, right = xticks or (label(xlow), label(xhigh))
+    lines.append(" " * (pad + 2) + left + " " * max(1, width - len(left) - len(right)) + right + f"  {xlabel}")
+    return "\n".join(lines)
+
+
+def text_field(u: np.ndarray, v: np.ndarray, arrows: int) -> str:
+    """The ``-grad f`` field as a grid of arrow characters (rows from top = largest y), ``·`` where it vanishes."""
+    angle = np.arctan2(v, u)
+    index = np.round(angle / (np.pi / 4)).astype(int) % 8
+    zero = np.hypot(u, v) <= 1e-12 * max(1.0, float(np.nanmax(np.hypot(u, v))))
+    chars = np.where(zero | ~np.isfinite(angle), "·", np.array(list(ARROWS))[index])
+    rows = chars.reshape(arrows, arrows)[::-1]
+    return "\n".join(" ".join(row) for row in rows)
+
+
+def text_tangent(data: TangentData, var: str = "x") -> str:
+    """f (``*``), its tangent lines (``.``) and the points of tangency (``o``) as a text plot."""
+    xs, ys, marks = [data.x], [data.y], {}
+    count = len(data.x)
+    for (line_x, line_y), a, fa in zip(data.lines, data.points, data.values):
+        t = np.linspace(line_x[0], line_x[1], 15)
+        xs += [t, np.array([a])]
+        ys += [line_y[0] + (line_y[1] - line_y[0]) * (t - line_x[0]) / (line_x[1] - line_x[0]), np.array([fa])]
+        marks.update({count + k: "." for k in range(15)})
+        marks[count + 15] = "o"
+        count += 16
+    x, y = np.concatenate(xs), np.concatenate(ys)
+    if np.isfinite(data.y).any():
+        low, high = np.nanmin(data.y), np.nanmax(data.y)
+        y = np.where((y >= low) & (y <= high), y, np.nan)  # the lines only within the curve's range
+    return text_plot(x, y, marks=marks, xlabel=var, ylabel=f"f({var})  (*: f, .: tangent, o: point)")
