@@ -113,3 +113,9 @@ def test_cli_bad_input_exit_2(run, args: list[str], message: str) -> None:
     result = run("descend", *args)
     assert result.exit_code == 2
     assert message in result.stderr
+
+
+def test_cli_start_outside_the_domain(run) -> None:
+    result = run("descend", "log(x)", "--from", "-1")
+    assert result.exit_code == 2
+    assert result.stderr == "Error: f or its gradient is not finite at the starting point x=-1.0\n"

@@ -214,3 +214,49 @@ if __name__ == "__main__":
         words = shlex.split(command)
         subprocess.run([os.path.join(bin_dir, words[0]), *words[1:]], cwd=ROOT / "docs", check=True)
         print(f"docs/{name}")
+
+
+def test_text_plot_places_points_and_marks() -> None:
+    text = plot.text_plot([0, 1, 2], [0, 5, 10], width=3, height=3, marks={1: "B"}, xlabel="x", ylabel="y")
+    assert text.splitlines() == ["y", "10 |  *", "   | B ", " 0 |*  ", "   +---", "    0 2  x"]
+
+
+def test_text_field_arrows_point_downhill() -> None:
+    data = plot.field_data(lambda v: v[0] ** 2 + v[1] ** 2, (-1, 1), (-1, 1), arrows=3, num=5)
+    # top row is the largest y: arrows point towards the origin, which has a zero gradient.
+    assert plot.text_field(data.u, data.v, 3).splitlines() == ["↘ ↓ ↙", "→ · ←", "↗ ↑ ↖"]
+
+
+def test_text_plots_only_on_a_terminal(run, monkeypatch) -> None:
+    from numdiff_cli import cli as cli_module
+
+    args = ("compare", "sin(x)", "--at", "1", "--method", "central", "--sweep")
+    assert "abs_error\n" not in run(*args).stdout  # CliRunner's stdout is not a terminal
+    monkeypatch.setattr(cli_module, "_terminal_plots", lambda fmt: fmt in ("auto", "table"))
+    shown = run(*args).stdout
+    assert "abs_error\n" in shown and " B " in shown.split("abs_error\n", 1)[1]
+    assert "abs_error\n" not in run(*args, "--format", "plain").stdout
+    field = run("grad", "x**2 + y**2", "--field").stdout
+    rows = [line.split() for line in field.rstrip().splitlines()[-15:]]
+    # -grad f = (-2x, -2y): at the bottom corners (-2,-2), (2,-2) it points up at 45 degrees, at (0,-2) straight
+    # up; at the origin it vanishes.
+    assert (rows[-1][0], rows[-1][7], rows[-1][-1]) == ("↗", "↑", "↖")
+    assert rows[7][7] == "·"
+    tangent = run("tangent", "x**2", "--at", "1").stdout
+    assert "o" in tangent.split("(*: f, .: tangent, o: point)", 1)[1]
+
+
+def test_terminal_check_follows_stdout(monkeypatch) -> None:
+    import io
+
+    from numdiff_cli import cli as cli_module
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    monkeypatch.setattr(sys, "stdout", io.StringIO())
+    assert not cli_module._terminal_plots("auto")
+    monkeypatch.setattr(sys, "stdout", Terminal())
+    assert cli_module._terminal_plots("auto") and cli_module._terminal_plots("table")
+    assert not cli_module._terminal_plots("plain") and not cli_module._terminal_plots("json")

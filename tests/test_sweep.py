@@ -137,6 +137,7 @@ def test_cli_sweep_range_and_plain(run) -> None:
         pytest.param(["--sweep-range", "1:x"], "START:STOP", id="bad-range"),
         pytest.param(["--sweep-range", "-1:1e-3"], "positive", id="negative"),
         pytest.param(["--sweep-range", "1e-1:1e-3:1"], "NUM", id="one-step"),
+        pytest.param(["--h", "1e-3"], "leave out --h", id="with-step"),
         pytest.param(["--dtype", "float32", "--method", "complex"], "float32", id="complex-float32"),
     ],
 )
