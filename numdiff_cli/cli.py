@@ -507,13 +507,16 @@ def grad(
 ) -> None:
     """Gradient of a multivariable EXPR, in variable order (or in the shape of a matrix variable).
 
+    --field computes it on a grid instead of at --at points; with --plot FILE.png it draws the arrows of
+    -grad f over the contours of f.
+
     \b
     Examples:
       numdiff grad "x0**2 + 5*x1 + 2*x2**2" --at 3,2,1
       numdiff grad "x[0]**2 + x[1]**2" --at 3,4 --at 0,2
       numdiff grad "W[0,0]*W[1,1] - W[0,1]*W[1,0]" --at "[[1,2],[3,4]]"
       numdiff grad "x*y" --at x=2,y=3 --format json
-      numdiff grad "x**2 + 3*y**2" --field --plot field.png
+      numdiff grad "x**2 + 3*y**2" --field --format csv
     """
     import numpy as np
 
@@ -612,11 +615,12 @@ def tangent(
 ) -> None:
     """Tangent line of EXPR at a point (the tangent plane for several variables).
 
+    --plot FILE.png draws f and its tangent lines around the points (one variable).
+
     \b
     Examples:
       numdiff tangent "0.01*x**2 + 0.1*x" --at 5
       numdiff tangent "x**2 + y**2" --at 1,2 --format json
-      numdiff tangent "0.01*x**2 + 0.1*x" --at 5 --at -10 --plot tangent.png
     """
     from numdiff_cli import engine
     from numdiff_cli.render import short
@@ -735,6 +739,8 @@ def compare(
 
     The analytic derivative is evaluated at 30 significant digits, so the errors shown are the numerical
     method's own. With --tol/--rtol it is a check for CI: exit status 1 if an error exceeds the bound.
+    --sweep evaluates the method at steps 1e-1 ... 1e-16 (one row each, best step marked); with --plot
+    FILE.png it draws the log-log error-vs-step curve.
 
     \b
     Examples:
@@ -742,7 +748,7 @@ def compare(
       numdiff compare "sin(x)" --at 1 --method all
       numdiff compare "x**3" --at 2 --order 2 --tol 1e-8
       numdiff compare "sin(x)" --at 1 --method central --sweep
-      numdiff compare "exp(x)" --at 1 --method central --sweep --dtype float32 --plot sweep.png
+      numdiff compare "exp(x)" --at 1 --method central --sweep --dtype float32
     """
     from numdiff_cli.analytic import Analytic
 
@@ -1212,7 +1218,7 @@ DESCEND_KEYS = ("expr", "start", "lr", "steps", "at", "value", "gradient_norm", 
 @cli.command()
 @click.argument("expr")
 @click.option("--from", "start", required=True, metavar="POINT", help="Starting point, e.g. -3,4 or x=1,y=2.")
-@click.option("--lr", type=StepType(), default=0.1, show_default=True, help="Learning rate.")
+@click.option("--lr", type=StepType(), metavar="LR", default=0.1, show_default=True, help="Learning rate.")
 @click.option("--steps", type=click.IntRange(0, 1_000_000), default=100, show_default=True, help="Maximum steps.")
 @click.option(
     "--gtol",
@@ -1243,13 +1249,13 @@ def descend(
     """Gradient descent on EXPR from a point: x <- x - lr * grad f(x), with numdiff's gradient.
 
     Stops when the gradient norm falls below --gtol or after --steps steps. A learning rate that is too
-    large makes every step overshoot: f grows without bound; that is reported (exit status 1) with a hint.
-    plain output: the final point, its coordinates separated by spaces (every step's with --trace).
+    large (--lr 1.5 on the first example) makes every step overshoot: f grows without bound; that is reported
+    (exit status 1) with a hint. Plain output: the final point, its coordinates separated by spaces (every
+    step's with --trace). --plot FILE.png draws the path over the contours of f.
 
     \b
     Examples:
       numdiff descend "x0**2 + x1**2" --from -3,4 --lr 0.1 --steps 100
-      numdiff descend "x0**2 + x1**2" --from -3,4 --lr 1.5 --steps 100
       numdiff descend "(x-1)**2" --from 5 --lr 0.2 --trace --format json
     """
     import numpy as np
