@@ -1227,7 +1227,7 @@ DESCEND_KEYS = ("expr", "start", "lr", "steps", "at", "value", "gradient_norm", 
     show_default=True,
     help="Stop when the gradient norm is at most this.",
 )
-@click.option("--trace", is_flag=True, help="Print every step (one row per step), not only the last.")
+@click.option("--trace", is_flag=True, help="Print every step, one JSON line each (or one row in the --format given).")
 @METHOD
 @STEP
 @VARS
@@ -1250,8 +1250,9 @@ def descend(
 
     Stops when the gradient norm falls below --gtol or after --steps steps. A learning rate that is too
     large (--lr 1.5 on the first example) makes every step overshoot: f grows without bound; that is reported
-    (exit status 1) with a hint. Plain output: the final point, its coordinates separated by spaces (every
-    step's with --trace). --plot FILE.png draws the path over the contours of f.
+    (exit status 1) with a hint. Plain output: the final point, its coordinates separated by spaces. --trace
+    prints every step as a JSON line (unless --format says otherwise). --plot FILE.png draws the path over the
+    contours of f.
 
     \b
     Examples:
@@ -1275,6 +1276,8 @@ def descend(
             raise OptionError("descend --plot draws expressions of one or two variables")
     point = parse_point(start, expression.names, expression.shapes)
     names = expression.names
+    if trace and fmt == "auto":
+        fmt = "json"
     start_at = dict(zip(names, point.tolist()))
     writer = Writer(fmt, DESCEND_KEYS, f"gradient descent on {expr}") if plot_path is None else None
     path, values = [], []
@@ -1317,8 +1320,8 @@ def descend(
         raise click.exceptions.Exit(1)
     if not last.converged:
         _stderr(
-            f"Note: not converged after {last.index} steps (gradient norm {last.gradient_norm:.3g} > --gtol"
-            f" {gtol:g}); raise --steps, or --lr if the steps are too small"
+            f"Note: not converged after {last.index} step{'s' * (last.index != 1)} (gradient norm"
+            f" {last.gradient_norm:.3g} > --gtol {gtol:g}); raise --steps, or --lr if the steps are too small"
         )
 
 

@@ -119,3 +119,10 @@ def test_cli_start_outside_the_domain(run) -> None:
     result = run("descend", "log(x)", "--from", "-1")
     assert result.exit_code == 2
     assert result.stderr == "Error: f or its gradient is not finite at the starting point x=-1.0\n"
+
+
+def test_cli_trace_is_json_lines_by_default(run) -> None:
+    result = run("descend", "(x-1)**2", "--from", "5", "--lr", "0.25", "--steps", "2", "--trace")
+    rows = json_lines(result.stdout)
+    assert [row["steps"] for row in rows] == [0, 1, 2]
+    assert [row["at"]["x"] for row in rows] == pytest.approx([5.0, 3.0, 2.0], rel=1e-10)
