@@ -203,8 +203,12 @@ def _save(figure: Figure, path: str) -> None:
 def _contours(axes: Axes, gx: np.ndarray, gy: np.ndarray, z: np.ndarray, cmap: str | None = "viridis") -> None:
     levels = contour_levels(z)
     if levels.size > 1:
+        import matplotlib
+
         colors = "0.6" if cmap is None else None
-        lines = axes.contour(gx, gy, z, levels=levels, cmap=cmap, colors=colors, linewidths=0.8)
+        # Solid lines for negative levels too: dashes would read as a different kind of line.
+        with matplotlib.rc_context({"contour.negative_linestyle": "solid"}):
+            lines = axes.contour(gx, gy, z, levels=levels, cmap=cmap, colors=colors, linewidths=0.8)
         axes.clabel(lines, fontsize=7, fmt="%.3g")
 
 
@@ -215,7 +219,7 @@ def draw_tangent(data: TangentData, title: str, path: str, var: str = "x") -> No
     for (xs, ys), point, value, slope in zip(data.lines, data.points, data.values, data.slopes):
         intercept = value - slope * point
         label = (
-            f"tangent at {var}={point:.4g}: y = {slope:.4g}{var} {'-' if intercept < 0 else '+'} {abs(intercept):.4g}"
+            f"tangent at {var}={point:.4g}: y = {slope:.4g}*{var} {'-' if intercept < 0 else '+'} {abs(intercept):.4g}"
         )
         (line,) = axes.plot(xs, ys, linewidth=1.5, label=label)
         axes.plot([point], [value], "o", color=line.get_color())
@@ -239,7 +243,25 @@ def draw_field(data: FieldData, title: str, path: str, names: Sequence[str]) -> 
     length = np.hypot(data.u, data.v)
     scale = np.where(length > 0, length, 1.0)
     # Arrows of equal length show the direction; the colour shows how steep f is there.
-    arrows = axes.quiver(data.ax, data.ay, data.u / scale, data.v / scale, length, cmap="coolwarm", pivot="mid")
+    from matplotlib import colormaps
+    from matplotlib.colors import ListedColormap
+
+    # viridis without its pale yellow end, so that every arrow stands out on white.
+    cmap = ListedColormap(colormaps["viridis"](np.linspace(0.0, 0.8, 256)))
+    spacing = min(np.ptp(data.ax), np.ptp(data.ay)) / max(1, round(np.sqrt(data.ax.size)) - 1)
+    arrows = axes.quiver(
+        data.ax,
+        data.ay,
+        data.u / scale,
+        data.v / scale,
+        length,
+        cmap=cmap,
+        pivot="mid",
+        angles="xy",
+        scale_units="xy",
+        scale=1 / (0.75 * spacing),
+        width=0.006,
+    )
     figure.colorbar(arrows, ax=axes, label="|grad f|")
     axes.set_xlabel(names[0])
     axes.set_ylabel(names[1])

@@ -260,3 +260,10 @@ def test_terminal_check_follows_stdout(monkeypatch) -> None:
     monkeypatch.setattr(sys, "stdout", Terminal())
     assert cli_module._terminal_plots("auto") and cli_module._terminal_plots("table")
     assert not cli_module._terminal_plots("plain") and not cli_module._terminal_plots("json")
+
+
+def test_unwritable_picture_is_an_error(mpl, run, tmp_path: Path) -> None:
+    target = tmp_path / "missing-directory" / "picture.png"
+    result = run("tangent", "x**2", "--at", "1", "--plot", str(target))
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"Error: --plot {target}: cannot write the picture")
