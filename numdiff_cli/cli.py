@@ -1078,10 +1078,9 @@ def _sweep(
         plot.require()
     curves: list[tuple[str, list[float]]] = []
     bests: list[int | None] = []
-    optimum = None
+    optima: set[float | None] = set()
 
     def compute(chunk: Chunk) -> Block:
-        nonlocal optimum
         rows: list[dict[str, Any]] = []
         plain: list[str] = []
         for j in range(chunk.values.shape[1]):
@@ -1097,7 +1096,7 @@ def _sweep(
             label = f"at {var}={_describe(at)}" if not isinstance(at, dict) else f"at {_describe(at)}"
             curves.append((label, result.errors))
             bests.append(result.best)
-            optimum = result.optimum if optimum is None else optimum
+            optima.add(result.optimum)
         block = Block(rows, plain)
         for message in chunk.problems.values():
             block.bad.add(len(block.rows))
@@ -1129,8 +1128,12 @@ def _sweep(
         return
     for chunk in chunks:
         compute(chunk)
+    if not 1 <= len(curves) <= 8:
+        raise OptionError("compare --sweep --plot draws 1 to 8 points; give fewer points" if curves else "no points")
     from numdiff_cli import plot
 
+    # One dashed line for the theoretical optimum, when it is the same for every point (it scales with |x|).
+    optimum = next(iter(optima)) if len(optima) == 1 else None
     data = plot.sweep_data(steps, np.array([errors for _, errors in curves]), [label for label, _ in curves], optimum)
     plot.draw_sweep(data, expr, plot_path, kind, dtype)
 
