@@ -797,13 +797,16 @@ def compare(
                 if exceeded and chunk.problems.get(j) is None:
                     bound = f"--tol {tol}" if _exceeds(abs_error, tol) else f"--rtol {rtol}"
                     warning = warning or f"the error exceeds {bound}"
+                if dtype != "float64":
+                    row["dtype"] = dtype
                 if warning:
                     row["warning"] = warning
                 rows.append(row)
                 plain.append(f"{numeric!r} {float(exact[j])!r} {abs_error!r}")
         return _mark_bad(chunk, Block(rows, plain), per_point=len(methods))
 
-    _run(_points(expression, at, range_text), compute, fmt, COMPARE_KEYS, f"d{_order_mark(order)}/d{var} {expr}")
+    keys = COMPARE_KEYS if dtype == "float64" else COMPARE_KEYS + ("dtype",)
+    _run(_points(expression, at, range_text), compute, fmt, keys, f"d{_order_mark(order)}/d{var} {expr}")
 
 
 def _exceeds(error: float, bound: float | None) -> bool:

@@ -172,3 +172,15 @@ def test_docstring_examples(module: str) -> None:
     result = doctest.testmod(importlib.import_module(module))
     assert result.attempted > 0
     assert result.failed == 0
+
+
+def test_cli_compare_all_methods_in_float32(run) -> None:
+    result = run("compare", "exp(x)", "--at", "1", "--method", "all", "--dtype", "float32", "--format", "json")
+    assert result.exit_code == 0
+    rows = json_lines(result.stdout)
+    assert [row["method"] for row in rows] == ["central", "forward", "backward"]
+    assert all(row["dtype"] == "float32" for row in rows)
+    # One-sided float32 differences at their best step eps32**(1/2) ~ 3e-4: relative error ~ 3e-4.
+    central, forward, backward = (row["rel_error"] for row in rows)
+    assert central < forward and central < backward
+    assert forward < 1e-2 and backward < 1e-2
