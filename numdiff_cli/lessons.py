@@ -145,6 +145,9 @@ def _stencil_lines(
         label = _point_label(offset)
         left = f"{label} = {num(point)}" if offset else f"x = {num(point)}"
         lines.append(f"  {left:<{width}}  f({label}) = {num(value)}")
+    lost = [_point_label(o) for o, p, _ in pairs if o and p == terms.x]
+    if lost:
+        lines.append(f"  {' and '.join(lost)} == x in {dtype}: the step is lost in rounding, so f cancels exactly")
     numerator = formula(order, kind).split(" ~ ", 1)[1].rsplit(" / ", 1)
     lines.append(f"  {_unwrap(numerator[0])} = {num(terms.total)}")
     lines.append(f"  divided by {_unwrap(numerator[1])}: {num(terms.value)}")
