@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
 import pytest
 from conftest import json_lines
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 from numdiff_cli.descend import GROWING_STEPS, descend
 
@@ -126,3 +129,24 @@ def test_cli_trace_is_json_lines_by_default(run) -> None:
     rows = json_lines(result.stdout)
     assert [row["steps"] for row in rows] == [0, 1, 2]
     assert [row["at"]["x"] for row in rows] == pytest.approx([5.0, 3.0, 2.0], rel=1e-10)
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    a=st.floats(0.1, 10.0),
+    ratio=st.floats(0.05, 0.95) | st.floats(1.15, 5.0),
+    start=st.floats(-100.0, 100.0).filter(lambda v: abs(v) > 1e-3),
+)
+@example(a=1.0, ratio=0.5, start=5.0)  # lr = 1/(2a): the minimum in one step
+@example(a=1.0, ratio=1.5, start=-3.0)  # the classic divergence
+def test_quadratic_diverges_exactly_above_the_critical_rate(a: float, ratio: float, start: float) -> None:
+    # On a*x**2 the step multiplies x by 1 - 2*a*lr: |.| < 1 (descent) for lr < 1/a, > 1 (divergence) above.
+    lr = ratio / a
+    states = list(descend(lambda v: a * v[0] ** 2, [start], lr=lr, steps=300))
+    last = states[-1]
+    if ratio < 1:
+        assert not last.diverged
+        # f falls at every step (up to rounding in f itself).
+        assert all(b.value <= a.value * (1 + 1e-12) + 1e-300 for a, b in itertools.pairwise(states))
+    else:
+        assert last.diverged and not last.converged
