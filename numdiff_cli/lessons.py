@@ -118,9 +118,11 @@ def explanation(
         lines, value = _auto_lines(expression, X, var, x, order)
     else:
         lines, value = _stencil_lines(expression, X, var, x, order, method, step, dtype)
-    if var != "x" or len(expression.names) > 1:
-        others = ", the other variables held fixed" if len(expression.names) > 1 else ""
-        lines.insert(1, f"  (x stands for {var}{others})")
+    held = "the other variables held fixed" if len(expression.names) > 1 else ""
+    if var != "x":
+        lines.insert(1, f"  (x stands for {var}{', ' + held if held else ''})")
+    elif held:
+        lines.insert(1, f"  ({held})")
     abs_error, _ = Analytic.errors(value, exact)
     shown = float(exact) if math.isfinite(float(exact)) else math.nan
     lines.append(f"  exact (sympy): {shown!r}, actual error {abs_error:.2g}")

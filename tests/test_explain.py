@@ -57,7 +57,9 @@ def test_explained_value_is_the_printed_value(run, method: str) -> None:
     assert result.exit_code == 0
     printed = result.stdout.splitlines()[0]
     assert printed in result.stdout.split("\n", 1)[1]
-    assert "(x stands for x, the other variables held fixed)" in result.stdout
+    assert "\n  (the other variables held fixed)\n" in result.stdout
+    other = run("diff", "log(x)*y", "--wrt", "y", "--at", "x=3,y=2", "--method", method, "--explain")
+    assert "(x stands for y, the other variables held fixed)" in other.stdout
     assert float(printed) == pytest.approx(2 / 3, rel=1e-6)
 
 
