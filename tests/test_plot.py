@@ -267,3 +267,31 @@ def test_unwritable_picture_is_an_error(mpl, run, tmp_path: Path) -> None:
     result = run("tangent", "x**2", "--at", "1", "--plot", str(target))
     assert result.exit_code == 2
     assert result.stderr.startswith(f"Error: --plot {target}: cannot write the picture")
+
+
+def test_grad_field_rows_cover_the_grid(run) -> None:
+    from conftest import json_lines
+
+    result = run("grad", "x*y", "--field", "--xlim", "-1,1", "--ylim", "0:2", "--format", "json")
+    assert result.exit_code == 0
+    rows = json_lines(result.stdout)
+    assert len(rows) == 15 * 15
+    xs = sorted({row["at"]["x"] for row in rows})
+    ys = sorted({row["at"]["y"] for row in rows})
+    assert xs == pytest.approx(np.linspace(-1, 1, 15).tolist()) and ys == pytest.approx(np.linspace(0, 2, 15).tolist())
+    for row in rows:  # grad(x*y) = (y, x)
+        assert row["gradient"] == pytest.approx([row["at"]["y"], row["at"]["x"]], abs=1e-12)
+
+
+@pytest.mark.parametrize("limits", ["1,1", "2,1", "a,b", "1,2,3"])
+def test_grad_field_bad_limits(run, limits: str) -> None:
+    result = run("grad", "x*y", "--field", "--xlim", limits)
+    assert result.exit_code == 2
+    assert "--xlim" in result.stderr
+
+
+def test_grad_field_needs_two_variables_and_no_points(run) -> None:
+    for args, message in [(("x*y*z",), "two variables"), (("x*y", "--at", "1,2"), "leave out --at")]:
+        result = run("grad", *args, "--field")
+        assert result.exit_code == 2 and message in result.stderr
+        assert result.stdout == ""
