@@ -67,6 +67,8 @@ def run_example(command: str, cwd: Path) -> str:
 
 @pytest.mark.parametrize(("command", "expected"), examples(), ids=[c[:60] for c, _ in examples()])
 def test_readme_example(command: str, expected: str, tmp_path: Path) -> None:
+    if "--plot" in command:
+        pytest.importorskip("matplotlib", reason="pictures need the plot extra")
     assert run_example(command, tmp_path) == expected.rstrip("\n")
 
 
