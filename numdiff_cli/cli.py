@@ -98,6 +98,12 @@ FORMAT = click.option(
     help="auto: a table on a terminal, plain otherwise; json: JSON Lines; csv: with a header row.",
 )
 
+NO_CACHE = click.option(
+    "--no-cache",
+    is_flag=True,
+    help="Do not read or write the per-user cache of compiled expressions (also: NUMDIFF_NO_CACHE=1).",
+)
+
 
 class PipeClosed(Exception):
     """The reader of stdout went away (``numdiff ... | head -1``). Not an OSError, so click leaves it to us."""
@@ -269,12 +275,12 @@ def _run(chunks: Iterator[Chunk], compute: Callable[[Chunk], Block], fmt: str, k
         raise click.exceptions.Exit(status)
 
 
-def _expression(text: str, var_order: tuple[str, ...] | None, extra: Sequence[str] = ()) -> Expression:
-    from numdiff_cli.expr import parse_expression
+def _expression(text: str, var_order: tuple[str, ...] | None, no_cache: bool) -> Expression:
+    """The parsed expression, compiled to numpy code; from the per-user cache when possible (no sympy then)."""
+    from numdiff_cli import cache
+    from numdiff_cli.compiled import compile_text
 
-    expression = parse_expression(text)
-    for name in extra:
-        expression = expression.with_variable(name)
+    expression: Any = compile_text(text, cache.enabled(no_cache))
     if var_order is not None:
         expression = expression.reordered(var_order)
     return expression
@@ -361,6 +367,7 @@ DIFF_KEYS = ("expr", "var", "at", "order", "method", "h", "derivative", "error")
 @STEP
 @VARS
 @FORMAT
+@NO_CACHE
 def diff(
     expr: str,
     at: tuple[str, ...],
@@ -371,6 +378,7 @@ def diff(
     step: float | None,
     var_order: tuple[str, ...] | None,
     fmt: str,
+    no_cache: bool,
 ) -> None:
     """Derivative of EXPR (any order; partial with --wrt) at one or many points.
 
@@ -382,7 +390,7 @@ def diff(
       numdiff diff "x0*x0 + x1*x1" --wrt x0 --at x0=3,x1=4
       seq 1 5 | numdiff diff "x**2" --at -
     """
-    expression, var = _single_variable(_expression(expr, var_order), wrt)
+    expression, var = _single_variable(_expression(expr, var_order, no_cache), wrt)
     _check_method(expression, method, order)
 
     def compute(chunk: Chunk) -> Block:
@@ -422,8 +430,15 @@ GRAD_KEYS = ("expr", "vars", "at", "gradient", "error")
 @STEP
 @VARS
 @FORMAT
+@NO_CACHE
 def grad(
-    expr: str, at: tuple[str, ...], method: str, step: float | None, var_order: tuple[str, ...] | None, fmt: str
+    expr: str,
+    at: tuple[str, ...],
+    method: str,
+    step: float | None,
+    var_order: tuple[str, ...] | None,
+    fmt: str,
+    no_cache: bool,
 ) -> None:
     """Gradient of a multivariable EXPR, in variable order (or in the shape of a matrix variable).
 
@@ -438,7 +453,7 @@ def grad(
 
     from numdiff_cli import engine
 
-    expression = _expression(expr, var_order)
+    expression = _expression(expr, var_order, no_cache)
     if not expression.names:
         raise OptionError("the expression has no variables; name them with --vars to get a zero gradient")
     _check_method(expression, method, 1)
@@ -492,8 +507,15 @@ PLANE_KEYS = ("expr", "at", "value", "gradient", "equation")
 @STEP
 @VARS
 @FORMAT
+@NO_CACHE
 def tangent(
-    expr: str, at: tuple[str, ...], method: str, step: float | None, var_order: tuple[str, ...] | None, fmt: str
+    expr: str,
+    at: tuple[str, ...],
+    method: str,
+    step: float | None,
+    var_order: tuple[str, ...] | None,
+    fmt: str,
+    no_cache: bool,
 ) -> None:
     """Tangent line of EXPR at a point (the tangent plane for several variables).
 
@@ -505,7 +527,7 @@ def tangent(
     from numdiff_cli import engine
     from numdiff_cli.render import short
 
-    expression = _expression(expr, var_order)
+    expression = _expression(expr, var_order, no_cache)
     if not expression.names:
         expression = expression.with_variable("x")
     _check_method(expression, method, 1)
@@ -576,6 +598,7 @@ COMPARE_KEYS = ("expr", "at", "analytic_expr", "analytic", "numeric", "abs_error
 @click.option("--rtol", type=StepType(), help="Exit 1 if any relative error exceeds this.")
 @VARS
 @FORMAT
+@NO_CACHE
 def compare(
     expr: str,
     at: tuple[str, ...],
@@ -588,6 +611,7 @@ def compare(
     rtol: float | None,
     var_order: tuple[str, ...] | None,
     fmt: str,
+    no_cache: bool,
 ) -> None:
     """Numerical and analytic (sympy) derivatives of EXPR side by side, with their errors.
 
@@ -600,15 +624,16 @@ def compare(
       numdiff compare "sin(x)" --at 1 --method all
       numdiff compare "x**3" --at 2 --order 2 --tol 1e-8
     """
+    from numdiff_cli import cache
     from numdiff_cli.analytic import Analytic
 
-    expression, var = _single_variable(_expression(expr, var_order), wrt)
+    expression, var = _single_variable(_expression(expr, var_order, no_cache), wrt)
     if method == "all":
         methods = [m for m in METHODS[1:] if m != "complex" or (expression.analytic and order == 1)] + ["auto"]
     else:
         _check_method(expression, method, order)
         methods = [method]
-    analytic = Analytic(expression, var, order)
+    analytic = Analytic.of(expression, var, order, cache.enabled(no_cache))
 
     def compute(chunk: Chunk) -> Block:
         estimates = [_derivative(expression, chunk.values, var, order, m, step) for m in methods]

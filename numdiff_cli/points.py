@@ -17,7 +17,6 @@ from typing import IO
 import numpy as np
 
 from numdiff_cli.errors import NumdiffError, PointError
-from numdiff_cli.expr import evaluate_constant
 
 CHUNK = 65_536
 MAX_POINT_TEXT = 100_000
@@ -39,6 +38,9 @@ def read_number(text: str, where: str) -> float:
     try:
         value = float(text)
     except ValueError:
+        # Imported here: a plain number must not pay for sympy (a cached expression never imports it).
+        from numdiff_cli.expr import evaluate_constant
+
         try:
             value = evaluate_constant(text)
         except NumdiffError:
