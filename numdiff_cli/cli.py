@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import os
 import sys
+import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
 METHODS = ("auto", "central", "forward", "backward", "complex")
 FORMATS = ("auto", "table", "plain", "json", "csv")
 MAX_WARNINGS = 20
+PROGRESS_AFTER = 0.5  # seconds
 
 
 class StepType(click.ParamType):
@@ -184,11 +186,34 @@ def cli(debug: bool) -> None:
 
 @dataclass
 class Block:
-    """The rows computed for one chunk of points."""
+    """The results for one chunk of points.
 
-    rows: list[dict[str, Any]]
-    plain: list[str]
+    Rows are built only when the output format needs them: ``plain`` output of a million points must not pay
+    for a million dicts. ``warnings`` lists exactly the rows that carry a warning, with the point they are
+    about, so the exit status and the stderr messages never need the rows either.
+    """
+
+    count: int
+    row: Callable[[int], dict[str, Any]]  # row i with the contract's keys (a "warning" key is added from warnings)
+    plain: Callable[[], list[str]]
+    warnings: dict[int, tuple[str, Any]]  # row index -> (message, point)
     bad: set[int] = field(default_factory=set)  # rows from unreadable input lines
+    fast: dict[str, Callable[[Block], list[str]]] = field(default_factory=dict)  # format -> its lines, vectorized
+
+    @classmethod
+    def of_rows(cls, rows: list[dict[str, Any]], plain: list[str]) -> Block:
+        """A block from rows built eagerly (each with a "warning" key where needed)."""
+        warnings = {index: (row["warning"], row.get("at")) for index, row in enumerate(rows) if "warning" in row}
+        return cls(len(rows), rows.__getitem__, lambda: plain, warnings)
+
+    def full_row(self, index: int) -> dict[str, Any]:
+        row = self.row(index)
+        if index in self.warnings:
+            row["warning"] = self.warnings[index][0]
+        return row
+
+    def rows(self) -> list[dict[str, Any]]:
+        return [self.full_row(index) for index in range(self.count)]
 
 
 class Writer:
@@ -208,19 +233,27 @@ class Writer:
     def write(self, block: Block) -> None:
         from numdiff_cli import render
 
-        for index, row in enumerate(block.rows):
-            if "warning" in row:
-                self.status = max(self.status, 2 if index in block.bad else 1)
-                self.warn(row)
+        for index in sorted(block.warnings):
+            message, at = block.warnings[index]
+            self.status = max(self.status, 2 if index in block.bad else 1)
+            self.warn(message, at)
         if self.fmt == "plain":
-            text = "\n".join(block.plain)
+            text = "\n".join(block.plain())
         elif self.fmt == "json":
-            text = "\n".join(render.json_line(row) for row in block.rows)
+            if "json" in block.fast:
+                text = "\n".join(block.fast["json"](block))
+            else:
+                text = "\n".join(render.json_line(row) for row in block.rows())
         elif self.fmt == "csv":
-            text = render.csv_lines(block.rows, self.keys, self.header).rstrip("\n")
-            self.header = False
+            lines = (
+                block.fast["csv"](block) if "csv" in block.fast else [render.csv_lines(block.rows(), self.keys, False)]
+            )
+            if self.header:
+                lines.insert(0, render.csv_lines([], self.keys, True))
+                self.header = False
+            text = "".join(line if line.endswith("\n") else line + "\n" for line in lines).rstrip("\n")
         else:
-            self.table_rows.extend(block.rows)
+            self.table_rows.extend(block.rows())
             return
         if text:
             try:
@@ -229,12 +262,11 @@ class Writer:
             except BrokenPipeError:
                 raise PipeClosed from None
 
-    def warn(self, row: dict[str, Any]) -> None:
+    def warn(self, message: str, at: Any) -> None:
         self.warnings += 1
         if self.warnings <= MAX_WARNINGS:
-            message = row["warning"]
             prefix = "Error" if message.startswith("line ") else "Warning"
-            where = "" if message.startswith("line ") else f"at {_describe(row.get('at'))}: "
+            where = "" if message.startswith("line ") else f"at {_describe(at)}: "
             _stderr(f"{prefix}: {where}{message}")
 
     def close(self) -> int:
@@ -268,11 +300,52 @@ def _describe(at: Any) -> str:
 
 def _run(chunks: Iterator[Chunk], compute: Callable[[Chunk], Block], fmt: str, keys: Sequence[str], title: str) -> None:
     writer = Writer(fmt, keys, title)
-    for chunk in chunks:
-        writer.write(compute(chunk))
+    progress = _Progress()
+    try:
+        for chunk in chunks:
+            writer.write(compute(chunk))
+            progress.advance(chunk.values.shape[1])
+    finally:
+        progress.stop()
     status = writer.close()
     if status:
         raise click.exceptions.Exit(status)
+
+
+class _Progress:
+    """A rich progress display on stderr for long runs, only when stderr is a terminal.
+
+    It appears once a run has taken :data:`PROGRESS_AFTER` seconds (short runs never show it) and is removed
+    when the run ends, so it never mixes with results, which go to stdout.
+    """
+
+    def __init__(self) -> None:
+        self.points = 0
+        self.started = time.monotonic()
+        self.enabled = sys.stderr.isatty() and not os.environ.get("NUMDIFF_NO_PROGRESS")
+        self.live: Any = None
+        self.task: Any = None
+
+    def advance(self, count: int) -> None:
+        self.points += count
+        if not self.enabled:
+            return
+        if self.live is None:
+            if time.monotonic() - self.started < PROGRESS_AFTER:
+                return
+            from rich.console import Console
+            from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+            columns = (BarColumn(), TextColumn("{task.completed:,} points"), TimeElapsedColumn())
+            self.live = Progress(*columns, console=Console(stderr=True), transient=True)
+            self.task = self.live.add_task("points", total=None)
+            self.live.start()
+        self.live.update(self.task, completed=self.points)
+
+    def stop(self) -> None:
+        if self.live is not None:
+            self.live.stop()
+            self.live = None
 
 
 def _expression(text: str, var_order: tuple[str, ...] | None, no_cache: bool) -> Expression:
@@ -322,7 +395,7 @@ def _mark_bad(chunk: Chunk, block: Block, per_point: int = 1) -> Block:
     """Rows that come from unreadable input lines carry the line's message instead of a result."""
     for column, message in chunk.problems.items():
         for row_index in range(column * per_point, (column + 1) * per_point):
-            block.rows[row_index]["warning"] = message
+            block.warnings[row_index] = (message, None)
             block.bad.add(row_index)
     return block
 
@@ -395,25 +468,92 @@ def diff(
 
     def compute(chunk: Chunk) -> Block:
         estimate = _derivative(expression, chunk.values, var, order, method, step)
-        rows = []
-        for j in range(chunk.values.shape[1]):
-            row = {
+        X = chunk.values
+
+        def row(j: int) -> dict[str, Any]:
+            return {
                 "expr": expr,
                 "var": var,
-                "at": _at(expression, chunk.values[:, j]),
+                "at": _at(expression, X[:, j]),
                 "order": order,
                 "method": estimate.method,
                 "h": float(estimate.step[j]),
                 "derivative": float(estimate.value[j]),
                 "error": float(estimate.error[j]),
             }
-            if warning := _warning(estimate, j):
-                row["warning"] = warning
-            rows.append(row)
-        plain = list(map(repr, estimate.value.tolist()))
-        return _mark_bad(chunk, Block(rows, plain))
+
+        block = Block(
+            X.shape[1], row, lambda: list(map(repr, estimate.value.tolist())), _warnings(expression, X, estimate)
+        )
+        if len(expression.names) == 1 and not expression.shapes:
+            block.fast["json"] = lambda block: _diff_json(block, expr, var, order, X[0], estimate)
+            block.fast["csv"] = lambda block: _diff_csv(block, expr, var, order, X[0], estimate)
+        return _mark_bad(chunk, block)
 
     _run(_points(expression, at, range_text), compute, fmt, DIFF_KEYS, f"d{_order_mark(order)}/d{var} {expr}")
+
+
+def _warnings(expression: Expression, X: np.ndarray, estimate: Estimate) -> dict[int, tuple[str, Any]]:
+    """Row index -> (message, point) for the points whose status is not OK (found without a loop over points)."""
+    import numpy as np
+
+    from numdiff_cli.engine import OK, STATUS_MESSAGES
+
+    return {
+        int(j): (STATUS_MESSAGES[int(estimate.status[j])], _at(expression, X[:, j]))
+        for j in np.flatnonzero(estimate.status != OK)
+    }
+
+
+def _numbers(values: np.ndarray, missing: str) -> list[str]:
+    """``repr`` of each float, ``missing`` for the non-finite ones: the numbers of a JSON or CSV line."""
+    import numpy as np
+
+    if np.isfinite(values).all():
+        return list(map(repr, values.tolist()))
+    return [repr(v) if math.isfinite(v) else missing for v in values.tolist()]
+
+
+def _diff_json(block: Block, expr: str, var: str, order: int, at: np.ndarray, estimate: Estimate) -> list[str]:
+    """The JSON lines of ``diff`` for a univariate expression, the same text as ``render.json_line`` gives,
+    built from whole columns; rows with a warning go through ``render.json_line``."""
+    from numdiff_cli.render import json_line
+
+    head = json_line({"expr": expr, "var": var})[:-1] + ', "at": '
+    middle = ", " + json_line({"order": order, "method": estimate.method})[1:-1] + ', "h": '
+    columns = zip(
+        _numbers(at, "null"),
+        _numbers(estimate.step, "null"),
+        _numbers(estimate.value, "null"),
+        _numbers(estimate.error, "null"),
+    )
+    lines = []
+    for j, (a, h, d, e) in enumerate(columns):
+        if j in block.warnings:
+            lines.append(json_line(block.full_row(j)))
+        else:
+            lines.append(f'{head}{a}{middle}{h}, "derivative": {d}, "error": {e}}}')
+    return lines
+
+
+def _diff_csv(block: Block, expr: str, var: str, order: int, at: np.ndarray, estimate: Estimate) -> list[str]:
+    """The CSV rows of ``diff`` for a univariate expression, as ``render.csv_lines`` writes them."""
+    from numdiff_cli.render import csv_lines
+
+    keys = ("expr", "var")
+    head = csv_lines([{"expr": expr, "var": var}], keys, False).rstrip("\n")[: -len(",")] + ","
+    method = csv_lines([{"order": order, "method": estimate.method}], ("order", "method"), False).rstrip("\n")
+    method = method[: -len(",")]
+    columns = zip(
+        _numbers(at, ""), _numbers(estimate.step, ""), _numbers(estimate.value, ""), _numbers(estimate.error, "")
+    )
+    lines = []
+    for j, (a, h, d, e) in enumerate(columns):
+        if j in block.warnings:
+            lines.append(csv_lines([block.full_row(j)], DIFF_KEYS, False).rstrip("\n"))
+        else:
+            lines.append(f"{head}{a},{method},{h},{d},{e},")
+    return lines
 
 
 def _order_mark(order: int) -> str:
@@ -460,22 +600,26 @@ def grad(
     shape = _gradient_shape(expression)
 
     def compute(chunk: Chunk) -> Block:
-        estimate = engine.gradient(expression.function, chunk.values, method=method, step=step)
-        rows, plain = [], []
-        for j in range(chunk.values.shape[1]):
+        X = chunk.values
+        estimate = engine.gradient(expression.function, X, method=method, step=step)
+
+        def row(j: int) -> dict[str, Any]:
             values, errors = estimate.value[:, j], estimate.error[:, j]
-            row = {
+            return {
                 "expr": expr,
                 "vars": list(expression.names),
-                "at": _at(expression, chunk.values[:, j]),
+                "at": _at(expression, X[:, j]),
                 "gradient": values.reshape(shape).tolist(),
                 "error": None if np.isnan(errors).all() else errors.reshape(shape).tolist(),
             }
-            if warning := _first_warning(estimate, j):
-                row["warning"] = warning
-            rows.append(row)
-            plain.append(" ".join(map(repr, values.tolist())))
-        return _mark_bad(chunk, Block(rows, plain))
+
+        def plain() -> list[str]:
+            return [" ".join(map(repr, values)) for values in estimate.value.T.tolist()]
+
+        warnings: dict[int, tuple[str, Any]] = {}
+        for j in np.flatnonzero((estimate.status != engine.OK).any(axis=0)).tolist():
+            warnings[j] = (_first_warning(estimate, j) or "", _at(expression, X[:, j]))
+        return _mark_bad(chunk, Block(X.shape[1], row, plain, warnings))
 
     _run(_points(expression, at, None), compute, fmt, GRAD_KEYS, f"grad {expr}")
 
@@ -563,7 +707,7 @@ def tangent(
                 row["warning"] = warning
             rows.append(row)
             plain.append(equation)
-        return _mark_bad(chunk, Block(rows, plain))
+        return _mark_bad(chunk, Block.of_rows(rows, plain))
 
     keys = TANGENT_KEYS if univariate else PLANE_KEYS
     _run(_points(expression, at, None), compute, fmt, keys, f"tangent of {expr}")
@@ -665,7 +809,7 @@ def compare(
                     row["warning"] = warning
                 rows.append(row)
                 plain.append(f"{numeric!r} {float(exact[j])!r} {abs_error!r}")
-        return _mark_bad(chunk, Block(rows, plain), per_point=len(methods))
+        return _mark_bad(chunk, Block.of_rows(rows, plain), per_point=len(methods))
 
     _run(_points(expression, at, range_text), compute, fmt, COMPARE_KEYS, f"d{_order_mark(order)}/d{var} {expr}")
 

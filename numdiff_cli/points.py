@@ -7,6 +7,7 @@ every input line gives exactly one output row.
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import re
@@ -38,16 +39,26 @@ def read_number(text: str, where: str) -> float:
     try:
         value = float(text)
     except ValueError:
-        # Imported here: a plain number must not pay for sympy (a cached expression never imports it).
-        from numdiff_cli.expr import evaluate_constant
-
-        try:
-            value = evaluate_constant(text)
-        except NumdiffError:
+        constant = _constant(text)
+        if constant is None:
             raise PointError(f"{where}: cannot read {_shown(text)} as a number") from None
+        value = constant
     if not math.isfinite(value):
         raise PointError(f"{where}: {_shown(text)} is not a finite number")
     return value
+
+
+@functools.lru_cache(maxsize=1024)
+def _constant(text: str) -> float | None:
+    """The value of a constant expression (``pi/4``), None if it is not one. Cached: a stream with many
+    copies of the same unreadable line parses it once."""
+    # Imported here: a plain number must not pay for sympy (a cached expression never imports it).
+    from numdiff_cli.expr import evaluate_constant
+
+    try:
+        return evaluate_constant(text)
+    except NumdiffError:
+        return None
 
 
 def _shown(text: str) -> str:
@@ -181,13 +192,20 @@ def _parse_lines(lines: list[str], width: int, first: int) -> Chunk:
     width = max(1, width)
     values = np.full((width, count), np.nan)
     problems: dict[int, str] = {}
-    if width == 1:
-        try:
-            parsed = np.array(lines, dtype=float)
-            if np.all(np.isfinite(parsed)):
-                return Chunk(parsed[None, :], list(range(first, first + count)))
-        except ValueError:
-            pass
+    # Fast path: numpy converts the whole block at once. Any line it cannot take (or a non-finite value) sends
+    # the block through the per-line path below, which names each bad line.
+    try:
+        if width == 1:
+            parsed = np.array(lines, dtype=float)[None, :]
+        else:
+            rows = [line.replace(",", " ").split() for line in lines]
+            if any(len(row) != width for row in rows):
+                raise ValueError("ragged")
+            parsed = np.array(rows, dtype=float).T.reshape(width, count)
+        if np.all(np.isfinite(parsed)):
+            return Chunk(parsed, list(range(first, first + count)))
+    except ValueError:
+        pass
     for column, line in enumerate(lines):
         text = line.strip()
         where = f"line {first + column}"
