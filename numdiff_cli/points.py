@@ -255,10 +255,10 @@ def _chain(
             if pending:
                 yield Chunk(np.stack(pending, axis=1))
                 pending = []
-            yield from stdin_chunks(stdin, width)
+            yield from stdin_chunks(stdin, width, CHUNK)
         else:
             pending.append(group)
     if pending:
         yield Chunk(np.stack(pending, axis=1))
     if bounds is not None:
-        yield from range_chunks(*bounds)
+        yield from range_chunks(*bounds, size=CHUNK)
