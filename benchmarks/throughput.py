@@ -165,7 +165,8 @@ def machine() -> list[str]:
                 memory = f"{int(line.split()[1]) / 1024**2:.1f} GB"
     except OSError:
         pass
-    import click
+    from importlib.metadata import version
+
     import numdifftools
     import scipy
     import sympy
@@ -173,7 +174,7 @@ def machine() -> list[str]:
     return [
         f"- CPU: {cpu}, {os.cpu_count()} cores, {memory} RAM; {platform.system()} {platform.release()}",
         f"- Python {platform.python_version()}, numpy {np.__version__}, sympy {sympy.__version__}, "
-        f"click {click.__version__}, scipy {scipy.__version__}, numdifftools {numdifftools.__version__}",
+        f"click {version('click')}, scipy {scipy.__version__}, numdifftools {numdifftools.__version__}",
         f"- Load average at start: {' '.join(f'{v:.2f}' for v in os.getloadavg())} (a machine shared with other "
         "jobs: absolute times are noisy, the ratios within one run are what counts)",
     ]
