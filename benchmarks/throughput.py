@@ -10,6 +10,7 @@ Every comparison is a ratio against a baseline measured in the same run, with th
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import platform
 import statistics
@@ -40,28 +41,51 @@ sys.stdout.write("\\n".join(map(repr, d.tolist())) + "\\n")
 """
 
 
-def run(command: list[str], stdin: Any = None, env: dict[str, str] | None = None) -> tuple[float, float, int]:
-    """Wall time (s), peak RSS (MB) and exit status of one process; its output is discarded."""
+TIME = "/usr/bin/time"
+
+
+def run(
+    command: list[str], stdin: Any = None, env: dict[str, str] | None = None, rss: bool = False
+) -> tuple[float, float, int]:
+    """Wall time (s), peak RSS (MB, with ``rss``; else NaN) and exit status of one process; output discarded.
+
+    The peak RSS comes from GNU time, not from this process's ``wait4``: on Linux a child's ``ru_maxrss``
+    includes the memory of the process that forked it (here, this benchmark with its arrays), so it must be
+    forked by a small one.
+    """
+    report = None
+    if rss:
+        handle, report = tempfile.mkstemp(suffix=".rss")
+        os.close(handle)
+        command = [TIME, "-f", "%M", "-o", report, *command]
     started = time.perf_counter()
-    process = subprocess.Popen(
-        command, stdin=stdin, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env={**os.environ, **(env or {})}
+    completed = subprocess.run(
+        command,
+        stdin=stdin,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env={**os.environ, **(env or {})},
+        check=False,
     )
-    _, status, usage = os.wait4(process.pid, 0)
     elapsed = time.perf_counter() - started
-    process.returncode = os.waitstatus_to_exitcode(status)
-    return elapsed, usage.ru_maxrss / 1024, process.returncode
+    peak = math.nan
+    if report is not None:
+        text = Path(report).read_text().split()
+        os.unlink(report)
+        peak = int(text[-1]) / 1024
+    return elapsed, peak, completed.returncode
 
 
 def interleaved(cases: dict[str, Callable[[], tuple[float, float, int]]], repeats: int) -> dict[str, dict[str, Any]]:
     """Run every case once per round, ``repeats`` rounds; best and median time, peak RSS, exit statuses."""
     times: dict[str, list[float]] = {name: [] for name in cases}
-    rss: dict[str, float] = dict.fromkeys(cases, 0.0)
+    rss: dict[str, float] = dict.fromkeys(cases, math.nan)
     codes: dict[str, set[int]] = {name: set() for name in cases}
     for _ in range(repeats):
         for name, case in cases.items():
             seconds, peak, code = case()
             times[name].append(seconds)
-            rss[name] = max(rss[name], peak)
+            rss[name] = peak if math.isnan(rss[name]) else max(rss[name], peak)
             codes[name].add(code)
     return {
         name: {
@@ -85,17 +109,14 @@ def from_file(
 
 
 def streamed(count: int, command: list[str], env: dict[str, str]) -> tuple[float, float, int]:
-    """``seq 1 COUNT | numdiff ...``: numdiff's time and peak RSS (the generator's are not counted)."""
-    started = time.perf_counter()
+    """``seq 1 COUNT | numdiff ...``: the pipeline's time and numdiff's peak RSS (GNU time's, see :func:`run`)."""
     seq = subprocess.Popen(["seq", "1", str(count)], stdout=subprocess.PIPE)
-    process = subprocess.Popen(
-        command, stdin=seq.stdout, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env={**os.environ, **env}
-    )
-    assert seq.stdout is not None
-    seq.stdout.close()
-    _, status, usage = os.wait4(process.pid, 0)
-    seq.wait()
-    return time.perf_counter() - started, usage.ru_maxrss / 1024, os.waitstatus_to_exitcode(status)
+    try:
+        return run(command, seq.stdout, env, rss=True)
+    finally:
+        assert seq.stdout is not None
+        seq.stdout.close()
+        seq.wait()
 
 
 def digits(estimate: np.ndarray, exact: np.ndarray) -> tuple[float, float]:
@@ -278,7 +299,7 @@ def main() -> None:
         lines += [
             "## Peak RSS, streaming",
             "",
-            "`seq 1 N | numdiff diff 'sin(x)' --at - --method central` (numdiff's own peak RSS, from `wait4`):",
+            "`seq 1 N | numdiff diff 'sin(x)' --at - --method central` (numdiff's own peak RSS, measured by GNU time):",
             "",
             "| points | time (s) | peak RSS (MB) | exit |",
             "|---:|---:|---:|---:|",

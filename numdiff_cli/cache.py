@@ -43,7 +43,8 @@ _warned: set[str] = set()
 
 def enabled(no_cache: bool = False) -> bool:
     """False with ``--no-cache`` or ``NUMDIFF_NO_CACHE`` set to anything but empty or ``0``."""
-    return not no_cache and os.environ.get("NUMDIFF_NO_CACHE", "") in ("", "0")
+    # Without os.getuid (Windows) the ownership checks below cannot be made: no cache then.
+    return not no_cache and os.environ.get("NUMDIFF_NO_CACHE", "") in ("", "0") and hasattr(os, "getuid")
 
 
 def directory() -> Path:
