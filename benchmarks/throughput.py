@@ -103,7 +103,7 @@ def from_file(
 ) -> Callable[[], tuple[float, float, int]]:
     def case() -> tuple[float, float, int]:
         with open(path, "rb") as stdin:
-            return run(command, stdin, env)
+            return run(command, stdin, env, rss=True)
 
     return case
 

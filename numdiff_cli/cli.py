@@ -112,6 +112,10 @@ class PipeClosed(Exception):
 
 
 def _stderr(message: str) -> None:
+    if _Progress.live_console is not None:
+        # Printed above the progress display, which rich then redraws below it.
+        _Progress.live_console.print(message, markup=False, highlight=False, emoji=False, soft_wrap=True)
+        return
     click.echo(message, err=True)
 
 
@@ -319,6 +323,8 @@ class _Progress:
     when the run ends, so it never mixes with results, which go to stdout.
     """
 
+    live_console: Any = None  # the stderr console while a display is shown
+
     def __init__(self) -> None:
         self.points = 0
         self.started = time.monotonic()
@@ -337,15 +343,26 @@ class _Progress:
             from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
             columns = (BarColumn(), TextColumn("{task.completed:,} points"), TimeElapsedColumn())
-            self.live = Progress(*columns, console=Console(stderr=True), transient=True)
+            console = Console(stderr=True)
+            # No redirection: rich would otherwise route sys.stdout, where the results go, through the display.
+            self.live = Progress(
+                *columns,
+                console=console,
+                transient=True,
+                redirect_stdout=False,
+                redirect_stderr=False,
+                refresh_per_second=4,
+            )
             self.task = self.live.add_task("points", total=None)
             self.live.start()
+            _Progress.live_console = console
         self.live.update(self.task, completed=self.points)
 
     def stop(self) -> None:
         if self.live is not None:
             self.live.stop()
             self.live = None
+            _Progress.live_console = None
 
 
 def _expression(text: str, var_order: tuple[str, ...] | None, no_cache: bool) -> Expression:

@@ -172,12 +172,29 @@ def test_progress_goes_to_a_terminal_stderr_only(monkeypatch: pytest.MonkeyPatch
     monkeypatch.delenv("NUMDIFF_NO_PROGRESS", raising=False)
     terminal = TerminalStderr()
     monkeypatch.setattr(sys, "stderr", terminal)
+    stdout = sys.stdout
     progress = cli_module._Progress()
     progress.advance(1000)
-    progress.advance(2000)
     assert progress.live is not None
+    assert sys.stdout is stdout  # results keep going to stdout, not through the display
+    print("result")
+    progress.advance(2000)
     progress.stop()
     assert "3,000 points" in terminal.getvalue()
+    assert "result" not in terminal.getvalue()
+    assert capsys.readouterr().out == "result\n"
+
+
+def test_messages_during_progress_go_above_it(monkeypatch: pytest.MonkeyPatch, capsys: Any) -> None:
+    monkeypatch.setattr(cli_module, "PROGRESS_AFTER", 0.0)
+    terminal = TerminalStderr()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    progress = cli_module._Progress()
+    progress.advance(10)
+    cli_module._stderr("Error: line 7: cannot read '[bold]x' as a number")
+    progress.stop()
+    assert cli_module._Progress.live_console is None
+    assert "Error: line 7: cannot read '[bold]x' as a number" in terminal.getvalue()  # markup not interpreted
     assert capsys.readouterr().out == ""
 
 
