@@ -318,8 +318,9 @@ def main() -> None:
         engine_seconds, wide = auto_profile(np.linspace(-10, 10, n_stream))
         lines += [
             "",
-            f"What limits `auto`: the engine alone (in process, same points, same chunks) takes {engine_seconds:.2f} s "
-            f"of the {stream['numdiff --method auto']['best']:.2f} s end to end; its first pass of 8 steps settles "
+            f"What limits `auto`: the engine alone (in process, same points, same chunks, one run) takes "
+            f"{engine_seconds:.2f} s, against {stream['numdiff --method auto']['best']:.2f} s end to end (best "
+            "of the rounds above): nearly all of it. Its first pass of 8 steps settles "
             f"only {100 * (1 - wide):.0f}% of the points, and the other {100 * wide:.0f}% go through the wide "
             "search of 64 steps (128 evaluations each, plus the Richardson tableau). Parsing and printing cost what "
             "they cost for `central`.",
