@@ -1,8 +1,9 @@
 """A per-user cache of compiled expressions, so that repeated calls skip sympy entirely.
 
 Entries are small JSON files in ``$XDG_CACHE_HOME/numdiff`` (default ``~/.cache/numdiff``), one per key. The key
-is the numdiff version, the kind of entry and its inputs (expression text, variables, derivative order); the
-file name is the SHA-256 of the key, and the key is stored again inside the file and compared on reading.
+is the numdiff version, a digest of the parser and code generator sources, the kind of entry and its inputs
+(expression text, variables, derivative order); the file name is the SHA-256 of the key, and the key is stored
+again inside the file and compared on reading.
 
 Why loading cached code is safe
 -------------------------------
@@ -25,6 +26,7 @@ An entry holds Python source that is evaluated when loaded, so the cache is guar
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import json
 import os
@@ -54,9 +56,27 @@ def directory() -> Path:
     return root / "numdiff"
 
 
+# The modules whose behaviour an entry depends on: the parser (what is accepted, and how it is read) and the code
+# generation. Their content is part of the key, so a changed parser never serves entries it would now refuse,
+# even between two releases with the same version number (an editable install, a patched copy).
+SOURCES = ("expr.py", "compiled.py", "analytic.py", "cache.py")
+
+
+@functools.cache
+def fingerprint() -> str:
+    """A short digest of the :data:`SOURCES` (read, never imported: this costs well under a millisecond)."""
+    digest = hashlib.sha256()
+    for name in SOURCES:
+        try:
+            digest.update((Path(__file__).parent / name).read_bytes())
+        except OSError:
+            digest.update(b"?")
+    return digest.hexdigest()[:16]
+
+
 def key(kind: str, *parts: Any) -> list[Any]:
-    """The full key of an entry: format, numdiff version, kind and inputs."""
-    return [FORMAT, __version__, kind, *parts]
+    """The full key of an entry: format, numdiff version and source fingerprint, kind and inputs."""
+    return [FORMAT, __version__, fingerprint(), kind, *parts]
 
 
 def _filename(entry_key: list[Any]) -> str:

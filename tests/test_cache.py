@@ -78,6 +78,30 @@ def test_key_covers_the_version(
     assert len(entries(private_cache)) == 2
 
 
+def test_key_covers_the_parser_source(
+    run: Callable[..., Result], parses: list[str], monkeypatch: pytest.MonkeyPatch, private_cache: Path
+) -> None:
+    run("diff", "x**2", "--at", "3")
+    monkeypatch.setattr(cache, "fingerprint", lambda: "a-changed-parser")
+    run("diff", "x**2", "--at", "3")
+    assert parses == ["x**2", "x**2"]
+    assert len(entries(private_cache)) == 2
+
+
+def test_fingerprint_follows_the_sources(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    for name in cache.SOURCES:
+        (tmp_path / name).write_text("one")
+    monkeypatch.setattr(cache, "__file__", str(tmp_path / "cache.py"))
+    cache.fingerprint.cache_clear()
+    try:
+        before = cache.fingerprint()
+        cache.fingerprint.cache_clear()
+        (tmp_path / "expr.py").write_text("two")
+        assert cache.fingerprint() != before
+    finally:
+        cache.fingerprint.cache_clear()
+
+
 def test_variable_order_is_applied_to_a_cached_expression(run: Callable[..., Result], parses: list[str]) -> None:
     assert run("grad", "x*y**2", "--at", "1,2").stdout == "4.0 4.0\n"
     reordered = run("grad", "x*y**2", "--vars", "y,x", "--at", "1,2")
@@ -107,7 +131,7 @@ def test_corrupt_entries_are_ignored_and_rebuilt(
     document = json.loads(original)
     marker = tmp_path / "pwned"
     if kind == "wrong-key":
-        document["key"][3] = "x**4"
+        document["key"][-1] = "x**4"
         content = json.dumps(document).encode()
     elif kind == "code-injection":
         document["data"]["code"] = f"__import__('os').system('touch {marker}')"
