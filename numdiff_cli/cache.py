@@ -92,7 +92,12 @@ def _warn_once(message: str) -> None:
 
 def _private_directory(create: bool) -> Path | None:
     """The cache directory if it is safe to use (created 0700 when ``create``), else None."""
-    path = directory()
+    try:
+        path = directory()
+    except (RuntimeError, KeyError, OSError):  # no home directory to be found
+        return None
+    if not path.is_absolute():
+        return None
     if create:
         try:
             path.mkdir(mode=0o700, parents=True, exist_ok=True)
