@@ -204,6 +204,24 @@ def test_compare_caches_the_analytic_derivative(run: Callable[..., Result], pars
     assert parses == ["exp(3*x**2)"]
 
 
+def test_a_corrupt_analytic_entry_is_rebuilt(
+    run: Callable[..., Result], parses: list[str], private_cache: Path, tmp_path: Path
+) -> None:
+    first = run("compare", "exp(3*x**2)", "--at", "1", "--format", "json")
+    (entry,) = [path for path in entries(private_cache) if json.loads(path.read_text())["key"][3] == "mpmath"]
+    original = entry.read_text()
+    document = json.loads(original)
+    marker = tmp_path / "pwned"
+    document["data"]["code"] = f"__import__('os').system('touch {marker}')"
+    entry.write_text(json.dumps(document))
+    second = run("compare", "exp(3*x**2)", "--at", "1", "--format", "json")
+    assert second.exit_code == 0
+    assert second.stdout == first.stdout
+    assert not marker.exists()
+    assert parses == ["exp(3*x**2)", "exp(3*x**2)"]  # the derivative needed the parser again
+    assert entry.read_text() == original
+
+
 def test_a_cache_it_cannot_create_is_skipped(
     run: Callable[..., Result], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
