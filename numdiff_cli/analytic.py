@@ -9,12 +9,17 @@ when they have to be computed.
 from __future__ import annotations
 
 import math
+import signal
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 import mpmath
 import numpy as np
 
 from numdiff_cli.compiled import Compiled, UnsafeCode, load_code, print_code
+from numdiff_cli.errors import ExpressionError
 
 if TYPE_CHECKING:
     import sympy as sp
@@ -22,6 +27,45 @@ if TYPE_CHECKING:
     from numdiff_cli.expr import Expression
 
 DIGITS = 30
+
+# Bounds on the symbolic work for one command: sympy's derivative of sin(sin(...(x))) to order 4, or of a long
+# product, grows as a power of the expression's size and would run for hours.
+MAX_DERIVATIVE_NODES = 5_000
+SYMBOLIC_SECONDS = 3.0
+_TOO_LARGE = (
+    f"the analytic derivative is too large for compare (over {MAX_DERIVATIVE_NODES} terms or"
+    f" {SYMBOLIC_SECONDS:g} s of symbolic work); 'numdiff diff' computes the numerical derivative"
+)
+
+
+class _OutOfTime(Exception):
+    pass
+
+
+@contextmanager
+def _time_limit(seconds: float) -> Iterator[None]:
+    """Raise :class:`_OutOfTime` in the block after ``seconds`` (Unix main thread; elsewhere no limit)."""
+    if not hasattr(signal, "setitimer") or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def expire(signum: int, frame: Any) -> None:
+        raise _OutOfTime
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def _larger_than(tree: sp.Expr, limit: int) -> bool:
+    """True if ``tree`` has more than ``limit`` nodes (stops counting there)."""
+    import sympy as sp
+
+    return any(count > limit for count, _ in enumerate(sp.preorder_traversal(tree)))
 
 
 def _real_cbrt(value: Any) -> Any:
@@ -54,24 +98,33 @@ MPMATH_NAMES.update(
 
 def _lambdified(expression: Expression, derivative: sp.Expr) -> Any:
     """sympy's own lambdify: the fallback for code outside the whitelist of :func:`load_code` (none known)."""
-    import sympy as sp
+    from numdiff_cli.expr import dummy_lambdify
 
-    return sp.lambdify(
+    return dummy_lambdify(
         expression.symbols,
         derivative,
         modules=[{"cbrt": _real_cbrt, "select": _select}, "mpmath"],
         printer=_printer()({"fully_qualified_modules": False, "inline": True, "allow_unknown_functions": True}),
-        dummify=True,
     )
 
 
 def _derivative(expression: Expression, var: str, order: int) -> sp.Expr:
+    """``sympy.diff``, bounded in size and time (:data:`MAX_DERIVATIVE_NODES`, :data:`SYMBOLIC_SECONDS`)."""
     import sympy as sp
 
     symbol = expression.symbols[expression.names.index(var)]
-    derivative = sp.diff(expression.tree, symbol, order)
-    # DiracDelta (from step()) is zero away from its jump; at the jump the derivative does not exist.
-    return derivative.replace(sp.DiracDelta, lambda *args: sp.Piecewise((sp.nan, sp.Eq(args[0], 0)), (0, True)))
+    try:
+        with _time_limit(SYMBOLIC_SECONDS):
+            derivative = expression.tree
+            for _ in range(order):
+                # One order at a time: each can square the size (product rule), so check before going on.
+                derivative = sp.diff(derivative, symbol)
+                if _larger_than(derivative, MAX_DERIVATIVE_NODES):
+                    raise ExpressionError(_TOO_LARGE)
+            # DiracDelta (from step()) is zero away from its jump; at the jump the derivative does not exist.
+            return derivative.replace(sp.DiracDelta, lambda *args: sp.Piecewise((sp.nan, sp.Eq(args[0], 0)), (0, True)))
+    except _OutOfTime:
+        raise ExpressionError(_TOO_LARGE) from None
 
 
 def _printer() -> type:
@@ -81,6 +134,9 @@ def _printer() -> type:
     class Printer(MpmathPrinter):
         def _print_cbrt(self, expr: sp.Expr) -> str:
             return f"cbrt({self._print(expr.args[0])})"
+
+        def _print_ComplexInfinity(self, expr: sp.Expr) -> str:
+            return str(self._print_NaN(expr))
 
     return Printer
 

@@ -11,6 +11,7 @@ import math
 import os
 import sys
 import time
+import warnings
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -133,12 +134,23 @@ class NumdiffGroup(click.Group):
         argv = list(sys.argv[1:] if args is None else args)
         debug = "--debug" in argv[:1] or os.environ.get("NUMDIFF_DEBUG") == "1"
         try:
-            code = super().main(argv, prog_name, complete_var, standalone_mode=False, **extra)
+            with warnings.catch_warnings():
+                if not debug:
+                    # numpy reports overflow, 0/0 and complex casts as RuntimeWarnings; numdiff reports
+                    # non-finite results itself (null + a one-line warning), so the raw text never shows.
+                    warnings.simplefilter("ignore", RuntimeWarning)
+                code = super().main(argv, prog_name, complete_var, standalone_mode=False, **extra)
         except NumdiffError as error:
             _stderr(f"Error: {error}")
             code = error.exit_code
         except click.ClickException as error:
-            _stderr(f"Error: {error.format_message()}")
+            hint = ""
+            if isinstance(error, click.NoSuchOption) and not error.option_name.startswith("--"):
+                hint = (
+                    " (for an expression that starts with '-', put the options first and the expression after"
+                    " '--': numdiff diff --at 1 -- '-x**2')"
+                )
+            _stderr(f"Error: {error.format_message()}{hint}")
             code = error.exit_code
         except click.Abort:
             _stderr("Aborted.")
@@ -436,9 +448,13 @@ def _derivative(
 
     function = expression.function
     if X.shape[0] == 1:
-        return engine.derivative(lambda x: function(x[None]), X[0], order=order, method=method, step=step)
+        return engine.derivative(
+            lambda x: function(x[None]), X[0], order=order, method=method, step=step, check_step=True, check_kink=True
+        )
     index = expression.names.index(var)
-    return engine.partial(function, X, index=index, order=order, method=method, step=step)
+    return engine.partial(
+        function, X, index=index, order=order, method=method, step=step, check_step=True, check_kink=True
+    )
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -618,7 +634,7 @@ def grad(
 
     def compute(chunk: Chunk) -> Block:
         X = chunk.values
-        estimate = engine.gradient(expression.function, X, method=method, step=step)
+        estimate = engine.gradient(expression.function, X, method=method, step=step, check_step=True)
 
         def row(j: int) -> dict[str, Any]:
             values, errors = estimate.value[:, j], estimate.error[:, j]
@@ -633,10 +649,10 @@ def grad(
         def plain() -> list[str]:
             return [" ".join(map(repr, values)) for values in estimate.value.T.tolist()]
 
-        warnings: dict[int, tuple[str, Any]] = {}
+        flagged: dict[int, tuple[str, Any]] = {}
         for j in np.flatnonzero((estimate.status != engine.OK).any(axis=0)).tolist():
-            warnings[j] = (_first_warning(estimate, j) or "", _at(expression, X[:, j]))
-        return _mark_bad(chunk, Block(X.shape[1], row, plain, warnings))
+            flagged[j] = (_first_warning(estimate, j) or "", _at(expression, X[:, j]))
+        return _mark_bad(chunk, Block(X.shape[1], row, plain, flagged))
 
     _run(_points(expression, at, None), compute, fmt, GRAD_KEYS, f"grad {expr}")
 
@@ -698,7 +714,7 @@ def tangent(
     def compute(chunk: Chunk) -> Block:
         X = chunk.values
         values = expression.function(X)
-        estimate = engine.gradient(expression.function, X, method=method, step=step)
+        estimate = engine.gradient(expression.function, X, method=method, step=step, check_step=True)
         rows, plain = [], []
         for j in range(X.shape[1]):
             value = float(values[j])
@@ -833,6 +849,201 @@ def compare(
 
 def _exceeds(error: float, bound: float | None) -> bool:
     return bound is not None and not (error <= bound)
+
+
+HESSIAN_KEYS = ("expr", "vars", "at", "hessian", "error")
+
+
+@cli.command()
+@click.argument("expr")
+@AT
+@METHOD
+@STEP
+@VARS
+@FORMAT
+@NO_CACHE
+def hessian(
+    expr: str,
+    at: tuple[str, ...],
+    method: str,
+    step: float | None,
+    var_order: tuple[str, ...] | None,
+    fmt: str,
+    no_cache: bool,
+) -> None:
+    """Hessian matrix (second partial derivatives) of EXPR, rows and columns in variable order.
+
+    The matrix is symmetric by construction: H[i,j] is (f_uu - f_vv)/4 along u = e_i + e_j and v = e_i - e_j,
+    each an adaptive second derivative with an error estimate. Plain output: one line per point, the rows
+    separated by '; '.
+
+    \b
+    Examples:
+      numdiff hessian "x**2*y + y**3" --at x=1,y=2
+      numdiff hessian "sin(x*y)" --at 0.5,2 --format json
+    """
+    import numpy as np
+
+    from numdiff_cli.hessian import hessian as engine_hessian
+
+    expression = _expression(expr, var_order, no_cache)
+    if not expression.names:
+        raise OptionError("the expression has no variables; name them with --vars to get a zero Hessian")
+    if method == "complex":
+        raise OptionError("--method complex computes first derivatives only; use --method auto or central")
+    names = list(expression.names)
+
+    def compute(chunk: Chunk) -> Block:
+        estimate = engine_hessian(expression.function, chunk.values, method=method, step=step, check_step=True)
+        rows, plain = [], []
+        for j in range(chunk.values.shape[1]):
+            values, errors = estimate.value[..., j], estimate.error[..., j]
+            row = {
+                "expr": expr,
+                "vars": names,
+                "at": _at(expression, chunk.values[:, j]),
+                "hessian": values.tolist(),
+                "error": None if np.isnan(errors).all() else errors.tolist(),
+            }
+            if warning := _matrix_warning(estimate, j):
+                row["warning"] = warning
+            rows.append(row)
+            plain.append(_plain_matrix(values))
+        return _mark_bad(chunk, Block.of_rows(rows, plain))
+
+    _run(_points(expression, at, None), compute, fmt, HESSIAN_KEYS, f"hessian {expr}")
+
+
+def _plain_matrix(values: np.ndarray) -> str:
+    """``4.0 2.0; 2.0 12.0``: the rows of a matrix on one line."""
+    return "; ".join(" ".join(map(repr, row)) for row in values.tolist())
+
+
+def _matrix_warning(estimate: Estimate, j: int) -> str | None:
+    """The first warning among the entries of point ``j`` (the last axis) of a matrix-valued estimate."""
+    import numpy as np
+
+    for index in np.ndindex(*estimate.status.shape[:-1]):
+        if warning := _warning(estimate, (*index, j)):
+            return warning
+    return None
+
+
+JACOBIAN_KEYS = ("expr", "vars", "at", "jacobian", "error")
+
+
+@cli.command()
+@click.argument("exprs", nargs=-1, required=True, metavar="EXPR1 EXPR2 ...")
+@AT
+@METHOD
+@STEP
+@VARS
+@FORMAT
+@NO_CACHE
+def jacobian(
+    exprs: tuple[str, ...],
+    at: tuple[str, ...],
+    method: str,
+    step: float | None,
+    var_order: tuple[str, ...] | None,
+    fmt: str,
+    no_cache: bool,
+) -> None:
+    """Jacobian matrix of the functions EXPR1 EXPR2 ...: one row per expression, one column per variable.
+
+    The variables are those of all the expressions together, in the usual order (indexed components, then
+    names in natural order) or as given by --vars. Plain output: one line per point, the rows separated by '; '.
+    JSON: "expr" is the list of expressions.
+
+    \b
+    Examples:
+      numdiff jacobian "x*y" "x + y**2" --at x=1,y=2
+      numdiff jacobian "r*cos(t)" "r*sin(t)" --at r=2,t=0.5 --format json
+    """
+    import numpy as np
+
+    from numdiff_cli import engine
+    from numdiff_cli.points import point_chunks
+
+    expressions = [_expression(text, None, no_cache) for text in exprs]
+    names, shapes = _union_variables(expressions, var_order)
+    if not names:
+        raise OptionError("the expressions have no variables; name them with --vars to get a zero Jacobian")
+    for expression in expressions:
+        _check_method(expression, method, 1)
+    columns = [[names.index(name) for name in expression.names] for expression in expressions]
+    univariate = len(names) == 1 and not shapes
+    if not at:
+        raise OptionError("no points: give --at POINT (repeatable), or --at - for standard input")
+
+    def compute(chunk: Chunk) -> Block:
+        X = chunk.values
+        count = X.shape[1]
+        value = np.zeros((len(expressions), len(names), count))
+        error = np.zeros_like(value)
+        warnings: list[list[str]] = [[] for _ in range(count)]
+        any_error = False
+        for k, (expression, index) in enumerate(zip(expressions, columns)):
+            if not index:
+                continue
+            estimate = engine.gradient(expression.function, X[index], method=method, step=step, check_step=True)
+            value[k, index] = estimate.value
+            error[k, index] = estimate.error
+            any_error = any_error or not np.isnan(estimate.error).all()
+            for j in range(count):
+                if warning := _first_warning(estimate, j):
+                    warnings[j].append(warning)
+        rows, plain = [], []
+        for j in range(count):
+            row = {
+                "expr": list(exprs),
+                "vars": names,
+                "at": float(X[0, j]) if univariate else dict(zip(names, X[:, j].tolist())),
+                "jacobian": value[..., j].tolist(),
+                "error": error[..., j].tolist() if any_error else None,
+            }
+            if warnings[j]:
+                row["warning"] = warnings[j][0]
+            rows.append(row)
+            plain.append(_plain_matrix(value[..., j]))
+        return _mark_bad(chunk, Block.of_rows(rows, plain))
+
+    chunks = point_chunks(at, None, tuple(names), shapes, sys.stdin)
+    _run(chunks, compute, fmt, JACOBIAN_KEYS, "jacobian " + ", ".join(exprs))
+
+
+def _union_variables(
+    expressions: Sequence[Expression], var_order: tuple[str, ...] | None
+) -> tuple[list[str], dict[str, tuple[int, ...]]]:
+    """The variables of several expressions together: indexed components (each base in the largest shape any
+    expression gives it), then plain names, in natural order; or ``var_order``, which must list them all."""
+    import numpy as np
+
+    from numdiff_cli.expr import natural_key
+
+    shapes: dict[str, tuple[int, ...]] = {}
+    for expression in expressions:
+        for base, shape in expression.shapes.items():
+            known = shapes.get(base, shape)
+            if len(known) != len(shape):
+                raise OptionError(f"'{base}' is indexed with different numbers of indices in different expressions")
+            shapes[base] = tuple(max(a, b) for a, b in zip(known, shape))
+    indexed = [
+        f"{base}[{','.join(map(str, key))}]"
+        for base in sorted(shapes, key=natural_key)
+        for key in np.ndindex(*shapes[base])
+    ]
+    plain = sorted({name for e in expressions for name in e.names if "[" not in name}, key=natural_key)
+    names = indexed + plain
+    if var_order is None:
+        return names, shapes
+    missing = [name for name in names if name not in var_order]
+    if missing:
+        raise OptionError(f"--vars must list every variable; missing {', '.join(missing[:6])}")
+    extra = [name for name in var_order if name not in names and not name.isidentifier()]
+    if extra:
+        raise OptionError(f"invalid variable name {extra[0]!r} in --vars")
+    return list(var_order), shapes
 
 
 def main(prog_name: str | None = None) -> None:

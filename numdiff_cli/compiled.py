@@ -178,7 +178,18 @@ class Compiled:
 
         def evaluate(points: np.ndarray) -> np.ndarray:
             with np.errstate(all="ignore"):
-                values = np.asarray(raw(*(points[row] for row in rows)))
+                try:
+                    values = np.asarray(raw(*(points[row] for row in rows)))
+                except (OverflowError, ZeroDivisionError, ValueError, TypeError):
+                    # Constant parts are computed with Python floats, which raise where numpy gives inf/nan
+                    # (e.g. pi**pi**pi**pi), and numpy refuses complex values in step: the value is not a
+                    # finite real number anywhere (as Expression.function).
+                    values = np.full(points.shape[1:], np.nan)
+                if np.iscomplexobj(values) and not np.iscomplexobj(points):
+                    # A real point but a complex value (e.g. (-8)**(1/3)): not a real number.
+                    values = np.where(values.imag == 0, values.real, np.nan)
+                elif not np.iscomplexobj(values):
+                    values = values.astype(np.float64, copy=False)  # x - x is the integer 0
             if values.shape != points.shape[1:]:
                 values = np.broadcast_to(values, points.shape[1:]).copy()
             return values

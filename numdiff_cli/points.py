@@ -21,8 +21,13 @@ from numdiff_cli.errors import NumdiffError, PointError
 
 CHUNK = 65_536
 MAX_POINT_TEXT = 100_000
+# Nesting of a JSON point such as [[1,2],[3,4]]; Python's json module would recurse without bound.
+MAX_LIST_DEPTH = 32
 _SEPARATORS = re.compile(r"[,\s]+")
 _IDENTIFIER = re.compile(r"[A-Za-z_]\w*")
+# A plain decimal number in ASCII. Python's float() also takes '1_000', digits of other scripts (U+0661) and
+# non-ASCII spaces; those are refused here, as in expressions.
+_DECIMAL = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|[+-]?(?:nan|inf|infinity)", re.IGNORECASE | re.ASCII)
 
 
 @dataclass
@@ -37,9 +42,12 @@ class Chunk:
 def read_number(text: str, where: str) -> float:
     """A finite float from a number or a constant expression such as ``pi/4``."""
     text = text.strip()
-    try:
+    if _DECIMAL.fullmatch(text):
         value = float(text)
-    except ValueError:
+    else:
+        for char in text:
+            if not (char.isascii() and char.isprintable()):
+                raise PointError(f"{where}: character {char!r} (U+{ord(char):04X}) is not allowed; use ASCII")
         constant = _constant(text)
         if constant is None:
             raise PointError(f"{where}: cannot read {_shown(text)} as a number") from None
@@ -122,9 +130,9 @@ def _parse_named(parts: list[str], names: tuple[str, ...], where: str) -> np.nda
             raise PointError(f"{where}: mix of 'name=value' and plain values")
         if name not in names:
             known = ", ".join(names[:6]) or "none"
-            raise PointError(f"{where}: unknown variable '{name}' (variables: {known})")
+            raise PointError(f"{where}: unknown variable {name!r} (variables: {known})")
         if name in values:
-            raise PointError(f"{where}: '{name}' is given twice")
+            raise PointError(f"{where}: {name!r} is given twice")
         values[name] = read_number(value, where)
     missing = [name for name in names if name not in values]
     if missing:
@@ -133,8 +141,15 @@ def _parse_named(parts: list[str], names: tuple[str, ...], where: str) -> np.nda
 
 
 def _parse_nested(text: str, names: tuple[str, ...], shapes: dict[str, tuple[int, ...]], where: str) -> np.ndarray:
+    depth = 0
+    for char in text:
+        depth += (char == "[") - (char == "]")
+        if depth > MAX_LIST_DEPTH:
+            raise PointError(f"{where}: lists nested deeper than {MAX_LIST_DEPTH} levels")
     try:
         data = json.loads(text)
+        if not _all_numbers(data):
+            raise ValueError(text)
         array = np.array(data, dtype=float)
     except (ValueError, TypeError):
         raise PointError(f"{where}: cannot read it as a list of numbers, e.g. [[1,2],[3,4]]") from None
@@ -148,6 +163,18 @@ def _parse_nested(text: str, names: tuple[str, ...], shapes: dict[str, tuple[int
     if array.size != max(1, len(names)):
         raise PointError(f"{where}: expected {_count(names)}, got {array.size}")
     return array.reshape(-1)
+
+
+def _all_numbers(data: object) -> bool:
+    """True if ``data`` is a number or nested lists of numbers (JSON strings and booleans are not numbers)."""
+    pending = [data]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, list):
+            pending.extend(item)
+        elif isinstance(item, bool) or not isinstance(item, (int, float)):
+            return False
+    return True
 
 
 def parse_range(text: str) -> tuple[float, float, int]:
@@ -171,7 +198,12 @@ def range_chunks(start: float, stop: float, num: int, size: int = CHUNK) -> Iter
     step = (stop - start) / (num - 1) if num > 1 else 0.0
     for begin in range(0, num, size):
         index = np.arange(begin, min(num, begin + size), dtype=float)
-        values = start + index * step
+        if math.isfinite(step):
+            values = start + index * step
+        else:
+            # -1e308:1e308 overflows the step; weights of the two ends do not.
+            weight = index / (num - 1)
+            values = start * (1 - weight) + stop * weight
         if begin + len(index) == num and num > 1:
             values[-1] = stop
         yield Chunk(values[None, :])
@@ -196,8 +228,12 @@ def _parse_lines(lines: list[str], width: int, first: int) -> Chunk:
     values = np.full((width, count), np.nan)
     problems: dict[int, str] = {}
     # Fast path: numpy converts the whole block at once. Any line it cannot take (or a non-finite value) sends
-    # the block through the per-line path below, which names each bad line.
+    # the block through the per-line path below, which names each bad line. numpy's float() would also take
+    # '1_000' and non-ASCII digits, which points refuse: such blocks take the per-line path too.
+    block = "".join(lines)
     try:
+        if not block.isascii() or "_" in block:
+            raise ValueError("not plain ASCII numbers")
         if width == 1:
             parsed = np.array(lines, dtype=float)[None, :]
         else:

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
+from hypothesis import HealthCheck, settings
 
 from numdiff_cli.cli import cli
 
@@ -42,3 +43,18 @@ def json_lines(text: str) -> list[dict[str, Any]]:
     rows = [json.loads(line) for line in text.splitlines()]
     assert all(isinstance(row, dict) for row in rows)
     return rows
+
+
+# Hypothesis profiles for tests/test_fuzz.py. "ci" (the default here) keeps the whole fuzz run to a few thousand
+# examples, well under a minute; "deep" is for a long run: pytest tests/test_fuzz.py --hypothesis-profile=deep
+settings.register_profile(
+    "ci", max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow], print_blob=True
+)
+settings.register_profile(
+    "deep", max_examples=20_000, deadline=None, suppress_health_check=[HealthCheck.too_slow], print_blob=True
+)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if not config.getoption("hypothesis_profile", None):
+        settings.load_profile("ci")

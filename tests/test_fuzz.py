@@ -1,0 +1,195 @@
+"""Fuzzing the parser, the points reader and the CLI with hypothesis (issue 5).
+
+Random token soups, random text and random well-formed expressions (with random points) must only ever give
+a result or the project's own one-line error: never another exception, a traceback, a numpy warning or a hang.
+The "ci" profile (tests/conftest.py) runs a few thousand examples; for a long run:
+
+    python -m pytest tests/test_fuzz.py --hypothesis-profile=deep
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+import warnings
+
+import numpy as np
+from click.testing import CliRunner
+from hypothesis import example, given
+from hypothesis import strategies as st
+
+from numdiff_cli.cli import cli
+from numdiff_cli.errors import ExpressionError, PointError
+from numdiff_cli.expr import parse_expression
+from numdiff_cli.points import _parse_lines, parse_point
+
+# Catches hangs (the cases pinned below used to run for hours); not a benchmark.
+TIME_BOUND = 5.0
+
+TOKENS = [
+    # the language
+    *["x", "y", "z", "theta", "x0", "W", "1", "0", "2.5", "1e308", "1e-308", "9", "10", "99999999", ".5", "7."],
+    *["e", "E", "pi", "+", "-", "*", "/", "**", "^", "(", ")", "[", "]", ",", " ", "x[0]", "W[0,1]"],
+    *["sin(", "cos(", "exp(", "log(", "sqrt(", "cbrt(", "abs(", "sign(", "sigmoid(", "relu(", "step(", "asin("],
+    *["tanh(", "log10(", "ln(", "atan("],
+    # Python that is not the language
+    *["=", ":", ";", ".", "'", '"', "#", "@", "%", "//", "~", "!", "<", ">", "&", "|", "\\", "$", "`", "?"],
+    *["{", "}", "lambda", "if", "else", "for", "in", "not", "and", "or", "import", "None", "True", "yield", ":="],
+    *["__import__", "__class__", "_", "os", "Dummy", "exec", "eval", "numpy", "Symbol", "print", "nan", "inf", "I"],
+    *["j", "1j", "0x1F", "1_0", "f'", "b'", "**-", "9**9**9", "exp(exp(exp(", "1e999", "10**400", "0/0", "1/0"],
+    # characters that are not ASCII or not printable
+    *["\x00", "\n", "\t", "\r", "\x1b", "\u2212", "\u00b2", "\u03c0", "\u0445", "\uff11", "\u0663", "\u00e9"],
+    *["\u200b", "\ufeff", "\U0001d465"],
+]
+
+token_soup = st.lists(st.sampled_from(TOKENS), max_size=40).map("".join)
+any_text = st.one_of(token_soup, st.text(max_size=60))
+
+FUNCTIONS = ["sin", "cos", "tan", "asin", "acos", "atan", "sinh", "cosh", "tanh", "exp", "log", "ln", "log10"]
+FUNCTIONS += ["log2", "sqrt", "cbrt", "abs", "sign", "sigmoid", "relu", "step"]
+numbers = st.one_of(
+    st.integers(0, 10**12).map(str),
+    st.floats(0, 1e300, allow_nan=False, allow_infinity=False).map(repr),
+    st.sampled_from(["0", "1", "2", "0.5", "1e-300", "1e308", "99999999999999999999"]),
+)
+leaves = st.one_of(st.sampled_from(["x", "y", "t", "pi", "e"]), numbers)
+
+
+def _combine(children: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
+    def wrap(text: str, parens: bool) -> str:
+        return f"({text})" if parens else text
+
+    binary = st.tuples(children, st.sampled_from(["+", "-", "*", "/", "**", "^"]), children, st.booleans())
+    return st.one_of(
+        binary.map(lambda t: f"{wrap(t[0], t[3])} {t[1]} {wrap(t[2], t[3])}"),
+        st.tuples(st.sampled_from(FUNCTIONS), children).map(lambda t: f"{t[0]}({t[1]})"),
+        st.tuples(children, children).map(lambda t: f"log({t[0]}, {t[1]})"),
+        st.tuples(st.sampled_from(["-", "+"]), children).map(lambda t: f"{t[0]}{t[1]}"),
+    )
+
+
+well_formed = st.recursive(leaves, _combine, max_leaves=20)
+coordinates = st.one_of(
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.sampled_from([0.0, -0.0, 1.0, -1.0, 1e-300, 5e-324, 1e308, -1e308, math.pi]),
+)
+point_text = st.one_of(coordinates.map(repr), token_soup, st.sampled_from(["1e999999", "nan", "0x10", "pi/4", "-"]))
+
+# Limits that a well-formed expression of at most 20 leaves can legitimately meet (huge random numbers).
+LEGITIMATE_REFUSALS = ("the power is too large", "exceeds 10000 bits", "too large for double precision")
+
+
+def assert_one_line_error(error: Exception) -> None:
+    message = str(error)
+    assert message and "\n" not in message and "Traceback" not in message
+
+
+def evaluate_everywhere(text: str) -> None:
+    """Parse; if accepted, evaluate at a few points: a float array of the right shape, and no warning."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a SyntaxWarning from Python's parser would reach the user's stderr
+        try:
+            expression = parse_expression(text)
+        except ExpressionError as error:
+            assert_one_line_error(error)
+            return
+        width = len(expression.names)
+        points = np.array([[0.0, 1.0, -1.0, 1e308, -1e-300]] * width).reshape(width, 5)
+        values = expression.function(points)
+    assert values.shape == (5,)
+    assert values.dtype == np.float64
+
+
+@given(any_text)
+@example("sin(7**exp(exp(exp(10*E))))")
+@example("9**9**9**9")
+@example("x*exp(1000)-x*exp(1000)")
+@example("relu(-exp(exp(100)))*x")
+@example("(x/2)**(10**50)")
+@example("x*sqrt(2)**(10**50)")
+@example("(-8)**(1/3)*x")
+@example("x # comment")
+@example("lambda + 1")
+@example("1_000")
+@example("1 if 0x1else 2")
+@example("x**" * 3000 + "x")
+def test_parser_gives_an_expression_or_its_own_error(text: str) -> None:
+    started = time.monotonic()
+    evaluate_everywhere(text)
+    assert time.monotonic() - started < TIME_BOUND
+
+
+@given(well_formed)
+@example("exp(exp(exp(exp(exp(1)))))")
+@example("log(0, 0) ^ -x")
+@example("2**-x**2")
+@example("sin(log(x, log(cbrt(1.0))))")
+@example("exp(log(x, cos(0)))")
+@example("step(log(pi, step(x)))")
+@example("x*(2**9999+1)**(1/2)")  # sympy factors the number for an exact root: seconds
+def test_well_formed_expressions_are_accepted_and_evaluate(text: str) -> None:
+    started = time.monotonic()
+    try:
+        parse_expression(text)
+    except ExpressionError as error:
+        assert any(reason in str(error) for reason in LEGITIMATE_REFUSALS), str(error)
+    evaluate_everywhere(text)
+    assert time.monotonic() - started < TIME_BOUND
+
+
+@given(point_text, st.sampled_from([("x",), ("x", "y"), ("x[0]", "x[1]", "x[2]")]))
+@example("[" * 40 + "]" * 40, ("x",))
+@example("x=__import__('os'),y=1", ("x", "y"))
+def test_points_give_finite_values_or_their_own_error(text: str, names: tuple[str, ...]) -> None:
+    shapes = {"x": (3,)} if "[" in names[0] else {}
+    try:
+        values = parse_point(text, names, shapes)
+    except PointError as error:
+        assert_one_line_error(error)
+        return
+    assert values.shape == (len(names),)
+    assert np.all(np.isfinite(values))
+
+
+@given(st.lists(point_text, max_size=20), st.integers(1, 3))
+def test_every_stdin_line_gives_exactly_one_row(lines: list[str], width: int) -> None:
+    # Never loses data: whatever the lines hold, one column per line, and a message for each unreadable one.
+    lines = [line.replace("\n", " ").replace("\r", " ") + "\n" for line in lines]
+    chunk = _parse_lines(lines, width, 1)
+    assert chunk.values.shape == (width, len(lines))
+    for column in range(len(lines)):
+        finite = bool(np.all(np.isfinite(chunk.values[:, column])))
+        assert finite == (column not in chunk.problems)
+
+
+@given(
+    st.sampled_from(["diff", "grad", "tangent", "compare"]),
+    st.one_of(any_text, well_formed),
+    st.lists(point_text, min_size=1, max_size=3),
+    st.sampled_from(["json", "plain", "csv"]),
+)
+@example("compare", "sin(" * 99 + "x" + ")" * 99, ["1"], "json")
+@example("diff", "relu(x)", ["1"], "plain")  # once an internal error: functools missing from lambdify's namespace
+@example("diff", "step(0)", ["0"], "json")
+@example("tangent", "step(log(0, x))", ["2"], "json")
+@example("diff", "x**2", ["-"], "json")
+@example("grad", "x*y", ["x=1e308,y=-1e308"], "csv")
+def test_cli_answers_or_refuses_in_one_line(command: str, text: str, at: list[str], fmt: str) -> None:
+    args = [command, text, "--format", fmt]
+    for point in at:
+        args += ["--at", point]
+    started = time.monotonic()
+    result = CliRunner().invoke(cli, args, input="1\n2e308\nx\n", catch_exceptions=False)
+    assert time.monotonic() - started < TIME_BOUND
+    assert result.exit_code in (0, 1, 2), result.output
+    assert "Traceback" not in result.stderr
+    assert "RuntimeWarning" not in result.stderr
+    if result.exit_code == 2 and not result.stdout:
+        assert len(result.stderr.splitlines()) == 1
+        assert result.stderr.startswith("Error: ")
+    else:
+        assert all(line.startswith(("Warning: ", "Error: line ")) for line in result.stderr.splitlines())
+    if fmt == "json":
+        for line in result.stdout.splitlines():
+            assert isinstance(json.loads(line), dict)
