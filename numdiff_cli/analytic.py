@@ -1,7 +1,9 @@
 """The analytic derivative (``sympy.diff``) of a validated expression, evaluated at high precision.
 
 ``compare`` measures a numerical method's error against this reference, so it is evaluated with mpmath at
-:data:`DIGITS` significant digits at the exact floating-point point, not in float64.
+:data:`DIGITS` significant digits at the exact floating-point point, not in float64. The derivative's text and
+its mpmath code are cached per user like the numpy code (:mod:`numdiff_cli.cache`); sympy is imported only
+when they have to be computed.
 """
 
 from __future__ import annotations
@@ -11,18 +13,20 @@ import signal
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import mpmath
 import numpy as np
-import sympy as sp
-from sympy.printing.pycode import MpmathPrinter
 
+from numdiff_cli.compiled import Compiled, UnsafeCode, load_code, print_code
 from numdiff_cli.errors import ExpressionError
-from numdiff_cli.expr import Expression, cbrt, dummy_lambdify
+
+if TYPE_CHECKING:
+    import sympy as sp
+
+    from numdiff_cli.expr import Expression
 
 DIGITS = 30
-
 
 # Bounds on the symbolic work for one command: sympy's derivative of sin(sin(...(x))) to order 4, or of a long
 # product, grows as a power of the expression's size and would run for hours.
@@ -59,52 +63,120 @@ def _time_limit(seconds: float) -> Iterator[None]:
 
 def _larger_than(tree: sp.Expr, limit: int) -> bool:
     """True if ``tree`` has more than ``limit`` nodes (stops counting there)."""
+    import sympy as sp
+
     return any(count > limit for count, _ in enumerate(sp.preorder_traversal(tree)))
-
-
-class _Printer(MpmathPrinter):
-    def _print_cbrt(self, expr: sp.Expr) -> str:
-        return f"cbrt({self._print(expr.args[0])})"
-
-    def _print_ComplexInfinity(self, expr: sp.Expr) -> str:
-        return self._print_NaN(sp.nan)
 
 
 def _real_cbrt(value: Any) -> Any:
     return mpmath.sign(value) * mpmath.cbrt(abs(value))
 
 
+def _select(conditions: list[Any], choices: list[Any], default: Any = mpmath.nan) -> Any:
+    for condition, choice in zip(conditions, choices):
+        if condition:
+            return choice
+    return default
+
+
+_MPMATH_FUNCTIONS = "sin cos tan asin acos atan sinh cosh tanh asinh acosh atanh exp expm1 log log1p sqrt sign fabs mpf"
+MPMATH_NAMES: dict[str, Any] = {name: getattr(mpmath, name) for name in _MPMATH_FUNCTIONS.split()}
+MPMATH_NAMES.update(
+    {
+        "cbrt": _real_cbrt,
+        "select": _select,
+        "abs": abs,
+        "max": max,
+        "min": min,
+        "nan": mpmath.nan,
+        "inf": mpmath.inf,
+        "pi": mpmath.pi,
+        "e": mpmath.e,
+    }
+)
+
+
+def _lambdified(expression: Expression, derivative: sp.Expr) -> Any:
+    """sympy's own lambdify: the fallback for code outside the whitelist of :func:`load_code` (none known)."""
+    from numdiff_cli.expr import dummy_lambdify
+
+    return dummy_lambdify(
+        expression.symbols,
+        derivative,
+        modules=[{"cbrt": _real_cbrt, "select": _select}, "mpmath"],
+        printer=_printer()({"fully_qualified_modules": False, "inline": True, "allow_unknown_functions": True}),
+    )
+
+
+def _derivative(expression: Expression, var: str, order: int) -> sp.Expr:
+    """``sympy.diff``, bounded in size and time (:data:`MAX_DERIVATIVE_NODES`, :data:`SYMBOLIC_SECONDS`)."""
+    import sympy as sp
+
+    symbol = expression.symbols[expression.names.index(var)]
+    try:
+        with _time_limit(SYMBOLIC_SECONDS):
+            derivative = expression.tree
+            for _ in range(order):
+                # One order at a time: each can square the size (product rule), so check before going on.
+                derivative = sp.diff(derivative, symbol)
+                if _larger_than(derivative, MAX_DERIVATIVE_NODES):
+                    raise ExpressionError(_TOO_LARGE)
+            # DiracDelta (from step()) is zero away from its jump; at the jump the derivative does not exist.
+            return derivative.replace(sp.DiracDelta, lambda *args: sp.Piecewise((sp.nan, sp.Eq(args[0], 0)), (0, True)))
+    except _OutOfTime:
+        raise ExpressionError(_TOO_LARGE) from None
+
+
+def _printer() -> type:
+    """mpmath's printer, printing numdiff's real cube root as ``cbrt(...)``."""
+    from sympy.printing.pycode import MpmathPrinter
+
+    class Printer(MpmathPrinter):
+        def _print_cbrt(self, expr: sp.Expr) -> str:
+            return f"cbrt({self._print(expr.args[0])})"
+
+        def _print_ComplexInfinity(self, expr: sp.Expr) -> str:
+            return str(self._print_NaN(expr))
+
+    return Printer
+
+
 class Analytic:
     """``d^order EXPR / d var^order`` as text and as a high-precision function of the points."""
 
-    def __init__(self, expression: Expression, var: str, order: int):
-        try:
-            with _time_limit(SYMBOLIC_SECONDS):
-                self._build(expression, var, order)
-        except _OutOfTime:
-            raise ExpressionError(_TOO_LARGE) from None
+    def __init__(self, text: str, function: Any):
+        self.text = text
+        self._function = function
 
-    def _build(self, expression: Expression, var: str, order: int) -> None:
-        symbol = expression.symbols[expression.names.index(var)]
-        derivative = expression.tree
-        for _ in range(order):
-            # One order at a time: each can square the size (product rule), so check before going on.
-            derivative = sp.diff(derivative, symbol)
-            if _larger_than(derivative, MAX_DERIVATIVE_NODES):
-                raise ExpressionError(_TOO_LARGE)
-        # DiracDelta (from step()) is zero away from its jump; at the jump the derivative does not exist.
-        derivative = derivative.replace(
-            sp.DiracDelta, lambda *args: sp.Piecewise((sp.nan, sp.Eq(args[0], 0)), (0, True))
-        )
-        self.tree = derivative
-        self.text = str(derivative)
-        self._function = dummy_lambdify(
-            expression.symbols,
-            derivative,
-            modules=[{"cbrt": _real_cbrt, "select": _select}, "mpmath"],
-            printer=_Printer({"fully_qualified_modules": False, "inline": True, "allow_unknown_functions": True}),
-        )
-        self._is_cbrt = derivative.has(cbrt)
+    @classmethod
+    def of(cls, expression: Compiled | Expression, var: str, order: int, use_cache: bool) -> Analytic:
+        """The derivative of ``expression``: from the per-user cache, or derived by sympy and then cached.
+
+        The cache entry holds the derivative's text and its mpmath code over ``_0, _1, ...`` (the variables in
+        order); the code is checked against the whitelist each time it is loaded.
+        """
+        from numdiff_cli import cache
+
+        names = list(expression.names)
+        entry_key = cache.key("mpmath", expression.text, names, var, order)
+        if use_cache:
+            data = cache.load(entry_key)
+            if isinstance(data, dict) and isinstance(data.get("text"), str) and isinstance(data.get("code"), str):
+                try:
+                    return cls(data["text"], load_code(data["code"], len(names), MPMATH_NAMES))
+                except UnsafeCode:
+                    pass  # corrupt or foreign: rebuilt and overwritten below
+        parsed = expression.expression() if isinstance(expression, Compiled) else expression
+        derivative = _derivative(parsed, var, order)
+        text = str(derivative)
+        code = print_code(_printer(), {"inline": True, "allow_unknown_functions": True}, derivative, parsed.symbols)
+        try:
+            function = load_code(code, len(names), MPMATH_NAMES)
+        except UnsafeCode:
+            return cls(text, _lambdified(parsed, derivative))
+        if use_cache:
+            cache.store(entry_key, {"text": text, "code": code})
+        return cls(text, function)
 
     def values(self, X: np.ndarray) -> list[Any]:
         """High-precision values (mpmath numbers; NaN where undefined) at the columns of ``X``."""
@@ -137,10 +209,3 @@ class Analytic:
             difference = abs(mpmath.mpf(numeric) - exact)
             relative = difference / abs(exact) if exact != 0 else (mpmath.mpf(0) if difference == 0 else mpmath.inf)
         return float(difference), float(relative)
-
-
-def _select(conditions: list[Any], choices: list[Any], default: Any = mpmath.nan) -> Any:
-    for condition, choice in zip(conditions, choices):
-        if condition:
-            return choice
-    return default

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import os
 import sys
+import time
 import warnings
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
 METHODS = ("auto", "central", "forward", "backward", "complex")
 FORMATS = ("auto", "table", "plain", "json", "csv")
 MAX_WARNINGS = 20
+PROGRESS_AFTER = 0.5  # seconds
 
 
 class StepType(click.ParamType):
@@ -130,6 +132,11 @@ PLOT = click.option(
     metavar="FILE.png",
     help="Draw a picture into FILE.png instead of printing results (needs the 'plot' extra: matplotlib).",
 )
+NO_CACHE = click.option(
+    "--no-cache",
+    is_flag=True,
+    help="Do not read or write the per-user cache of compiled expressions (also: NUMDIFF_NO_CACHE=1).",
+)
 
 
 class PipeClosed(Exception):
@@ -137,6 +144,10 @@ class PipeClosed(Exception):
 
 
 def _stderr(message: str) -> None:
+    if _Progress.live_console is not None:
+        # Printed above the progress display, which rich then redraws below it.
+        _Progress.live_console.print(message, markup=False, highlight=False, emoji=False, soft_wrap=True)
+        return
     click.echo(message, err=True)
 
 
@@ -222,11 +233,34 @@ def cli(debug: bool) -> None:
 
 @dataclass
 class Block:
-    """The rows computed for one chunk of points."""
+    """The results for one chunk of points.
 
-    rows: list[dict[str, Any]]
-    plain: list[str]
+    Rows are built only when the output format needs them: ``plain`` output of a million points must not pay
+    for a million dicts. ``warnings`` lists exactly the rows that carry a warning, with the point they are
+    about, so the exit status and the stderr messages never need the rows either.
+    """
+
+    count: int
+    row: Callable[[int], dict[str, Any]]  # row i with the contract's keys (a "warning" key is added from warnings)
+    plain: Callable[[], list[str]]
+    warnings: dict[int, tuple[str, Any]]  # row index -> (message, point)
     bad: set[int] = field(default_factory=set)  # rows from unreadable input lines
+    fast: dict[str, Callable[[Block], list[str]]] = field(default_factory=dict)  # format -> its lines, vectorized
+
+    @classmethod
+    def of_rows(cls, rows: list[dict[str, Any]], plain: list[str]) -> Block:
+        """A block from rows built eagerly (each with a "warning" key where needed)."""
+        warnings = {index: (row["warning"], row.get("at")) for index, row in enumerate(rows) if "warning" in row}
+        return cls(len(rows), rows.__getitem__, lambda: plain, warnings)
+
+    def full_row(self, index: int) -> dict[str, Any]:
+        row = self.row(index)
+        if index in self.warnings:
+            row["warning"] = self.warnings[index][0]
+        return row
+
+    def rows(self) -> list[dict[str, Any]]:
+        return [self.full_row(index) for index in range(self.count)]
 
 
 class Writer:
@@ -246,19 +280,27 @@ class Writer:
     def write(self, block: Block) -> None:
         from numdiff_cli import render
 
-        for index, row in enumerate(block.rows):
-            if "warning" in row:
-                self.status = max(self.status, 2 if index in block.bad else 1)
-                self.warn(row)
+        for index in sorted(block.warnings):
+            message, at = block.warnings[index]
+            self.status = max(self.status, 2 if index in block.bad else 1)
+            self.warn(message, at)
         if self.fmt == "plain":
-            text = "\n".join(block.plain)
+            text = "\n".join(block.plain())
         elif self.fmt == "json":
-            text = "\n".join(render.json_line(row) for row in block.rows)
+            if "json" in block.fast:
+                text = "\n".join(block.fast["json"](block))
+            else:
+                text = "\n".join(render.json_line(row) for row in block.rows())
         elif self.fmt == "csv":
-            text = render.csv_lines(block.rows, self.keys, self.header).rstrip("\n")
-            self.header = False
+            lines = (
+                block.fast["csv"](block) if "csv" in block.fast else [render.csv_lines(block.rows(), self.keys, False)]
+            )
+            if self.header:
+                lines.insert(0, render.csv_lines([], self.keys, True))
+                self.header = False
+            text = "".join(line if line.endswith("\n") else line + "\n" for line in lines).rstrip("\n")
         else:
-            self.table_rows.extend(block.rows)
+            self.table_rows.extend(block.rows())
             return
         if text:
             try:
@@ -267,12 +309,11 @@ class Writer:
             except BrokenPipeError:
                 raise PipeClosed from None
 
-    def warn(self, row: dict[str, Any]) -> None:
+    def warn(self, message: str, at: Any) -> None:
         self.warnings += 1
         if self.warnings <= MAX_WARNINGS:
-            message = row["warning"]
             prefix = "Error" if message.startswith("line ") else "Warning"
-            where = "" if message.startswith("line ") else f"at {_describe(row.get('at'))}: "
+            where = "" if message.startswith("line ") else f"at {_describe(at)}: "
             _stderr(f"{prefix}: {where}{message}")
 
     def close(self) -> int:
@@ -306,19 +347,73 @@ def _describe(at: Any) -> str:
 
 def _run(chunks: Iterator[Chunk], compute: Callable[[Chunk], Block], fmt: str, keys: Sequence[str], title: str) -> None:
     writer = Writer(fmt, keys, title)
-    for chunk in chunks:
-        writer.write(compute(chunk))
+    progress = _Progress()
+    try:
+        for chunk in chunks:
+            writer.write(compute(chunk))
+            progress.advance(chunk.values.shape[1])
+    finally:
+        progress.stop()
     status = writer.close()
     if status:
         raise click.exceptions.Exit(status)
 
 
-def _expression(text: str, var_order: tuple[str, ...] | None, extra: Sequence[str] = ()) -> Expression:
-    from numdiff_cli.expr import parse_expression
+class _Progress:
+    """A rich progress display on stderr for long runs, only when stderr is a terminal.
 
-    expression = parse_expression(text)
-    for name in extra:
-        expression = expression.with_variable(name)
+    It appears once a run has taken :data:`PROGRESS_AFTER` seconds (short runs never show it) and is removed
+    when the run ends, so it never mixes with results, which go to stdout.
+    """
+
+    live_console: Any = None  # the stderr console while a display is shown
+
+    def __init__(self) -> None:
+        self.points = 0
+        self.started = time.monotonic()
+        self.enabled = sys.stderr.isatty() and not os.environ.get("NUMDIFF_NO_PROGRESS")
+        self.live: Any = None
+        self.task: Any = None
+
+    def advance(self, count: int) -> None:
+        self.points += count
+        if not self.enabled:
+            return
+        if self.live is None:
+            if time.monotonic() - self.started < PROGRESS_AFTER:
+                return
+            from rich.console import Console
+            from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+            columns = (BarColumn(), TextColumn("{task.completed:,} points"), TimeElapsedColumn())
+            console = Console(stderr=True)
+            # No redirection: rich would otherwise route sys.stdout, where the results go, through the display.
+            self.live = Progress(
+                *columns,
+                console=console,
+                transient=True,
+                redirect_stdout=False,
+                redirect_stderr=False,
+                refresh_per_second=4,
+            )
+            self.task = self.live.add_task("points", total=None)
+            self.live.start()
+            _Progress.live_console = console
+        self.live.update(self.task, completed=self.points)
+
+    def stop(self) -> None:
+        if self.live is not None:
+            self.live.stop()
+            self.live = None
+            _Progress.live_console = None
+
+
+def _expression(text: str, var_order: tuple[str, ...] | None, no_cache: bool = False) -> Expression:
+    """The parsed expression, compiled to numpy code; from the per-user cache when possible (no sympy then)."""
+    from numdiff_cli import cache
+    from numdiff_cli.compiled import compile_text
+
+    expression: Any = compile_text(text, cache.enabled(no_cache))
     if var_order is not None:
         expression = expression.reordered(var_order)
     return expression
@@ -360,7 +455,7 @@ def _mark_bad(chunk: Chunk, block: Block, per_point: int = 1) -> Block:
     """Rows that come from unreadable input lines carry the line's message instead of a result."""
     for column, message in chunk.problems.items():
         for row_index in range(column * per_point, (column + 1) * per_point):
-            block.rows[row_index]["warning"] = message
+            block.warnings[row_index] = (message, None)
             block.bad.add(row_index)
     return block
 
@@ -411,6 +506,7 @@ DIFF_KEYS = ("expr", "var", "at", "order", "method", "h", "derivative", "error")
 @click.option("--explain", is_flag=True, help="After the result, show the formula evaluated with the actual numbers.")
 @VARS
 @FORMAT
+@NO_CACHE
 def diff(
     expr: str,
     at: tuple[str, ...],
@@ -423,6 +519,7 @@ def diff(
     explain: bool,
     var_order: tuple[str, ...] | None,
     fmt: str,
+    no_cache: bool,
 ) -> None:
     """Derivative of EXPR (any order; partial with --wrt) at one or many points.
 
@@ -436,7 +533,7 @@ def diff(
       numdiff diff "exp(x)" --at 1 --method central --h 1e-2 --dtype float32
       numdiff diff "x**2 + 3*x + 5" --at 2 --method central --h 1e-4 --explain
     """
-    expression, var = _single_variable(_expression(expr, var_order), wrt)
+    expression, var = _single_variable(_expression(expr, var_order, no_cache), wrt)
     _check_method(expression, method, order)
     _check_dtype(method, dtype)
     chunks = _points(expression, at, range_text)
@@ -446,12 +543,13 @@ def diff(
 
     def compute(chunk: Chunk) -> Block:
         estimate = _numeric(expression, chunk.values, var, order, method, step, dtype)
-        rows = []
-        for j in range(chunk.values.shape[1]):
-            row = {
+        X = chunk.values
+
+        def row(j: int) -> dict[str, Any]:
+            result = {
                 "expr": expr,
                 "var": var,
-                "at": _at(expression, chunk.values[:, j]),
+                "at": _at(expression, X[:, j]),
                 "order": order,
                 "method": estimate.method,
                 "h": float(estimate.step[j]),
@@ -459,12 +557,17 @@ def diff(
                 "error": float(estimate.error[j]),
             }
             if dtype != "float64":
-                row["dtype"] = dtype
-            if warning := _dtype_warning(estimate, j, dtype):
-                row["warning"] = warning
-            rows.append(row)
-        plain = list(map(repr, estimate.value.tolist()))
-        return _mark_bad(chunk, Block(rows, plain))
+                result["dtype"] = dtype
+            return result
+
+        warnings = _warnings(expression, X, estimate)
+        if dtype != "float64":
+            warnings = {j: (message.replace("double precision", dtype), at) for j, (message, at) in warnings.items()}
+        block = Block(X.shape[1], row, lambda: list(map(repr, estimate.value.tolist())), warnings)
+        if dtype == "float64" and len(expression.names) == 1 and not expression.shapes:
+            block.fast["json"] = lambda block: _diff_json(block, expr, var, order, X[0], estimate)
+            block.fast["csv"] = lambda block: _diff_csv(block, expr, var, order, X[0], estimate)
+        return _mark_bad(chunk, block)
 
     keys = DIFF_KEYS if dtype == "float64" else DIFF_KEYS + ("dtype",)
     try:
@@ -473,6 +576,69 @@ def diff(
         if explain:
             # Machine-readable formats keep stdout clean: the explanation goes to stderr there.
             click.echo(explanation, err=fmt in ("json", "csv"), nl=False)
+
+
+def _warnings(expression: Expression, X: np.ndarray, estimate: Estimate) -> dict[int, tuple[str, Any]]:
+    """Row index -> (message, point) for the points whose status is not OK (found without a loop over points)."""
+    import numpy as np
+
+    from numdiff_cli.engine import OK, STATUS_MESSAGES
+
+    return {
+        int(j): (STATUS_MESSAGES[int(estimate.status[j])], _at(expression, X[:, j]))
+        for j in np.flatnonzero(estimate.status != OK)
+    }
+
+
+def _numbers(values: np.ndarray, missing: str) -> list[str]:
+    """``repr`` of each float, ``missing`` for the non-finite ones: the numbers of a JSON or CSV line."""
+    import numpy as np
+
+    if np.isfinite(values).all():
+        return list(map(repr, values.tolist()))
+    return [repr(v) if math.isfinite(v) else missing for v in values.tolist()]
+
+
+def _diff_json(block: Block, expr: str, var: str, order: int, at: np.ndarray, estimate: Estimate) -> list[str]:
+    """The JSON lines of ``diff`` for a univariate expression, the same text as ``render.json_line`` gives,
+    built from whole columns; rows with a warning go through ``render.json_line``."""
+    from numdiff_cli.render import json_line
+
+    head = json_line({"expr": expr, "var": var})[:-1] + ', "at": '
+    middle = ", " + json_line({"order": order, "method": estimate.method})[1:-1] + ', "h": '
+    columns = zip(
+        _numbers(at, "null"),
+        _numbers(estimate.step, "null"),
+        _numbers(estimate.value, "null"),
+        _numbers(estimate.error, "null"),
+    )
+    lines = []
+    for j, (a, h, d, e) in enumerate(columns):
+        if j in block.warnings:
+            lines.append(json_line(block.full_row(j)))
+        else:
+            lines.append(f'{head}{a}{middle}{h}, "derivative": {d}, "error": {e}}}')
+    return lines
+
+
+def _diff_csv(block: Block, expr: str, var: str, order: int, at: np.ndarray, estimate: Estimate) -> list[str]:
+    """The CSV rows of ``diff`` for a univariate expression, as ``render.csv_lines`` writes them."""
+    from numdiff_cli.render import csv_lines
+
+    keys = ("expr", "var")
+    head = csv_lines([{"expr": expr, "var": var}], keys, False).rstrip("\n")[: -len(",")] + ","
+    method = csv_lines([{"order": order, "method": estimate.method}], ("order", "method"), False).rstrip("\n")
+    method = method[: -len(",")]
+    columns = zip(
+        _numbers(at, ""), _numbers(estimate.step, ""), _numbers(estimate.value, ""), _numbers(estimate.error, "")
+    )
+    lines = []
+    for j, (a, h, d, e) in enumerate(columns):
+        if j in block.warnings:
+            lines.append(csv_lines([block.full_row(j)], DIFF_KEYS, False).rstrip("\n"))
+        else:
+            lines.append(f"{head}{a},{method},{h},{d},{e},")
+    return lines
 
 
 def _order_mark(order: int) -> str:
@@ -493,6 +659,7 @@ GRAD_KEYS = ("expr", "vars", "at", "gradient", "error")
 @PLOT
 @VARS
 @FORMAT
+@NO_CACHE
 def grad(
     expr: str,
     at: tuple[str, ...],
@@ -504,6 +671,7 @@ def grad(
     plot_path: str | None,
     var_order: tuple[str, ...] | None,
     fmt: str,
+    no_cache: bool,
 ) -> None:
     """Gradient of a multivariable EXPR, in variable order (or in the shape of a matrix variable).
 
@@ -522,7 +690,7 @@ def grad(
 
     from numdiff_cli import engine
 
-    expression = _expression(expr, var_order)
+    expression = _expression(expr, var_order, no_cache)
     if not expression.names:
         raise OptionError("the expression has no variables; name them with --vars to get a zero gradient")
     _check_method(expression, method, 1)
@@ -542,22 +710,26 @@ def grad(
         return
 
     def compute(chunk: Chunk) -> Block:
-        estimate = engine.gradient(expression.function, chunk.values, method=method, step=step, check_step=True)
-        rows, plain = [], []
-        for j in range(chunk.values.shape[1]):
+        X = chunk.values
+        estimate = engine.gradient(expression.function, X, method=method, step=step, check_step=True)
+
+        def row(j: int) -> dict[str, Any]:
             values, errors = estimate.value[:, j], estimate.error[:, j]
-            row = {
+            return {
                 "expr": expr,
                 "vars": list(expression.names),
-                "at": _at(expression, chunk.values[:, j]),
+                "at": _at(expression, X[:, j]),
                 "gradient": values.reshape(shape).tolist(),
                 "error": None if np.isnan(errors).all() else errors.reshape(shape).tolist(),
             }
-            if warning := _first_warning(estimate, j):
-                row["warning"] = warning
-            rows.append(row)
-            plain.append(" ".join(map(repr, values.tolist())))
-        return _mark_bad(chunk, Block(rows, plain))
+
+        def plain() -> list[str]:
+            return [" ".join(map(repr, values)) for values in estimate.value.T.tolist()]
+
+        flagged: dict[int, tuple[str, Any]] = {}
+        for j in np.flatnonzero((estimate.status != engine.OK).any(axis=0)).tolist():
+            flagged[j] = (_first_warning(estimate, j) or "", _at(expression, X[:, j]))
+        return _mark_bad(chunk, Block(X.shape[1], row, plain, flagged))
 
     chunks = _field(expression, xlim, ylim) if field else _points(expression, at, None)
     if not field:
@@ -604,6 +776,7 @@ PLANE_KEYS = ("expr", "at", "value", "gradient", "equation")
 @PLOT
 @VARS
 @FORMAT
+@NO_CACHE
 def tangent(
     expr: str,
     at: tuple[str, ...],
@@ -612,6 +785,7 @@ def tangent(
     plot_path: str | None,
     var_order: tuple[str, ...] | None,
     fmt: str,
+    no_cache: bool,
 ) -> None:
     """Tangent line of EXPR at a point (the tangent plane for several variables).
 
@@ -625,7 +799,7 @@ def tangent(
     from numdiff_cli import engine
     from numdiff_cli.render import short
 
-    expression = _expression(expr, var_order)
+    expression = _expression(expr, var_order, no_cache)
     if not expression.names:
         expression = expression.with_variable("x")
     _check_method(expression, method, 1)
@@ -664,7 +838,7 @@ def tangent(
                 row["warning"] = warning
             rows.append(row)
             plain.append(equation)
-        return _mark_bad(chunk, Block(rows, plain))
+        return _mark_bad(chunk, Block.of_rows(rows, plain))
 
     keys = TANGENT_KEYS if univariate else PLANE_KEYS
     chunks = _points(expression, at, None)
@@ -718,6 +892,7 @@ COMPARE_KEYS = ("expr", "at", "analytic_expr", "analytic", "numeric", "abs_error
 @PLOT
 @VARS
 @FORMAT
+@NO_CACHE
 def compare(
     expr: str,
     at: tuple[str, ...],
@@ -734,6 +909,7 @@ def compare(
     plot_path: str | None,
     var_order: tuple[str, ...] | None,
     fmt: str,
+    no_cache: bool,
 ) -> None:
     """Numerical and analytic (sympy) derivatives of EXPR side by side, with their errors.
 
@@ -750,9 +926,10 @@ def compare(
       numdiff compare "sin(x)" --at 1 --method central --sweep
       numdiff compare "exp(x)" --at 1 --method central --sweep --dtype float32
     """
+    from numdiff_cli import cache
     from numdiff_cli.analytic import Analytic
 
-    expression, var = _single_variable(_expression(expr, var_order), wrt)
+    expression, var = _single_variable(_expression(expr, var_order, no_cache), wrt)
     if method != "all":
         _check_method(expression, method, order)
         _check_dtype(method, dtype)
@@ -769,7 +946,7 @@ def compare(
         methods = methods if dtype == "float64" else ["central", "forward", "backward"]
     else:
         methods = [method]
-    analytic = Analytic(expression, var, order)
+    analytic = Analytic.of(expression, var, order, cache.enabled(no_cache))
 
     def compute(chunk: Chunk) -> Block:
         estimates = [_numeric(expression, chunk.values, var, order, m, step, dtype) for m in methods]
@@ -803,7 +980,7 @@ def compare(
                     row["warning"] = warning
                 rows.append(row)
                 plain.append(f"{numeric!r} {float(exact[j])!r} {abs_error!r}")
-        return _mark_bad(chunk, Block(rows, plain), per_point=len(methods))
+        return _mark_bad(chunk, Block.of_rows(rows, plain), per_point=len(methods))
 
     keys = COMPARE_KEYS if dtype == "float64" else COMPARE_KEYS + ("dtype",)
     _run(_points(expression, at, range_text), compute, fmt, keys, f"d{_order_mark(order)}/d{var} {expr}")
@@ -823,8 +1000,15 @@ HESSIAN_KEYS = ("expr", "vars", "at", "hessian", "error")
 @STEP
 @VARS
 @FORMAT
+@NO_CACHE
 def hessian(
-    expr: str, at: tuple[str, ...], method: str, step: float | None, var_order: tuple[str, ...] | None, fmt: str
+    expr: str,
+    at: tuple[str, ...],
+    method: str,
+    step: float | None,
+    var_order: tuple[str, ...] | None,
+    fmt: str,
+    no_cache: bool,
 ) -> None:
     """Hessian matrix (second partial derivatives) of EXPR, rows and columns in variable order.
 
@@ -841,7 +1025,7 @@ def hessian(
 
     from numdiff_cli.hessian import hessian as engine_hessian
 
-    expression = _expression(expr, var_order)
+    expression = _expression(expr, var_order, no_cache)
     if not expression.names:
         raise OptionError("the expression has no variables; name them with --vars to get a zero Hessian")
     if method == "complex":
@@ -864,7 +1048,7 @@ def hessian(
                 row["warning"] = warning
             rows.append(row)
             plain.append(_plain_matrix(values))
-        return _mark_bad(chunk, Block(rows, plain))
+        return _mark_bad(chunk, Block.of_rows(rows, plain))
 
     _run(_points(expression, at, None), compute, fmt, HESSIAN_KEYS, f"hessian {expr}")
 
@@ -894,6 +1078,7 @@ JACOBIAN_KEYS = ("expr", "vars", "at", "jacobian", "error")
 @STEP
 @VARS
 @FORMAT
+@NO_CACHE
 def jacobian(
     exprs: tuple[str, ...],
     at: tuple[str, ...],
@@ -901,6 +1086,7 @@ def jacobian(
     step: float | None,
     var_order: tuple[str, ...] | None,
     fmt: str,
+    no_cache: bool,
 ) -> None:
     """Jacobian matrix of the functions EXPR1 EXPR2 ...: one row per expression, one column per variable.
 
@@ -918,7 +1104,7 @@ def jacobian(
     from numdiff_cli import engine
     from numdiff_cli.points import point_chunks
 
-    expressions = [_expression(text, None) for text in exprs]
+    expressions = [_expression(text, None, no_cache) for text in exprs]
     names, shapes = _union_variables(expressions, var_order)
     if not names:
         raise OptionError("the expressions have no variables; name them with --vars to get a zero Jacobian")
@@ -959,7 +1145,7 @@ def jacobian(
                 row["warning"] = warnings[j][0]
             rows.append(row)
             plain.append(_plain_matrix(value[..., j]))
-        return _mark_bad(chunk, Block(rows, plain))
+        return _mark_bad(chunk, Block.of_rows(rows, plain))
 
     chunks = point_chunks(at, None, tuple(names), shapes, sys.stdin)
     _run(chunks, compute, fmt, JACOBIAN_KEYS, "jacobian " + ", ".join(exprs))
@@ -1074,7 +1260,7 @@ def _sweep(
         raise OptionError("--method complex computes first derivatives only; use --order 1 or another method")
     kind = "central" if method == "auto" else method
     steps = sweep_steps(*_sweep_range(sweep_range))
-    analytic = Analytic(expression, var, order)
+    analytic = Analytic.of(expression, var, order, use_cache=False)
     if plot_path is not None:
         from numdiff_cli import plot
 
@@ -1100,10 +1286,11 @@ def _sweep(
             curves.append((label, result.errors))
             bests.append(result.best)
             optima.add(result.optimum)
-        block = Block(rows, plain)
         for message in chunk.problems.values():
-            block.bad.add(len(block.rows))
-            block.rows.append({"expr": expr, "warning": message})
+            rows.append({"expr": expr, "warning": message})
+            plain.append("nan")
+        block = Block.of_rows(rows, plain)
+        block.bad.update(range(len(rows) - len(chunk.problems), len(rows)))
         return block
 
     if plot_path is None:
@@ -1306,7 +1493,7 @@ def descend(
                 "converged": state.converged,
                 "diverged": state.diverged,
             }
-            writer.write(Block([row], [" ".join(map(repr, state.point.tolist()))]))
+            writer.write(Block.of_rows([row], [" ".join(map(repr, state.point.tolist()))]))
     assert last is not None
     if writer is not None:
         writer.close()

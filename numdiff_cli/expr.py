@@ -289,6 +289,13 @@ class Expression:
     @cached_property
     def function(self) -> Callable[[np.ndarray], np.ndarray]:
         """``F(X)`` with ``X`` of shape ``(len(names), *batch)`` returning values of shape ``batch``."""
+        from numdiff_cli.compiled import UnsafeCode, from_expression
+
+        try:
+            # The same printer as lambdify, without lambdify's slow import of numpy's whole namespace.
+            return from_expression(self).function
+        except UnsafeCode:
+            pass
         raw = lambdify(self.symbols, self.tree)
 
         def evaluate(points: np.ndarray) -> np.ndarray:

@@ -111,7 +111,7 @@ def explanation(
     """The text of ``diff --explain`` at the single point ``X`` (shape ``(m, 1)``)."""
     index = expression.names.index(var)
     x = float(X[index, 0])
-    exact = Analytic(expression, var, order).values(X)[0]
+    exact = Analytic.of(expression, var, order, use_cache=False).values(X)[0]
     if method == "complex":
         lines, value = _complex_lines(expression, X, var, x, step)
     elif method == "auto" and step is None and dtype == "float64":
@@ -157,7 +157,7 @@ def _stencil_lines(
     lines.append(f"  {_unwrap(numerator[0])} = {num(terms.total)}")
     lines.append(f"  divided by {_unwrap(numerator[1])}: {num(terms.value)}")
     power, coefficient = terms.truncation_power, terms.truncation_coefficient
-    higher = Analytic(expression, var, power).values(X)[0]
+    higher = Analytic.of(expression, var, power, use_cache=False).values(X)[0]
     higher_value = float(higher)
     size = abs(float(coefficient)) * terms.h ** (power - order) * abs(higher_value)
     lines.append(

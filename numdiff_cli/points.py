@@ -7,6 +7,7 @@ every input line gives exactly one output row.
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import re
@@ -17,13 +18,13 @@ from typing import IO
 import numpy as np
 
 from numdiff_cli.errors import NumdiffError, PointError
-from numdiff_cli.expr import evaluate_constant
 
 CHUNK = 65_536
 MAX_POINT_TEXT = 100_000
 # Nesting of a JSON point such as [[1,2],[3,4]]; Python's json module would recurse without bound.
 MAX_LIST_DEPTH = 32
 _SEPARATORS = re.compile(r"[,\s]+")
+_IDENTIFIER = re.compile(r"[A-Za-z_]\w*")
 # A plain decimal number in ASCII. Python's float() also takes '1_000', digits of other scripts (U+0661) and
 # non-ASCII spaces; those are refused here, as in expressions.
 _DECIMAL = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|[+-]?(?:nan|inf|infinity)", re.IGNORECASE | re.ASCII)
@@ -47,13 +48,28 @@ def read_number(text: str, where: str) -> float:
         for char in text:
             if not (char.isascii() and char.isprintable()):
                 raise PointError(f"{where}: character {char!r} (U+{ord(char):04X}) is not allowed; use ASCII")
-        try:
-            value = evaluate_constant(text)
-        except NumdiffError:
+        constant = _constant(text)
+        if constant is None:
             raise PointError(f"{where}: cannot read {_shown(text)} as a number") from None
+        value = constant
     if not math.isfinite(value):
         raise PointError(f"{where}: {_shown(text)} is not a finite number")
     return value
+
+
+@functools.lru_cache(maxsize=1024)
+def _constant(text: str) -> float | None:
+    """The value of a constant expression (``pi/4``), None if it is not one. Cached: a stream with many
+    copies of the same unreadable line parses it once."""
+    # Imported here: a plain number must not pay for sympy (a cached expression never imports it).
+    from numdiff_cli.expr import CONSTANTS, FUNCTIONS, evaluate_constant
+
+    if any(name not in CONSTANTS and name not in FUNCTIONS for name in _IDENTIFIER.findall(text)):
+        return None  # a variable or a word: not a constant, and no need to parse it to know (fast on bad input)
+    try:
+        return evaluate_constant(text)
+    except NumdiffError:
+        return None
 
 
 def _shown(text: str) -> str:
@@ -211,14 +227,24 @@ def _parse_lines(lines: list[str], width: int, first: int) -> Chunk:
     width = max(1, width)
     values = np.full((width, count), np.nan)
     problems: dict[int, str] = {}
+    # Fast path: numpy converts the whole block at once. Any line it cannot take (or a non-finite value) sends
+    # the block through the per-line path below, which names each bad line. numpy's float() would also take
+    # '1_000' and non-ASCII digits, which points refuse: such blocks take the per-line path too.
     block = "".join(lines)
-    if width == 1 and block.isascii() and "_" not in block:
-        try:
-            parsed = np.array(lines, dtype=float)
-            if np.all(np.isfinite(parsed)):
-                return Chunk(parsed[None, :], list(range(first, first + count)))
-        except ValueError:
-            pass
+    try:
+        if not block.isascii() or "_" in block:
+            raise ValueError("not plain ASCII numbers")
+        if width == 1:
+            parsed = np.array(lines, dtype=float)[None, :]
+        else:
+            rows = [line.replace(",", " ").split() for line in lines]
+            if any(len(row) != width for row in rows):
+                raise ValueError("ragged")
+            parsed = np.array(rows, dtype=float).T.reshape(width, count)
+        if np.all(np.isfinite(parsed)):
+            return Chunk(parsed, list(range(first, first + count)))
+    except ValueError:
+        pass
     for column, line in enumerate(lines):
         text = line.strip()
         where = f"line {first + column}"
@@ -268,10 +294,10 @@ def _chain(
             if pending:
                 yield Chunk(np.stack(pending, axis=1))
                 pending = []
-            yield from stdin_chunks(stdin, width)
+            yield from stdin_chunks(stdin, width, CHUNK)
         else:
             pending.append(group)
     if pending:
         yield Chunk(np.stack(pending, axis=1))
     if bounds is not None:
-        yield from range_chunks(*bounds)
+        yield from range_chunks(*bounds, size=CHUNK)

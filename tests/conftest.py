@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -11,6 +12,15 @@ from click.testing import CliRunner, Result
 from hypothesis import HealthCheck, settings
 
 from numdiff_cli.cli import cli
+
+
+@pytest.fixture(autouse=True)
+def private_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Each test gets its own empty per-user cache, so no test reads another's entries or the user's."""
+    directory = tmp_path_factory.mktemp("xdg-cache")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(directory))
+    monkeypatch.delenv("NUMDIFF_NO_CACHE", raising=False)
+    return directory / "numdiff"
 
 
 @pytest.fixture

@@ -1,0 +1,302 @@
+"""The per-user cache of compiled expressions: hits, misses, corruption, permissions, and what may be loaded."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import Result
+
+import numdiff_cli.expr
+from numdiff_cli import cache
+from numdiff_cli.analytic import MPMATH_NAMES, Analytic
+from numdiff_cli.compiled import NUMPY_NAMES, UnsafeCode, check_code, compile_text, from_expression, load_code
+from numdiff_cli.expr import FUNCTIONS, parse_expression
+
+
+@pytest.fixture
+def parses(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Records every call of the parser (a cache hit makes none)."""
+    calls: list[str] = []
+    original = numdiff_cli.expr.parse_expression
+
+    def recording(text: str) -> Any:
+        calls.append(text)
+        return original(text)
+
+    monkeypatch.setattr(numdiff_cli.expr, "parse_expression", recording)
+    return calls
+
+
+def entries(directory: Path) -> list[Path]:
+    return sorted(directory.glob("*.json"))
+
+
+def test_second_call_skips_the_parser(run: Callable[..., Result], parses: list[str], private_cache: Path) -> None:
+    first = run("diff", "sin(x)*x", "--at", "1", "--at", "2", "--format", "json")
+    second = run("diff", "sin(x)*x", "--at", "1", "--at", "2", "--format", "json")
+    assert first.exit_code == second.exit_code == 0
+    assert second.stdout == first.stdout
+    assert parses == ["sin(x)*x"]
+    assert len(entries(private_cache)) == 1
+
+
+def test_directory_and_entries_are_private(run: Callable[..., Result], private_cache: Path) -> None:
+    assert run("diff", "x**2", "--at", "3").exit_code == 0
+    assert stat.S_IMODE(os.stat(private_cache).st_mode) == 0o700
+    (entry,) = entries(private_cache)
+    assert stat.S_IMODE(os.stat(entry).st_mode) == 0o600
+    assert not list(private_cache.glob(".tmp-*"))  # written atomically: no temporary file left behind
+
+
+@pytest.mark.parametrize("how", ["option", "env"])
+def test_cache_can_be_turned_off(run: Callable[..., Result], parses: list[str], private_cache: Path, how: str) -> None:
+    args = ["diff", "x**2", "--at", "3"]
+    env = {"NUMDIFF_NO_CACHE": "1"} if how == "env" else None
+    if how == "option":
+        args.append("--no-cache")
+    for _ in range(2):
+        result = run(*args, env=env)
+        assert result.exit_code == 0
+        assert result.stdout == "6.0\n"
+    assert parses == ["x**2", "x**2"]
+    assert not private_cache.exists()
+
+
+def test_key_covers_the_version(
+    run: Callable[..., Result], parses: list[str], monkeypatch: pytest.MonkeyPatch, private_cache: Path
+) -> None:
+    run("diff", "x**2", "--at", "3")
+    monkeypatch.setattr(cache, "__version__", "999.0")
+    run("diff", "x**2", "--at", "3")
+    assert parses == ["x**2", "x**2"]
+    assert len(entries(private_cache)) == 2
+
+
+def test_key_covers_the_parser_source(
+    run: Callable[..., Result], parses: list[str], monkeypatch: pytest.MonkeyPatch, private_cache: Path
+) -> None:
+    run("diff", "x**2", "--at", "3")
+    monkeypatch.setattr(cache, "fingerprint", lambda: "a-changed-parser")
+    run("diff", "x**2", "--at", "3")
+    assert parses == ["x**2", "x**2"]
+    assert len(entries(private_cache)) == 2
+
+
+def test_fingerprint_follows_the_sources(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    for name in cache.SOURCES:
+        (tmp_path / name).write_text("one")
+    monkeypatch.setattr(cache, "__file__", str(tmp_path / "cache.py"))
+    cache.fingerprint.cache_clear()
+    try:
+        before = cache.fingerprint()
+        cache.fingerprint.cache_clear()
+        (tmp_path / "expr.py").write_text("two")
+        assert cache.fingerprint() != before
+    finally:
+        cache.fingerprint.cache_clear()
+
+
+def test_variable_order_is_applied_to_a_cached_expression(run: Callable[..., Result], parses: list[str]) -> None:
+    assert run("grad", "x*y**2", "--at", "1,2").stdout == "4.0 4.0\n"
+    reordered = run("grad", "x*y**2", "--vars", "y,x", "--at", "1,2")
+    assert reordered.exit_code == 0
+    assert reordered.stdout.split() == ["4.0", "1.0"]  # d/dy at y=1,x=2 is 2*x*y = 4; d/dx is y**2 = 1
+    assert parses == ["x*y**2"]
+    # A variable that is not in the expression needs the parser again (and the answer is 0 for it).
+    assert run("grad", "x*y**2", "--vars", "x,y,z", "--at", "1,2,3").stdout == "4.0 4.0 0.0\n"
+
+
+CORRUPTIONS = {
+    "garbage": b"\x00\xff not json",
+    "truncated": b'{"key": [1, ',
+    "wrong-key": None,  # filled in below: a valid entry of another expression
+    "code-injection": None,
+    "attribute-escape": None,
+}
+
+
+@pytest.mark.parametrize("kind", list(CORRUPTIONS))
+def test_corrupt_entries_are_ignored_and_rebuilt(
+    run: Callable[..., Result], parses: list[str], private_cache: Path, kind: str, tmp_path: Path
+) -> None:
+    good = run("diff", "x**2", "--at", "3")
+    (entry,) = entries(private_cache)
+    original = entry.read_text()
+    document = json.loads(original)
+    marker = tmp_path / "pwned"
+    if kind == "wrong-key":
+        document["key"][-1] = "x**4"
+        content = json.dumps(document).encode()
+    elif kind == "code-injection":
+        document["data"]["code"] = f"__import__('os').system('touch {marker}')"
+        content = json.dumps(document).encode()
+    elif kind == "attribute-escape":
+        document["data"]["code"] = "_0.__class__.__mro__[1].__subclasses__()"
+        content = json.dumps(document).encode()
+    else:
+        content = CORRUPTIONS[kind] or b""
+    entry.write_bytes(content)
+    again = run("diff", "x**2", "--at", "3")
+    assert again.exit_code == 0
+    assert again.stdout == good.stdout
+    assert not marker.exists()
+    assert parses == ["x**2", "x**2"]  # ignored, parsed again...
+    assert entry.read_text() == original  # ...and the entry rewritten
+
+
+def test_a_directory_others_can_write_is_not_used(
+    run: Callable[..., Result], parses: list[str], private_cache: Path
+) -> None:
+    run("diff", "x**2", "--at", "3")
+    os.chmod(private_cache, 0o777)
+    result = run("diff", "x**2", "--at", "3")
+    assert result.exit_code == 0
+    assert result.stdout == "6.0\n"
+    assert parses == ["x**2", "x**2"]
+    assert "not using the cache" in result.stderr
+
+
+def test_an_entry_others_can_write_is_not_used(
+    run: Callable[..., Result], parses: list[str], private_cache: Path
+) -> None:
+    run("diff", "x**2", "--at", "3")
+    (entry,) = entries(private_cache)
+    os.chmod(entry, 0o666)
+    assert run("diff", "x**2", "--at", "3").stdout == "6.0\n"
+    assert parses == ["x**2", "x**2"]
+
+
+def test_a_symlinked_entry_is_not_followed(
+    run: Callable[..., Result], parses: list[str], private_cache: Path, tmp_path: Path
+) -> None:
+    run("diff", "x**2", "--at", "3")
+    (entry,) = entries(private_cache)
+    planted = tmp_path / "planted.json"
+    planted.write_text(entry.read_text())
+    entry.unlink()
+    entry.symlink_to(planted)
+    assert run("diff", "x**2", "--at", "3").stdout == "6.0\n"
+    assert parses == ["x**2", "x**2"]
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0, reason="changing an owner needs root")
+def test_an_entry_owned_by_someone_else_is_not_used(
+    run: Callable[..., Result], parses: list[str], private_cache: Path
+) -> None:
+    run("diff", "x**2", "--at", "3")
+    (entry,) = entries(private_cache)
+    os.chown(entry, 65534, 65534)
+    assert run("diff", "x**2", "--at", "3").stdout == "6.0\n"
+    assert parses == ["x**2", "x**2"]
+
+
+def test_compare_caches_the_analytic_derivative(run: Callable[..., Result], parses: list[str]) -> None:
+    first = run("compare", "exp(3*x**2)", "--at", "1", "--format", "json")
+    second = run("compare", "exp(3*x**2)", "--at", "1", "--format", "json")
+    assert first.exit_code == second.exit_code == 0
+    assert second.stdout == first.stdout
+    assert parses == ["exp(3*x**2)"]
+
+
+def test_a_corrupt_analytic_entry_is_rebuilt(
+    run: Callable[..., Result], parses: list[str], private_cache: Path, tmp_path: Path
+) -> None:
+    first = run("compare", "exp(3*x**2)", "--at", "1", "--format", "json")
+    (entry,) = [path for path in entries(private_cache) if json.loads(path.read_text())["key"][3] == "mpmath"]
+    original = entry.read_text()
+    document = json.loads(original)
+    marker = tmp_path / "pwned"
+    document["data"]["code"] = f"__import__('os').system('touch {marker}')"
+    entry.write_text(json.dumps(document))
+    second = run("compare", "exp(3*x**2)", "--at", "1", "--format", "json")
+    assert second.exit_code == 0
+    assert second.stdout == first.stdout
+    assert not marker.exists()
+    assert parses == ["exp(3*x**2)", "exp(3*x**2)"]  # the derivative needed the parser again
+    assert entry.read_text() == original
+
+
+def test_a_cache_it_cannot_create_is_skipped(
+    run: Callable[..., Result], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(blocker))
+    result = run("diff", "x**2", "--at", "3")
+    assert result.exit_code == 0
+    assert result.stdout == "6.0\n"
+
+
+# What may be loaded: only code of the form numdiff's printers produce.
+UNSAFE = [
+    pytest.param("__import__('os')", id="import"),
+    pytest.param("open('/etc/passwd')", id="builtin-call"),
+    pytest.param("_0.__class__", id="attribute"),
+    pytest.param("_0[0]", id="subscript"),
+    pytest.param("(lambda: 0)()", id="lambda"),
+    pytest.param("[c for c in (1,)]", id="comprehension"),
+    pytest.param("'text'", id="string"),
+    pytest.param("9**9**9", id="huge-power"),
+    pytest.param("2**(1024*1024*1024)", id="huge-power-product"),
+    pytest.param("sin(_0, where=_0)", id="keyword"),
+    pytest.param("_1", id="unknown-argument"),
+    pytest.param("foo(_0)", id="unknown-function"),
+    pytest.param("_0(1)", id="call-an-argument"),
+    pytest.param("x" * 300_000, id="too-long"),
+    pytest.param("1 +", id="syntax"),
+    pytest.param("x = 1", id="statement"),
+    pytest.param(str(2**60), id="big-int"),
+]
+
+
+@pytest.mark.parametrize("code", UNSAFE)
+def test_unsafe_code_is_refused(code: str) -> None:
+    with pytest.raises(UnsafeCode):
+        load_code(code, 1, NUMPY_NAMES)
+
+
+def test_generated_code_passes_the_check() -> None:
+    sample = load_code("sin(_0)**2 + select([less(_0, 0), True], [0, 1/2], default=nan)", 1, NUMPY_NAMES)
+    assert float(sample(1.0)) == pytest.approx(0.708073418273571 + 0.5, rel=1e-15)
+
+
+def expression_for(name: str) -> str:
+    _, counts = FUNCTIONS[name]
+    return f"{name}(x**2 + 1) * x" if 1 in counts else f"{name}(x**2 + 1, 3) * x"
+
+
+@pytest.mark.parametrize("name", sorted(FUNCTIONS))
+def test_every_function_compiles_to_whitelisted_code(name: str) -> None:
+    """Every function of the language must be cacheable, in numpy code and in its analytic derivatives."""
+    expression = parse_expression(expression_for(name))
+    compiled = from_expression(expression)  # raises UnsafeCode if the printer's output is not whitelisted
+    check_code(compiled.code, 1, NUMPY_NAMES)
+    for order in (1, 2):
+        analytic = Analytic.of(compiled, "x", order, use_cache=True)
+        assert analytic.text
+    # And the code computes what sympy's lambdify computes, bit for bit (same printer, same functions).
+    import numpy as np
+
+    points = np.array([[0.25, 0.5, 1.5]])
+    lambdified = numdiff_cli.expr.lambdify(expression.symbols, expression.tree)
+    with np.errstate(all="ignore"):
+        expected = np.broadcast_to(np.asarray(lambdified(*points)), (3,))
+    assert np.array_equal(compiled.function(points), expected, equal_nan=True)
+
+
+def test_mpmath_names_compute() -> None:
+    function = load_code("mpf(1)/mpf(3) + sign(_0) * max(_0, 0)", 1, MPMATH_NAMES)
+    assert str(function(MPMATH_NAMES["mpf"](2))) == str(MPMATH_NAMES["mpf"](1) / 3 + 2)
+
+
+def test_compile_text_round_trip(private_cache: Path) -> None:
+    fresh = compile_text("W[0,0]*W[1,1] - y", use_cache=True)
+    cached = compile_text("W[0,0]*W[1,1] - y", use_cache=True)
+    assert cached == fresh  # the dataclass equality ignores the parsed tree, which the cached one lacks
+    assert getattr(cached, "parsed", "absent") is None
