@@ -427,6 +427,16 @@ def _adaptive(
     # steps of the wide search would only add noise.
     weight = sum(map(abs, numerators)) / denominator
     settled = (error <= accept * np.abs(value)) | (error <= rounding_limited * noise)
+    # The false-plateau guard of _richardson_search compares a candidate with the difference at a step
+    # RATIO**GROWTH_SHIFT times smaller, which a short first pass does not reach: without this check, steps all
+    # far beyond the scale of f (sin at x = 6434 with steps of thousands) can agree by accident and settle as a
+    # confident wrong answer. One more stencil at that smaller step applies the same test to the chosen estimate.
+    reference_step = (x + step / RATIO**GROWTH_SHIFT) - x
+    with np.errstate(all="ignore"):
+        reference_values = along(_shaped(offsets, x.ndim) * reference_step[None], None)
+        reference = _apply(reference_values, numerators) / (denominator * reference_step**order)
+    nfev += len(offsets)
+    settled &= ~(np.abs(value) < GROWTH_FACTOR * np.abs(reference))
     indices = np.flatnonzero(~settled)
     if indices.size:
         nfev += len(offsets) * WIDE_SEARCH_STEPS

@@ -140,7 +140,8 @@ def test_vectorized_over_many_points_in_few_calls() -> None:
     assert np.allclose(est.value, np.cos(xs), atol=1e-9)
     calls.clear()
     est = derivative(f, xs)
-    assert len(calls) <= 2  # first pass, plus the wide search only if some point needs it
+    # First pass, the false-plateau check of the chosen steps, and the wide search only if some point needs it.
+    assert len(calls) <= 3
     assert np.allclose(est.value, np.cos(xs), rtol=1e-12, atol=1e-13)
 
 
@@ -226,3 +227,13 @@ def test_unknown_method_and_order() -> None:
         derivative(np.exp, 1.0, method="magic")
     with pytest.raises(ValueError, match="order"):
         derivative(np.exp, 1.0, order=5)
+
+
+@pytest.mark.parametrize("x", [6434.0, 12868.0, 16471.0, 32942.0, 49413.0])
+def test_no_false_plateau_from_steps_beyond_the_scale_of_f(x: float) -> None:
+    # These points once settled on first-pass steps of thousands (far beyond sin's period), whose differences
+    # agreed by accident: about 1e-6 with an error estimate of 1e-20, for a derivative of about 1.
+    est = derivative(np.sin, x)
+    reference = float(mpmath.cos(mpmath.mpf(x)))
+    assert int(est.status) != engine.OK or abs(float(est.value) - reference) <= float(est.error)
+    assert int(est.status) != engine.OK or digits(float(est.value), reference) >= 12
