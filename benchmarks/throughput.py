@@ -178,11 +178,13 @@ def auto_profile(x: np.ndarray) -> tuple[float, float]:
     searched = 0
     original = engine._richardson_search
 
-    def counting(along: Any, xs: np.ndarray, steps: np.ndarray, order: int, sel: np.ndarray | None) -> Any:
+    def counting(
+        along: Any, xs: np.ndarray, steps: np.ndarray, order: int, sel: np.ndarray | None, **options: Any
+    ) -> Any:
         nonlocal searched
         if sel is not None:
             searched += sel.size
-        return original(along, xs, steps, order, sel)
+        return original(along, xs, steps, order, sel, **options)
 
     engine._richardson_search = counting
     try:

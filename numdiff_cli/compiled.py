@@ -177,22 +177,7 @@ class Compiled:
         rows = [self.names.index(name) for name in self.args]
 
         def evaluate(points: np.ndarray) -> np.ndarray:
-            with np.errstate(all="ignore"):
-                try:
-                    values = np.asarray(raw(*(points[row] for row in rows)))
-                except (OverflowError, ZeroDivisionError, ValueError, TypeError):
-                    # Constant parts are computed with Python floats, which raise where numpy gives inf/nan
-                    # (e.g. pi**pi**pi**pi), and numpy refuses complex values in step: the value is not a
-                    # finite real number anywhere (as Expression.function).
-                    values = np.full(points.shape[1:], np.nan)
-                if np.iscomplexobj(values) and not np.iscomplexobj(points):
-                    # A real point but a complex value (e.g. (-8)**(1/3)): not a real number.
-                    values = np.where(values.imag == 0, values.real, np.nan)
-                elif not np.iscomplexobj(values):
-                    values = values.astype(np.float64, copy=False)  # x - x is the integer 0
-            if values.shape != points.shape[1:]:
-                values = np.broadcast_to(values, points.shape[1:]).copy()
-            return values
+            return real_values(lambda: raw(*(points[row] for row in rows)), points)
 
         return evaluate
 
@@ -311,3 +296,25 @@ def compile_text(text: str, use_cache: bool) -> Compiled | Expression:
     if use_cache:
         cache.store(entry_key, compiled.to_json())
     return compiled
+
+
+def real_values(compute: Callable[[], Any], points: np.ndarray) -> np.ndarray:
+    """The values of a compiled expression, ``compute()``, at ``points`` (shape ``(m, *batch)``), as an array of
+    shape ``batch``: float64 for real points (NaN where the value is not a finite real number), complex for the
+    complex step. Shared by the freshly compiled and the cached functions, so both evaluate exactly alike."""
+    with np.errstate(all="ignore"):
+        try:
+            values = np.asarray(compute())
+        except (OverflowError, ZeroDivisionError, ValueError, TypeError):
+            # Constant parts are computed with Python floats, which raise where numpy gives inf/nan
+            # (e.g. pi**pi**pi**pi), and numpy refuses complex values in step (step(log(-1, x))): the
+            # value is not a finite real number anywhere.
+            values = np.full(points.shape[1:], np.nan)
+        if np.iscomplexobj(values) and not np.iscomplexobj(points):
+            # A real point but a complex value (e.g. (-8)**(1/3)): not a real number.
+            values = np.where(values.imag == 0, values.real, np.nan)
+        elif not np.iscomplexobj(values):
+            values = values.astype(np.float64, copy=False)  # x - x is the integer 0
+    if values.shape != points.shape[1:]:
+        values = np.broadcast_to(values, points.shape[1:]).copy()
+    return values

@@ -289,7 +289,7 @@ class Expression:
     @cached_property
     def function(self) -> Callable[[np.ndarray], np.ndarray]:
         """``F(X)`` with ``X`` of shape ``(len(names), *batch)`` returning values of shape ``batch``."""
-        from numdiff_cli.compiled import UnsafeCode, from_expression
+        from numdiff_cli.compiled import UnsafeCode, from_expression, real_values
 
         try:
             # The same printer as lambdify, without lambdify's slow import of numpy's whole namespace.
@@ -299,22 +299,7 @@ class Expression:
         raw = lambdify(self.symbols, self.tree)
 
         def evaluate(points: np.ndarray) -> np.ndarray:
-            with np.errstate(all="ignore"):
-                try:
-                    values = np.asarray(raw(*points))
-                except (OverflowError, ZeroDivisionError, ValueError, TypeError):
-                    # Constant parts are computed with Python floats, which raise where numpy gives inf/nan
-                    # (e.g. pi**pi**pi**pi), and numpy refuses complex values in step (step(log(-1, x))): the
-                    # value is not a finite real number anywhere.
-                    values = np.full(points.shape[1:], np.nan)
-                if np.iscomplexobj(values) and not np.iscomplexobj(points):
-                    # A real point but a complex value (e.g. (-8)**(1/3)): not a real number.
-                    values = np.where(values.imag == 0, values.real, np.nan)
-                elif not np.iscomplexobj(values):
-                    values = values.astype(np.float64, copy=False)  # x - x is the integer 0
-            if values.shape != points.shape[1:]:
-                values = np.broadcast_to(values, points.shape[1:]).copy()
-            return values
+            return real_values(lambda: raw(*points), points)
 
         return evaluate
 
@@ -697,6 +682,13 @@ class _Builder:
             # Constant arguments: keep them unevaluated so sympy never does heavy exact work on them. (sigmoid,
             # relu and log are built from several sympy functions; their constant arguments are bounded, see build.)
             return builder(*args, evaluate=False)
+        if not any(arg.free_symbols for arg in args):
+            try:
+                return builder(*args)
+            except (ValueError, TypeError):
+                # sympy cannot order or combine some unevaluated constants (relu(step(pi)): Max of an unevaluated
+                # Heaviside); the value in double precision, computed above, is the constant.
+                return value
         return builder(*args)
 
     def subscript(self, node: ast.Subscript) -> sp.Expr:
