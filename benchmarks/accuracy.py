@@ -8,20 +8,18 @@ significant digits, ``-log10(relative error)``, capped at 17; a NaN result count
 from __future__ import annotations
 
 import math
-import platform
 import statistics
-import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import mpmath
 import numdifftools
 import numpy as np
-import scipy
 import sympy as sp
+from machine import machine  # benchmarks/machine.py, next to this script
 from scipy.differentiate import derivative as scipy_derivative
 
-from numdiff_cli import __version__, engine
+from numdiff_cli import engine
 from numdiff_cli.expr import parse_expression
 
 # (kind, expression, point). None of these is one of the exact cases quoted in issue 3.
@@ -130,23 +128,6 @@ def fmt(value: object) -> str:
     return str(value)
 
 
-def machine() -> list[str]:
-    model = "unknown CPU"
-    cores = "?"
-    try:
-        lines = subprocess.run(["lscpu"], capture_output=True, text=True, check=True).stdout.splitlines()
-        fields = {line.split(":", 1)[0].strip(): line.split(":", 1)[1].strip() for line in lines if ":" in line}
-        model, cores = fields.get("Model name", model), fields.get("CPU(s)", cores)
-    except (OSError, subprocess.CalledProcessError):
-        pass
-    return [
-        f"- Machine: {model}, {cores} CPU(s), {platform.system()} {platform.machine()}",
-        f"- Python {platform.python_version()}; numdiff {__version__}, numpy {np.__version__}, "
-        f"scipy {scipy.__version__}, numdifftools {numdifftools.__version__}, sympy {sp.__version__}, "
-        f"mpmath {mpmath.__version__}",
-    ]
-
-
 def main() -> None:
     rows = [run_case(text, x) for _, text, x in CASES]
     kinds = [kind for kind, _, _ in CASES]
@@ -160,7 +141,7 @@ def main() -> None:
         "Peers run with their defaults: `scipy.differentiate.derivative(f, x)`, `numdifftools.Derivative(f)(x)`.",
         "`central` is numdiff's plain central difference with its default step `eps**(1/3)*max(1,|x|)`.",
         "",
-        *machine(),
+        *machine(f", sympy {sp.__version__}, mpmath {mpmath.__version__}"),
         "",
         "| kind | f(x) | x | auto | auto nfev | auto flagged | auto error est. / true error | central | complex "
         "| scipy | scipy nfev | numdifftools | numdifftools nfev |",

@@ -9,18 +9,16 @@ against an mpmath reference at 50 digits (capped at 17), as the minimum and the 
 from __future__ import annotations
 
 import math
-import platform
-import subprocess
 import time
 from collections.abc import Callable
 
 import mpmath
 import numdifftools
 import numpy as np
-import scipy
+from machine import machine  # benchmarks/machine.py, next to this script
 from scipy.differentiate import jacobian as scipy_jacobian
 
-from numdiff_cli import __version__, engine
+from numdiff_cli import engine
 
 CAP = 17.0
 DIMENSIONS = (10, 100, 1000)
@@ -70,21 +68,6 @@ def best_times(calls: list[Callable[[], np.ndarray]], rounds: int) -> tuple[list
             results[index] = call()
             best[index] = min(best[index], time.perf_counter() - begin)
     return best, results
-
-
-def machine() -> list[str]:
-    model, cores = "unknown CPU", "?"
-    try:
-        lines = subprocess.run(["lscpu"], capture_output=True, text=True, check=True).stdout.splitlines()
-        fields = {line.split(":", 1)[0].strip(): line.split(":", 1)[1].strip() for line in lines if ":" in line}
-        model, cores = fields.get("Model name", model), fields.get("CPU(s)", cores)
-    except (OSError, subprocess.CalledProcessError):
-        pass
-    return [
-        f"- Machine: {model}, {cores} CPU(s), {platform.system()} {platform.machine()}",
-        f"- Python {platform.python_version()}; numdiff {__version__}, numpy {np.__version__}, "
-        f"scipy {scipy.__version__}, numdifftools {numdifftools.__version__}",
-    ]
 
 
 def main() -> None:

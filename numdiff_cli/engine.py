@@ -169,7 +169,7 @@ def default_step(x: np.ndarray, *, order: int = 1, kind: str = "central") -> np.
     return EPS**power * np.maximum(1.0, np.abs(x))
 
 
-def _apply(values: np.ndarray, numerators: tuple[int, ...]) -> np.ndarray:
+def stencil_sum(values: np.ndarray, numerators: tuple[int, ...]) -> np.ndarray:
     """``sum(numerators[j] * values[j])`` accumulated in stencil order.
 
     For the central first derivative this is ``-f(x-h) + f(x+h)``, bit for bit ``f(x+h) - f(x-h)``.
@@ -195,7 +195,7 @@ def _finite_difference(
         h = np.full(x.shape, float(step))
     with np.errstate(all="ignore"):
         values = along(_shaped(offsets, x.ndim) * h, None)
-        value = _apply(values, numerators) / (denominator * h**order)
+        value = stencil_sum(values, numerators) / (denominator * h**order)
         nfev = len(offsets)
         status = np.where(np.isfinite(value), OK, NONFINITE)
         if step is not None and check_step:
@@ -203,8 +203,10 @@ def _finite_difference(
             # must agree to within STEP_CHECK_TOLERANCE, unless rounding noise explains the disagreement.
             small = h / STEP_CHECK_DIVISOR
             check_values = along(_shaped(offsets, x.ndim) * small, None)
-            check = _apply(check_values, numerators) / (denominator * small**order)
-            noise = 4 * EPS * _apply(np.abs(check_values), tuple(map(abs, numerators))) / (denominator * small**order)
+            check = stencil_sum(check_values, numerators) / (denominator * small**order)
+            noise = (
+                4 * EPS * stencil_sum(np.abs(check_values), tuple(map(abs, numerators))) / (denominator * small**order)
+            )
             change = np.abs(value - check)
             too_large = (change > STEP_CHECK_TOLERANCE * np.maximum(np.abs(value), np.abs(check))) & (change > noise)
             status = np.where((status == OK) & too_large, STEP_TOO_LARGE, status)
@@ -353,8 +355,8 @@ def _richardson_search(
     with np.errstate(all="ignore"):
         t = _shaped(offsets, 1 + x.ndim) * steps[None]  # (len(offsets), K, *batch)
         values = along(t.reshape((-1,) + x.shape), sel).reshape(t.shape)
-        estimates = _apply(values, numerators) / (denominator * steps**order)
-        magnitude = _apply(np.abs(values), tuple(abs(c) for c in numerators))
+        estimates = stencil_sum(values, numerators) / (denominator * steps**order)
+        magnitude = stencil_sum(np.abs(values), tuple(abs(c) for c in numerators))
         # Rounding: each f value is wrong by about an ulp; the difference amplifies that by 1 / h**order.
         noise = EPS * magnitude / (denominator * steps**order)
         if measure_noise:
@@ -434,7 +436,7 @@ def _adaptive(
     reference_step = (x + step / RATIO**GROWTH_SHIFT) - x
     with np.errstate(all="ignore"):
         reference_values = along(_shaped(offsets, x.ndim) * reference_step[None], None)
-        reference = _apply(reference_values, numerators) / (denominator * reference_step**order)
+        reference = stencil_sum(reference_values, numerators) / (denominator * reference_step**order)
     nfev += len(offsets)
     settled &= ~(np.abs(value) < GROWTH_FACTOR * np.abs(reference))
     indices = np.flatnonzero(~settled)

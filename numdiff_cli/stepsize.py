@@ -18,7 +18,7 @@ from math import factorial
 import numpy as np
 from numpy.typing import ArrayLike
 
-from numdiff_cli.engine import NONFINITE, OK, VANISHING_STEP, Estimate, derivative, stencil
+from numdiff_cli.engine import NONFINITE, OK, VANISHING_STEP, Estimate, derivative, stencil, stencil_sum
 
 DTYPES = ("float64", "float32")
 KINDS = ("central", "forward", "backward")
@@ -46,14 +46,6 @@ def optimal_step(x: ArrayLike, *, order: int = 1, kind: str = "central", dtype: 
     """
     power = 1 / (order + 2) if kind == "central" else 1 / (order + 1)
     return np.asarray(epsilon(dtype) ** power * np.maximum(1.0, np.abs(np.asarray(x, dtype=float))))
-
-
-def _weighted_sum(values: np.ndarray, numerators: tuple[int, ...]) -> np.ndarray:
-    # Accumulated in stencil order, like the engine: for the central first derivative this is f(x+h) - f(x-h).
-    total = numerators[0] * values[0]
-    for c, v in zip(numerators[1:], values[1:]):
-        total = total + c * v
-    return total
 
 
 def finite_difference(
@@ -106,7 +98,7 @@ def finite_difference(
     shaped = np.asarray(offsets, dtype=dt).reshape((-1,) + (1,) * x.ndim)
     with np.errstate(all="ignore"):
         values = np.asarray(g(x + shaped * h), dtype=dt)
-        value = _weighted_sum(values, numerators) / (denominator * h**order)
+        value = stencil_sum(values, numerators) / (denominator * h**order)
     status = np.where(np.isfinite(value), OK, NONFINITE)
     status = np.where((x + h == x) | (h == 0), VANISHING_STEP, status)
     as64 = np.asarray(value, dtype=np.float64)
@@ -189,8 +181,8 @@ def explain(
     points = np.asarray(x, dtype=dt) + np.asarray(offsets, dtype=dt)[:, None] * h
     with np.errstate(all="ignore"):
         values = np.asarray(g(points), dtype=dt)
-        total = _weighted_sum(values, numerators)
-        magnitude = _weighted_sum(np.abs(values), tuple(abs(c) for c in numerators))
+        total = stencil_sum(values, numerators)
+        magnitude = stencil_sum(np.abs(values), tuple(abs(c) for c in numerators))
         rounding = epsilon(dtype) * magnitude.astype(np.float64) / (denominator * h.astype(np.float64) ** order)
     power, coefficient = truncation_term(order, kind)
     return Terms(
