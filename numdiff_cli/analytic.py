@@ -121,10 +121,18 @@ def _derivative(expression: Expression, var: str, order: int) -> sp.Expr:
                 derivative = sp.diff(derivative, symbol)
                 if _larger_than(derivative, MAX_DERIVATIVE_NODES):
                     raise ExpressionError(_TOO_LARGE)
-            # DiracDelta (from step()) is zero away from its jump; at the jump the derivative does not exist.
-            return derivative.replace(sp.DiracDelta, lambda *args: sp.Piecewise((sp.nan, sp.Eq(args[0], 0)), (0, True)))
     except _OutOfTime:
         raise ExpressionError(_TOO_LARGE) from None
+    # DiracDelta (from step()) is zero away from its jump; at the jump the derivative does not exist. sympy leaves
+    # d/dx sign(u) unevaluated when it cannot tell that u is real (sign(log(x))): the same holds for it.
+    derivative = derivative.replace(
+        lambda node: isinstance(node, sp.Derivative) and isinstance(node.expr, sp.sign),
+        lambda node: sp.Piecewise((sp.nan, sp.Eq(node.expr.args[0], 0)), (0, True)),
+    )
+    derivative = derivative.replace(sp.DiracDelta, lambda *args: sp.Piecewise((sp.nan, sp.Eq(args[0], 0)), (0, True)))
+    if derivative.has(sp.Derivative, sp.Subs):
+        raise ExpressionError(f"invalid expression {expression.text!r}: sympy cannot differentiate it analytically")
+    return derivative
 
 
 def _printer() -> type:

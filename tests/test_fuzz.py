@@ -175,6 +175,7 @@ def test_every_stdin_line_gives_exactly_one_row(lines: list[str], width: int) ->
 @example("diff", "step(0)", ["0"], "json")
 @example("tangent", "step(log(0, x))", ["2"], "json")
 @example("diff", "x**2", ["-"], "json")
+@example("compare", "sign(log(x, pi))", ["0.0"], "json")  # sympy left d/dx sign(log(x)) unevaluated
 @example("grad", "x*y", ["x=1e308,y=-1e308"], "csv")
 def test_cli_answers_or_refuses_in_one_line(command: str, text: str, at: list[str], fmt: str) -> None:
     args = [command, text, "--format", fmt]
