@@ -403,13 +403,19 @@ def _richardson_search(
 def _top_weights(steps: tuple[float, ...]) -> tuple[float, ...]:
     """|weight| of the central difference at each of ``steps`` in the last entry of their Richardson tableau
     (level ``len(steps) - 2``, on all steps but the first): how much of each one's rounding noise it carries."""
-    squares = np.square(steps)
-    table = [np.eye(len(steps))]
-    for level in range(1, len(steps) - 1):
-        r = (squares[:-level] / squares[level:])[:, None]
-        below = table[-1]
-        table.append(below[1:] + (below[1:] - below[:-1]) / (r - 1))
+    # The tableau of unit vectors: entry j of each row is the weight of the difference at step j.
+    table = _neville(np.eye(len(steps)), np.square(steps)[:, None])
     return tuple(float(w) for w in np.abs(table[-1][1]))
+
+
+def _neville(estimates: np.ndarray, squares: np.ndarray) -> list[np.ndarray]:
+    """The levels ``0 .. K-2`` of the Richardson tableau (Neville's scheme in ``h**2``) of ``K`` central
+    differences, ``squares`` holding their steps squared (broadcast against ``estimates``)."""
+    table = [estimates]
+    for level in range(1, len(estimates) - 1):
+        below = table[-1]
+        table.append(below[1:] + (below[1:] - below[:-1]) / (squares[:-level] / squares[level:] - 1))
+    return table
 
 
 def _fast_pass(
@@ -444,11 +450,7 @@ def _fast_pass(
         scale = denominator * steps**order
         estimates = stencil_sum(values, numerators) / scale
         magnitude = stencil_sum(np.abs(values), absolute)
-        squares = steps * steps
-        table = [estimates]
-        for level in range(1, count - 1):
-            below = table[-1]
-            table.append(below[1:] + (below[1:] - below[:-1]) / (squares[:-level] / squares[level:] - 1))
+        table = _neville(estimates, steps * steps)
         value, pair, previous = table[-1][1], table[-1][0], table[-2]
         noise = EPS * stencil_sum(magnitude / scale, _top_weights(FAST_STEPS))
         error = np.maximum(np.abs(value - pair), np.abs(value - previous[-1]))
