@@ -1,0 +1,79 @@
+"""The facts of numdiff's interface, in one place and without numpy: methods, formats, output keys.
+
+Everything here is plain Python data, so the command-line layer can declare its options from it while ``--help``
+imports nothing heavier than click, and the engine can check its arguments against the same tables. A new method
+or output format is a row here plus the module that implements it (see CONTRIBUTING.md).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Method:
+    """What a numerical method can do.
+
+    ``stencil`` is the finite-difference stencil the method uses when it is given a fixed step (``auto`` with
+    ``--h``, or in float32, is a plain central difference); ``None`` for the complex step, which has none.
+    """
+
+    name: str
+    stencil: str | None
+    max_order: int  # highest derivative order it computes
+    analytic_only: bool  # needs a complex-analytic expression (no abs, sign, step, relu, ...)
+    float32: bool  # usable with --dtype float32
+    help: str
+
+
+METHOD_TABLE: tuple[Method, ...] = (
+    Method("auto", "central", 4, False, True, "adaptive Richardson extrapolation with an error estimate"),
+    Method("central", "central", 4, False, True, "one central difference"),
+    Method("forward", "forward", 4, False, True, "one forward difference"),
+    Method("backward", "backward", 4, False, True, "one backward difference"),
+    Method("complex", None, 1, True, False, "complex step (analytic expressions only)"),
+)
+METHODS: tuple[str, ...] = tuple(method.name for method in METHOD_TABLE)
+METHOD = {method.name: method for method in METHOD_TABLE}
+MAX_ORDER = max(method.max_order for method in METHOD_TABLE)
+
+FORMATS: tuple[str, ...] = ("auto", "table", "plain", "json", "csv")
+DTYPES: tuple[str, ...] = ("float64", "float32")
+
+
+def fixed_step_kind(method: str) -> str:
+    """The stencil a method uses with a fixed step: ``auto`` then means ``central``."""
+    kind = METHOD[method].stencil
+    if kind is None:
+        raise ValueError(f"method {method!r} has no finite-difference stencil")
+    return kind
+
+
+def method_refusal(method: str, *, order: int = 1, analytic: bool = True, dtype: str = "float64") -> str | None:
+    """Why ``method`` cannot compute this derivative (a sentence naming the options to change), or ``None``."""
+    capability = METHOD[method]
+    if capability.analytic_only and not analytic:
+        return (
+            f"--method {method} needs an analytic expression; abs, sign, step, relu and similar functions"
+            " are not (use --method auto or central)"
+        )
+    if order > capability.max_order:
+        return f"--method {method} computes first derivatives only; use --order 1 or another method"
+    if dtype != "float64" and not capability.float32:
+        usable = [m.name for m in METHOD_TABLE if m.float32 and m.name != "auto"]
+        return f"--dtype {dtype} works with --method {', '.join(usable)} or auto (central)"
+    return None
+
+
+# The keys of each command's JSON objects and CSV columns, in order (a "warning" key/column is added after them).
+KEYS: dict[str, tuple[str, ...]] = {
+    "diff": ("expr", "var", "at", "order", "method", "h", "derivative", "error"),
+    "grad": ("expr", "vars", "at", "gradient", "error"),
+    "tangent": ("expr", "at", "value", "slope", "intercept", "equation"),
+    "tangent-plane": ("expr", "at", "value", "gradient", "equation"),
+    "compare": ("expr", "at", "analytic_expr", "analytic", "numeric", "abs_error", "rel_error", "method", "h"),
+    "sweep": ("expr", "at", "method", "dtype", "h", "numeric", "analytic", "abs_error", "rel_error", "note"),
+    "hessian": ("expr", "vars", "at", "hessian", "error"),
+    "jacobian": ("expr", "vars", "at", "jacobian", "error"),
+    "descend": ("expr", "start", "lr", "steps", "at", "value", "gradient_norm", "converged", "diverged"),
+}
