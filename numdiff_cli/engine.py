@@ -14,7 +14,7 @@ Every function evaluates whole stencils for all points in one vectorized call of
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -66,6 +66,7 @@ __all__ = [
     "derivative",
     "gradient",
     "hessian",
+    "jacobian",
     "partial",
     "stencil",
     "stencil_sum",
@@ -254,3 +255,67 @@ def _gradient_block(
             accept=PRECISION[1],
         )
     return line_derivative(along, X[dirs], order=1, method=method, step=step, check_step=check_step)
+
+
+def jacobian(
+    functions: Sequence[Callable[[np.ndarray], np.ndarray]],
+    x: ArrayLike,
+    *,
+    columns: Sequence[Sequence[int]] | None = None,
+    method: str = "auto",
+    step: float | None = None,
+    check_step: bool = False,
+) -> Estimate:
+    """Jacobian of ``k`` functions at ``n`` points, ``X`` of shape ``(m, n)``; the result has shape ``(k, m, n)``.
+
+    Parameters
+    ----------
+    functions : sequence of callables
+        ``functions[i](V)`` takes the rows ``columns[i]`` of ``X`` (its own variables, shape
+        ``(len(columns[i]), *batch)``) and returns values of shape ``batch``.
+    x : array_like
+        Points, shape ``(m, n)``: all the variables of all the functions.
+    columns : sequence of sequences of int, optional
+        For each function, the row indices of ``X`` of its variables, in the order it reads them. ``None``: every
+        function takes all the rows.
+    method, step, check_step
+        As for :func:`gradient`.
+
+    Returns
+    -------
+    Estimate
+        Row ``i`` is the :func:`gradient` of ``functions[i]`` over its rows (``value``, ``error``, ``step``,
+        ``status``), zeros with status :data:`OK` for the variables it does not depend on; the error is NaN where
+        the method gives none. ``nfev`` is the largest over the functions.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> est = jacobian([lambda v: v[0] * v[1], lambda v: v[0] + v[1] ** 2], [[1.0], [2.0]])
+    >>> np.allclose(est.value[:, :, 0], [[2.0, 1.0], [1.0, 4.0]])
+    True
+    >>> est = jacobian([lambda v: v[0] * v[1], lambda v: v[0] ** 3], [[1.0], [2.0], [3.0]], columns=[[0, 2], [1]])
+    >>> np.allclose(est.value[:, :, 0], [[3.0, 0.0, 1.0], [0.0, 12.0, 0.0]])
+    True
+    >>> float(est.error[1, 0, 0]), int(est.status[1, 0, 0])
+    (0.0, 0)
+    """
+    X = np.asarray(x, dtype=float)
+    rows = [range(len(X))] * len(functions) if columns is None else columns
+    if len(rows) != len(functions):
+        raise ValueError(f"{len(functions)} functions but {len(rows)} lists of columns")
+    shape = (len(functions), *X.shape)
+    value, error, steps = np.zeros(shape), np.zeros(shape), np.zeros(shape)
+    status = np.full(shape, OK)
+    nfev, used = 0, method
+    for k, (f, index) in enumerate(zip(functions, rows)):
+        if not len(index):
+            continue
+        index = list(index)
+        estimate = gradient(f, X[index], method=method, step=step, check_step=check_step)
+        value[k, index] = estimate.value
+        error[k, index] = estimate.error
+        steps[k, index] = estimate.step
+        status[k, index] = estimate.status
+        nfev, used = max(nfev, estimate.nfev), estimate.method
+    return Estimate(value, error, steps, nfev, used, status)
