@@ -299,6 +299,15 @@ def line_derivative(
     The one entry on which the derivative, partial, gradient and Hessian are built: ``auto`` without a step is
     :func:`adaptive`; ``complex`` the complex step; any other method, or ``auto`` with a step, one finite
     difference of the method's stencil (``auto``: central).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> x = np.array([0.0, 1.0])
+    >>> def exp_along(t, sel):  # exp on the lines x + t (``sel``: the points still to refine)
+    ...     return np.exp((x if sel is None else x[sel]) + t)
+    >>> np.allclose(line_derivative(exp_along, x, order=2, method="auto", step=None).value, np.exp(x), rtol=1e-10)
+    True
     """
     if method not in METHODS:
         raise ValueError(f"unknown method {method!r}; expected one of {', '.join(METHODS)}")

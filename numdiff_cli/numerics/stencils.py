@@ -133,6 +133,14 @@ def complex_step(along: Along, x: np.ndarray, *, order: int, step: float | None)
     No subtraction, so no cancellation: with ``h = COMPLEX_STEP`` the truncation error ``O(h**2)`` vanishes and
     the error is the rounding of f's evaluation. Off the real domain of f (``log(-1)``), the imaginary part is of
     the order of f, not of ``h * f'``: status :data:`NOT_REAL`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> x = np.array([-1.0, 4.0])
+    >>> estimate = complex_step(lambda t, sel: np.sqrt(x + t), x, order=1, step=None)
+    >>> estimate.status.tolist() == [NOT_REAL, OK], float(estimate.value[1])
+    (True, 0.25)
     """
     if order != 1:
         raise ValueError("the complex step gives first derivatives only (order 1)")
