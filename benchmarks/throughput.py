@@ -172,26 +172,28 @@ def engine_comparison(sizes: list[int], repeats: int) -> list[dict[str, Any]]:
 
 def auto_profile(x: np.ndarray) -> tuple[float, float, float]:
     """Engine ``auto`` on sin at ``x`` in process, in the CLI's chunks: seconds, and the shares of the points
-    its fast pass leaves to the relative first pass and to the wide search, counted by wrapping the engine's
+    its fast pass leaves to the relative first pass and to the wide search, counted by wrapping the numerics'
     search function (called once per pass on the points still unsettled)."""
     from numdiff_cli import engine
+    from numdiff_cli.numerics import adaptive
+    from numdiff_cli.numerics.steps import FIRST_PASS_STEPS, WIDE_SEARCH_STEPS
 
-    counts = {engine.FIRST_PASS_STEPS: 0, engine.WIDE_SEARCH_STEPS: 0}
-    original = engine._richardson_search
+    counts = {FIRST_PASS_STEPS: 0, WIDE_SEARCH_STEPS: 0}
+    original = adaptive.richardson_search
 
     def counting(along: Any, xs: np.ndarray, steps: np.ndarray, order: int, sel: Any, **options: Any) -> Any:
         counts[len(steps)] = counts.get(len(steps), 0) + xs.size
         return original(along, xs, steps, order, sel, **options)
 
-    engine._richardson_search = counting
+    adaptive.richardson_search = counting
     try:
         started = time.perf_counter()
         for begin in range(0, len(x), 65_536):  # the CLI's chunks
             engine.derivative(np.sin, x[begin : begin + 65_536], method="auto")
         seconds = time.perf_counter() - started
     finally:
-        engine._richardson_search = original
-    return seconds, counts[engine.FIRST_PASS_STEPS] / len(x), counts[engine.WIDE_SEARCH_STEPS] / len(x)
+        adaptive.richardson_search = original
+    return seconds, counts[FIRST_PASS_STEPS] / len(x), counts[WIDE_SEARCH_STEPS] / len(x)
 
 
 def machine() -> list[str]:

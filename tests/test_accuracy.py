@@ -24,6 +24,7 @@ from hypothesis import strategies as st
 from numdiff_cli import engine
 from numdiff_cli.engine import IMPRECISE, OK, PRECISION, STEP_TOO_LARGE, UNRELIABLE, VANISHING_STEP, derivative
 from numdiff_cli.expr import parse_expression
+from numdiff_cli.numerics import adaptive, steps
 
 
 def exact_derivative(text: str, x: float, order: int = 1) -> mpmath.mpf:
@@ -355,7 +356,7 @@ FAST_FAMILIES = {
 def test_fast_pass_settles_only_what_it_can_vouch_for(family: str) -> None:
     f, exact, (low, high) = FAST_FAMILIES[family]
     x = np.random.default_rng(7).uniform(low, high, 3000)
-    value, error, _, _, settled = engine._fast_pass(lambda t, sel: f(x + t), x, 1, None, x.shape)
+    value, error, _, _, settled = adaptive.fast_pass(lambda t, sel: f(x + t), x, 1, None, x.shape)
     with mpmath.workdps(30):
         truth = np.array([float(exact(mpmath.mpf(float(v)))) for v in x])
     true_error = np.abs(value - truth)
@@ -368,7 +369,7 @@ def test_fast_pass_settles_only_what_it_can_vouch_for(family: str) -> None:
 
 
 def test_fast_pass_results_do_not_depend_on_blocks_or_batches() -> None:
-    x = np.linspace(-20, 20, 3 * engine.FAST_BLOCK + 17)
+    x = np.linspace(-20, 20, 3 * steps.FAST_BLOCK + 17)
     whole = derivative(lambda v: np.exp(np.sin(v)), x)
     pieces = [derivative(lambda v: np.exp(np.sin(v)), x[i : i + 1000]) for i in range(0, x.size, 1000)]
     assert np.array_equal(whole.value, np.concatenate([p.value for p in pieces]))

@@ -8,9 +8,9 @@ import pytest
 import sympy as sp
 from conftest import json_lines
 
-from numdiff_cli.engine import OK, PRECISION, gradient
+from numdiff_cli.engine import OK, PRECISION, gradient, hessian
 from numdiff_cli.expr import parse_expression
-from numdiff_cli.hessian import hessian, hessian_directions
+from numdiff_cli.numerics.hessian import hessian_directions
 
 
 def exact_hessian(text: str, point: dict[str, float]) -> np.ndarray:

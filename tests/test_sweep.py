@@ -11,7 +11,7 @@ import sympy as sp
 from conftest import json_lines
 
 from numdiff_cli import engine
-from numdiff_cli.stepsize import (
+from numdiff_cli.numerics.sweep import (
     finite_difference,
     nearest_step,
     optimal_step,
@@ -164,7 +164,7 @@ def test_cli_compare_dtype_float32(run) -> None:
     assert 1e-7 < row["rel_error"] < 1e-3
 
 
-@pytest.mark.parametrize("module", ["numdiff_cli.stepsize", "numdiff_cli.descend"])
+@pytest.mark.parametrize("module", ["numdiff_cli.numerics.sweep", "numdiff_cli.descend"])
 def test_docstring_examples(module: str) -> None:
     import doctest
     import importlib

@@ -1,0 +1,19 @@
+"""The numerical core of numdiff: finite differences, Richardson extrapolation and the adaptive passes.
+
+It imports numpy and the standard library only (and the plain data of :mod:`numdiff_cli.contract`), so it can
+be read and tested on its own. The public entry points are in :mod:`numdiff_cli.engine`.
+
+Modules, from the bottom up:
+
+- :mod:`.estimate`: the :class:`~.estimate.Estimate` returned everywhere, the status codes and the precision
+  thresholds that decide them;
+- :mod:`.stencils`: stencil weights, the default step, fixed-step finite differences and the complex step;
+- :mod:`.steps`: the step policy of the adaptive method (ratios, counts, step sequences);
+- :mod:`.richardson`: the Richardson tableau of central differences;
+- :mod:`.noise`: the rounding noise measured on the evaluations of f;
+- :mod:`.adaptive`: the adaptive passes, the kink test and :func:`~.adaptive.line_derivative`, the derivative
+  along lines on which every public function is built;
+- :mod:`.hessian`: the Hessian from second derivatives along directions;
+- :mod:`.sweep`: one finite difference at chosen steps and precisions (float64 or float32), written out term by
+  term.
+"""

@@ -1,0 +1,321 @@
+"""``auto``: adaptive Richardson extrapolation of central differences, and :func:`line_derivative`.
+
+Three passes, each for the points the one before did not settle: a fast pass of absolute steps
+(:func:`fast_pass`), a first pass of steps relative to |x| and a wide search over about 13 decades of steps
+(both :func:`richardson_search`); then, optionally, the kink test (:func:`kinked`). :func:`adaptive` runs them,
+:func:`line_derivative` chooses between it and the one-step methods.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from numdiff_cli.contract import METHODS, fixed_step_kind
+from numdiff_cli.numerics.estimate import (
+    EPS,
+    IMPRECISE,
+    KINK,
+    NONFINITE,
+    OK,
+    PRECISION,
+    UNRELIABLE,
+    UNRELIABLE_ABOVE,
+    Along,
+    Estimate,
+)
+from numdiff_cli.numerics.noise import measured_noise, median
+from numdiff_cli.numerics.richardson import neville, richardson, top_weights
+from numdiff_cli.numerics.stencils import complex_step, fixed_step_difference, shaped_offsets, stencil, stencil_sum
+from numdiff_cli.numerics.steps import (
+    FAST_BLOCK,
+    FAST_STEPS,
+    FIRST_PASS_STEP,
+    FIRST_PASS_STEPS,
+    GROWTH_FACTOR,
+    GROWTH_SHIFT,
+    KINK_SHRINK,
+    RATIO,
+    RICHARDSON_LEVELS,
+    WIDE_BLOCK,
+    WIDE_SEARCH_STEP,
+    WIDE_SEARCH_STEPS,
+    fast_steps,
+    geometric_steps,
+    taken,
+)
+
+
+def richardson_search(
+    along: Along,
+    x: np.ndarray,
+    steps: np.ndarray,
+    order: int,
+    sel: np.ndarray | None,
+    *,
+    fscale: bool = True,
+    measure_noise: bool = False,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:
+    """Central differences at every step of ``steps`` (shape ``(K, *x.shape)``), one evaluation call,
+    then the Richardson tableau; returns the best value, its error, its step, its carried rounding noise and
+    (with ``fscale``) the typical |f| per point.
+
+    Candidates are dropped when they are not finite (a step left the domain) and when they come from steps
+    far larger than the scale on which f varies: there ``D(h) ~ O(f) / h**order`` is tiny and its successive
+    values may agree in absolute terms (a false plateau, e.g. ``cos`` at 1e8 with steps of 1e7). Such a
+    candidate is recognized by its level-0 estimates being much smaller than the estimate at a step
+    ``RATIO**GROWTH_SHIFT`` (about 40) times smaller, which a genuine derivative estimate never is.
+    """
+    offsets, numerators, denominator = stencil(order, "central")
+    count = len(steps)
+    with np.errstate(all="ignore"):
+        t = shaped_offsets(offsets, 1 + x.ndim) * steps[None]  # (len(offsets), K, *batch)
+        values = along(t.reshape((-1,) + x.shape), sel).reshape(t.shape)
+        estimates = stencil_sum(values, numerators) / (denominator * steps**order)
+        magnitude = stencil_sum(np.abs(values), tuple(abs(c) for c in numerators))
+        # Rounding: each f value is wrong by about an ulp; the difference amplifies that by 1 / h**order.
+        noise = EPS * magnitude / (denominator * steps**order)
+        if measure_noise:
+            noise = np.maximum(noise, measured_noise(estimates, steps, order) / steps**order)
+        candidates, errors, noises, levels, starts = richardson(estimates, noise, steps, RICHARDSON_LEVELS)
+        # Largest |D| over the steps of each candidate (a running maximum over the levels), and |D| at a step
+        # about 40 times smaller than the candidate's smallest one (0 where the sequence ends before).
+        size = np.abs(estimates)
+        padded = np.concatenate([size, np.zeros((GROWTH_SHIFT + RICHARDSON_LEVELS,) + size.shape[1:])])
+        # A difference that is exactly 0 at some steps but not at others is below the resolution of f there
+        # (f(x+h) == f(x-h) after rounding, e.g. log(1 + x**2) at x = 3e-6 with h = 1e-11): it carries no
+        # information, and a run of such zeros would look like a converged, exact answer.
+        unresolved = (estimates == 0) & (np.isfinite(estimates) & (estimates != 0)).any(axis=0)
+        tops, references, blind = [size], [padded[GROWTH_SHIFT : GROWTH_SHIFT + count]], [unresolved]
+        for level in range(1, int(levels[-1]) + 1):
+            tops.append(np.maximum(tops[-1][:-1], size[level:]))
+            references.append(padded[level + GROWTH_SHIFT : GROWTH_SHIFT + count])
+            blind.append(blind[-1][:-1] | unresolved[level:])
+        false_plateau = np.concatenate(tops) < GROWTH_FACTOR * np.concatenate(references)
+        false_plateau |= np.concatenate(blind)
+    bad = ~(np.isfinite(candidates) & np.isfinite(errors)) | false_plateau
+    errors = np.where(bad, np.inf, errors)
+    best = np.argmin(errors, axis=0)
+    value = np.take_along_axis(candidates, best[None], 0)[0]
+    error = np.take_along_axis(errors, best[None], 0)[0]
+    rounding = np.take_along_axis(noises, best[None], 0)[0]
+    step = np.take_along_axis(steps, np.minimum(starts[best], count - 1)[None], 0)[0]
+    if not fscale:
+        return value, error, step, rounding, None
+    # The typical |f| over the stencils: the scale against which a derivative close to zero is judged
+    # (a median, so that a value next to a singularity does not inflate it).
+    with np.errstate(all="ignore"):
+        typical = median(np.where(np.isfinite(values), np.abs(values), np.nan).reshape((-1,) + x.shape))
+    return value, error, step, rounding, typical
+
+
+def fast_pass(
+    along: Along, x: np.ndarray, order: int, sel: np.ndarray | None, shape: tuple[int, ...]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """``auto``'s first, cheap pass on points ``x`` (flat): the absolute steps :data:`FAST_STEPS`, one call of f
+    (``sel``: the flat indices of ``x`` for ``along``; ``None`` for all points, of ``shape``).
+
+    Steps of a fixed size suit the common case, a function that varies on a scale of about 1 wherever x is
+    (sin, exp, rational functions, polynomials of moderate degree, at any |x|): there the last entry of the
+    Richardson tableau of these steps (level 3, on all steps but the first) is accurate to 13-15 digits. Its
+    error estimate is conservative, because a short tableau can agree with itself by accident: its larger
+    distance to the other entry of its level and to the last entry of the level below (both built on larger
+    steps, so typically 100 times less accurate), plus the rounding noise it carries and a few ulps. Where the
+    differences agree at every step (f quadratic along the line), the one at the largest step is taken instead.
+
+    A point is settled here only if its estimate vouches for it (``PRECISION[order]`` relative, or a derivative
+    consistent with zero at the rounding level of f), no difference is exactly 0 at some steps but not at others
+    (f does not resolve them), and the difference at the smallest step is not 20 times larger than the value (a
+    sign of steps beyond the scale of f, where differences grow like 1/h). A rounding-limited estimate does not
+    settle: steps relative to |x| may do better (atan at 3e4). The rest go on to the other passes.
+
+    Returns value, error, step, typical |f| near x, and the settled mask.
+    """
+    offsets, numerators, denominator = stencil(order, "central")
+    absolute = tuple(map(abs, numerators))
+    count = len(FAST_STEPS)
+    steps = fast_steps(x)
+    with np.errstate(all="ignore"):
+        t = shaped_offsets(offsets, steps.ndim) * steps
+        values = along(t.reshape((-1,) + (shape if sel is None else (x.size,))), sel).reshape(t.shape)
+        scale = denominator * steps**order
+        estimates = stencil_sum(values, numerators) / scale
+        magnitude = stencil_sum(np.abs(values), absolute)
+        table = neville(estimates, steps * steps)
+        value, pair, previous = table[-1][1], table[-1][0], table[-2]
+        noise = EPS * stencil_sum(magnitude / scale, top_weights(FAST_STEPS))
+        error = np.maximum(np.abs(value - pair), np.abs(value - previous[-1]))
+        # The rounding noise of f carried into the value, and a few ulps of the value for the tableau's own
+        # arithmetic.
+        error += noise + 8 * EPS * np.abs(value)
+        step = steps[1]
+        # Differences that agree at every step (within rounding) show f to be quadratic here (a polynomial of
+        # degree 2 or less along the line, for the first derivative): the one at the largest step, the least
+        # noisy, is then better than an extrapolation, which only adds rounding (x**2 at 1 gives 2.0, not 2 + 6e-15).
+        spread = np.abs(estimates - estimates[0]).max(axis=0) + EPS * magnitude[0] / scale[0]
+        flat = spread < error
+        value = np.where(flat, estimates[0], value)
+        error = np.where(flat, spread, error)
+        step = np.where(flat, steps[0], step)
+        typical = magnitude[-1] / sum(absolute)
+        rounding = 100 * EPS * typical * (sum(absolute) / denominator) / step**order
+        settled = (error <= PRECISION[order] * np.abs(value)) | ((np.abs(value) <= 10 * error) & (error <= rounding))
+        zeros = np.count_nonzero(estimates == 0, axis=0)
+        settled &= (zeros == 0) | (zeros == count)
+        settled &= np.abs(estimates[-1]) * GROWTH_FACTOR <= np.abs(value)
+    return value, error, step, typical, settled
+
+
+def adaptive(
+    along: Along,
+    x: np.ndarray,
+    *,
+    order: int,
+    fast: bool = True,
+    first_steps: int = FIRST_PASS_STEPS,
+    first_step: float = FIRST_PASS_STEP,
+    accept: float = 1e-12,
+    rounding_limited: float = 10.0,
+    kink_check: bool = False,
+) -> Estimate:
+    """``auto``: Richardson-extrapolated central differences with an error estimate.
+
+    Three passes, each for the points the one before did not settle. With ``fast``, a cheap pass of absolute
+    steps (:func:`fast_pass`) settles functions that vary on a scale of about 1. A first pass of
+    ``first_steps`` steps from ``first_step * max(1, |x|)`` covers smooth functions on the scale of |x|; the
+    (direction, point) pairs whose relative error estimate is above ``accept`` (and not explained by rounding)
+    get a wide search of :data:`WIDE_SEARCH_STEPS` steps from ``WIDE_SEARCH_STEP * max(1, |x|)`` spanning about
+    13 decades, which reaches both the small absolute steps needed next to a singularity or at large |x| of an
+    oscillating function, and steps relative to |x|; it also measures the rounding noise of f
+    (:func:`~numdiff_cli.numerics.noise.measured_noise`). Candidates whose values are not finite (steps that
+    left the domain) are dropped.
+
+    Status: :data:`IMPRECISE` where the error estimate exceeds ``PRECISION[order]`` relative,
+    :data:`UNRELIABLE` above ``UNRELIABLE_ABOVE``; a value consistent with zero is judged instead by an error at
+    the rounding level of f.
+    """
+    offsets, numerators, denominator = stencil(order, "central")
+    weight = sum(map(abs, numerators)) / denominator
+    nfev = 0
+    flat_x = x.reshape(-1)
+    todo: np.ndarray | None = None  # flat indices of the points still to settle; None: all of them
+    if fast:
+        value, error, step, fscale = (np.empty(x.shape) for _ in range(4))
+        settled = np.empty(x.shape, dtype=bool)
+        outputs = [a.reshape(-1) for a in (value, error, step, fscale, settled)]
+        # Blocks of points small enough for f's temporaries and the tableau to stay in the CPU's cache.
+        width = max(256, FAST_BLOCK // (len(offsets) * len(FAST_STEPS)))
+        for begin in range(0, x.size, width):
+            block = slice(begin, begin + width)
+            sel = None if x.size <= width else np.arange(begin, min(begin + width, x.size))
+            for output, part in zip(outputs, fast_pass(along, flat_x[block], order, sel, x.shape)):
+                output[block] = part
+        nfev += len(offsets) * len(FAST_STEPS)
+        todo = np.flatnonzero(~settled.reshape(-1))
+    else:
+        value, error, step, fscale = (np.full(x.shape, np.nan) for _ in range(4))
+    flat_value, flat_error, flat_step, flat_fscale = (a.reshape(-1) for a in (value, error, step, fscale))
+    if todo is None or todo.size:
+        xs = x if todo is None else flat_x[todo]
+        where = slice(None) if todo is None else todo
+        v, e, s, noise, typical = richardson_search(
+            along, xs, geometric_steps(xs, first_step, first_steps), order, todo
+        )
+        nfev += len(offsets) * (first_steps + 1)
+        # An error estimate within ``rounding_limited`` times the rounding noise carried into the chosen estimate
+        # is explained by rounding (f's own evaluation error is often several ulp: sums, products): the smaller
+        # steps of the wide search would only add noise.
+        settled = (e <= accept * np.abs(v)) | (e <= rounding_limited * noise)
+        # The false-plateau guard of richardson_search compares a candidate with the difference at a step
+        # RATIO**GROWTH_SHIFT times smaller, which a short first pass does not reach: without this check, steps
+        # all far beyond the scale of f (sin at x = 6434 with steps of thousands) can agree by accident and settle
+        # as a confident wrong answer. One more stencil at that smaller step applies the same test to the choice.
+        reference_step = taken(xs, s / RATIO**GROWTH_SHIFT)
+        with np.errstate(all="ignore"):
+            reference_values = along(shaped_offsets(offsets, xs.ndim) * reference_step[None], todo)
+            reference = stencil_sum(reference_values, numerators) / (denominator * reference_step**order)
+        settled &= ~(np.abs(v) < GROWTH_FACTOR * np.abs(reference))
+        flat_value[where], flat_error[where], flat_step[where] = v.reshape(-1), e.reshape(-1), s.reshape(-1)
+        if typical is not None:
+            flat_fscale[where] = typical.reshape(-1)
+        unsettled = np.flatnonzero(~settled.reshape(-1))
+        todo = unsettled if todo is None else todo[unsettled]
+    if todo.size:
+        nfev += len(offsets) * WIDE_SEARCH_STEPS
+        for start in range(0, todo.size, WIDE_BLOCK):
+            sel = todo[start : start + WIDE_BLOCK]
+            xs = flat_x[sel]
+            steps = geometric_steps(xs, WIDE_SEARCH_STEP, WIDE_SEARCH_STEPS)
+            # The wide grid contains the first pass's steps, so its choice replaces the first one.
+            flat_value[sel], flat_error[sel], flat_step[sel], _, _ = richardson_search(
+                along, xs, steps, order, sel, fscale=False, measure_noise=True
+            )
+    # Relative accuracy; or, for a derivative consistent with zero (cos at 0, an inflection point), an error at
+    # the rounding level of f (its typical size near x) for the step used.
+    rounding = 100 * EPS * fscale * weight / step**order
+    zero = np.abs(value) <= 10 * error
+    status = np.where(np.isfinite(value), OK, NONFINITE)
+    for bound, code in ((PRECISION[order], IMPRECISE), (UNRELIABLE_ABOVE, UNRELIABLE)):
+        vouched = (error <= bound * np.abs(value)) | (zero & (error <= rounding))
+        status = np.where((status != NONFINITE) & ~vouched, code, status)
+    if kink_check and order == 1:
+        status = np.where(
+            (status != NONFINITE) & kinked(along, x, step, np.maximum(np.abs(value), error)), KINK, status
+        )
+        nfev += 7
+    error = np.where(np.isfinite(error), error, np.nan)
+    return Estimate(value, error, step, nfev, "auto", status)
+
+
+def kinked(along: Along, x: np.ndarray, step: np.ndarray, size: np.ndarray) -> np.ndarray:
+    """Where the left and right slopes of f at x differ (a kink, as ``abs`` or ``relu`` at 0).
+
+    ``kappa(h) = (f(x+h) - 2 f(x) + f(x-h)) / h`` is ``f''(x) h + O(h**3)`` for a smooth f, but tends to the jump
+    of the slope at a kink. It is compared at the chosen step ``h``, at ``h / 10`` and at ``h / 100``: a smooth f
+    shrinks it about 10 times at each stage, a kink keeps it (or makes it grow, for an infinite slope); two
+    stages, so that an accidental cancellation of the ``h`` and ``h**3`` terms at one step is not taken for a
+    kink. Values at the rounding level of f, or tiny next to the derivative, are not kinks. 7 evaluations.
+    """
+    with np.errstate(all="ignore"):
+        steps = [step, taken(x, step / KINK_SHRINK), taken(x, step / KINK_SHRINK**2)]
+        values = along(np.stack([np.zeros_like(x)] + [sign * h for h in steps for sign in (1, -1)]), None)
+        kappa = [np.abs(values[1 + 2 * i] - 2 * values[0] + values[2 + 2 * i]) / h for i, h in enumerate(steps)]
+        noise = 1e3 * EPS * np.abs(values).max(axis=0) / steps[-1]
+        kept = (kappa[1] > 0.5 * kappa[0]) & (kappa[2] > 0.5 * kappa[1])
+        return kept & (kappa[2] > noise) & (kappa[2] > 1e-8 * size) & (kappa[0] > 0)
+
+
+def line_derivative(
+    along: Along,
+    x: np.ndarray,
+    *,
+    order: int,
+    method: str,
+    step: float | None,
+    check_step: bool = False,
+    check_kink: bool = False,
+) -> Estimate:
+    """The ``order``-th derivative of f along the lines through the points ``x``, by ``method``.
+
+    The one entry on which the derivative, partial, gradient and Hessian are built: ``auto`` without a step is
+    :func:`adaptive`; ``complex`` the complex step; any other method, or ``auto`` with a step, one finite
+    difference of the method's stencil (``auto``: central).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> x = np.array([0.0, 1.0])
+    >>> def exp_along(t, sel):  # exp on the lines x + t (``sel``: the points still to refine)
+    ...     return np.exp((x if sel is None else x[sel]) + t)
+    >>> np.allclose(line_derivative(exp_along, x, order=2, method="auto", step=None).value, np.exp(x), rtol=1e-10)
+    True
+    """
+    if method not in METHODS:
+        raise ValueError(f"unknown method {method!r}; expected one of {', '.join(METHODS)}")
+    if not 1 <= order <= 4:
+        raise ValueError("order must be between 1 and 4")
+    if method == "complex":
+        return complex_step(along, x, order=order, step=step)
+    if method == "auto" and step is None:
+        return adaptive(along, x, order=order, kink_check=check_kink)
+    kind = fixed_step_kind(method)
+    return fixed_step_difference(along, x, order=order, kind=kind, step=step, check_step=check_step)

@@ -1,0 +1,89 @@
+"""What every computation returns: the :class:`Estimate`, its status codes and the thresholds that set them."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+EPS = float(np.finfo(np.float64).eps)
+
+# Status codes, one per point.
+OK = 0
+NONFINITE = 1  # no finite estimate: the point or every step left the function's domain
+VANISHING_STEP = 2  # x + h == x: the step is lost in rounding and the difference means nothing
+UNRELIABLE = 3  # the best estimates disagree: no error estimate can be trusted
+NOT_REAL = 4  # complex step: f is not real-analytic here (branch cut, outside the real domain)
+STEP_TOO_LARGE = 5  # the user's step is so large that the difference does not approximate a derivative
+IMPRECISE = 6  # auto: the estimate is consistent, but its error estimate exceeds PRECISION[order] (relative)
+KINK = 7  # auto: the slopes on the left and on the right of x differ (abs or relu at 0): no derivative
+
+# auto flags a result whose relative error estimate exceeds this (per derivative order): fewer than about
+# 10, 8, 7 and 6 correct digits cannot be vouched for. Above 1e-6 the candidates disagree: UNRELIABLE.
+PRECISION = {1: 1e-10, 2: 1e-8, 3: 1e-7, 4: 1e-6}
+UNRELIABLE_ABOVE = 1e-6
+# A given step is too large when the difference changes by more than this fraction when the step is divided by
+# STEP_CHECK_DIVISOR (the truncation error is then of the order of the derivative itself).
+STEP_CHECK_DIVISOR = 4
+STEP_CHECK_TOLERANCE = 0.5
+
+# ``along(t, sel)``: f at the points moved by ``t`` along their lines. With ``sel=None``, ``t`` has shape
+# ``(k, *x.shape)``; otherwise ``sel`` holds flat indices into ``x`` (the lines still to refine) and ``t`` has
+# shape ``(k, len(sel))``. Every derivative is computed along such lines: a univariate f, one variable of a
+# multivariate f, or a direction of a Hessian.
+Along = Callable[[np.ndarray, "np.ndarray | None"], np.ndarray]
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """The result of a finite-difference computation, one entry per point.
+
+    Attributes
+    ----------
+    value : ndarray
+        The derivative estimates.
+    error : ndarray
+        Estimated absolute error of each value (NaN where the method gives none).
+    step : ndarray
+        The step ``h`` used (for ``auto``: the largest step of the chosen Richardson estimate).
+    nfev : int
+        Evaluations of ``f`` per point.
+    method : str
+        The method used.
+    status : ndarray
+        :data:`OK` or one of the other status codes.
+    """
+
+    value: np.ndarray
+    error: np.ndarray
+    step: np.ndarray
+    nfev: int
+    method: str
+    status: np.ndarray
+
+
+def concatenated(parts: Sequence[Estimate]) -> Estimate:
+    """The estimates of blocks of lines, joined along the first axis; ``nfev`` is the largest of the blocks'."""
+    if len(parts) == 1:
+        return parts[0]
+    return Estimate(
+        np.concatenate([p.value for p in parts]),
+        np.concatenate([p.error for p in parts]),
+        np.concatenate([p.step for p in parts]),
+        max(p.nfev for p in parts),
+        parts[0].method,
+        np.concatenate([p.status for p in parts]),
+    )
+
+
+def reshaped(estimate: Estimate, shape: tuple[int, ...]) -> Estimate:
+    """The estimate with its arrays in ``shape`` (the shape of the points it was computed at)."""
+    return Estimate(
+        estimate.value.reshape(shape),
+        estimate.error.reshape(shape),
+        estimate.step.reshape(shape),
+        estimate.nfev,
+        estimate.method,
+        estimate.status.reshape(shape),
+    )

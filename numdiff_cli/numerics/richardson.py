@@ -1,0 +1,123 @@
+"""Richardson extrapolation of central differences: Neville's scheme in ``h**2``.
+
+Two forms of the same recurrence live here, and both are needed as they are. :func:`richardson` builds the
+tableau with error estimates for the searches and writes a step as ``(r*b1 - b0) / (r - 1)``; :func:`neville`
+builds the bare tableau for the fast pass and its noise weights and writes it as ``b1 + (b1 - b0) / (r - 1)``.
+The two are equal in exact arithmetic but round differently, and each pass's results (and the thresholds tuned on
+them) are pinned to its own form, so they are not merged.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+import numpy as np
+
+# The geometric error estimate of a last, single tableau entry never assumes the gaps shrink faster than this
+# per level: a sudden collapse of the gaps is more often luck than convergence (see richardson).
+SHRINK_FLOOR = 0.03
+
+
+def richardson(
+    estimates: np.ndarray, noise: np.ndarray, steps: np.ndarray, levels: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Richardson tableau (Neville's scheme in ``h**2``) of central differences at decreasing ``steps``.
+
+    ``estimates``, ``noise`` and ``steps`` have shape ``(K, *batch)``. Level ``j`` removes the ``h**(2j)`` term
+    of the truncation error: ``T[j][k] = (r*T[j-1][k+1] - T[j-1][k]) / (r - 1)`` with
+    ``r = (h[k] / h[k+j])**2``. The ratio is computed from the steps actually taken: at large |x| they are
+    rounded to multiples of ``ulp(x)``, and assuming the nominal ratio leaves a residual of the order of
+    ``ulp(x) / h`` times the truncation error (1e-11 for ``cos`` at 3e7).
+
+    The error of an entry is the larger of its distances to its two neighbours in the same level (entries of
+    the same order built on the next larger and next smaller step): in the truncation regime successive entries
+    of a level differ by about their own error, in the rounding regime by the noise; requiring both neighbours
+    to agree rules out a single accidental agreement. An entry at either end of its level uses instead, as in
+    Ridders' method, its larger distance to the two entries of the level below (a looser bound). The rounding
+    noise carried through the same linear combination is added as a floor.
+
+    Returns candidate values, error estimates, carried rounding noise, the level and the index of the largest
+    step of each, flattened over the tableau to shape ``(C, *batch)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> steps = 0.1 * 1.6 ** -np.arange(4.0)
+    >>> estimates = 1 + steps**2  # central differences of a cubic: exact after one level
+    >>> values, errors, _, levels, _ = richardson(estimates, np.zeros(4), steps, 2)
+    >>> np.allclose(values[levels == 1], 1.0, rtol=1e-14, atol=0)
+    True
+    """
+    values, errors, noises, levels_of, starts = [], [], [], [], []
+    current, carried = estimates, noise
+    last_gaps: list[np.ndarray] = []  # |difference| of the last two entries of each level
+    for level in range(levels + 1):
+        first_edge = last_edge = np.full(current.shape[1:], np.inf)
+        if level:
+            if len(current) < 2:
+                break
+            r = (steps[:-level] / steps[level:]) ** 2
+            below = current
+            current = (r * below[1:] - below[:-1]) / (r - 1)
+            carried = (r * carried[1:] + carried[:-1]) / (r - 1)
+            # Entries at the ends of a level lack a neighbour: Ridders' distance to the level below bounds them.
+            first_edge = np.maximum(np.abs(current[0] - below[1]), np.abs(current[0] - below[0]))
+            last_edge = np.maximum(np.abs(current[-1] - below[-1]), np.abs(current[-1] - below[-2]))
+        gaps = np.abs(np.diff(current, axis=0))
+        spread = np.empty_like(current)
+        np.maximum(gaps[:-1], gaps[1:], out=spread[1:-1])
+        spread[0], spread[-1] = first_edge, last_edge
+        if len(current) == 1 and len(last_gaps) >= 2:
+            # The single entry of the last level (short sequences, e.g. the gradient's first pass): its error is
+            # the next term of the series, estimated from how fast the gaps of the levels below shrink
+            # (geometric decay of the Taylor terms, at most SHRINK_FLOOR per level), with a safety factor of 10.
+            shrink = np.clip(last_gaps[-1] / last_gaps[-2], SHRINK_FLOOR, 1.0)
+            spread = np.minimum(spread, 10 * last_gaps[-1] * shrink)
+        if len(gaps):
+            last_gaps.append(gaps[-1])
+        values.append(current)
+        errors.append(spread + carried)
+        noises.append(carried)
+        levels_of.append(np.full(len(current), level))
+        starts.append(np.arange(len(current)))
+    return (
+        np.concatenate(values),
+        np.concatenate(errors),
+        np.concatenate(noises),
+        np.concatenate(levels_of),
+        np.concatenate(starts),
+    )
+
+
+def neville(estimates: np.ndarray, squares: np.ndarray) -> list[np.ndarray]:
+    """The levels ``0 .. K-2`` of the Richardson tableau (Neville's scheme in ``h**2``) of ``K`` central
+    differences, ``squares`` holding their steps squared (broadcast against ``estimates``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> steps = np.array([0.4, 0.2, 0.1])
+    >>> table = neville(1 + steps**2, steps**2)  # the h**2 term is removed at level 1
+    >>> np.allclose(table[-1], 1.0, rtol=1e-14, atol=0)
+    True
+    """
+    table = [estimates]
+    for level in range(1, len(estimates) - 1):
+        below = table[-1]
+        table.append(below[1:] + (below[1:] - below[:-1]) / (squares[:-level] / squares[level:] - 1))
+    return table
+
+
+@cache
+def top_weights(steps: tuple[float, ...]) -> tuple[float, ...]:
+    """|weight| of the central difference at each of ``steps`` in the last entry of their Richardson tableau
+    (level ``len(steps) - 2``, on all steps but the first): how much of each one's rounding noise it carries.
+
+    Examples
+    --------
+    >>> [round(w, 12) for w in top_weights((0.4, 0.2, 0.1))]
+    [0.0, 0.333333333333, 1.333333333333]
+    """
+    # The tableau of unit vectors: entry j of each row is the weight of the difference at step j.
+    table = neville(np.eye(len(steps)), np.square(steps)[:, None])
+    return tuple(float(w) for w in np.abs(table[-1][1]))

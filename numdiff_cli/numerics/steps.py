@@ -1,0 +1,64 @@
+"""The step policy of ``auto``: which steps it tries, in which order and how many per pass.
+
+See the engine notes for why: steps relative to |x| and absolute ones, a ratio that does not alias, and the
+step actually taken rather than the nominal one.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+# Ratio between successive steps in the adaptive search. A simple fraction such as 2 can alias with
+# periodic functions (successive estimates agree by accident); 1.6 is not close to any small fraction.
+RATIO = 1.6
+COMPLEX_STEP = 1e-200
+FIRST_PASS_STEPS = 8
+FIRST_PASS_STEP = 0.5
+# auto's fast pass (adaptive.fast_pass): five absolute steps, ratios about 2.1 but none a small fraction (17/8,
+# 32/15, 15/7, 28/13: no aliasing with periodic functions), each with few significant bits so that x +- h is exact
+# for short x and a polynomial gives exact differences. About FAST_BLOCK values of f per block of points: a block's
+# temporaries stay in the CPU cache and below the size at which the C allocator maps fresh pages for each.
+FAST_STEPS = (17 / 64, 1 / 8, 15 / 256, 7 / 256, 13 / 1024)
+FAST_BLOCK = 40_000
+# The wide search: this many steps from WIDE_SEARCH_STEP * max(1, |x|), spanning about 13 decades.
+WIDE_SEARCH_STEPS = 64
+WIDE_SEARCH_STEP = 0.5
+# Points per block in the wide search, to bound memory: (2 * WIDE_SEARCH_STEPS) evaluations per point.
+WIDE_BLOCK = 8192
+RICHARDSON_LEVELS = 4
+# The kink test compares second differences at the chosen step divided by 1, this and its square.
+KINK_SHRINK = 10.0
+# A candidate whose central differences are GROWTH_FACTOR times smaller than the one at a step RATIO**GROWTH_SHIFT
+# times smaller comes from steps beyond the scale of f (D ~ 1/h**order there): see adaptive.richardson_search.
+GROWTH_SHIFT = 8
+GROWTH_FACTOR = 0.05
+# gradient: a cheap first pass of 4 steps (8 evaluations per component) from 0.15 * max(1, |x|), extrapolated to
+# O(h**8); the wide search only for components whose error estimate is still poor.
+GRADIENT_FIRST_STEPS = 4
+GRADIENT_FIRST_STEP = 0.15
+# The gradient settles for an error estimate up to this many times the rounding noise carried into it (the
+# default for one derivative is 10): many more components are then done after the cheap first pass.
+GRADIENT_ROUNDING_LIMITED = 100.0
+
+
+def taken(x: np.ndarray, h: np.ndarray) -> np.ndarray:
+    """The step actually taken from ``x`` towards ``x + h``: ``(x + h) - x``, exact in floating point."""
+    return (x + h) - x
+
+
+def geometric_steps(x: np.ndarray, largest: float, count: int) -> np.ndarray:
+    """``count`` steps from ``largest * max(1, |x|)`` down by :data:`RATIO`, as taken: shape ``(count, *x.shape)``."""
+    powers = RATIO ** -np.arange(count).reshape((-1,) + (1,) * x.ndim)
+    return taken(x, largest * np.maximum(1.0, np.abs(x))[None] * powers)
+
+
+def fast_steps(x: np.ndarray) -> np.ndarray:
+    """The absolute steps :data:`FAST_STEPS` as taken from the flat points ``x``, shape ``(len(FAST_STEPS), x.size)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> bool(np.all(fast_steps(np.array([1.0, -3.0])) == np.asarray(FAST_STEPS)[:, None]))
+    True
+    """
+    return taken(x, np.asarray(FAST_STEPS)[:, None])
