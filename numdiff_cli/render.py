@@ -39,6 +39,14 @@ def number(value: Any) -> str:
     return repr(float(value))
 
 
+def describe(at: Any) -> str:
+    """A point in a message: ``2.0`` or ``x=1.0,y=2.0`` (``nan`` for a missing value)."""
+    at = clean(at)
+    if isinstance(at, dict):
+        return ",".join(f"{name}={number(value)}" for name, value in at.items())
+    return number(at)
+
+
 def short(value: float) -> str:
     """A number for an equation: 15 significant digits, so ``0.19999999999999998`` reads ``0.2``."""
     return repr(float(f"{value:.15g}")) if math.isfinite(value) else "nan"
