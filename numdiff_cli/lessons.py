@@ -227,8 +227,6 @@ def _complex_lines(
 # ---------------------------------------------------------------------------------------------------------------
 # compare --sweep
 
-SWEEP_KEYS = ("expr", "at", "method", "dtype", "h", "numeric", "analytic", "abs_error", "rel_error", "note")
-
 
 @dataclass
 class Sweep:

@@ -16,8 +16,6 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from rich.table import Table
 
-FORMATS = ("auto", "table", "plain", "json", "csv")
-
 
 def clean(value: Any) -> Any:
     """Floats as Python floats, non-finite ones as None (JSON null); lists and dicts recursively."""

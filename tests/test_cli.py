@@ -14,8 +14,9 @@ import mpmath
 import pytest
 from conftest import json_lines
 
-from numdiff_cli import __version__, engine, render
-from numdiff_cli.cli import FORMATS, METHODS, cli
+from numdiff_cli import __version__, engine
+from numdiff_cli.cli import cli, output
+from numdiff_cli.contract import METHODS
 
 mpmath.mp.dps = 40
 
@@ -291,7 +292,10 @@ def test_version(run) -> None:
 
 def test_cli_constants_match_the_layers_below() -> None:
     assert engine.METHODS == METHODS
-    assert render.FORMATS == FORMATS
+    # The words for the engine's status codes live in the CLI; the codes must be the engine's.
+    names = ("OK", "NONFINITE", "VANISHING_STEP", "UNRELIABLE", "NOT_REAL", "STEP_TOO_LARGE", "IMPRECISE", "KINK")
+    assert {name: getattr(output, name) for name in names} == {name: getattr(engine, name) for name in names}
+    assert sorted(output.STATUS_MESSAGES) == [getattr(engine, name) for name in names[1:]]
 
 
 # --- the real console script -----------------------------------------------------------------------------------

@@ -228,11 +228,11 @@ def test_text_field_arrows_point_downhill() -> None:
 
 
 def test_text_plots_only_on_a_terminal(run, monkeypatch) -> None:
-    from numdiff_cli import cli as cli_module
+    from numdiff_cli.cli import output
 
     args = ("compare", "sin(x)", "--at", "1", "--method", "central", "--sweep")
     assert "abs_error\n" not in run(*args).stdout  # CliRunner's stdout is not a terminal
-    monkeypatch.setattr(cli_module, "_terminal_plots", lambda fmt: fmt in ("auto", "table"))
+    monkeypatch.setattr(output, "terminal_plots", lambda fmt: fmt in ("auto", "table"))
     shown = run(*args).stdout
     assert "abs_error\n" in shown and " B " in shown.split("abs_error\n", 1)[1]
     assert "abs_error\n" not in run(*args, "--format", "plain").stdout
@@ -249,17 +249,17 @@ def test_text_plots_only_on_a_terminal(run, monkeypatch) -> None:
 def test_terminal_check_follows_stdout(monkeypatch) -> None:
     import io
 
-    from numdiff_cli import cli as cli_module
+    from numdiff_cli.cli import output
 
     class Terminal(io.StringIO):
         def isatty(self) -> bool:
             return True
 
     monkeypatch.setattr(sys, "stdout", io.StringIO())
-    assert not cli_module._terminal_plots("auto")
+    assert not output.terminal_plots("auto")
     monkeypatch.setattr(sys, "stdout", Terminal())
-    assert cli_module._terminal_plots("auto") and cli_module._terminal_plots("table")
-    assert not cli_module._terminal_plots("plain") and not cli_module._terminal_plots("json")
+    assert output.terminal_plots("auto") and output.terminal_plots("table")
+    assert not output.terminal_plots("plain") and not output.terminal_plots("json")
 
 
 def test_unwritable_picture_is_an_error(mpl, run, tmp_path: Path) -> None:
