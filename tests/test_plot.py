@@ -236,6 +236,10 @@ def test_text_plots_only_on_a_terminal(run, monkeypatch) -> None:
     shown = run(*args).stdout
     assert "abs_error\n" in shown and " B " in shown.split("abs_error\n", 1)[1]
     assert "abs_error\n" not in run(*args, "--format", "plain").stdout
+    # A run that ends with warnings (exit status 1: a step leaves the domain of sqrt) still draws its plot.
+    warned = run("compare", "sqrt(x)", "--at", "0.01", "--method", "central", "--sweep")
+    assert warned.exit_code == 1
+    assert "abs_error\n" in warned.stdout
     field = run("grad", "x**2 + y**2", "--field").stdout
     rows = [line.split() for line in field.rstrip().splitlines()[-15:]]
     # -grad f = (-2x, -2y): at the bottom corners (-2,-2), (2,-2) it points up at 45 degrees, at (0,-2) straight

@@ -192,8 +192,12 @@ def test_messages_during_progress_go_above_it(monkeypatch: pytest.MonkeyPatch, c
     monkeypatch.setattr(sys, "stderr", terminal)
     progress = output.Progress()
     progress.advance(10)
+    assert progress.live is not None  # the display is shown, so the message has to go above it
+    echoed: list[Any] = []
+    monkeypatch.setattr(output.click, "echo", lambda *args, **kwargs: echoed.append(args))
     output.stderr("Error: line 7: cannot read '[bold]x' as a number")
     progress.stop()
+    assert echoed == []  # printed by the display's console, not written beside the display
     assert output.Progress.live_console is None
     assert "Error: line 7: cannot read '[bold]x' as a number" in terminal.getvalue()  # markup not interpreted
     assert capsys.readouterr().out == ""
