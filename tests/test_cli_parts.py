@@ -70,6 +70,15 @@ def test_mark_bad_maps_an_input_line_to_its_rows() -> None:
     assert block.warnings == {2: ("line 2: cannot read 'foo' as a number", None), 3: block.warnings[2]}
 
 
+def test_with_bad_lines_puts_the_unreadable_lines_last() -> None:
+    chunk = Chunk(np.zeros((1, 3)), problems={1: "line 2: cannot read 'foo' as a number"})
+    rows = [{"expr": "x", "at": 0.0, "h": h} for h in (0.1, 0.01)] + [{"expr": "x", "at": 2.0, "h": 0.1}]
+    block = output.with_bad_lines(chunk, rows, ["a", "b", "c"], "x")
+    assert block.count == 4 and block.plain() == ["a", "b", "c", "nan"]
+    assert block.bad == {3}
+    assert block.rows()[3] == {"expr": "x", "warning": "line 2: cannot read 'foo' as a number"}
+
+
 def test_describe_a_point() -> None:
     assert describe(2.0) == "2.0"
     assert describe({"x": 1.0, "y": float("nan")}) == "x=1.0,y=nan"

@@ -18,6 +18,7 @@ import click
 
 from numdiff_cli import __version__
 from numdiff_cli.cli import compare, descend, diff, grad, matrices, tangent
+from numdiff_cli.cli.output import PipeClosed, stderr
 from numdiff_cli.errors import NumdiffError
 
 
@@ -32,8 +33,6 @@ class NumdiffGroup(click.Group):
         standalone_mode: bool = True,
         **extra: Any,
     ) -> Any:
-        from numdiff_cli.cli.output import PipeClosed, stderr
-
         argv = list(sys.argv[1:] if args is None else args)
         debug = "--debug" in argv[:1] or os.environ.get("NUMDIFF_DEBUG") == "1"
         try:

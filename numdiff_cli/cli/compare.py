@@ -174,14 +174,7 @@ def _sweep(
             if j not in chunk.problems:
                 X = chunk.values[:, j : j + 1]
                 rows.extend(study.point(X, output.point_of(expression, X[:, 0])))
-        plain = [sweep_plain(row) for row in rows]
-        # An unreadable line has no steps: one row with its message, after the rows of the readable ones.
-        for message in chunk.problems.values():
-            rows.append({"expr": expr, "warning": message})
-            plain.append("nan")
-        block = output.Block.of_rows(rows, plain)
-        block.bad.update(range(len(rows) - len(chunk.problems), len(rows)))
-        return block
+        return output.with_bad_lines(chunk, rows, [sweep_plain(row) for row in rows], expr)
 
     if plot_path is None:
         title = f"{output.derivative_title(order, var, expr)}: {kind} difference by step"

@@ -145,6 +145,18 @@ def mark_bad(chunk: Chunk, block: Block, per_point: int = 1) -> Block:
     return block
 
 
+def with_bad_lines(chunk: Chunk, rows: list[dict[str, Any]], plain: list[str], expr: str) -> Block:
+    """The block of ``rows`` for the readable points of ``chunk``, then one row per unreadable line with its message.
+
+    For a command whose points have a varying number of rows (``compare --sweep``: one per step, none for a point
+    that cannot be read), so that an input line cannot be mapped to rows by position as :func:`mark_bad` does.
+    """
+    rows = rows + [{"expr": expr, "warning": message} for message in chunk.problems.values()]
+    block = Block.of_rows(rows, plain + ["nan"] * len(chunk.problems))
+    block.bad.update(range(len(rows) - len(chunk.problems), len(rows)))
+    return block
+
+
 class Writer:
     """Writes blocks of rows in the chosen format and works out the exit status."""
 
