@@ -3,8 +3,8 @@
 Results go to stdout in the chosen format (:class:`Writer`); warnings and errors go to stderr (:func:`stderr`),
 above the progress display when one is shown. This is the one place where an engine status code becomes a
 sentence (:func:`warning_text`) and where an unreadable input line becomes the rows it stands for
-(:func:`mark_bad`). numpy, rich and the renderer are imported only when results are written, so importing this
-module is as cheap as importing click.
+(:func:`mark_bad`, :func:`with_bad_lines`). numpy, rich and the renderer are imported only when results are written,
+so importing this module is as cheap as importing click.
 """
 
 from __future__ import annotations
