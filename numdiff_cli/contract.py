@@ -49,8 +49,14 @@ def fixed_step_kind(method: str) -> str:
     return kind
 
 
-def method_refusal(method: str, *, order: int = 1, analytic: bool = True, dtype: str = "float64") -> str | None:
-    """Why ``method`` cannot compute this derivative (a sentence naming the options to change), or ``None``."""
+def method_refusal(
+    method: str, *, order: int = 1, analytic: bool = True, dtype: str = "float64", order_option: bool = True
+) -> str | None:
+    """Why ``method`` cannot compute this derivative (a sentence naming the options to change), or ``None``.
+
+    ``order_option=False`` is for a command whose derivative order is fixed (``hessian``): the sentence then
+    names another method instead of ``--order``.
+    """
     capability = METHOD[method]
     if capability.analytic_only and not analytic:
         return (
@@ -58,7 +64,8 @@ def method_refusal(method: str, *, order: int = 1, analytic: bool = True, dtype:
             " are not (use --method auto or central)"
         )
     if order > capability.max_order:
-        return f"--method {method} computes first derivatives only; use --order 1 or another method"
+        remedy = "use --order 1 or another method" if order_option else "use --method auto or central"
+        return f"--method {method} computes first derivatives only; {remedy}"
     if dtype != "float64" and not capability.float32:
         usable = [m.name for m in METHOD_TABLE if m.float32 and m.name != "auto"]
         return f"--dtype {dtype} works with --method {', '.join(usable)} or auto (central)"

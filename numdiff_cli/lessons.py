@@ -1,8 +1,8 @@
 """What the lesson options compute and print: ``diff --explain``, ``--dtype``, ``compare --sweep``.
 
-The click options live in ``cli.py``; this module turns an expression and a point into the explanation text
-and the sweep rows. The numerics are in :mod:`numdiff_cli.stepsize` (numpy only); the exact references come
-from :class:`numdiff_cli.analytic.Analytic`.
+The click options live in the ``numdiff_cli.cli`` package; this module turns an expression and a point into the
+explanation text and the sweep rows, and a sweep over many points into its pictures. The numerics are in
+:mod:`numdiff_cli.stepsize` (numpy only); the exact references come from :class:`numdiff_cli.analytic.Analytic`.
 """
 
 from __future__ import annotations
@@ -15,9 +15,10 @@ from typing import Any
 
 import numpy as np
 
-from numdiff_cli import engine, stepsize
+from numdiff_cli import engine, plot, stepsize
 from numdiff_cli.analytic import Analytic
 from numdiff_cli.expr import Expression
+from numdiff_cli.render import describe
 
 
 def line_function(expression: Expression, X: np.ndarray, var: str, dtype: str) -> Callable[[np.ndarray], np.ndarray]:
@@ -226,8 +227,6 @@ def _complex_lines(
 # ---------------------------------------------------------------------------------------------------------------
 # compare --sweep
 
-SWEEP_KEYS = ("expr", "at", "method", "dtype", "h", "numeric", "analytic", "abs_error", "rel_error", "note")
-
 
 @dataclass
 class Sweep:
@@ -296,3 +295,72 @@ def sweep_plain(row: dict[str, Any]) -> str:
     """``h numeric analytic abs_error``, and the note as a ``#`` comment (gnuplot and awk skip it)."""
     line = f"{row['h']!r} {row['numeric']!r} {row['analytic']!r} {row['abs_error']!r}"
     return f"{line}  # {row['note']}" if row["note"] else line
+
+
+class SweepStudy:
+    """``compare --sweep`` at many points: each point's rows, and its curve of error against step for the pictures.
+
+    ``kind`` is the difference studied (``central``, ``forward``, ``backward`` or ``complex``); the exact
+    references are computed once, for every point, by one :class:`~numdiff_cli.analytic.Analytic`.
+    """
+
+    def __init__(
+        self, expression: Expression, var: str, *, expr: str, order: int, kind: str, dtype: str, steps: np.ndarray
+    ):
+        self.expression = expression
+        self.var = var
+        self.expr = expr
+        self.order = order
+        self.kind = kind
+        self.dtype = dtype
+        self.steps = steps
+        self.analytic = Analytic.of(expression, var, order, use_cache=False)
+        self.curves: list[tuple[str, list[float]]] = []  # (label, abs_error at each step), one per point
+        self.bests: list[int | None] = []
+        self.optima: set[float | None] = set()
+
+    def point(self, X: np.ndarray, at: Any) -> list[dict[str, Any]]:
+        """The rows of the point ``X`` (shape ``(m, 1)``), whose "at" is ``at``; its curve is kept."""
+        result = sweep_point(
+            self.expression,
+            self.analytic,
+            X,
+            self.var,
+            expr=self.expr,
+            at=at,
+            order=self.order,
+            kind=self.kind,
+            dtype=self.dtype,
+            steps=self.steps,
+        )
+        label = f"at {self.var}={describe(at)}" if not isinstance(at, dict) else f"at {describe(at)}"
+        self.curves.append((label, result.errors))
+        self.bests.append(result.best)
+        self.optima.add(result.optimum)
+        return result.rows
+
+    def text_plots(self) -> str:
+        """Log-log text plots of error against step for the first four points, the best step marked B."""
+        steps = self.steps
+        ticks = (f"h={steps[0]:g}", f"h={steps[-1]:g}")
+        return "\n\n".join(
+            f"{label}:\n"
+            + plot.text_plot(
+                1 / steps,
+                errors,
+                log=True,
+                marks={best: "B"} if best is not None else {},
+                xlabel="(B: best step)",
+                ylabel="abs_error",
+                xticks=ticks,
+            )
+            for (label, errors), best in zip(self.curves[:4], self.bests)
+        )
+
+    def draw(self, path: str) -> None:
+        """Draw the curves of all the points into ``path`` (needs matplotlib)."""
+        # One dashed line for the theoretical optimum, when it is the same for every point (it scales with |x|).
+        optimum = next(iter(self.optima)) if len(self.optima) == 1 else None
+        errors = np.array([errors for _, errors in self.curves])
+        data = plot.sweep_data(self.steps, errors, [label for label, _ in self.curves], optimum)
+        plot.draw_sweep(data, self.expr, path, self.kind, self.dtype)

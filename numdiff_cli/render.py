@@ -16,8 +16,6 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from rich.table import Table
 
-FORMATS = ("auto", "table", "plain", "json", "csv")
-
 
 def clean(value: Any) -> Any:
     """Floats as Python floats, non-finite ones as None (JSON null); lists and dicts recursively."""
@@ -37,6 +35,14 @@ def number(value: Any) -> str:
     if value is None:
         return "nan"
     return repr(float(value))
+
+
+def describe(at: Any) -> str:
+    """A point in a message: ``2.0`` or ``x=1.0,y=2.0`` (``nan`` for a missing value)."""
+    at = clean(at)
+    if isinstance(at, dict):
+        return ",".join(f"{name}={number(value)}" for name, value in at.items())
+    return number(at)
 
 
 def short(value: float) -> str:

@@ -14,8 +14,9 @@ import mpmath
 import pytest
 from conftest import json_lines
 
-from numdiff_cli import __version__, engine, render
-from numdiff_cli.cli import FORMATS, METHODS, cli
+from numdiff_cli import __version__, engine
+from numdiff_cli.cli import cli, output
+from numdiff_cli.contract import METHODS
 
 mpmath.mp.dps = 40
 
@@ -291,7 +292,10 @@ def test_version(run) -> None:
 
 def test_cli_constants_match_the_layers_below() -> None:
     assert engine.METHODS == METHODS
-    assert render.FORMATS == FORMATS
+    # The words for the engine's status codes live in the CLI; the codes must be the engine's.
+    names = ("OK", "NONFINITE", "VANISHING_STEP", "UNRELIABLE", "NOT_REAL", "STEP_TOO_LARGE", "IMPRECISE", "KINK")
+    assert {name: getattr(output, name) for name in names} == {name: getattr(engine, name) for name in names}
+    assert sorted(output.STATUS_MESSAGES) == [getattr(engine, name) for name in names[1:]]
 
 
 # --- the real console script -----------------------------------------------------------------------------------
@@ -351,3 +355,14 @@ def test_table_never_truncates_digits_on_a_narrow_terminal(run) -> None:
     for row in rows:
         assert repr(row["numeric"]) in result.stdout and repr(row["abs_error"]) in result.stdout
     assert "…" not in result.stdout
+
+
+def test_jacobian_warns_in_each_expressions_own_variable_order(run) -> None:
+    # y + sqrt(x) with --vars y,x: the columns are (y, x), the expression's own order is (x, y). At x = 0 the
+    # x-derivative is not finite; at y = 1e10 the step 1e-30 vanishes. The row's warning is the expression's first.
+    args = ("jacobian", "y + sqrt(x)", "--vars", "y,x", "--at", "1e10,0", "--method", "central", "--h", "1e-30")
+    result = run(*args, "--format", "json")
+    assert result.exit_code == 1
+    (row,) = json_lines(result.stdout)
+    assert row["jacobian"] == [[0.0, None]]
+    assert row["warning"] == output.warning_text(engine.NONFINITE)

@@ -228,14 +228,18 @@ def test_text_field_arrows_point_downhill() -> None:
 
 
 def test_text_plots_only_on_a_terminal(run, monkeypatch) -> None:
-    from numdiff_cli import cli as cli_module
+    from numdiff_cli.cli import output
 
     args = ("compare", "sin(x)", "--at", "1", "--method", "central", "--sweep")
     assert "abs_error\n" not in run(*args).stdout  # CliRunner's stdout is not a terminal
-    monkeypatch.setattr(cli_module, "_terminal_plots", lambda fmt: fmt in ("auto", "table"))
+    monkeypatch.setattr(output, "terminal_plots", lambda fmt: fmt in ("auto", "table"))
     shown = run(*args).stdout
     assert "abs_error\n" in shown and " B " in shown.split("abs_error\n", 1)[1]
     assert "abs_error\n" not in run(*args, "--format", "plain").stdout
+    # A run that ends with warnings (exit status 1: a step leaves the domain of sqrt) still draws its plot.
+    warned = run("compare", "sqrt(x)", "--at", "0.01", "--method", "central", "--sweep")
+    assert warned.exit_code == 1
+    assert "abs_error\n" in warned.stdout
     field = run("grad", "x**2 + y**2", "--field").stdout
     rows = [line.split() for line in field.rstrip().splitlines()[-15:]]
     # -grad f = (-2x, -2y): at the bottom corners (-2,-2), (2,-2) it points up at 45 degrees, at (0,-2) straight
@@ -249,17 +253,17 @@ def test_text_plots_only_on_a_terminal(run, monkeypatch) -> None:
 def test_terminal_check_follows_stdout(monkeypatch) -> None:
     import io
 
-    from numdiff_cli import cli as cli_module
+    from numdiff_cli.cli import output
 
     class Terminal(io.StringIO):
         def isatty(self) -> bool:
             return True
 
     monkeypatch.setattr(sys, "stdout", io.StringIO())
-    assert not cli_module._terminal_plots("auto")
+    assert not output.terminal_plots("auto")
     monkeypatch.setattr(sys, "stdout", Terminal())
-    assert cli_module._terminal_plots("auto") and cli_module._terminal_plots("table")
-    assert not cli_module._terminal_plots("plain") and not cli_module._terminal_plots("json")
+    assert output.terminal_plots("auto") and output.terminal_plots("table")
+    assert not output.terminal_plots("plain") and not output.terminal_plots("json")
 
 
 def test_unwritable_picture_is_an_error(mpl, run, tmp_path: Path) -> None:

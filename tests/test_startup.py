@@ -43,15 +43,21 @@ def probe(args: list[str], env: dict[str, str] | None = None) -> tuple[str, list
     return result.stdout, report["heavy"], report["code"]
 
 
+COMMANDS = ("diff", "grad", "tangent", "compare", "hessian", "jacobian", "descend")
+
+
+def test_every_command_is_probed() -> None:
+    from numdiff_cli.cli import cli
+
+    assert sorted(cli.commands) == sorted(COMMANDS)
+
+
 @pytest.mark.parametrize(
     "args",
     [
         pytest.param(["--help"], id="help"),
         pytest.param(["--version"], id="version"),
-        *(
-            pytest.param([command, "--help"], id=f"{command}-help")
-            for command in ("diff", "grad", "tangent", "compare")
-        ),
+        *(pytest.param([command, "--help"], id=f"{command}-help") for command in COMMANDS),
     ],
 )
 def test_help_imports_neither_numpy_nor_sympy(args: list[str]) -> None:
@@ -61,11 +67,30 @@ def test_help_imports_neither_numpy_nor_sympy(args: list[str]) -> None:
     assert heavy == []
 
 
-def test_completion_request_imports_neither_numpy_nor_sympy() -> None:
-    env = {"_NUMDIFF_COMPLETE": "bash_complete", "COMP_WORDS": "numdiff di", "COMP_CWORD": "1"}
+def complete(words: str) -> tuple[list[str], list[str], int]:
+    """The bash completions of the last of ``words``, the heavy modules imported and the exit status."""
+    cword = str(len(words.split()) - (0 if words.endswith(" ") else 1))
+    env = {"_NUMDIFF_COMPLETE": "bash_complete", "COMP_WORDS": words, "COMP_CWORD": cword}
     stdout, heavy, code = probe([], env)
+    return stdout.splitlines(), heavy, code
+
+
+@pytest.mark.parametrize(
+    ("words", "expected"),
+    [
+        pytest.param("numdiff di", "plain,diff", id="command"),
+        *(pytest.param(f"numdiff {command} --", "plain,--help", id=f"{command}-options") for command in COMMANDS),
+        pytest.param("numdiff diff --method ", "plain,central", id="method"),
+        pytest.param("numdiff compare --method ", "plain,all", id="compare-method"),
+        pytest.param("numdiff grad --format ", "plain,json", id="format"),
+        pytest.param("numdiff diff --dtype ", "plain,float32", id="dtype"),
+        pytest.param("numdiff tangent --plot ", "file,", id="plot-path"),
+    ],
+)
+def test_completion_request_imports_neither_numpy_nor_sympy(words: str, expected: str) -> None:
+    completions, heavy, code = complete(words)
     assert code == 0
-    assert "plain,diff" in stdout.splitlines()
+    assert expected in completions
     assert heavy == []
 
 
@@ -77,6 +102,24 @@ def test_cached_diff_does_not_import_sympy(tmp_path: Path) -> None:
     assert first_code == second_code == 0
     assert second_out == first_out
     assert second_heavy == ["numpy"]  # the numbers need numpy, and nothing else heavy
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        pytest.param(["grad", "x*sin(y)", "--at", "1,2"], id="grad"),
+        pytest.param(["tangent", "sin(x)**2", "--at", "1"], id="tangent"),
+        pytest.param(["hessian", "x*sin(y)", "--at", "1,2"], id="hessian"),
+        pytest.param(["descend", "(x-1)**2", "--from", "3"], id="descend"),
+    ],
+)
+def test_other_cached_commands_do_not_import_sympy(tmp_path: Path, args: list[str]) -> None:
+    env = {"XDG_CACHE_HOME": str(tmp_path)}
+    first_out, _, _ = probe(args, env)
+    second_out, second_heavy, code = probe(args, env)
+    assert code == 0
+    assert second_out == first_out
+    assert second_heavy == ["numpy"]
 
 
 def test_cached_compare_does_not_import_sympy(tmp_path: Path) -> None:

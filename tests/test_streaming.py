@@ -16,8 +16,9 @@ import pytest
 from click.testing import Result
 from conftest import json_lines
 
-from numdiff_cli import cli as cli_module
 from numdiff_cli import points, render
+from numdiff_cli.cli import output
+from numdiff_cli.contract import KEYS
 from numdiff_cli.points import point_chunks, stdin_chunks
 
 # Ten lines with unreadable ones at the ends of chunks of 3: line 3 closes the first chunk, line 4 opens the
@@ -86,7 +87,7 @@ def test_fast_json_and_csv_equal_row_rendering(run: Callable[..., Result], small
     assert {row["at"] for row in rows if "warning" not in row} == {0.5, 0.001, 123456.789}
     csv_result = run("diff", "log(x)", "--at", "-", "--method", "central", "--format", "csv", input=text)
     assert csv_result.exit_code == 2
-    assert csv_result.stdout == render.csv_lines(rows, cli_module.DIFF_KEYS, True)
+    assert csv_result.stdout == render.csv_lines(rows, KEYS["diff"], True)
 
 
 def test_multivariate_rows_fast_and_slow_paths_agree() -> None:
@@ -168,12 +169,12 @@ class TerminalStderr(io.StringIO):
 
 
 def test_progress_goes_to_a_terminal_stderr_only(monkeypatch: pytest.MonkeyPatch, capsys: Any) -> None:
-    monkeypatch.setattr(cli_module, "PROGRESS_AFTER", 0.0)
+    monkeypatch.setattr(output, "PROGRESS_AFTER", 0.0)
     monkeypatch.delenv("NUMDIFF_NO_PROGRESS", raising=False)
     terminal = TerminalStderr()
     monkeypatch.setattr(sys, "stderr", terminal)
     stdout = sys.stdout
-    progress = cli_module._Progress()
+    progress = output.Progress()
     progress.advance(1000)
     assert progress.live is not None
     assert sys.stdout is stdout  # results keep going to stdout, not through the display
@@ -186,22 +187,26 @@ def test_progress_goes_to_a_terminal_stderr_only(monkeypatch: pytest.MonkeyPatch
 
 
 def test_messages_during_progress_go_above_it(monkeypatch: pytest.MonkeyPatch, capsys: Any) -> None:
-    monkeypatch.setattr(cli_module, "PROGRESS_AFTER", 0.0)
+    monkeypatch.setattr(output, "PROGRESS_AFTER", 0.0)
     terminal = TerminalStderr()
     monkeypatch.setattr(sys, "stderr", terminal)
-    progress = cli_module._Progress()
+    progress = output.Progress()
     progress.advance(10)
-    cli_module._stderr("Error: line 7: cannot read '[bold]x' as a number")
+    assert progress.live is not None  # the display is shown, so the message has to go above it
+    echoed: list[Any] = []
+    monkeypatch.setattr(output.click, "echo", lambda *args, **kwargs: echoed.append(args))
+    output.stderr("Error: line 7: cannot read '[bold]x' as a number")
     progress.stop()
-    assert cli_module._Progress.live_console is None
+    assert echoed == []  # printed by the display's console, not written beside the display
+    assert output.Progress.live_console is None
     assert "Error: line 7: cannot read '[bold]x' as a number" in terminal.getvalue()  # markup not interpreted
     assert capsys.readouterr().out == ""
 
 
 def test_no_progress_when_stderr_is_not_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(cli_module, "PROGRESS_AFTER", 0.0)
+    monkeypatch.setattr(output, "PROGRESS_AFTER", 0.0)
     monkeypatch.setattr(sys, "stderr", io.StringIO())
-    progress = cli_module._Progress()
+    progress = output.Progress()
     progress.advance(1000)
     assert progress.live is None
     assert sys.stderr.getvalue() == ""

@@ -1,0 +1,126 @@
+"""``numdiff grad``: the gradient at points, or on a grid (``--field``) with its picture."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from numdiff_cli.cli import inputs, output
+from numdiff_cli.cli.options import AT, FORMAT, METHOD, NO_CACHE, PLOT, STEP, VARS, LimitsType
+from numdiff_cli.contract import KEYS
+from numdiff_cli.errors import OptionError
+
+if TYPE_CHECKING:
+    from numdiff_cli.expr import Expression
+    from numdiff_cli.points import Chunk
+
+
+@click.command()
+@click.argument("expr")
+@AT
+@METHOD
+@STEP
+@click.option("--field", is_flag=True, help="The gradient on a 15x15 grid over --xlim x --ylim (two variables).")
+@click.option("--xlim", type=LimitsType(), default="-2,2", show_default=True, help="x range of --field.")
+@click.option("--ylim", type=LimitsType(), default="-2,2", show_default=True, help="y range of --field.")
+@PLOT
+@VARS
+@FORMAT
+@NO_CACHE
+def grad(
+    expr: str,
+    at: tuple[str, ...],
+    method: str,
+    step: float | None,
+    field: bool,
+    xlim: tuple[float, float],
+    ylim: tuple[float, float],
+    plot_path: str | None,
+    var_order: tuple[str, ...] | None,
+    fmt: str,
+    no_cache: bool,
+) -> None:
+    """Gradient of a multivariable EXPR, in variable order (or in the shape of a matrix variable).
+
+    --field computes it on a grid instead of at --at points; with --plot FILE.png it draws the arrows of
+    -grad f over the contours of f.
+
+    \b
+    Examples:
+      numdiff grad "x0**2 + 5*x1 + 2*x2**2" --at 3,2,1
+      numdiff grad "x[0]**2 + x[1]**2" --at 3,4 --at 0,2
+      numdiff grad "W[0,0]*W[1,1] - W[0,1]*W[1,0]" --at "[[1,2],[3,4]]"
+      numdiff grad "x*y" --at x=2,y=3 --format json
+      numdiff grad "x**2 + 3*y**2" --field --format csv
+    """
+    import numpy as np
+
+    from numdiff_cli import engine
+    from numdiff_cli.derivatives import gradient_shape
+
+    expression = inputs.expression(expr, var_order, no_cache)
+    if not expression.names:
+        raise OptionError("the expression has no variables; name them with --vars to get a zero gradient")
+    inputs.check_method(method, analytic=expression.analytic)
+    shape = gradient_shape(expression)
+    if field and at:
+        raise OptionError("--field computes the gradient on a grid; leave out --at")
+    if plot_path is not None:
+        if not field:
+            raise OptionError("grad --plot draws the -grad f field; add --field")
+        from numdiff_cli import plot
+
+        plot.require()
+        if len(expression.names) != 2:
+            raise OptionError("--field needs an expression of two variables")
+        data = plot.field_data(expression.function, xlim, ylim, method=method, step=step)
+        plot.draw_field(data, expr, plot_path, expression.names)
+        return
+
+    def compute(chunk: Chunk) -> output.Block:
+        X = chunk.values
+        estimate = engine.gradient(expression.function, X, method=method, step=step, check_step=True)
+
+        def row(j: int) -> dict[str, Any]:
+            values, errors = estimate.value[:, j], estimate.error[:, j]
+            return {
+                "expr": expr,
+                "vars": list(expression.names),
+                "at": output.point_of(expression, X[:, j]),
+                "gradient": values.reshape(shape).tolist(),
+                "error": None if np.isnan(errors).all() else errors.reshape(shape).tolist(),
+            }
+
+        def plain() -> list[str]:
+            return [" ".join(map(repr, values)) for values in estimate.value.T.tolist()]
+
+        warnings = output.flagged(estimate.status, lambda j: output.point_of(expression, X[:, j]))
+        return output.mark_bad(chunk, output.Block(X.shape[1], row, plain, warnings))
+
+    chunks = _field(expression, xlim, ylim) if field else inputs.points(expression, at, None)
+    if not field:
+        output.run(chunks, compute, fmt, KEYS["grad"], f"grad {expr}")
+        return
+
+    def draw() -> str:
+        from numdiff_cli import plot
+
+        where = plot.field_points(xlim, ylim)
+        grad = engine.gradient(expression.function, where, method=method, step=step).value
+        return f"-grad f on {xlim} x {ylim}, top row: largest {expression.names[1]}\n" + plot.text_field(
+            -grad[0], -grad[1], 15
+        )
+
+    output.run_then_draw(lambda: output.run(chunks, compute, fmt, KEYS["grad"], f"grad {expr}"), draw, fmt)
+
+
+def _field(expression: Expression, xlim: tuple[float, float], ylim: tuple[float, float]) -> Iterator[Chunk]:
+    """The grid of ``--field``, as one chunk of points."""
+    from numdiff_cli.plot import field_points
+    from numdiff_cli.points import Chunk
+
+    if len(expression.names) != 2:
+        raise OptionError("--field needs an expression of two variables")
+    yield Chunk(field_points(xlim, ylim))

@@ -1,0 +1,94 @@
+"""What a command reads: the expression, its points, and the checks of options against the expression.
+
+Every check raises :class:`~numdiff_cli.errors.OptionError` with a sentence that names the options to change;
+the method checks take their sentences from :func:`numdiff_cli.contract.method_refusal`. The parser, the
+compiler and numpy are imported only when an expression is read.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING, Any
+
+from numdiff_cli.contract import method_refusal
+from numdiff_cli.errors import OptionError
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from numdiff_cli.expr import Expression
+    from numdiff_cli.points import Chunk
+
+
+def expression(text: str, var_order: tuple[str, ...] | None, no_cache: bool = False) -> Expression:
+    """The parsed expression, compiled to numpy code; from the per-user cache when possible (no sympy then)."""
+    from numdiff_cli import cache
+    from numdiff_cli.compiled import compile_text
+
+    parsed: Any = compile_text(text, cache.enabled(no_cache))
+    if var_order is not None:
+        parsed = parsed.reordered(var_order)
+    return parsed
+
+
+def points(expression: Expression, at: Sequence[str], range_text: str | None) -> Iterator[Chunk]:
+    """The points of ``--at`` and ``--range``, in chunks."""
+    from numdiff_cli.points import point_chunks
+
+    if not at and range_text is None:
+        raise OptionError("no points: give --at POINT (repeatable), --at - for standard input, or --range")
+    return point_chunks(at, range_text, expression.names, expression.shapes, sys.stdin)
+
+
+def single_point(chunks: Iterator[Chunk], option: str) -> tuple[list[Chunk], np.ndarray]:
+    """The chunks (read once, to be used again) and their only point, for an option that works on one point."""
+    chunks_list = list(chunks)
+    if sum(chunk.values.shape[1] for chunk in chunks_list) != 1:
+        raise OptionError(f"{option} works on one point; give a single --at")
+    (chunk,) = (c for c in chunks_list if c.values.shape[1])
+    if chunk.problems:
+        raise OptionError(next(iter(chunk.problems.values())))
+    return chunks_list, chunk.values
+
+
+def check_method(
+    method: str, *, order: int = 1, analytic: bool = True, dtype: str = "float64", order_option: bool = True
+) -> None:
+    """Refuse a method that cannot compute this derivative (see :func:`numdiff_cli.contract.method_refusal`)."""
+    refusal = method_refusal(method, order=order, analytic=analytic, dtype=dtype, order_option=order_option)
+    if refusal is not None:
+        raise OptionError(refusal)
+
+
+def single_variable(expression: Expression, wrt: str | None) -> tuple[Expression, str]:
+    """The expression and the variable to differentiate by: ``--wrt``, its only variable, or ``x``."""
+    if wrt is not None:
+        expression = expression.with_variable(wrt)
+        return expression, wrt
+    if not expression.names:
+        return expression.with_variable("x"), "x"
+    if len(expression.names) > 1:
+        shown = ", ".join(expression.names[:6])
+        raise OptionError(f"the expression has several variables ({shown}); choose one with --wrt")
+    return expression, expression.names[0]
+
+
+def sweep_range(text: str | None) -> tuple[float, float, int]:
+    """``--sweep-range START:STOP[:NUM]`` -> (start, stop, num); by default 1e-1 ... 1e-16, one step per decade."""
+    if text is None:
+        return 1e-1, 1e-16, 16
+    parts = text.split(":")
+    try:
+        start, stop = float(parts[0]), float(parts[1])
+        num = int(parts[2]) if len(parts) == 3 else None
+    except (ValueError, IndexError):
+        raise OptionError(f"--sweep-range {text!r}: expected START:STOP[:NUM], e.g. 1e-1:1e-16:16") from None
+    if len(parts) > 3 or not (0 < start < math.inf and 0 < stop < math.inf) or start == stop:
+        raise OptionError(f"--sweep-range {text!r}: START and STOP must be different positive finite steps")
+    if num is None:
+        num = round(abs(math.log10(start / stop))) + 1  # one step per decade
+    if not 2 <= num <= 1000:
+        raise OptionError(f"--sweep-range {text!r}: NUM must be between 2 and 1000")
+    return start, stop, num

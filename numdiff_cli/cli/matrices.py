@@ -1,0 +1,148 @@
+"""``numdiff hessian`` and ``numdiff jacobian``: a matrix per point (plain output: its rows separated by '; ')."""
+
+from __future__ import annotations
+
+import sys
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from numdiff_cli.cli import inputs, output
+from numdiff_cli.cli.options import AT, FORMAT, METHOD, NO_CACHE, STEP, VARS
+from numdiff_cli.contract import KEYS
+from numdiff_cli.errors import OptionError
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from numdiff_cli.points import Chunk
+
+
+@click.command()
+@click.argument("expr")
+@AT
+@METHOD
+@STEP
+@VARS
+@FORMAT
+@NO_CACHE
+def hessian(
+    expr: str,
+    at: tuple[str, ...],
+    method: str,
+    step: float | None,
+    var_order: tuple[str, ...] | None,
+    fmt: str,
+    no_cache: bool,
+) -> None:
+    """Hessian matrix (second partial derivatives) of EXPR, rows and columns in variable order.
+
+    The matrix is symmetric by construction: H[i,j] is (f_uu - f_vv)/4 along u = e_i + e_j and v = e_i - e_j,
+    each an adaptive second derivative with an error estimate. Plain output: one line per point, the rows
+    separated by '; '.
+
+    \b
+    Examples:
+      numdiff hessian "x**2*y + y**3" --at x=1,y=2
+      numdiff hessian "sin(x*y)" --at 0.5,2 --format json
+    """
+    import numpy as np
+
+    from numdiff_cli.hessian import hessian as engine_hessian
+
+    expression = inputs.expression(expr, var_order, no_cache)
+    if not expression.names:
+        raise OptionError("the expression has no variables; name them with --vars to get a zero Hessian")
+    # Second derivatives, whatever the expression: only the order can rule a method out.
+    inputs.check_method(method, order=2, order_option=False)
+    names = list(expression.names)
+
+    def compute(chunk: Chunk) -> output.Block:
+        estimate = engine_hessian(expression.function, chunk.values, method=method, step=step, check_step=True)
+        rows, plain = [], []
+        for j in range(chunk.values.shape[1]):
+            values, errors = estimate.value[..., j], estimate.error[..., j]
+            row = {
+                "expr": expr,
+                "vars": names,
+                "at": output.point_of(expression, chunk.values[:, j]),
+                "hessian": values.tolist(),
+                "error": None if np.isnan(errors).all() else errors.tolist(),
+            }
+            if warning := output.first_warning(estimate.status, j):
+                row["warning"] = warning
+            rows.append(row)
+            plain.append(_plain_matrix(values))
+        return output.mark_bad(chunk, output.Block.of_rows(rows, plain))
+
+    output.run(inputs.points(expression, at, None), compute, fmt, KEYS["hessian"], f"hessian {expr}")
+
+
+@click.command()
+@click.argument("exprs", nargs=-1, required=True, metavar="EXPR1 EXPR2 ...")
+@AT
+@METHOD
+@STEP
+@VARS
+@FORMAT
+@NO_CACHE
+def jacobian(
+    exprs: tuple[str, ...],
+    at: tuple[str, ...],
+    method: str,
+    step: float | None,
+    var_order: tuple[str, ...] | None,
+    fmt: str,
+    no_cache: bool,
+) -> None:
+    """Jacobian matrix of the functions EXPR1 EXPR2 ...: one row per expression, one column per variable.
+
+    The variables are those of all the expressions together, in the usual order (indexed components, then
+    names in natural order) or as given by --vars. Plain output: one line per point, the rows separated by '; '.
+    JSON: "expr" is the list of expressions.
+
+    \b
+    Examples:
+      numdiff jacobian "x*y" "x + y**2" --at x=1,y=2
+      numdiff jacobian "r*cos(t)" "r*sin(t)" --at r=2,t=0.5 --format json
+    """
+    from numdiff_cli.derivatives import jacobian_of, union_variables
+    from numdiff_cli.points import point_chunks
+
+    expressions = [inputs.expression(text, None, no_cache) for text in exprs]
+    names, shapes = union_variables(expressions, var_order)
+    if not names:
+        raise OptionError("the expressions have no variables; name them with --vars to get a zero Jacobian")
+    for expression in expressions:
+        inputs.check_method(method, analytic=expression.analytic)
+    functions = [expression.function for expression in expressions]
+    columns = [[names.index(name) for name in expression.names] for expression in expressions]
+    univariate = len(names) == 1 and not shapes
+    if not at:
+        raise OptionError("no points: give --at POINT (repeatable), or --at - for standard input")
+
+    def compute(chunk: Chunk) -> output.Block:
+        X = chunk.values
+        result = jacobian_of(functions, columns, X, method=method, step=step)
+        rows, plain = [], []
+        for j in range(X.shape[1]):
+            row: dict[str, Any] = {
+                "expr": list(exprs),
+                "vars": names,
+                "at": float(X[0, j]) if univariate else dict(zip(names, X[:, j].tolist())),
+                "jacobian": result.value[..., j].tolist(),
+                "error": None if result.error is None else result.error[..., j].tolist(),
+            }
+            if warning := output.first_warning(result.status, j):
+                row["warning"] = warning
+            rows.append(row)
+            plain.append(_plain_matrix(result.value[..., j]))
+        return output.mark_bad(chunk, output.Block.of_rows(rows, plain))
+
+    chunks = point_chunks(at, None, tuple(names), shapes, sys.stdin)
+    output.run(chunks, compute, fmt, KEYS["jacobian"], "jacobian " + ", ".join(exprs))
+
+
+def _plain_matrix(values: np.ndarray) -> str:
+    """``4.0 2.0; 2.0 12.0``: the rows of a matrix on one line."""
+    return "; ".join(" ".join(map(repr, row)) for row in values.tolist())

@@ -1,0 +1,120 @@
+"""The options that several commands share, each declared once, and the parameter types that read them.
+
+Choices come from :mod:`numdiff_cli.contract`, so ``--help`` and shell completion import nothing but click.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import click
+
+from numdiff_cli.contract import DTYPES, FORMATS, MAX_ORDER, METHODS
+
+
+class StepType(click.ParamType):
+    """A positive finite number: a step, a learning rate or a tolerance."""
+
+    name = "STEP"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> float:
+        if isinstance(value, float):
+            return value
+        try:
+            step = float(value)
+        except ValueError:
+            self.fail(f"{value!r} is not a number (write e.g. 1e-4)", param, ctx)
+        if not math.isfinite(step) or step <= 0:
+            self.fail(f"{value!r} must be a positive finite number", param, ctx)
+        return step
+
+
+class NamesType(click.ParamType):
+    """Variable names separated by commas, none repeated."""
+
+    name = "NAMES"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> tuple[str, ...]:
+        if isinstance(value, tuple):
+            return value
+        names = tuple(part.strip() for part in str(value).split(",") if part.strip())
+        if not names:
+            self.fail("give variable names separated by commas, e.g. x,y,z", param, ctx)
+        if len(set(names)) != len(names):
+            self.fail(f"a name is repeated in {value!r}", param, ctx)
+        return names
+
+
+class LimitsType(click.ParamType):
+    """An interval ``LOW,HIGH`` (or ``LOW:HIGH``) of finite numbers, ``LOW < HIGH``."""
+
+    name = "A,B"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> tuple[float, float]:
+        if isinstance(value, tuple):
+            return value
+        parts = str(value).replace(":", ",").split(",")
+        try:
+            low, high = (float(part) for part in parts)
+        except ValueError:
+            self.fail(f"{value!r}: expected two numbers LOW,HIGH, e.g. -2,2", param, ctx)
+        if not (math.isfinite(low) and math.isfinite(high) and low < high):
+            self.fail(f"{value!r}: expected finite LOW < HIGH", param, ctx)
+        return low, high
+
+
+AT = click.option(
+    "--at",
+    "at",
+    multiple=True,
+    metavar="POINT",
+    help="Point: 2, pi/4, x=1,y=2 or 1,2 (variable order), [[1,2],[3,4]] for matrix variables. "
+    "Repeat for several points; '-' reads one point per line from standard input.",
+)
+RANGE = click.option(
+    "--range", "range_text", metavar="START:STOP:NUM", help="NUM evenly spaced points, both ends included."
+)
+VARS = click.option(
+    "--vars", "var_order", type=NamesType(), help="Variable order, e.g. x,y,z (default: natural order)."
+)
+METHOD_HELP = (
+    "auto: adaptive Richardson extrapolation with an error estimate; central/forward/backward: one "
+    "finite difference; complex: complex step (analytic expressions only)."
+)
+METHOD = click.option("--method", type=click.Choice(METHODS), default="auto", show_default=True, help=METHOD_HELP)
+STEP = click.option(
+    "--h", "step", type=StepType(), help="Step for central/forward/backward/complex (default: scaled to the point)."
+)
+ORDER = click.option(
+    "--order", type=click.IntRange(1, MAX_ORDER), default=1, show_default=True, help="Derivative order."
+)
+WRT = click.option("--wrt", metavar="NAME", help="Variable to differentiate by (a partial derivative).")
+FORMAT = click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(FORMATS),
+    default="auto",
+    show_default=True,
+    help="auto: a table on a terminal, plain otherwise; json: JSON Lines; csv: with a header row.",
+)
+DTYPE = click.option(
+    "--dtype",
+    type=click.Choice(DTYPES),
+    default="float64",
+    show_default=True,
+    help="Precision of the finite difference: float32 shows how rounding error moves the best step "
+    "(auto then means central).",
+)
+PLOT = click.option(
+    "--plot",
+    "plot_path",
+    type=click.Path(dir_okay=False),
+    metavar="FILE.png",
+    help="Draw a picture into FILE.png instead of printing results (needs the 'plot' extra: matplotlib).",
+)
+NO_CACHE = click.option(
+    "--no-cache",
+    is_flag=True,
+    help="Do not read or write the per-user cache of compiled expressions (also: NUMDIFF_NO_CACHE=1).",
+)

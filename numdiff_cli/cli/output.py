@@ -1,0 +1,314 @@
+"""Everything a command hands its results to: blocks of rows, the writer, stderr, the progress display, the words.
+
+Results go to stdout in the chosen format (:class:`Writer`); warnings and errors go to stderr (:func:`stderr`),
+above the progress display when one is shown. This is the one place where an engine status code becomes a
+sentence (:func:`warning_text`) and where an unreadable input line becomes the rows it stands for
+(:func:`mark_bad`, :func:`with_bad_lines`). numpy, rich and the renderer are imported only when results are written,
+so importing this module is as cheap as importing click.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import click
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from numdiff_cli.expr import Expression
+    from numdiff_cli.points import Chunk
+
+MAX_WARNINGS = 20
+PROGRESS_AFTER = 0.5  # seconds
+
+# The engine's status codes, with the engine's names (numdiff_cli.engine.NONFINITE, ...) and numbers, written
+# here so that a message can be worded without importing numpy; a test checks that they agree.
+OK = 0
+NONFINITE = 1
+VANISHING_STEP = 2
+UNRELIABLE = 3
+NOT_REAL = 4
+STEP_TOO_LARGE = 5
+IMPRECISE = 6
+KINK = 7
+
+STATUS_MESSAGES: dict[int, str] = {
+    NONFINITE: "the derivative is not finite here (outside the domain, or a singularity)",
+    VANISHING_STEP: "the step vanishes next to x (x + h == x in double precision), so the difference is meaningless;"
+    " use a larger --h or the default",
+    UNRELIABLE: "no reliable estimate: the candidate estimates disagree, the result may be wrong",
+    NOT_REAL: "the complex step left the real domain of the function here (branch cut); use another method",
+    STEP_TOO_LARGE: "the step is large compared with the scale on which the function changes; the result is"
+    " not a derivative (use a smaller --h or the default)",
+    IMPRECISE: "low accuracy: the estimated relative error is above the usual precision of this order here"
+    " (an ill-conditioned point); see the error estimate",
+    KINK: "the function has a kink here (the slopes on the left and on the right differ, as for abs or relu at 0):"
+    " it has no derivative; the value shown is the average of the two slopes",
+}
+
+
+def warning_text(code: int, dtype: str = "float64") -> str:
+    """The warning for the status ``code`` of a result computed in ``dtype``."""
+    message = STATUS_MESSAGES[int(code)]
+    return message if dtype == "float64" else message.replace("double precision", dtype)
+
+
+def first_warning(status: np.ndarray, j: int, dtype: str = "float64") -> str | None:
+    """The warning of the first entry of point ``j`` (the last axis of ``status``) that is not OK, in C order."""
+    for code in status[..., j].ravel().tolist():
+        if code != OK:
+            return warning_text(code, dtype)
+    return None
+
+
+def flagged(status: np.ndarray, at: Callable[[int], Any], dtype: str = "float64") -> dict[int, tuple[str, Any]]:
+    """Row index -> (warning, point) for the points with an entry that is not OK, found without a loop over points.
+
+    ``status`` has the points on its last axis; ``at(j)`` is the point of row ``j``.
+    """
+    bad = (status != OK).reshape(-1, status.shape[-1]).any(axis=0)
+    return {j: (first_warning(status, j, dtype) or "", at(j)) for j in bad.nonzero()[0].tolist()}
+
+
+def point_of(expression: Expression, column: np.ndarray) -> Any:
+    """The "at" of a row: a number for an expression of one plain variable, else ``{name: value}``."""
+    if len(expression.names) == 1 and not expression.shapes:
+        return float(column[0])
+    return dict(zip(expression.names, column.tolist()))
+
+
+def derivative_title(order: int, var: str, expr: str) -> str:
+    """``d/dx EXPR`` or ``d^2/dx EXPR``: the title of a table of derivatives."""
+    return f"d{'' if order == 1 else '^' + str(order)}/d{var} {expr}"
+
+
+class PipeClosed(Exception):
+    """The reader of stdout went away (``numdiff ... | head -1``). Not an OSError, so click leaves it to us."""
+
+
+def stderr(message: str) -> None:
+    """One line on stderr, above the progress display when one is shown."""
+    if Progress.live_console is not None:
+        # Printed above the progress display, which rich then redraws below it.
+        Progress.live_console.print(message, markup=False, highlight=False, emoji=False, soft_wrap=True)
+        return
+    click.echo(message, err=True)
+
+
+@dataclass
+class Block:
+    """The results for one chunk of points.
+
+    Rows are built only when the output format needs them: ``plain`` output of a million points must not pay
+    for a million dicts. ``warnings`` lists exactly the rows that carry a warning, with the point they are
+    about, so the exit status and the stderr messages never need the rows either.
+    """
+
+    count: int
+    row: Callable[[int], dict[str, Any]]  # row i with the contract's keys (a "warning" key is added from warnings)
+    plain: Callable[[], list[str]]
+    warnings: dict[int, tuple[str, Any]]  # row index -> (message, point)
+    bad: set[int] = field(default_factory=set)  # rows from unreadable input lines
+    fast: dict[str, Callable[[Block], list[str]]] = field(default_factory=dict)  # format -> its lines, vectorized
+
+    @classmethod
+    def of_rows(cls, rows: list[dict[str, Any]], plain: list[str]) -> Block:
+        """A block from rows built eagerly (each with a "warning" key where needed)."""
+        warnings = {index: (row["warning"], row.get("at")) for index, row in enumerate(rows) if "warning" in row}
+        return cls(len(rows), rows.__getitem__, lambda: plain, warnings)
+
+    def full_row(self, index: int) -> dict[str, Any]:
+        row = self.row(index)
+        if index in self.warnings:
+            row["warning"] = self.warnings[index][0]
+        return row
+
+    def rows(self) -> list[dict[str, Any]]:
+        return [self.full_row(index) for index in range(self.count)]
+
+
+def mark_bad(chunk: Chunk, block: Block, per_point: int = 1) -> Block:
+    """Rows that come from unreadable input lines carry the line's message instead of a result.
+
+    Each point of the chunk stands for ``per_point`` consecutive rows (``compare --method all``: one per method).
+    """
+    for column, message in chunk.problems.items():
+        for row_index in range(column * per_point, (column + 1) * per_point):
+            block.warnings[row_index] = (message, None)
+            block.bad.add(row_index)
+    return block
+
+
+def with_bad_lines(chunk: Chunk, rows: list[dict[str, Any]], plain: list[str], expr: str) -> Block:
+    """The block of ``rows`` for the readable points of ``chunk``, then one row per unreadable line with its message.
+
+    For a command whose points have a varying number of rows (``compare --sweep``: one per step, none for a point
+    that cannot be read), so that an input line cannot be mapped to rows by position as :func:`mark_bad` does.
+    """
+    rows = rows + [{"expr": expr, "warning": message} for message in chunk.problems.values()]
+    block = Block.of_rows(rows, plain + ["nan"] * len(chunk.problems))
+    block.bad.update(range(len(rows) - len(chunk.problems), len(rows)))
+    return block
+
+
+class Writer:
+    """Writes blocks of rows in the chosen format and works out the exit status."""
+
+    def __init__(self, fmt: str, keys: Sequence[str], title: str):
+        if fmt == "auto":
+            fmt = "table" if sys.stdout.isatty() else "plain"
+        self.fmt = fmt
+        self.keys = keys
+        self.title = title
+        self.table_rows: list[dict[str, Any]] = []
+        self.header = True
+        self.warnings = 0
+        self.status = 0
+
+    def write(self, block: Block) -> None:
+        from numdiff_cli import render
+
+        for index in sorted(block.warnings):
+            message, at = block.warnings[index]
+            self.status = max(self.status, 2 if index in block.bad else 1)
+            self.warn(message, at)
+        if self.fmt == "plain":
+            text = "\n".join(block.plain())
+        elif self.fmt == "json":
+            if "json" in block.fast:
+                text = "\n".join(block.fast["json"](block))
+            else:
+                text = "\n".join(render.json_line(row) for row in block.rows())
+        elif self.fmt == "csv":
+            lines = (
+                block.fast["csv"](block) if "csv" in block.fast else [render.csv_lines(block.rows(), self.keys, False)]
+            )
+            if self.header:
+                lines.insert(0, render.csv_lines([], self.keys, True))
+                self.header = False
+            text = "".join(line if line.endswith("\n") else line + "\n" for line in lines).rstrip("\n")
+        else:
+            self.table_rows.extend(block.rows())
+            return
+        if text:
+            try:
+                sys.stdout.write(text + "\n")
+                sys.stdout.flush()
+            except BrokenPipeError:
+                raise PipeClosed from None
+
+    def warn(self, message: str, at: Any) -> None:
+        from numdiff_cli.render import describe
+
+        self.warnings += 1
+        if self.warnings <= MAX_WARNINGS:
+            prefix = "Error" if message.startswith("line ") else "Warning"
+            where = "" if message.startswith("line ") else f"at {describe(at)}: "
+            stderr(f"{prefix}: {where}{message}")
+
+    def close(self) -> int:
+        if self.warnings > MAX_WARNINGS:
+            stderr(f"Warning: {self.warnings - MAX_WARNINGS} more warnings not shown")
+        if self.fmt == "table":
+            from rich.console import Console
+
+            from numdiff_cli import render
+
+            try:
+                console = Console(file=sys.stdout, highlight=False)
+                table = render.table(self.table_rows, self.keys, self.title)
+                # Never truncate digits: wider than the terminal, the terminal wraps the lines instead.
+                needed = console.measure(table, options=console.options.update_width(100_000)).maximum
+                console.width = max(console.width, needed)
+                console.print(table)
+            except BrokenPipeError:
+                raise PipeClosed from None
+        return self.status
+
+
+def run(chunks: Iterator[Chunk], compute: Callable[[Chunk], Block], fmt: str, keys: Sequence[str], title: str) -> None:
+    """Write ``compute(chunk)`` for every chunk; exit with the writer's status (0, or 1 / 2 for warnings)."""
+    writer = Writer(fmt, keys, title)
+    progress = Progress()
+    try:
+        for chunk in chunks:
+            writer.write(compute(chunk))
+            progress.advance(chunk.values.shape[1])
+    finally:
+        progress.stop()
+    status = writer.close()
+    if status:
+        raise click.exceptions.Exit(status)
+
+
+def terminal_plots(fmt: str) -> bool:
+    """Text plots only for a person at a terminal: never in a pipe or a file, never with plain/json/csv."""
+    return fmt in ("auto", "table") and sys.stdout.isatty()
+
+
+def run_then_draw(run: Callable[[], None], draw: Callable[[], str], fmt: str) -> None:
+    """``run()``, then on a terminal the small text plot ``draw()`` (also when run ends with exit status 1)."""
+    try:
+        run()
+    except click.exceptions.Exit as exit_:
+        if exit_.exit_code == 1 and terminal_plots(fmt):
+            click.echo("\n" + draw())
+        raise
+    if terminal_plots(fmt):
+        click.echo("\n" + draw())
+
+
+class Progress:
+    """A rich progress display on stderr for long runs, only when stderr is a terminal.
+
+    It appears once a run has taken :data:`PROGRESS_AFTER` seconds (short runs never show it) and is removed
+    when the run ends, so it never mixes with results, which go to stdout.
+    """
+
+    live_console: Any = None  # the stderr console while a display is shown
+
+    def __init__(self) -> None:
+        self.points = 0
+        self.started = time.monotonic()
+        self.enabled = sys.stderr.isatty() and not os.environ.get("NUMDIFF_NO_PROGRESS")
+        self.live: Any = None
+        self.task: Any = None
+
+    def advance(self, count: int) -> None:
+        self.points += count
+        if not self.enabled:
+            return
+        if self.live is None:
+            if time.monotonic() - self.started < PROGRESS_AFTER:
+                return
+            from rich.console import Console
+            from rich.progress import BarColumn, TextColumn, TimeElapsedColumn
+            from rich.progress import Progress as RichProgress
+
+            columns = (BarColumn(), TextColumn("{task.completed:,} points"), TimeElapsedColumn())
+            console = Console(stderr=True)
+            # No redirection: rich would otherwise route sys.stdout, where the results go, through the display.
+            self.live = RichProgress(
+                *columns,
+                console=console,
+                transient=True,
+                redirect_stdout=False,
+                redirect_stderr=False,
+                refresh_per_second=4,
+            )
+            self.task = self.live.add_task("points", total=None)
+            self.live.start()
+            Progress.live_console = console
+        self.live.update(self.task, completed=self.points)
+
+    def stop(self) -> None:
+        if self.live is not None:
+            self.live.stop()
+            self.live = None
+            Progress.live_console = None

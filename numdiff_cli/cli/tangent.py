@@ -1,0 +1,114 @@
+"""``numdiff tangent``: the tangent line (one variable) or plane (several) at points, and its picture."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from numdiff_cli.cli import inputs, output
+from numdiff_cli.cli.options import AT, FORMAT, METHOD, NO_CACHE, PLOT, STEP, VARS
+from numdiff_cli.contract import KEYS
+from numdiff_cli.errors import OptionError
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from numdiff_cli.points import Chunk
+
+
+@click.command()
+@click.argument("expr")
+@AT
+@METHOD
+@STEP
+@PLOT
+@VARS
+@FORMAT
+@NO_CACHE
+def tangent(
+    expr: str,
+    at: tuple[str, ...],
+    method: str,
+    step: float | None,
+    plot_path: str | None,
+    var_order: tuple[str, ...] | None,
+    fmt: str,
+    no_cache: bool,
+) -> None:
+    """Tangent line of EXPR at a point (the tangent plane for several variables).
+
+    --plot FILE.png draws f and its tangent lines around the points (one variable).
+
+    \b
+    Examples:
+      numdiff tangent "0.01*x**2 + 0.1*x" --at 5
+      numdiff tangent "x**2 + y**2" --at 1,2 --format json
+    """
+    import math
+
+    from numdiff_cli import engine, tangents
+
+    expression = inputs.expression(expr, var_order, no_cache)
+    if not expression.names:
+        expression = expression.with_variable("x")
+    inputs.check_method(method, analytic=expression.analytic)
+    names = expression.names
+    univariate = len(names) == 1 and not expression.shapes
+    if plot_path is not None:
+        import numpy as np
+
+        from numdiff_cli import plot
+
+        chunks = inputs.points(expression, at, None)
+        plot.require()
+        if not univariate:
+            raise OptionError("tangent --plot draws expressions of one variable")
+        X = np.concatenate([chunk.values for chunk in chunks], axis=1)
+        if X.shape[1] > 10:
+            raise OptionError("tangent --plot draws at most 10 tangent lines; give fewer points")
+        tangents.draw_picture(expression.function, X, method, step, expression.text, plot_path, names[0])
+        return
+
+    def compute(chunk: Chunk) -> output.Block:
+        X = chunk.values
+        values = expression.function(X)
+        estimate = engine.gradient(expression.function, X, method=method, step=step, check_step=True)
+        rows, plain = [], []
+        for j in range(X.shape[1]):
+            value = float(values[j])
+            slopes = estimate.value[:, j].tolist()
+            row: dict[str, Any] = {"expr": expr, "at": output.point_of(expression, X[:, j]), "value": value}
+            if univariate:
+                intercept, equation = tangents.line(value, slopes[0], float(X[0, j]), names[0])
+                row.update(slope=slopes[0], intercept=intercept, equation=equation)
+            else:
+                equation = tangents.plane(value, slopes, X[:, j].tolist(), names)
+                row.update(gradient=slopes, equation=equation)
+            warning = output.first_warning(estimate.status, j) or (
+                None if math.isfinite(value) else "the function is not finite here"
+            )
+            if warning:
+                row["warning"] = warning
+            rows.append(row)
+            plain.append(equation)
+        return output.mark_bad(chunk, output.Block.of_rows(rows, plain))
+
+    keys = KEYS["tangent"] if univariate else KEYS["tangent-plane"]
+    chunks = inputs.points(expression, at, None)
+    if not univariate:
+        output.run(chunks, compute, fmt, keys, f"tangent of {expr}")
+        return
+    seen: list[np.ndarray] = []
+
+    def remember(chunk: Chunk) -> output.Block:
+        seen.append(chunk.values[0])
+        return compute(chunk)
+
+    def draw() -> str:
+        import numpy as np
+
+        points = np.concatenate(seen)[:10]
+        return tangents.text_picture(expression.function, points, method, step, names[0])
+
+    output.run_then_draw(lambda: output.run(chunks, remember, fmt, keys, f"tangent of {expr}"), draw, fmt)

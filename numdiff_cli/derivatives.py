@@ -1,0 +1,138 @@
+"""The engine applied to parsed expressions: a derivative along one variable, the shape of a gradient, and the
+Jacobian of several expressions over their variables taken together.
+
+The engine works on functions of arrays; these functions know about :class:`~numdiff_cli.expr.Expression`
+(variable names, matrix variables) and about ``--dtype``, and nothing about the command line.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from numdiff_cli import engine
+from numdiff_cli.errors import OptionError
+
+if TYPE_CHECKING:
+    # Only for types: expr imports sympy, which a cached expression never needs.
+    from numdiff_cli.expr import Expression
+
+
+def derivative_of(
+    expression: Expression,
+    X: np.ndarray,
+    var: str,
+    *,
+    order: int,
+    method: str,
+    step: float | None,
+    dtype: str = "float64",
+) -> engine.Estimate:
+    """The derivative of ``order`` by ``var`` at the points ``X`` (shape ``(m, n)``), the others held fixed.
+
+    In float64 it is the engine's (:func:`~numdiff_cli.engine.derivative` for one variable, else
+    :func:`~numdiff_cli.engine.partial`), checking the user's step and looking for kinks; in another ``dtype``
+    it is :func:`numdiff_cli.lessons.single_precision`.
+    """
+    if dtype != "float64":
+        from numdiff_cli.lessons import single_precision
+
+        return single_precision(expression, X, var, order, method, step, dtype)
+    function = expression.function
+    if X.shape[0] == 1:
+        return engine.derivative(
+            lambda x: function(x[None]), X[0], order=order, method=method, step=step, check_step=True, check_kink=True
+        )
+    index = expression.names.index(var)
+    return engine.partial(
+        function, X, index=index, order=order, method=method, step=step, check_step=True, check_kink=True
+    )
+
+
+def gradient_shape(expression: Expression) -> tuple[int, ...]:
+    """A single matrix variable (and nothing else) gives its gradient in the matrix's shape."""
+    if len(expression.shapes) == 1:
+        (shape,) = expression.shapes.values()
+        if len(shape) > 1 and math.prod(shape) == len(expression.names):
+            return shape
+    return (len(expression.names),)
+
+
+def union_variables(
+    expressions: Sequence[Expression], var_order: tuple[str, ...] | None
+) -> tuple[list[str], dict[str, tuple[int, ...]]]:
+    """The variables of several expressions together: indexed components (each base in the largest shape any
+    expression gives it), then plain names, in natural order; or ``var_order``, which must list them all."""
+    from numdiff_cli.expr import natural_key
+
+    shapes: dict[str, tuple[int, ...]] = {}
+    for expression in expressions:
+        for base, shape in expression.shapes.items():
+            known = shapes.get(base, shape)
+            if len(known) != len(shape):
+                raise OptionError(f"'{base}' is indexed with different numbers of indices in different expressions")
+            shapes[base] = tuple(max(a, b) for a, b in zip(known, shape))
+    indexed = [
+        f"{base}[{','.join(map(str, key))}]"
+        for base in sorted(shapes, key=natural_key)
+        for key in np.ndindex(*shapes[base])
+    ]
+    plain = sorted({name for e in expressions for name in e.names if "[" not in name}, key=natural_key)
+    names = indexed + plain
+    if var_order is None:
+        return names, shapes
+    missing = [name for name in names if name not in var_order]
+    if missing:
+        raise OptionError(f"--vars must list every variable; missing {', '.join(missing[:6])}")
+    extra = [name for name in var_order if name not in names and not name.isidentifier()]
+    if extra:
+        raise OptionError(f"invalid variable name {extra[0]!r} in --vars")
+    return list(var_order), shapes
+
+
+@dataclass(frozen=True)
+class Jacobian:
+    """The Jacobian of ``k`` functions of ``m`` variables at ``n`` points.
+
+    ``value`` and ``error`` have shape ``(k, m, n)`` (zero where a function does not depend on a variable);
+    ``error`` is ``None`` when no function has an error estimate. ``status[i, j]`` is the status of the first
+    entry of function ``i`` at point ``j`` that is not OK, in the order of that function's own variables
+    (:data:`~numdiff_cli.engine.OK` when there is none).
+    """
+
+    value: np.ndarray
+    error: np.ndarray | None
+    status: np.ndarray
+
+
+def jacobian_of(
+    functions: Sequence[Callable[[np.ndarray], np.ndarray]],
+    columns: Sequence[Sequence[int]],
+    X: np.ndarray,
+    *,
+    method: str,
+    step: float | None,
+) -> Jacobian:
+    """The Jacobian at the points ``X`` (shape ``(m, n)``), one :func:`~numdiff_cli.engine.gradient` per function.
+
+    ``functions[i]`` takes the rows ``columns[i]`` of ``X`` (its own variables, in its own order).
+    """
+    count = X.shape[1]
+    value = np.zeros((len(functions), X.shape[0], count))
+    error = np.zeros_like(value)
+    status = np.full((len(functions), count), engine.OK)
+    any_error = False
+    for k, (function, index) in enumerate(zip(functions, columns)):
+        if not index:
+            continue
+        estimate = engine.gradient(function, X[list(index)], method=method, step=step, check_step=True)
+        value[k, index] = estimate.value
+        error[k, index] = estimate.error
+        any_error = any_error or not np.isnan(estimate.error).all()
+        bad = estimate.status != engine.OK
+        status[k] = estimate.status[bad.argmax(axis=0), np.arange(count)]
+    return Jacobian(value, error if any_error else None, status)
