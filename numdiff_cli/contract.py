@@ -1,4 +1,4 @@
-"""The facts of numdiff's interface, in one place and without numpy: methods, formats, output keys.
+"""The facts of numdiff's interface, in one place and without numpy: methods, formats, status codes, output keys.
 
 Everything here is plain Python data, so the command-line layer can declare its options from it while ``--help``
 imports nothing heavier than click, and the engine can check its arguments against the same tables. A new method
@@ -36,6 +36,17 @@ METHOD_TABLE: tuple[Method, ...] = (
 METHODS: tuple[str, ...] = tuple(method.name for method in METHOD_TABLE)
 METHOD = {method.name: method for method in METHOD_TABLE}
 MAX_ORDER = max(method.max_order for method in METHOD_TABLE)
+
+# Status codes, one per result: what the engine found (numdiff_cli.numerics sets them; the command line words them,
+# in numdiff_cli.cli.output, the one place where a status becomes a sentence).
+OK = 0
+NONFINITE = 1  # no finite estimate: the point or every step left the function's domain
+VANISHING_STEP = 2  # x + h == x: the step is lost in rounding and the difference means nothing
+UNRELIABLE = 3  # the best estimates disagree: no error estimate can be trusted
+NOT_REAL = 4  # complex step: f is not real-analytic here (branch cut, outside the real domain)
+STEP_TOO_LARGE = 5  # the given step is so large that the difference does not approximate a derivative
+IMPRECISE = 6  # auto: the estimate is consistent, but its error estimate exceeds PRECISION[order] (relative)
+KINK = 7  # auto: the slopes on the left and on the right of x differ (abs or relu at 0): no derivative
 
 FORMATS: tuple[str, ...] = ("auto", "table", "plain", "json", "csv")
 DTYPES: tuple[str, ...] = ("float64", "float32")

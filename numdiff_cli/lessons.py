@@ -15,9 +15,11 @@ from typing import Any
 
 import numpy as np
 
-from numdiff_cli import engine, plot, stepsize
+from numdiff_cli import engine, plot
 from numdiff_cli.analytic import Analytic
+from numdiff_cli.contract import fixed_step_kind
 from numdiff_cli.expr import Expression
+from numdiff_cli.numerics import sweep
 from numdiff_cli.render import describe
 
 
@@ -45,10 +47,10 @@ def single_precision(
     expression: Expression, X: np.ndarray, var: str, order: int, method: str, step: float | None, dtype: str
 ) -> engine.Estimate:
     """The finite difference of ``--dtype float32`` (``auto`` means central: the adaptive search is float64)."""
-    kind = "central" if method == "auto" else method
+    kind = fixed_step_kind(method)
     index = expression.names.index(var)
     g = line_function(expression, X, var, dtype)
-    return stepsize.finite_difference(g, X[index], order=order, kind=kind, step=step, dtype=dtype)
+    return sweep.finite_difference(g, X[index], order=order, kind=kind, step=step, dtype=dtype)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -140,9 +142,9 @@ def _stencil_lines(
     step: float | None,
     dtype: str,
 ) -> tuple[list[str], float]:
-    kind = "central" if method == "auto" else method
+    kind = fixed_step_kind(method)
     g = line_function(expression, X, var, dtype)
-    terms = stepsize.explain(g, x, order=order, kind=kind, step=step, dtype=dtype)
+    terms = sweep.explain(g, x, order=order, kind=kind, step=step, dtype=dtype)
     num = _Numbers(dtype)
     lines = [f"{kind} difference in {dtype}: {formula(order, kind)}", f"  x = {num(terms.x)}, h = {num(terms.h)}"]
     pairs = sorted(zip(terms.offsets, terms.points, terms.values), key=lambda item: -item[0])
@@ -171,7 +173,7 @@ def _stencil_lines(
     )
     lines.append(
         f"  rounding error ~ eps*({weights}) / {numerator[1]} = {terms.rounding:.2g}"
-        f"  (eps = {stepsize.epsilon(dtype):.2g} in {dtype})"
+        f"  (eps = {sweep.epsilon(dtype):.2g} in {dtype})"
     )
     return lines, terms.value
 
@@ -254,16 +256,14 @@ def sweep_point(
     """Rows ``h, numeric, analytic, abs_error, rel_error, note`` for the point ``X`` (shape ``(m, 1)``)."""
     index = expression.names.index(var)
     g = line_function(expression, X, var, "float64" if kind == "complex" else dtype)
-    values, status = stepsize.sweep(g, X[index], steps, order=order, kind=kind, dtype=dtype)
+    values, status = sweep.sweep(g, X[index], steps, order=order, kind=kind, dtype=dtype)
     exact = analytic.values(X)[0]
     errors = [analytic.errors(float(v), exact) for v in values[:, 0].tolist()]
     absolute = np.array([e[0] for e in errors])
     finite = np.isfinite(absolute)
     best = int(np.argmin(np.where(finite, absolute, np.inf))) if finite.any() else None
-    optimum = (
-        None if kind == "complex" else float(stepsize.optimal_step(X[index, 0], order=order, kind=kind, dtype=dtype))
-    )
-    near = None if optimum is None else stepsize.nearest_step(steps, optimum)
+    optimum = None if kind == "complex" else float(sweep.optimal_step(X[index, 0], order=order, kind=kind, dtype=dtype))
+    near = None if optimum is None else sweep.nearest_step(steps, optimum)
     rows = []
     for k, h in enumerate(steps.tolist()):
         notes = []

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -172,7 +173,13 @@ def test_jacobian_status_is_the_first_in_each_functions_own_order() -> None:
 
 
 # The modules below the command line: what the commands call. They must work without click and without the CLI.
-LIBRARY = ("derivatives", "tangents", "lessons", "render", "plot", "descend", "engine", "hessian", "analytic")
+# Every module of the package but the command line itself (cli/, its entry point and its completion scripts).
+_PACKAGE = Path(__file__).resolve().parent.parent / "numdiff_cli"
+LIBRARY = sorted(
+    ".".join(path.relative_to(_PACKAGE).with_suffix("").parts).removesuffix(".__init__")
+    for path in _PACKAGE.rglob("*.py")
+    if path.relative_to(_PACKAGE).parts[0] not in ("cli", "__main__.py", "completion.py", "__init__.py")
+)
 
 
 @pytest.mark.parametrize("module", LIBRARY)

@@ -156,7 +156,7 @@ def _sweep(
 ) -> None:
     """``compare --sweep``: one row per step and point, then a text plot on a terminal, or a picture (--plot)."""
     from numdiff_cli.lessons import SweepStudy, sweep_plain
-    from numdiff_cli.stepsize import sweep_steps
+    from numdiff_cli.numerics.sweep import sweep_steps
 
     if method == "all":
         raise OptionError("--sweep studies one method; choose --method central, forward, backward or complex")

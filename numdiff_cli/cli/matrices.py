@@ -48,7 +48,7 @@ def hessian(
     """
     import numpy as np
 
-    from numdiff_cli.hessian import hessian as engine_hessian
+    from numdiff_cli.engine import hessian as engine_hessian
 
     expression = inputs.expression(expr, var_order, no_cache)
     if not expression.names:

@@ -18,6 +18,17 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from numdiff_cli.contract import (
+    IMPRECISE,
+    KINK,
+    NONFINITE,
+    NOT_REAL,
+    OK,
+    STEP_TOO_LARGE,
+    UNRELIABLE,
+    VANISHING_STEP,
+)
+
 if TYPE_CHECKING:
     import numpy as np
 
@@ -27,16 +38,6 @@ if TYPE_CHECKING:
 MAX_WARNINGS = 20
 PROGRESS_AFTER = 0.5  # seconds
 
-# The engine's status codes, with the engine's names (numdiff_cli.engine.NONFINITE, ...) and numbers, written
-# here so that a message can be worded without importing numpy; a test checks that they agree.
-OK = 0
-NONFINITE = 1
-VANISHING_STEP = 2
-UNRELIABLE = 3
-NOT_REAL = 4
-STEP_TOO_LARGE = 5
-IMPRECISE = 6
-KINK = 7
 
 STATUS_MESSAGES: dict[int, str] = {
     NONFINITE: "the derivative is not finite here (outside the domain, or a singularity)",
@@ -157,6 +158,76 @@ def with_bad_lines(chunk: Chunk, rows: list[dict[str, Any]], plain: list[str], e
     return block
 
 
+class _Format:
+    """How one output format writes blocks: ``lines`` of a block now, ``finish`` what is left at the end."""
+
+    def __init__(self, keys: Sequence[str], title: str):
+        self.keys = keys
+        self.title = title
+
+    def lines(self, block: Block) -> str:
+        raise NotImplementedError
+
+    def finish(self) -> None:
+        """Write what is held back until all rows are known (only a table holds anything back)."""
+
+
+class _Plain(_Format):
+    def lines(self, block: Block) -> str:
+        return "\n".join(block.plain())
+
+
+class _Json(_Format):
+    def lines(self, block: Block) -> str:
+        from numdiff_cli.render import json_line
+
+        if "json" in block.fast:
+            return "\n".join(block.fast["json"](block))
+        return "\n".join(json_line(row) for row in block.rows())
+
+
+class _Csv(_Format):
+    header = True
+
+    def lines(self, block: Block) -> str:
+        from numdiff_cli.render import csv_lines
+
+        lines = block.fast["csv"](block) if "csv" in block.fast else [csv_lines(block.rows(), self.keys, False)]
+        if self.header:
+            lines.insert(0, csv_lines([], self.keys, True))
+            self.header = False
+        return "".join(line if line.endswith("\n") else line + "\n" for line in lines).rstrip("\n")
+
+
+class _Table(_Format):
+    def __init__(self, keys: Sequence[str], title: str):
+        super().__init__(keys, title)
+        self.rows: list[dict[str, Any]] = []
+
+    def lines(self, block: Block) -> str:
+        self.rows.extend(block.rows())
+        return ""
+
+    def finish(self) -> None:
+        from rich.console import Console
+
+        from numdiff_cli.render import table
+
+        try:
+            console = Console(file=sys.stdout, highlight=False)
+            rendered = table(self.rows, self.keys, self.title)
+            # Never truncate digits: wider than the terminal, the terminal wraps the lines instead.
+            needed = console.measure(rendered, options=console.options.update_width(100_000)).maximum
+            console.width = max(console.width, needed)
+            console.print(rendered)
+        except BrokenPipeError:
+            raise PipeClosed from None
+
+
+# Each output format of contract.FORMATS ("auto" chooses one of these), by the class that writes it.
+FORMAT_WRITERS: dict[str, type[_Format]] = {"plain": _Plain, "json": _Json, "csv": _Csv, "table": _Table}
+
+
 class Writer:
     """Writes blocks of rows in the chosen format and works out the exit status."""
 
@@ -164,38 +235,16 @@ class Writer:
         if fmt == "auto":
             fmt = "table" if sys.stdout.isatty() else "plain"
         self.fmt = fmt
-        self.keys = keys
-        self.title = title
-        self.table_rows: list[dict[str, Any]] = []
-        self.header = True
+        self.format = FORMAT_WRITERS[fmt](keys, title)
         self.warnings = 0
         self.status = 0
 
     def write(self, block: Block) -> None:
-        from numdiff_cli import render
-
         for index in sorted(block.warnings):
             message, at = block.warnings[index]
             self.status = max(self.status, 2 if index in block.bad else 1)
             self.warn(message, at)
-        if self.fmt == "plain":
-            text = "\n".join(block.plain())
-        elif self.fmt == "json":
-            if "json" in block.fast:
-                text = "\n".join(block.fast["json"](block))
-            else:
-                text = "\n".join(render.json_line(row) for row in block.rows())
-        elif self.fmt == "csv":
-            lines = (
-                block.fast["csv"](block) if "csv" in block.fast else [render.csv_lines(block.rows(), self.keys, False)]
-            )
-            if self.header:
-                lines.insert(0, render.csv_lines([], self.keys, True))
-                self.header = False
-            text = "".join(line if line.endswith("\n") else line + "\n" for line in lines).rstrip("\n")
-        else:
-            self.table_rows.extend(block.rows())
-            return
+        text = self.format.lines(block)
         if text:
             try:
                 sys.stdout.write(text + "\n")
@@ -215,20 +264,7 @@ class Writer:
     def close(self) -> int:
         if self.warnings > MAX_WARNINGS:
             stderr(f"Warning: {self.warnings - MAX_WARNINGS} more warnings not shown")
-        if self.fmt == "table":
-            from rich.console import Console
-
-            from numdiff_cli import render
-
-            try:
-                console = Console(file=sys.stdout, highlight=False)
-                table = render.table(self.table_rows, self.keys, self.title)
-                # Never truncate digits: wider than the terminal, the terminal wraps the lines instead.
-                needed = console.measure(table, options=console.options.update_width(100_000)).maximum
-                console.width = max(console.width, needed)
-                console.print(table)
-            except BrokenPipeError:
-                raise PipeClosed from None
+        self.format.finish()
         return self.status
 
 

@@ -7,17 +7,39 @@ from dataclasses import dataclass
 
 import numpy as np
 
-EPS = float(np.finfo(np.float64).eps)
+# The status codes are facts of the interface (numdiff_cli.contract), shared with the command line that words them.
+from numdiff_cli.contract import (
+    IMPRECISE,
+    KINK,
+    NONFINITE,
+    NOT_REAL,
+    OK,
+    STEP_TOO_LARGE,
+    UNRELIABLE,
+    VANISHING_STEP,
+)
 
-# Status codes, one per point.
-OK = 0
-NONFINITE = 1  # no finite estimate: the point or every step left the function's domain
-VANISHING_STEP = 2  # x + h == x: the step is lost in rounding and the difference means nothing
-UNRELIABLE = 3  # the best estimates disagree: no error estimate can be trusted
-NOT_REAL = 4  # complex step: f is not real-analytic here (branch cut, outside the real domain)
-STEP_TOO_LARGE = 5  # the user's step is so large that the difference does not approximate a derivative
-IMPRECISE = 6  # auto: the estimate is consistent, but its error estimate exceeds PRECISION[order] (relative)
-KINK = 7  # auto: the slopes on the left and on the right of x differ (abs or relu at 0): no derivative
+__all__ = [
+    "EPS",
+    "IMPRECISE",
+    "KINK",
+    "NONFINITE",
+    "NOT_REAL",
+    "OK",
+    "PRECISION",
+    "STEP_CHECK_DIVISOR",
+    "STEP_CHECK_TOLERANCE",
+    "STEP_TOO_LARGE",
+    "UNRELIABLE",
+    "UNRELIABLE_ABOVE",
+    "VANISHING_STEP",
+    "Along",
+    "Estimate",
+    "concatenated",
+    "reshaped",
+]
+
+EPS = float(np.finfo(np.float64).eps)
 
 # auto flags a result whose relative error estimate exceeds this (per derivative order): fewer than about
 # 10, 8, 7 and 6 correct digits cannot be vouched for. Above 1e-6 the candidates disagree: UNRELIABLE.
