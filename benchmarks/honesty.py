@@ -13,18 +13,17 @@ Reference
     derivative that cannot be evaluated at the point is taken as its two-sided limit when that is finite
     (removable singularity, e.g. ``x*(0.5 + 1/(exp(x) - 1))`` at 0); otherwise (infinite slope, outside the
     real domain) the point has no reference.
-Scale of the derivative, ``T``
-    ``T = max(F / L**n, D)`` for order ``n``: ``L`` is the length scale over which f varies (the case's
-    ``length``, default ``max(|x|, 1)``), ``F`` the largest ``|f|`` and ``D`` the largest ``|f^(n)|`` at ``x``
-    and ``x +- L/64`` (values outside the real domain ignored). It is the size an order-n derivative of f has
-    near x.
-Conditioning floor
-    ``floor = eps * T * 2**n * S_n`` with ``S_n`` = 1, 4, 3, 16 the sum of the absolute weights of the central
-    difference of order n: the rounding error of that difference at a step of L/2 on f of size ``T * L**n``,
-    the best absolute accuracy to expect where the true derivative is about 0.
+Scale of the derivative, ``T``, and conditioning floor
+    ``L`` is the length scale over which f varies (the case's ``length``, given for oscillating, fast-growing
+    or fast-decaying functions; default ``max(|x|, 1)``); ``F`` is the largest ``|f|`` at ``x``, ``x +- L/4``,
+    ``x +- L/2`` (points outside the real domain ignored). ``T = F / L**n`` is the size an order-n derivative
+    of f has near x. The floor ``eps * F * S_n / (L/2)**n = eps * T * S_n * 2**n`` (``S_n`` = 1, 4, 3, 16,
+    the sum of the absolute weights of the central difference of order n) is the rounding error of that
+    difference at a step of L/2: the best absolute accuracy to expect where the true derivative is about 0.
 Error and digits
-    ``err = |value - ref|``; digits ``= -log10(err / max(|ref|, T))``, capped at 17 (relative digits wherever
-    ``|ref| >= T``, i.e. almost everywhere; absolute digits on the derivative's scale near a zero of it).
+    ``err = |value - ref|``; digits ``= -log10(err / max(|ref|, 1e10 * floor))``, capped at 17: significant
+    digits, except near a zero of the derivative (``|ref| < 1e10 * floor``), where an error at the floor
+    counts as 10 digits. So a result has >= 10 digits exactly when ``err <= max(1e-10 * |ref|, floor)``.
 Allowed error
     ``allowed = max(PRECISION[n] * |ref|, floor)``: numdiff's promise for an unflagged result (relative
     1e-10 for order 1, 1e-8, 1e-7, 1e-6 for orders 2-4, the engine's ``PRECISION``), or the conditioning
@@ -34,8 +33,7 @@ Classes
     OK: unflagged and ``err <= allowed``.
     LOW: unflagged and ``allowed < err <= 100 * allowed`` (fewer digits than promised, not wrong).
     SILENT-WRONG: unflagged and ``err > 100 * allowed``, or unflagged where there is no reference.
-    False alarm: a FLAGGED finite value correct to >= 10 significant digits (``err <= 1e-10 * |ref|``), or,
-    where the reference is exactly 0, within the floor.
+    False alarm: a FLAGGED finite value with a reference and >= 10 digits.
 
 The same rule is applied to every method, although only numdiff's auto makes this promise: for central,
 complex, scipy (default tolerances, rtol = sqrt(eps)) and numdifftools (no flag at all) "silently wrong" means
@@ -70,7 +68,6 @@ CAP = 17.0
 FAR = 100.0  # SILENT-WRONG beyond FAR * allowed; LOW between allowed and FAR * allowed
 ALARM_DIGITS = 10.0
 STABLE = mpmath.mpf("1e-30")
-SCALE_FRACTION = 64
 # Sum of the absolute weights of the central difference of order n:
 # (1/2, 1/2), (1, 2, 1), (1/2, 1, 1, 1/2), (1, 4, 6, 4, 1).
 STENCIL_SUM = {1: 1, 2: 4, 3: 3, 4: 16}
@@ -169,6 +166,7 @@ def _derivative(expr: sp.Expr, order: int) -> sp.Expr:
 class Reference:
     value: mpmath.mpf | None  # None: no reference (no derivative, not real, unstable)
     scale: float  # T, the size of an order-n derivative of f near x
+    floor: float  # the conditioning floor: the best absolute accuracy to expect where the derivative is about 0
     reason: str  # "exact", "limit", or why there is no reference
 
 
@@ -177,8 +175,8 @@ def reference(text: str, order: int, x: float, length: float | None = None) -> R
     try:
         branch = smooth_branch(sympy_expression(text), mpmath.mpf(x))
     except NoReference as why:
-        return Reference(None, _scale(sympy_expression(text), order, x, length, kinked=True), str(why))
-    scale = _scale(branch, order, x, length)
+        return Reference(None, *_scale(sympy_expression(text), order, x, length, kinked=True), str(why))
+    scale, floor = _scale(branch, order, x, length)
     derivative = _derivative(branch, order)
     values = []
     for dps in (50, 80):
@@ -192,13 +190,13 @@ def reference(text: str, order: int, x: float, length: float | None = None) -> R
     if not values:
         limit = _limit(derivative, x)
         if limit is None:
-            return Reference(None, scale, "no finite derivative at the point")
+            return Reference(None, scale, floor, "no finite derivative at the point")
         values, reason = [limit, limit], "limit"
     with mpmath.workdps(80):
         if abs(values[0] - values[1]) > STABLE * max(abs(values[1]), mpmath.mpf(scale)):
-            return Reference(None, scale, "unstable at 50 vs 80 digits")
+            return Reference(None, scale, floor, "unstable at 50 vs 80 digits")
     with mpmath.workdps(50):
-        return Reference(+values[0], scale, reason)
+        return Reference(+values[0], scale, floor, reason)
 
 
 def _limit(derivative: sp.Expr, x: float) -> mpmath.mpf | None:
@@ -213,21 +211,20 @@ def _limit(derivative: sp.Expr, x: float) -> mpmath.mpf | None:
         return mpmath.mpf(sp.N(sides[0], 60))
 
 
-def _scale(expr: sp.Expr, order: int, x: float, length: float | None, kinked: bool = False) -> float:
-    """T = max(max|f| / L**n, max|f^(n)|), both over x and x +- L/64 (see the module docstring)."""
-    big = length if length is not None else max(abs(x), 1.0)
-    delta = mpmath.mpf(big) / SCALE_FRACTION
-    values, slopes = [], []
+def _scale(expr: sp.Expr, order: int, x: float, length: float | None, kinked: bool = False) -> tuple[float, float]:
+    """(T, floor) for the order-n derivative at x (see the module docstring)."""
+    big = mpmath.mpf(length if length is not None else max(abs(x), 1.0))
+    values = []
     with mpmath.workdps(30):
-        for point in (mpmath.mpf(x), mpmath.mpf(x) + delta, mpmath.mpf(x) - delta):
+        for shift in (0, 1, -1, 2, -2):
+            point = mpmath.mpf(x) + shift * big / 4
             try:
                 piece = smooth_branch(expr, point) if kinked or expr.has(*NONSMOOTH) else expr
                 values.append(abs(_real(_value(piece, point))))
-                slopes.append(abs(_real(_value(_derivative(piece, order), point))))
             except (NoReference, ZeroDivisionError, ValueError):
                 continue
-        size = max(values) / mpmath.mpf(big) ** order if values else mpmath.mpf(0)
-        return float(max(size, max(slopes) if slopes else 0))
+        scale = (max(values) if values else mpmath.mpf(0)) / big**order
+        return float(scale), float(EPS * scale * STENCIL_SUM[order] * 2**order)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -241,13 +238,16 @@ class Verdict:
     false_alarm: bool
 
 
-def digits(value: float, ref: mpmath.mpf, scale: float) -> float:
-    """``-log10(|value - ref| / max(|ref|, scale))``, capped at 17; 0 for a non-finite value."""
+def digits(value: float, ref: mpmath.mpf, floor: float) -> float:
+    """``-log10(|value - ref| / max(|ref|, 1e10 * floor))``, capped at 17; 0 for a non-finite value.
+
+    Significant digits; near a zero of the derivative (``|ref| < 1e10 * floor``) an error at the floor counts
+    as 10 digits. So ``digits >= 10`` exactly when the error is within ``max(1e-10 * |ref|, floor)``."""
     if not math.isfinite(value):
         return 0.0
     with mpmath.workdps(50):
         err = abs(mpmath.mpf(value) - ref)
-        denominator = max(abs(ref), mpmath.mpf(scale))
+        denominator = max(abs(ref), 10**ALARM_DIGITS * mpmath.mpf(floor))
         if err == 0:
             return CAP
         if denominator == 0:
@@ -255,15 +255,10 @@ def digits(value: float, ref: mpmath.mpf, scale: float) -> float:
         return float(min(CAP, max(0.0, -mpmath.log10(err / denominator))))
 
 
-def floor_error(scale: float, order: int) -> float:
-    """The conditioning floor: the rounding error of the order-n central difference at step L/2 on f of size
-    F, ``eps * F * S_n / (L/2)**n``, written with T >= F / L**n as ``eps * T * 2**n * S_n``."""
-    return EPS * scale * 2**order * STENCIL_SUM[order]
-
-
-def allowed_error(ref: mpmath.mpf, scale: float, order: int) -> mpmath.mpf:
+def allowed_error(ref: mpmath.mpf, floor: float, order: int) -> mpmath.mpf:
+    """``max(PRECISION[n] * |ref|, floor)``: numdiff's promise, or the conditioning floor near a zero."""
     with mpmath.workdps(50):
-        return max(PRECISION[order] * abs(ref), mpmath.mpf(floor_error(scale, order)))
+        return max(PRECISION[order] * abs(ref), mpmath.mpf(floor))
 
 
 def classify(value: float, flagged: bool, ref: Reference, order: int) -> Verdict:
@@ -271,15 +266,12 @@ def classify(value: float, flagged: bool, ref: Reference, order: int) -> Verdict
     finite = math.isfinite(value)
     if ref.value is None:
         return Verdict(FLAGGED if (flagged or not finite) else SILENT, None, False)
-    d = digits(value, ref.value, ref.scale) if finite else None
+    d = digits(value, ref.value, ref.floor) if finite else None
     with mpmath.workdps(50):
         err = abs(mpmath.mpf(value) - ref.value) if finite else mpmath.inf
-        allowed = allowed_error(ref.value, ref.scale, order)
+        allowed = allowed_error(ref.value, ref.floor, order)
     if flagged or not finite:
-        alarm = finite and (
-            err <= 10**-ALARM_DIGITS * abs(ref.value) or (ref.value == 0 and err <= floor_error(ref.scale, order))
-        )
-        return Verdict(FLAGGED, d, bool(alarm))
+        return Verdict(FLAGGED, d, d is not None and d >= ALARM_DIGITS)
     with mpmath.workdps(50):
         cls = OK if err <= allowed else LOW if err <= FAR * allowed else SILENT
     return Verdict(cls, d, False)
@@ -531,18 +523,19 @@ def report(results: list[Result], timing: dict[str, float], fast: bool, elapsed:
         "at 50 digits and checked at 80 (more than 1e-30 of T apart: no reference). Non-smooth parts "
         "(abs, sign, step, relu, cbrt) are replaced by their branch at the point; where their argument is 0 "
         "there is no derivative and no reference. A removable singularity takes the two-sided limit.",
-        "- T, the scale of an order-n derivative near x: `max(max|f| / L**n, max|f^(n)|)` over x and x +- L/64, "
-        "with L the length scale of f (given per case for oscillating or fast-varying functions, else "
-        "`max(|x|, 1)`).",
-        "- floor `= eps * T * 2**n * S_n`, S_n = 1, 4, 3, 16 (sum of the absolute weights of the order-n central "
+        "- L: the length scale of f (given per case for oscillating, fast-growing or fast-decaying functions, "
+        "else `max(|x|, 1)`); F = max |f| at x, x +- L/4, x +- L/2; T `= F / L**n`, the scale of an order-n "
+        "derivative near x.",
+        "- floor `= eps * T * S_n * 2**n`, S_n = 1, 4, 3, 16 (sum of the absolute weights of the order-n central "
         "difference): its rounding error at step L/2, the best absolute accuracy where the derivative is about 0.",
-        "- digits `= -log10(|value - ref| / max(|ref|, T))`, capped at 17 (relative digits wherever |ref| >= T).",
+        "- digits `= -log10(|value - ref| / max(|ref|, 1e10 * floor))`, capped at 17: significant digits, except "
+        "near a zero of the derivative, where an error at the floor counts as 10 digits (so >= 10 digits means "
+        "error <= max(1e-10 * |ref|, floor)). A non-finite value has 0 digits.",
         "- allowed error `= max(PRECISION[n] * |ref|, floor)`, PRECISION = 1e-10, 1e-8, 1e-7, 1e-6 for orders "
         "1-4 (the engine's promise).",
         "- **OK**: unflagged, error <= allowed. **LOW**: unflagged, allowed < error <= 100 x allowed. "
         "**FLAGGED**: status != 0 or a non-finite value. **SILENT-WRONG**: unflagged and error > 100 x allowed, "
-        "or unflagged where no derivative exists. **False alarm**: flagged, yet correct to >= 10 significant "
-        "digits (or, for a true derivative of exactly 0, within the floor).",
+        "or unflagged where no derivative exists. **False alarm**: flagged, yet correct to >= 10 digits.",
         "- The rule is numdiff's promise; central, complex, scipy (default rtol = sqrt(eps)) and numdifftools do "
         'not make it, so for them SILENT-WRONG reads "would be silently wrong under numdiff\'s promise".',
         "",
