@@ -53,6 +53,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import mpmath
 import numpy as np
@@ -281,17 +282,21 @@ def classify(value: float, flagged: bool, ref: Reference, order: int) -> Verdict
 # Methods: each maps (numpy function of x, points, order) to (values, flagged) or None when not applicable.
 
 
-def numdiff_function(text: str) -> Callable[[np.ndarray], np.ndarray]:
-    """The expression compiled exactly as the ``diff`` command compiles it (without the per-user cache)."""
+def numdiff_compiled(text: str) -> Any:
+    """The expression compiled exactly as the ``diff`` command compiles it (without the per-user cache): an
+    object with ``function`` (``F(X)`` with ``X`` of shape ``(1, n)``) and ``analytic``."""
     from numdiff_cli.compiled import compile_text
 
-    return compile_text(text, use_cache=False).function
+    return compile_text(text, use_cache=False)
 
 
-def _numdiff(method: str) -> Callable[..., tuple[np.ndarray, np.ndarray]]:
-    def run(function: Callable[[np.ndarray], np.ndarray], xs: np.ndarray, order: int):
+def _numdiff(method: str) -> Callable[..., tuple[np.ndarray, np.ndarray] | None]:
+    def run(compiled: Any, xs: np.ndarray, order: int) -> tuple[np.ndarray, np.ndarray] | None:
         from numdiff_cli import engine
 
+        if method == "complex" and (order != 1 or not compiled.analytic):
+            return None  # the diff command refuses: complex step of a non-analytic expression, or order > 1
+        function = compiled.function
         # As the CLI's diff command calls the engine for a univariate expression.
         estimate = engine.derivative(
             lambda x: function(x[None]), xs, order=order, method=method, check_step=True, check_kink=True
@@ -301,18 +306,20 @@ def _numdiff(method: str) -> Callable[..., tuple[np.ndarray, np.ndarray]]:
     return run
 
 
-def _scipy(function: Callable[[np.ndarray], np.ndarray], xs: np.ndarray, order: int):
+def _scipy(compiled: Any, xs: np.ndarray, order: int) -> tuple[np.ndarray, np.ndarray] | None:
     if order != 1:
-        return None
+        return None  # scipy.differentiate.derivative computes first derivatives
     from scipy.differentiate import derivative
 
+    function = compiled.function
     result = derivative(lambda x: function(np.asarray(x)[None]), xs)
     return np.asarray(result.df, dtype=float), ~np.asarray(result.success, dtype=bool)
 
 
-def _numdifftools(function: Callable[[np.ndarray], np.ndarray], xs: np.ndarray, order: int):
+def _numdifftools(compiled: Any, xs: np.ndarray, order: int) -> tuple[np.ndarray, np.ndarray] | None:
     import numdifftools
 
+    function = compiled.function
     differentiate = numdifftools.Derivative(lambda x: function(np.asarray(x, dtype=float)[None]), n=order)
     values = np.array([float(np.asarray(differentiate(x)).reshape(())) for x in xs])
     return values, np.zeros(len(xs), dtype=bool)  # numdifftools has no flag
@@ -349,7 +356,7 @@ def available(case: Case) -> bool:
     from numdiff_cli.errors import ExpressionError
 
     try:
-        numdiff_function(case.expr)
+        numdiff_compiled(case.expr)
     except ExpressionError:
         return False
     return True
@@ -377,13 +384,13 @@ def references(case: Case, xs: Iterable[float]) -> list[Reference]:
 def run_case(
     case: Case, xs: np.ndarray, refs: list[Reference], methods: Iterable[str] = tuple(METHODS)
 ) -> list[Result]:
-    function = numdiff_function(case.expr)
+    compiled = numdiff_compiled(case.expr)
     results = []
     for name in methods:
         with warnings.catch_warnings(), np.errstate(all="ignore"):
             warnings.simplefilter("ignore")
             try:
-                out = METHODS[name](function, xs, case.order)
+                out = METHODS[name](compiled, xs, case.order)
             except Exception:  # a peer that raises gives no number: counted as flagged (NaN)
                 out = np.full(len(xs), np.nan), np.ones(len(xs), dtype=bool)
         if out is None:
@@ -507,7 +514,8 @@ def report(results: list[Result], timing: dict[str, float], fast: bool, elapsed:
         f"({', '.join(sorted({n for c in skipped for n in c.needs}))}).",
         "- numdiff: `numdiff_cli.engine.derivative` on the expression compiled as the `diff` command compiles it, "
         "called as the command calls it (`check_step=True, check_kink=True`), methods auto, central (default "
-        "step), complex; all points of a case in one call.",
+        "step), complex; all points of a case in one call. Like the command, complex is run only where the "
+        "command accepts it: order 1 of an analytic expression (no abs, sign, step, relu, cbrt).",
         "- scipy.differentiate.derivative with default tolerances, order 1 only (it computes first derivatives); "
         "`success == False` counts as a flag.",
         "- numdifftools.Derivative(f, n=order), defaults; it has no flag (its error estimate is not a flag), "
