@@ -83,8 +83,11 @@ COMPLEX_STEP = (
     "Squire & Trapp 1998, SIAM Review 40(1) 110-112; Martins, Sturdza & Alonso 2003, ACM TOMS 29(3) 245-262 "
     "(test function of Lyness & Moler 1967) at x=1.5"
 )
-RIDDERS_MIR = "libmir/mir mir.numeric diff documentation example (Ridders' method, Numerical Recipes stopping rule)"
-RIDDERS_NM = "nm.dev Ridders class documentation example (log at 0.5, orders 1-9; NM Dev library)"
+RIDDERS_MIR = (
+    "libmir/mir-algorithm source/mir/numeric.d: unittest of diff (Ridders' method with the Numerical Recipes "
+    "stopping rule) at x=1.0"
+)
+RIDDERS_NM = "nm.dev: Ridders class documentation example (NM Dev library; log at 0.5, orders 1-9)"
 
 ISSUE = "numdiff issue: hard classes named in the issue (not from a peer)"
 
