@@ -122,9 +122,7 @@ def points(case: Case) -> np.ndarray:
             out.extend(float(v) for v in values)
         else:
             out.append(float(item))
-    seen: set[float] = set()
-    unique = [v for v in out if not (v in seen or seen.add(v))]
-    return np.array(unique, dtype=float)
+    return np.array(list(dict.fromkeys(out)), dtype=float)
 
 
 def fast_points(case: Case) -> np.ndarray:

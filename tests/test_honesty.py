@@ -40,8 +40,11 @@ KINDS = {
 }
 
 
+Fast = list[tuple[honesty_cases.Case, np.ndarray, list[Reference]]]
+
+
 @pytest.fixture(scope="module")
-def fast() -> list[tuple[honesty_cases.Case, np.ndarray, list[Reference]]]:
+def fast() -> Fast:
     """The fast subset with its references (computed once for the module)."""
     return [(case, xs, honesty.references(case, xs)) for case, xs in honesty.selected(fast=True)]
 
@@ -82,7 +85,7 @@ def test_corpus_size() -> None:
     assert 200 <= fast <= 1000
 
 
-def test_sympy_reading_of_the_text_is_numdiffs_function(fast) -> None:
+def test_sympy_reading_of_the_text_is_numdiffs_function(fast: Fast) -> None:
     """The reference's expression (sympify of the text) and numdiff's compiled function are the same function
     (to 1e-12 times the condition number |x f'(x) / f(x)| of f; not compared where f cancels internally, which is
     what those cases are about)."""
@@ -104,7 +107,7 @@ def test_sympy_reading_of_the_text_is_numdiffs_function(fast) -> None:
                 assert abs(value - float(exact)) <= tolerance * abs(float(exact)) + 1e-300, (case.expr, x)
 
 
-def test_references_are_stable_at_50_and_80_digits(fast) -> None:
+def test_references_are_stable_at_50_and_80_digits(fast: Fast) -> None:
     for case, xs, refs in fast:
         for x, ref in zip(xs, refs):
             assert ref.reason != "unstable at 50 vs 80 digits", (case.expr, case.order, x)
@@ -115,10 +118,15 @@ def test_references_are_stable_at_50_and_80_digits(fast) -> None:
 
 
 def test_reference_values() -> None:
+    def value(text: str, order: int, x: float) -> mpmath.mpf:
+        result = reference(text, order, x).value
+        assert result is not None, (text, order, x)
+        return result
+
     with mpmath.workdps(50):
-        assert abs(reference("sin(x)", 1, 0.5).value - mpmath.cos(0.5)) < mpmath.mpf("1e-45")
-        assert abs(reference("e**x", 2, 1.0).value - mpmath.e) < mpmath.mpf("1e-45")
-        assert abs(reference("log(x + sqrt(x**2 + 1))", 3, 0.0).value + 1) < mpmath.mpf("1e-45")
+        assert abs(value("sin(x)", 1, 0.5) - mpmath.cos(0.5)) < mpmath.mpf("1e-45")
+        assert abs(value("e**x", 2, 1.0) - mpmath.e) < mpmath.mpf("1e-45")
+        assert abs(value("log(x + sqrt(x**2 + 1))", 3, 0.0) + 1) < mpmath.mpf("1e-45")
     # float literals are the double numpy uses, not the decimal
     assert reference("0.1*x", 1, 3.0).value == mpmath.mpf(0.1)
     assert reference("abs(x)", 1, -2.0).value == -1
@@ -221,7 +229,7 @@ KNOWN_SILENT = {
 XFAIL = pytest.mark.xfail(strict=True, reason="issue: silent wrong results; remove when fixed")
 
 
-def _silent(fast, method: str) -> list[tuple[str, int, float, float, str]]:
+def _silent(fast: Fast, method: str) -> list[tuple[str, int, float, float, str]]:
     found = []
     for case, xs, refs in fast:
         for r in honesty.run_case(case, xs, refs, (method,)):
@@ -231,7 +239,7 @@ def _silent(fast, method: str) -> list[tuple[str, int, float, float, str]]:
 
 
 @pytest.mark.parametrize("method", ["numdiff auto", "numdiff complex"])
-def test_no_new_silent_wrong_on_fast_subset(fast, method: str) -> None:
+def test_no_new_silent_wrong_on_fast_subset(fast: Fast, method: str) -> None:
     new = [s for s in _silent(fast, method) if s[:3] not in KNOWN_SILENT[method]]
     assert not new, f"silently wrong results not seen before (expr, order, x, value, reference): {new}"
 
@@ -239,6 +247,6 @@ def test_no_new_silent_wrong_on_fast_subset(fast, method: str) -> None:
 @pytest.mark.parametrize(
     "method", [pytest.param("numdiff auto", marks=XFAIL), pytest.param("numdiff complex", marks=XFAIL)]
 )
-def test_no_silent_wrong_on_fast_subset(fast, method: str) -> None:
+def test_no_silent_wrong_on_fast_subset(fast: Fast, method: str) -> None:
     silent = _silent(fast, method)
     assert not silent, f"silently wrong (expr, order, x, value, reference): {silent}"
