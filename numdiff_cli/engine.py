@@ -56,7 +56,6 @@ __all__ = [
     "NOT_REAL",
     "OK",
     "PRECISION",
-    "STATUS_MESSAGES",
     "STEP_TOO_LARGE",
     "UNRELIABLE",
     "UNRELIABLE_ABOVE",
@@ -71,22 +70,6 @@ __all__ = [
     "stencil",
     "stencil_sum",
 ]
-
-# Kept for the CLI until it has its own wording: these sentences name command-line options, which the numerics
-# never do.
-STATUS_MESSAGES = {
-    NONFINITE: "the derivative is not finite here (outside the domain, or a singularity)",
-    VANISHING_STEP: "the step vanishes next to x (x + h == x in double precision), so the difference is meaningless;"
-    " use a larger --h or the default",
-    UNRELIABLE: "no reliable estimate: the candidate estimates disagree, the result may be wrong",
-    NOT_REAL: "the complex step left the real domain of the function here (branch cut); use another method",
-    STEP_TOO_LARGE: "the step is large compared with the scale on which the function changes; the result is"
-    " not a derivative (use a smaller --h or the default)",
-    IMPRECISE: "low accuracy: the estimated relative error is above the usual precision of this order here"
-    " (an ill-conditioned point); see the error estimate",
-    KINK: "the function has a kink here (the slopes on the left and on the right differ, as for abs or relu at 0):"
-    " it has no derivative; the value shown is the average of the two slopes",
-}
 
 
 def derivative(

@@ -22,6 +22,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from numdiff_cli import engine
+from numdiff_cli.cli import output
 from numdiff_cli.engine import IMPRECISE, OK, PRECISION, STEP_TOO_LARGE, UNRELIABLE, VANISHING_STEP, derivative
 from numdiff_cli.expr import parse_expression
 from numdiff_cli.numerics import adaptive, steps
@@ -105,7 +106,7 @@ def test_ill_conditioned_point_is_flagged_not_silently_imprecise(run) -> None:
     cli = run("diff", "atan(x)", "--at", "3e4", "--format", "json")
     assert cli.exit_code == 1
     (row,) = json_lines(cli.stdout)
-    assert row["warning"] == engine.STATUS_MESSAGES[IMPRECISE]
+    assert row["warning"] == output.STATUS_MESSAGES[IMPRECISE]
     assert "low accuracy" in cli.stderr
 
 
@@ -217,7 +218,7 @@ def test_too_large_step_warns_and_fails_in_the_cli(run) -> None:
     result = run("diff", "sin(x)", "--at", "1", "--method", "central", "--h", "1000", "--format", "json")
     assert result.exit_code == 1
     (row,) = json_lines(result.stdout)
-    assert row["warning"] == engine.STATUS_MESSAGES[STEP_TOO_LARGE]
+    assert row["warning"] == output.STATUS_MESSAGES[STEP_TOO_LARGE]
     assert "step is large" in result.stderr
 
 
@@ -241,7 +242,7 @@ def test_unreliable_results_are_flagged_in_the_cli(run) -> None:
     result = run("diff", "1/x", "--at", "1e-300", "--format", "json")
     assert result.exit_code == 1
     (row,) = json_lines(result.stdout)
-    assert row["warning"] in (engine.STATUS_MESSAGES[UNRELIABLE], engine.STATUS_MESSAGES[engine.NONFINITE])
+    assert row["warning"] in (output.STATUS_MESSAGES[UNRELIABLE], output.STATUS_MESSAGES[engine.NONFINITE])
 
 
 # Functions with closed-form derivatives for the property test: (numpy f, mpmath f', mpmath f'').
@@ -297,7 +298,7 @@ def test_kinks_are_flagged_not_averaged_silently(run, text: str) -> None:
     result = run("diff", text, "--at", at, "--format", "json")
     assert result.exit_code == 1
     (row,) = json_lines(result.stdout)
-    assert row["warning"] == engine.STATUS_MESSAGES[engine.KINK]
+    assert row["warning"] == output.STATUS_MESSAGES[engine.KINK]
 
 
 @pytest.mark.parametrize(

@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from numdiff_cli.cli import inputs, output
-from numdiff_cli.cli.options import AT, DTYPE, FORMAT, NO_CACHE, ORDER, PLOT, RANGE, STEP, VARS, WRT, StepType
-from numdiff_cli.contract import KEYS, METHODS
+from numdiff_cli.cli.options import DTYPE, PLOT, TARGET, VIEW, How, StepType, Target, View, how
+from numdiff_cli.contract import KEYS, METHODS, method_refusal
 from numdiff_cli.errors import OptionError
 
 if TYPE_CHECKING:
@@ -19,44 +19,34 @@ if TYPE_CHECKING:
 
 @click.command()
 @click.argument("expr")
-@AT
-@RANGE
-@WRT
-@ORDER
-@click.option(
-    "--method",
-    type=click.Choice((*METHODS, "all")),
-    default="auto",
-    show_default=True,
-    help="Numerical method to check, or 'all' for one row per method.",
+@TARGET
+@how(
+    click.option(
+        "--method",
+        type=click.Choice((*METHODS, "all")),
+        default="auto",
+        show_default=True,
+        help="Numerical method to check, or 'all' for one row per method.",
+    )
 )
-@STEP
 @click.option("--tol", type=StepType(), help="Exit 1 if any absolute error exceeds this.")
 @click.option("--rtol", type=StepType(), help="Exit 1 if any relative error exceeds this.")
 @DTYPE
 @click.option("--sweep", is_flag=True, help="One row per step h = 1e-1 ... 1e-16: the error-vs-step study.")
 @click.option("--sweep-range", metavar="START:STOP[:NUM]", help="Steps of --sweep, log-spaced (default 1e-1:1e-16:16).")
 @PLOT
-@VARS
-@FORMAT
-@NO_CACHE
+@VIEW
 def compare(
     expr: str,
-    at: tuple[str, ...],
-    range_text: str | None,
-    wrt: str | None,
-    order: int,
-    method: str,
-    step: float | None,
+    target: Target,
+    how: How,
     tol: float | None,
     rtol: float | None,
     dtype: str,
     sweep: bool,
     sweep_range: str | None,
     plot_path: str | None,
-    var_order: tuple[str, ...] | None,
-    fmt: str,
-    no_cache: bool,
+    view: View,
 ) -> None:
     """Numerical and analytic (sympy) derivatives of EXPR side by side, with their errors.
 
@@ -79,23 +69,28 @@ def compare(
     from numdiff_cli.analytic import Analytic
     from numdiff_cli.derivatives import derivative_of
 
-    expression, var = inputs.single_variable(inputs.expression(expr, var_order, no_cache), wrt)
+    order, method, step, fmt = target.order, how.method, how.step, view.fmt
+    expression, var = inputs.single_variable(inputs.expression(expr, view.var_order, view.no_cache), target.wrt)
     if method != "all":
         inputs.check_method(method, order=order, analytic=expression.analytic, dtype=dtype)
     if sweep or sweep_range is not None:
         if step is not None or tol is not None or rtol is not None:
             raise OptionError("--sweep chooses the steps itself and checks nothing; leave out --h, --tol and --rtol")
-        chunks = inputs.points(expression, at, range_text)
+        chunks = inputs.points(expression, target.at, target.range_text)
         _sweep(expr, expression, var, chunks, order, method, dtype, sweep_range, plot_path, fmt)
         return
     if plot_path is not None:
         raise OptionError("compare --plot draws the error-vs-step curve of --sweep; add --sweep")
     if method == "all":
-        methods = [m for m in METHODS[1:] if m != "complex" or (expression.analytic and order == 1)] + ["auto"]
-        methods = methods if dtype == "float64" else ["central", "forward", "backward"]
+        # Every method that can compute this derivative, auto last (the adaptive search is float64 only).
+        analytic_expression = expression.analytic
+        methods = [
+            m for m in METHODS[1:] if not method_refusal(m, order=order, analytic=analytic_expression, dtype=dtype)
+        ]
+        methods += ["auto"] if dtype == "float64" else []
     else:
         methods = [method]
-    analytic = Analytic.of(expression, var, order, cache.enabled(no_cache))
+    analytic = Analytic.of(expression, var, order, cache.enabled(view.no_cache))
 
     def compute(chunk: Chunk) -> output.Block:
         estimates = [
@@ -134,7 +129,7 @@ def compare(
         return output.mark_bad(chunk, output.Block.of_rows(rows, plain), per_point=len(methods))
 
     keys = KEYS["compare"] if dtype == "float64" else (*KEYS["compare"], "dtype")
-    chunks = inputs.points(expression, at, range_text)
+    chunks = inputs.points(expression, target.at, target.range_text)
     output.run(chunks, compute, fmt, keys, output.derivative_title(order, var, expr))
 
 

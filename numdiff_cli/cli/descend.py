@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from numdiff_cli.cli import inputs, output
-from numdiff_cli.cli.options import FORMAT, METHOD, PLOT, STEP, VARS, StepType
+from numdiff_cli.cli.options import FORMAT, HOW, PLOT, VARS, How, StepType
 from numdiff_cli.contract import KEYS
 from numdiff_cli.errors import OptionError
 
@@ -23,8 +23,7 @@ from numdiff_cli.errors import OptionError
     help="Stop when the gradient norm is at most this.",
 )
 @click.option("--trace", is_flag=True, help="Print every step, one JSON line each (or one row in the --format given).")
-@METHOD
-@STEP
+@HOW
 @VARS
 @PLOT
 @FORMAT
@@ -35,8 +34,7 @@ def descend(
     steps: int,
     gtol: float,
     trace: bool,
-    method: str,
-    step: float | None,
+    how: How,
     var_order: tuple[str, ...] | None,
     plot_path: str | None,
     fmt: str,
@@ -58,6 +56,8 @@ def descend(
 
     from numdiff_cli.descend import descend as run_descent
     from numdiff_cli.points import parse_point
+
+    method, step = how.method, how.step
     from numdiff_cli.render import describe
 
     expression = inputs.expression(expr, var_order)

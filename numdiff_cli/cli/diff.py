@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from numdiff_cli.cli import inputs, output
-from numdiff_cli.cli.options import AT, DTYPE, FORMAT, METHOD, NO_CACHE, ORDER, RANGE, STEP, VARS, WRT
+from numdiff_cli.cli.options import DTYPE, HOW, TARGET, VIEW, How, Target, View
 from numdiff_cli.contract import KEYS
 
 if TYPE_CHECKING:
@@ -19,31 +19,12 @@ if TYPE_CHECKING:
 
 @click.command()
 @click.argument("expr")
-@AT
-@RANGE
-@WRT
-@ORDER
-@METHOD
-@STEP
+@TARGET
+@HOW
 @DTYPE
 @click.option("--explain", is_flag=True, help="After the result, show the formula evaluated with the actual numbers.")
-@VARS
-@FORMAT
-@NO_CACHE
-def diff(
-    expr: str,
-    at: tuple[str, ...],
-    range_text: str | None,
-    wrt: str | None,
-    order: int,
-    method: str,
-    step: float | None,
-    dtype: str,
-    explain: bool,
-    var_order: tuple[str, ...] | None,
-    fmt: str,
-    no_cache: bool,
-) -> None:
+@VIEW
+def diff(expr: str, target: Target, how: How, dtype: str, explain: bool, view: View) -> None:
     """Derivative of EXPR (any order; partial with --wrt) at one or many points.
 
     \b
@@ -58,9 +39,10 @@ def diff(
     """
     from numdiff_cli.derivatives import derivative_of
 
-    expression, var = inputs.single_variable(inputs.expression(expr, var_order, no_cache), wrt)
+    order, method, step, fmt = target.order, how.method, how.step, view.fmt
+    expression, var = inputs.single_variable(inputs.expression(expr, view.var_order, view.no_cache), target.wrt)
     inputs.check_method(method, order=order, analytic=expression.analytic, dtype=dtype)
-    chunks = inputs.points(expression, at, range_text)
+    chunks = inputs.points(expression, target.at, target.range_text)
     explanation = ""
     if explain:
         from numdiff_cli.lessons import explanation as explain_text

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from numdiff_cli.cli import inputs, output
-from numdiff_cli.cli.options import AT, FORMAT, METHOD, NO_CACHE, PLOT, STEP, VARS, LimitsType
+from numdiff_cli.cli.options import AT, HOW, PLOT, VIEW, How, LimitsType, View
 from numdiff_cli.contract import KEYS
 from numdiff_cli.errors import OptionError
 
@@ -20,27 +20,21 @@ if TYPE_CHECKING:
 @click.command()
 @click.argument("expr")
 @AT
-@METHOD
-@STEP
+@HOW
 @click.option("--field", is_flag=True, help="The gradient on a 15x15 grid over --xlim x --ylim (two variables).")
 @click.option("--xlim", type=LimitsType(), default="-2,2", show_default=True, help="x range of --field.")
 @click.option("--ylim", type=LimitsType(), default="-2,2", show_default=True, help="y range of --field.")
 @PLOT
-@VARS
-@FORMAT
-@NO_CACHE
+@VIEW
 def grad(
     expr: str,
     at: tuple[str, ...],
-    method: str,
-    step: float | None,
+    how: How,
     field: bool,
     xlim: tuple[float, float],
     ylim: tuple[float, float],
     plot_path: str | None,
-    var_order: tuple[str, ...] | None,
-    fmt: str,
-    no_cache: bool,
+    view: View,
 ) -> None:
     """Gradient of a multivariable EXPR, in variable order (or in the shape of a matrix variable).
 
@@ -60,7 +54,9 @@ def grad(
     from numdiff_cli import engine
     from numdiff_cli.derivatives import gradient_shape
 
-    expression = inputs.expression(expr, var_order, no_cache)
+    method, step, fmt = how.method, how.step, view.fmt
+
+    expression = inputs.expression(expr, view.var_order, view.no_cache)
     if not expression.names:
         raise OptionError("the expression has no variables; name them with --vars to get a zero gradient")
     inputs.check_method(method, analytic=expression.analytic)

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from numdiff_cli.cli import inputs, output
-from numdiff_cli.cli.options import AT, FORMAT, METHOD, NO_CACHE, STEP, VARS
+from numdiff_cli.cli.options import AT, HOW, VIEW, How, View
 from numdiff_cli.contract import KEYS
 from numdiff_cli.errors import OptionError
 
@@ -21,19 +21,13 @@ if TYPE_CHECKING:
 @click.command()
 @click.argument("expr")
 @AT
-@METHOD
-@STEP
-@VARS
-@FORMAT
-@NO_CACHE
+@HOW
+@VIEW
 def hessian(
     expr: str,
     at: tuple[str, ...],
-    method: str,
-    step: float | None,
-    var_order: tuple[str, ...] | None,
-    fmt: str,
-    no_cache: bool,
+    how: How,
+    view: View,
 ) -> None:
     """Hessian matrix (second partial derivatives) of EXPR, rows and columns in variable order.
 
@@ -50,7 +44,9 @@ def hessian(
 
     from numdiff_cli.engine import hessian as engine_hessian
 
-    expression = inputs.expression(expr, var_order, no_cache)
+    method, step, fmt = how.method, how.step, view.fmt
+
+    expression = inputs.expression(expr, view.var_order, view.no_cache)
     if not expression.names:
         raise OptionError("the expression has no variables; name them with --vars to get a zero Hessian")
     # Second derivatives, whatever the expression: only the order can rule a method out.
@@ -81,19 +77,13 @@ def hessian(
 @click.command()
 @click.argument("exprs", nargs=-1, required=True, metavar="EXPR1 EXPR2 ...")
 @AT
-@METHOD
-@STEP
-@VARS
-@FORMAT
-@NO_CACHE
+@HOW
+@VIEW
 def jacobian(
     exprs: tuple[str, ...],
     at: tuple[str, ...],
-    method: str,
-    step: float | None,
-    var_order: tuple[str, ...] | None,
-    fmt: str,
-    no_cache: bool,
+    how: How,
+    view: View,
 ) -> None:
     """Jacobian matrix of the functions EXPR1 EXPR2 ...: one row per expression, one column per variable.
 
@@ -109,8 +99,10 @@ def jacobian(
     from numdiff_cli.derivatives import jacobian_of, union_variables
     from numdiff_cli.points import point_chunks
 
-    expressions = [inputs.expression(text, None, no_cache) for text in exprs]
-    names, shapes = union_variables(expressions, var_order)
+    method, step, fmt = how.method, how.step, view.fmt
+
+    expressions = [inputs.expression(text, None, view.no_cache) for text in exprs]
+    names, shapes = union_variables(expressions, view.var_order)
     if not names:
         raise OptionError("the expressions have no variables; name them with --vars to get a zero Jacobian")
     for expression in expressions:

@@ -5,8 +5,11 @@ Choices come from :mod:`numdiff_cli.contract`, so ``--help`` and shell completio
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import math
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar, cast
 
 import click
 
@@ -118,3 +121,61 @@ NO_CACHE = click.option(
     is_flag=True,
     help="Do not read or write the per-user cache of compiled expressions (also: NUMDIFF_NO_CACHE=1).",
 )
+
+
+# Options that always go together reach a command as one argument: declared and unpacked once, here.
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _group(name: str, kind: type, *options: Callable[[F], F]) -> Callable[[F], F]:
+    """``options`` (in ``--help`` order) passed to the command as one argument ``name``, a ``kind`` of their values."""
+    fields = [field.name for field in dataclasses.fields(kind)]
+
+    def decorate(command: F) -> F:
+        @functools.wraps(command)
+        def callback(*args: Any, **kwargs: Any) -> Any:
+            kwargs[name] = kind(**{field: kwargs.pop(field) for field in fields})
+            return command(*args, **kwargs)
+
+        for option in reversed(options):
+            callback = option(callback)
+        return cast(F, callback)
+
+    return decorate
+
+
+@dataclasses.dataclass(frozen=True)
+class Target:
+    """What to differentiate, where: ``--at``/``--range`` points, ``--wrt`` variable and ``--order``."""
+
+    at: tuple[str, ...]
+    range_text: str | None
+    wrt: str | None
+    order: int
+
+
+@dataclasses.dataclass(frozen=True)
+class How:
+    """The numerical method and its step: ``--method`` and ``--h``."""
+
+    method: str
+    step: float | None
+
+
+@dataclasses.dataclass(frozen=True)
+class View:
+    """How variables are read and results shown: ``--vars``, ``--format`` and ``--no-cache``."""
+
+    var_order: tuple[str, ...] | None
+    fmt: str
+    no_cache: bool
+
+
+TARGET = _group("target", Target, AT, RANGE, WRT, ORDER)
+HOW = _group("how", How, METHOD, STEP)
+VIEW = _group("view", View, VARS, FORMAT, NO_CACHE)
+
+
+def how(method_option: Callable[[F], F]) -> Callable[[F], F]:
+    """:data:`HOW` with another ``--method`` option (``compare`` also offers ``all``)."""
+    return _group("how", How, method_option, STEP)

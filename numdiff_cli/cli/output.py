@@ -18,16 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from numdiff_cli.contract import (
-    IMPRECISE,
-    KINK,
-    NONFINITE,
-    NOT_REAL,
-    OK,
-    STEP_TOO_LARGE,
-    UNRELIABLE,
-    VANISHING_STEP,
-)
+from numdiff_cli import contract
 
 if TYPE_CHECKING:
     import numpy as np
@@ -40,17 +31,17 @@ PROGRESS_AFTER = 0.5  # seconds
 
 
 STATUS_MESSAGES: dict[int, str] = {
-    NONFINITE: "the derivative is not finite here (outside the domain, or a singularity)",
-    VANISHING_STEP: "the step vanishes next to x (x + h == x in double precision), so the difference is meaningless;"
-    " use a larger --h or the default",
-    UNRELIABLE: "no reliable estimate: the candidate estimates disagree, the result may be wrong",
-    NOT_REAL: "the complex step left the real domain of the function here (branch cut); use another method",
-    STEP_TOO_LARGE: "the step is large compared with the scale on which the function changes; the result is"
+    contract.NONFINITE: "the derivative is not finite here (outside the domain, or a singularity)",
+    contract.VANISHING_STEP: "the step vanishes next to x (x + h == x in double precision), so the difference is"
+    " meaningless; use a larger --h or the default",
+    contract.UNRELIABLE: "no reliable estimate: the candidate estimates disagree, the result may be wrong",
+    contract.NOT_REAL: "the complex step left the real domain of the function here (branch cut); use another method",
+    contract.STEP_TOO_LARGE: "the step is large compared with the scale on which the function changes; the result is"
     " not a derivative (use a smaller --h or the default)",
-    IMPRECISE: "low accuracy: the estimated relative error is above the usual precision of this order here"
+    contract.IMPRECISE: "low accuracy: the estimated relative error is above the usual precision of this order here"
     " (an ill-conditioned point); see the error estimate",
-    KINK: "the function has a kink here (the slopes on the left and on the right differ, as for abs or relu at 0):"
-    " it has no derivative; the value shown is the average of the two slopes",
+    contract.KINK: "the function has a kink here (the slopes on the left and on the right differ, as for abs or relu at"
+    " 0): it has no derivative; the value shown is the average of the two slopes",
 }
 
 
@@ -63,7 +54,7 @@ def warning_text(code: int, dtype: str = "float64") -> str:
 def first_warning(status: np.ndarray, j: int, dtype: str = "float64") -> str | None:
     """The warning of the first entry of point ``j`` (the last axis of ``status``) that is not OK, in C order."""
     for code in status[..., j].ravel().tolist():
-        if code != OK:
+        if code != contract.OK:
             return warning_text(code, dtype)
     return None
 
@@ -73,7 +64,7 @@ def flagged(status: np.ndarray, at: Callable[[int], Any], dtype: str = "float64"
 
     ``status`` has the points on its last axis; ``at(j)`` is the point of row ``j``.
     """
-    bad = (status != OK).reshape(-1, status.shape[-1]).any(axis=0)
+    bad = (status != contract.OK).reshape(-1, status.shape[-1]).any(axis=0)
     return {j: (first_warning(status, j, dtype) or "", at(j)) for j in bad.nonzero()[0].tolist()}
 
 

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from numdiff_cli.cli import inputs, output
-from numdiff_cli.cli.options import AT, FORMAT, METHOD, NO_CACHE, PLOT, STEP, VARS
+from numdiff_cli.cli.options import AT, HOW, PLOT, VIEW, How, View
 from numdiff_cli.contract import KEYS
 from numdiff_cli.errors import OptionError
 
@@ -20,21 +20,15 @@ if TYPE_CHECKING:
 @click.command()
 @click.argument("expr")
 @AT
-@METHOD
-@STEP
+@HOW
 @PLOT
-@VARS
-@FORMAT
-@NO_CACHE
+@VIEW
 def tangent(
     expr: str,
     at: tuple[str, ...],
-    method: str,
-    step: float | None,
+    how: How,
     plot_path: str | None,
-    var_order: tuple[str, ...] | None,
-    fmt: str,
-    no_cache: bool,
+    view: View,
 ) -> None:
     """Tangent line of EXPR at a point (the tangent plane for several variables).
 
@@ -49,7 +43,9 @@ def tangent(
 
     from numdiff_cli import engine, tangents
 
-    expression = inputs.expression(expr, var_order, no_cache)
+    method, step, fmt = how.method, how.step, view.fmt
+
+    expression = inputs.expression(expr, view.var_order, view.no_cache)
     if not expression.names:
         expression = expression.with_variable("x")
     inputs.check_method(method, analytic=expression.analytic)
