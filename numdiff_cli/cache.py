@@ -14,7 +14,7 @@ An entry holds Python source that is evaluated when loaded, so the cache is guar
    used only if they are regular files owned by the user and not writable by others. Another user therefore
    cannot plant or modify an entry; the user's own processes could, but they can already run any code.
 2. Independently of where it came from, the code is re-validated before it is evaluated
-   (:func:`numdiff_cli.compiled.check_code`): it must be a single expression made only of arithmetic,
+   (:func:`numdiff_cli.codegen.check_code`): it must be a single expression made only of arithmetic,
    comparisons and calls of whitelisted numpy/mpmath functions on the arguments, and it runs without builtins.
    So only code of the form numdiff generates from a validated expression is ever executed.
 3. Entries are written atomically (a private temporary file, then ``os.replace``), so a reader never sees a

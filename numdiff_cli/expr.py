@@ -23,7 +23,7 @@ import sympy as sp
 
 from numdiff_cli.codegen import UnsafeCode, lambdify, numpy_code, numpy_function, real_values
 from numdiff_cli.errors import ExpressionError
-from numdiff_cli.floats import BUILDERS, INFINITIES, SYMBOLIC, NonFinite, float_call, float_value
+from numdiff_cli.floats import BUILDERS, INFINITIES, NODES, SYMPY_CONSTANTS, NonFinite, float_call, float_value
 from numdiff_cli.functions import CONSTANTS, FUNCTIONS
 from numdiff_cli.structure import check_structure
 
@@ -94,14 +94,7 @@ _GREEK = frozenset(
 )
 # The nodes that are not complex-analytic: those of the functions that are not, and sympy's Max and Min (relu) and
 # Piecewise.
-_NON_ANALYTIC = (
-    *(BUILDERS[name] for name, row in FUNCTIONS.items() if not row.analytic and row.single),
-    sp.Max,
-    sp.Min,
-    sp.Piecewise,
-)
-# The sympy value of each named constant.
-_CONSTANTS = {name: row.sympy(SYMBOLIC) for name, row in CONSTANTS.items()}
+_NON_ANALYTIC = (*(node for node, row in NODES.items() if not row.analytic), sp.Max, sp.Min, sp.Piecewise)
 
 _OPERATORS: dict[type, str] = {
     ast.Mod: "%",
@@ -504,8 +497,8 @@ class _Builder:
 
     def name(self, node: ast.Name) -> sp.Expr:
         name = node.id
-        if name in _CONSTANTS:
-            return _CONSTANTS[name]
+        if name in SYMPY_CONSTANTS:
+            return SYMPY_CONSTANTS[name]
         if name in FUNCTIONS:
             raise self.fail(node, f"'{name}' is a function; write {name}(...)")
         self.check_name(node, name)

@@ -118,12 +118,13 @@ def float_literal(p: int, q: int) -> str:
     return "(-1e999)" if value < 0 else "1e999"
 
 
-# What the rows of numdiff_cli.functions build from sympy, and the float versions of their nodes for float_value
-# (sympy's Max and Min come from relu).
+# The rows of numdiff_cli.functions made into sympy: each function's builder, each constant's value, and the rows
+# whose builder is one sympy class, by that class (the class of the nodes they build).
 SYMBOLIC = Symbolic(sp, lambda expr: float_value(expr, {}), NonFinite)
 BUILDERS = {name: row.sympy(SYMBOLIC) for name, row in FUNCTIONS.items()}
-_MATH: dict[Any, Callable[..., float]] = {
-    BUILDERS[name]: row.floats for name, row in FUNCTIONS.items() if row.single and isinstance(BUILDERS[name], type)
-}
+SYMPY_CONSTANTS = {name: row.sympy(SYMBOLIC) for name, row in CONSTANTS.items()}
+NODES = {BUILDERS[name]: row for name, row in FUNCTIONS.items() if row.single and isinstance(BUILDERS[name], type)}
+# The float versions of those nodes (and of sympy's Max and Min, which relu builds) and of the constants.
+_MATH: dict[Any, Callable[..., float]] = {node: row.floats for node, row in NODES.items()}
 _MATH.update({sp.Max: max, sp.Min: min})
-_CONSTANTS = {row.sympy(SYMBOLIC): row.value for row in CONSTANTS.values()}
+_CONSTANTS = {SYMPY_CONSTANTS[name]: row.value for name, row in CONSTANTS.items()}

@@ -4,10 +4,25 @@ A row says everything numdiff needs about one function: its name and argument co
 tree it builds (the parser), its value in double precision (constants, :mod:`numdiff_cli.floats`), the numpy
 and mpmath names that generated code may call for it (the whitelists of :mod:`numdiff_cli.codegen` and
 :mod:`numdiff_cli.analytic`), whether it is complex-analytic (the complex step) and a one-line description
-(the README's table, checked by the tests). Adding a function is adding a row here, and its tests.
+(the README's table, which the tests compare with the rows).
 
 Importing this module imports neither sympy nor mpmath (a cached run needs only numpy): a row's sympy builder
 is made from the sympy module when the parser asks for it, and mpmath objects are named, not imported.
+
+Adding a function
+-----------------
+Add its row to ``_ROWS`` and its line to the README's table (``python tests/test_functions.py --update`` writes
+the table); tests/test_functions.py and tests/test_cache.py then check it like every other row (float value
+against sympy, whitelisted code, cacheable derivatives, analytic flag). Nothing else changes when sympy's
+printers already write the row's nodes as calls of the numpy/mpmath names it lists. Otherwise:
+
+- a sympy class of numdiff's own (like ``cbrt``) is defined here, next to its row, and prints itself
+  (``_numpycode``, ``_mpmathcode``);
+- a node of sympy's own that its printers write wrongly needs a ``_print_<Node>`` method in the printers of
+  :mod:`numdiff_cli.codegen` (as ``Heaviside`` has);
+- a builder made of several nodes (``single=False``) must build only nodes that :mod:`numdiff_cli.floats` can
+  evaluate (arithmetic, ``Max``, ``Min`` and the classes of the other rows), and, if the function is not
+  analytic, a node of ``_NON_ANALYTIC`` in :mod:`numdiff_cli.expr` (as relu builds ``Max``).
 """
 
 from __future__ import annotations
@@ -44,8 +59,9 @@ class Function:
     floats: Callable[..., float]  # the value in double precision (may raise OverflowError or ValueError)
     numpy: Mapping[str, Any]  # the names generated numpy code may call for it -> the objects they are
     mpmath: Mapping[str, str | Callable[..., Any]]  # the same for mpmath code: an mpmath attribute, or an object
-    # One sympy function, which takes evaluate=False (constant arguments are then kept unevaluated); it is also
-    # the class of the nodes it builds, which the float evaluation of constants recognizes.
+    # The builder is one sympy function, which takes evaluate=False (constant arguments are then kept
+    # unevaluated). When it is a class (all but sqrt, which builds a power), the nodes of that class are this
+    # function's for the float value of constants and for the analytic check.
     single: bool = True
     analytic: bool = True  # complex-analytic, so the complex step can differentiate it
 

@@ -115,3 +115,17 @@ def test_constants(name: str) -> None:
     assert [NUMPY_NAMES[key] for key in row.numpy] == list(row.numpy.values())
     assert parse_expression(name).function(np.zeros((0,))) == row.value
     assert math.isfinite(row.value)
+
+
+if __name__ == "__main__":
+    # python tests/test_functions.py --update: rewrite the README's table of functions from functions.py.
+    import sys
+
+    if sys.argv[1:] != ["--update"]:
+        raise SystemExit("usage: python tests/test_functions.py --update")
+    text = README.read_text()
+    lines = text.split("\n")
+    header = readme_table()[0]
+    start = lines.index(header)
+    end = lines.index("", start)
+    README.write_text("\n".join([*lines[:start], *readme_table(), *lines[end:]]))
