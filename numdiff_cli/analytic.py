@@ -18,8 +18,10 @@ from typing import TYPE_CHECKING, Any
 import mpmath
 import numpy as np
 
-from numdiff_cli.compiled import Compiled, UnsafeCode, load_code, print_code
+from numdiff_cli.codegen import UnsafeCode, dummy_lambdify, load_code, mpmath_printer, print_code
+from numdiff_cli.compiled import Compiled
 from numdiff_cli.errors import ExpressionError
+from numdiff_cli.functions import ROWS
 
 if TYPE_CHECKING:
     import sympy as sp
@@ -68,10 +70,6 @@ def _larger_than(tree: sp.Expr, limit: int) -> bool:
     return any(count > limit for count, _ in enumerate(sp.preorder_traversal(tree)))
 
 
-def _real_cbrt(value: Any) -> Any:
-    return mpmath.sign(value) * mpmath.cbrt(abs(value))
-
-
 def _select(conditions: list[Any], choices: list[Any], default: Any = mpmath.nan) -> Any:
     for condition, choice in zip(conditions, choices):
         if condition:
@@ -79,32 +77,26 @@ def _select(conditions: list[Any], choices: list[Any], default: Any = mpmath.nan
     return default
 
 
-_MPMATH_FUNCTIONS = "sin cos tan asin acos atan sinh cosh tanh asinh acosh atanh exp expm1 log log1p sqrt sign fabs mpf"
-MPMATH_NAMES: dict[str, Any] = {name: getattr(mpmath, name) for name in _MPMATH_FUNCTIONS.split()}
-MPMATH_NAMES.update(
-    {
-        "cbrt": _real_cbrt,
-        "select": _select,
-        "abs": abs,
-        "max": max,
-        "min": min,
-        "nan": mpmath.nan,
-        "inf": mpmath.inf,
-        "pi": mpmath.pi,
-        "e": mpmath.e,
-    }
-)
+# Names that sympy's mpmath printer writes for nodes of its own rather than for a function of the language (exact
+# rationals, a Piecewise, Min, nan/inf), and functions that sympy could introduce itself.
+_PRINTER_MPMATH = ("mpf", "nan", "inf", "asinh", "acosh", "atanh", "expm1", "log1p")
+MPMATH_NAMES: dict[str, Any] = {name: getattr(mpmath, name) for name in _PRINTER_MPMATH}
+MPMATH_NAMES.update({"select": _select, "min": min})
+for _row in ROWS:
+    MPMATH_NAMES.update(
+        {name: getattr(mpmath, value) if isinstance(value, str) else value for name, value in _row.mpmath.items()}
+    )
+# The objects among them that are not mpmath's own (the real cube root, select): sympy's lambdify needs them too.
+_MPMATH_HELPERS = {name: value for name, value in MPMATH_NAMES.items() if getattr(mpmath, name, None) is not value}
 
 
 def _lambdified(expression: Expression, derivative: sp.Expr) -> Any:
     """sympy's own lambdify: the fallback for code outside the whitelist of :func:`load_code` (none known)."""
-    from numdiff_cli.expr import dummy_lambdify
-
     return dummy_lambdify(
         expression.symbols,
         derivative,
-        modules=[{"cbrt": _real_cbrt, "select": _select}, "mpmath"],
-        printer=_printer()({"fully_qualified_modules": False, "inline": True, "allow_unknown_functions": True}),
+        modules=[_MPMATH_HELPERS, "mpmath"],
+        printer=mpmath_printer()({"fully_qualified_modules": False, "inline": True, "allow_unknown_functions": True}),
     )
 
 
@@ -135,20 +127,6 @@ def _derivative(expression: Expression, var: str, order: int) -> sp.Expr:
     return derivative
 
 
-def _printer() -> type:
-    """mpmath's printer, printing numdiff's real cube root as ``cbrt(...)``."""
-    from sympy.printing.pycode import MpmathPrinter
-
-    class Printer(MpmathPrinter):
-        def _print_cbrt(self, expr: sp.Expr) -> str:
-            return f"cbrt({self._print(expr.args[0])})"
-
-        def _print_ComplexInfinity(self, expr: sp.Expr) -> str:
-            return str(self._print_NaN(expr))
-
-    return Printer
-
-
 class Analytic:
     """``d^order EXPR / d var^order`` as text and as a high-precision function of the points."""
 
@@ -177,7 +155,9 @@ class Analytic:
         parsed = expression.expression() if isinstance(expression, Compiled) else expression
         derivative = _derivative(parsed, var, order)
         text = str(derivative)
-        code = print_code(_printer(), {"inline": True, "allow_unknown_functions": True}, derivative, parsed.symbols)
+        code = print_code(
+            mpmath_printer(), {"inline": True, "allow_unknown_functions": True}, derivative, parsed.symbols
+        )
         try:
             function = load_code(code, len(names), MPMATH_NAMES)
         except UnsafeCode:

@@ -14,7 +14,7 @@ An entry holds Python source that is evaluated when loaded, so the cache is guar
    used only if they are regular files owned by the user and not writable by others. Another user therefore
    cannot plant or modify an entry; the user's own processes could, but they can already run any code.
 2. Independently of where it came from, the code is re-validated before it is evaluated
-   (:func:`numdiff_cli.compiled.check_code`): it must be a single expression made only of arithmetic,
+   (:func:`numdiff_cli.codegen.check_code`): it must be a single expression made only of arithmetic,
    comparisons and calls of whitelisted numpy/mpmath functions on the arguments, and it runs without builtins.
    So only code of the form numdiff generates from a validated expression is ever executed.
 3. Entries are written atomically (a private temporary file, then ``os.replace``), so a reader never sees a
@@ -56,10 +56,21 @@ def directory() -> Path:
     return root / "numdiff"
 
 
-# The modules whose behaviour an entry depends on: the parser (what is accepted, and how it is read) and the code
-# generation. Their content is part of the key, so a changed parser never serves entries it would now refuse,
-# even between two releases with the same version number (an editable install, a patched copy).
-SOURCES = ("expr.py", "compiled.py", "analytic.py", "cache.py")
+# The modules whose behaviour an entry depends on: the table of functions, the parser (what is accepted, and how it
+# is read: structure, floats) and the code generation. Their content is part of the key, so a changed parser never
+# serves entries it would now refuse, even between two releases with the same version number (an editable install,
+# a patched copy). The tests check that every module these import is listed here.
+SOURCES = (
+    "functions.py",
+    "errors.py",
+    "structure.py",
+    "floats.py",
+    "codegen.py",
+    "expr.py",
+    "compiled.py",
+    "analytic.py",
+    "cache.py",
+)
 
 
 @functools.cache

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import ast
 import builtins
-import functools
 import keyword
 import math
 import re
@@ -21,10 +20,11 @@ from typing import Any
 
 import numpy as np
 import sympy as sp
-from sympy.printing.numpy import NumPyPrinter
 
+from numdiff_cli.codegen import UnsafeCode, lambdify, numpy_code, numpy_function, real_values
 from numdiff_cli.errors import ExpressionError
-from numdiff_cli.floats import INFINITIES, NonFinite, float_call, float_literal, float_value
+from numdiff_cli.floats import BUILDERS, INFINITIES, NODES, SYMPY_CONSTANTS, NonFinite, float_call, float_value
+from numdiff_cli.functions import CONSTANTS, FUNCTIONS
 from numdiff_cli.structure import check_structure
 
 MAX_LENGTH = 10_000
@@ -92,71 +92,9 @@ _GREEK = frozenset(
         "omega",
     ]
 )
-_NON_ANALYTIC = (sp.Abs, sp.sign, sp.Heaviside, sp.Max, sp.Min, sp.Piecewise)
-
-
-class cbrt(sp.Function):
-    """Real cube root (negative for negative arguments), unlike sympy's principal ``x**(1/3)``."""
-
-    nargs = 1
-
-    def fdiff(self, argindex: int = 1) -> sp.Expr:
-        return 1 / (3 * cbrt(self.args[0]) ** 2)
-
-    def _eval_evalf(self, prec: int) -> sp.Expr | None:
-        arg = self.args[0]._eval_evalf(prec)
-        if arg is None or not arg.is_real:
-            return None
-        return sp.sign(arg) * sp.Abs(arg) ** sp.Rational(1, 3)
-
-
-def _sigmoid(x: sp.Expr) -> sp.Expr:
-    return 1 / (1 + sp.exp(-x))
-
-
-def _relu(x: sp.Expr) -> sp.Expr:
-    return sp.Max(0, x)
-
-
-def _log(x: sp.Expr, base: sp.Expr | None = None) -> sp.Expr:
-    if base is None:
-        return sp.log(x)
-    if not base.free_symbols:
-        value = float_value(base, {})
-        if not (math.isfinite(value) and value > 0 and value != 1):
-            # log(x, 1) divides by log(1) = 0, log(x, 0) by -inf; sympy fails on some forms of such a base
-            # (cos(0), log(cbrt(1.0))), so the factor 1/log(base) is computed in floats.
-            return sp.log(x) * (sp.Float(0) if value in (0, math.inf) else NonFinite(math.nan))
-    return sp.log(x) / sp.log(base)
-
-
-# name -> (builder, allowed argument counts)
-FUNCTIONS: dict[str, tuple[Callable[..., sp.Expr], tuple[int, ...]]] = {
-    "sin": (sp.sin, (1,)),
-    "cos": (sp.cos, (1,)),
-    "tan": (sp.tan, (1,)),
-    "asin": (sp.asin, (1,)),
-    "acos": (sp.acos, (1,)),
-    "atan": (sp.atan, (1,)),
-    "sinh": (sp.sinh, (1,)),
-    "cosh": (sp.cosh, (1,)),
-    "tanh": (sp.tanh, (1,)),
-    "exp": (sp.exp, (1,)),
-    "log": (_log, (1, 2)),
-    "ln": (sp.log, (1,)),
-    "log10": (lambda x: sp.log(x) / sp.log(10), (1,)),
-    "log2": (lambda x: sp.log(x) / sp.log(2), (1,)),
-    "sqrt": (sp.sqrt, (1,)),
-    "cbrt": (cbrt, (1,)),
-    "abs": (sp.Abs, (1,)),
-    "sign": (sp.sign, (1,)),
-    "sigmoid": (_sigmoid, (1,)),
-    "relu": (_relu, (1,)),
-    "step": (sp.Heaviside, (1,)),
-}
-CONSTANTS: dict[str, sp.Expr] = {"pi": sp.pi, "e": sp.E, "E": sp.E}
-# The functions above that are one sympy function, which takes evaluate=False.
-_SINGLE_FUNCTIONS = frozenset(FUNCTIONS) - {"sigmoid", "relu", "log", "log10", "log2"}
+# The nodes that are not complex-analytic: those of the functions that are not, and sympy's Max and Min (relu) and
+# Piecewise.
+_NON_ANALYTIC = (*(node for node, row in NODES.items() if not row.analytic), sp.Max, sp.Min, sp.Piecewise)
 
 _OPERATORS: dict[type, str] = {
     ast.Mod: "%",
@@ -206,71 +144,6 @@ def _fail(text: str, reason: str, column: int | None = None) -> ExpressionError:
     return ExpressionError(f"invalid expression {shown!r}: {reason}{where}")
 
 
-class _NumPyPrinter(NumPyPrinter):
-    """Prints floats with ``repr`` so literals reach numpy bit for bit (sympy would print 15 digits)."""
-
-    def _print_Float(self, expr: sp.Float) -> str:
-        return repr(float(expr))
-
-    def _print_Integer(self, expr: sp.Integer) -> str:
-        # Exact huge integers would turn numpy arrays into object arrays; float64 is what we compute in.
-        if abs(int(expr)) > 2**53:
-            return float_literal(int(expr), 1)
-        return str(int(expr))
-
-    def _print_Rational(self, expr: sp.Rational) -> str:
-        # Python's int / int is correctly rounded; done here, a huge quotient is inf instead of an OverflowError.
-        return float_literal(int(expr.p), int(expr.q))
-
-    def _print_ComplexInfinity(self, expr: sp.Expr) -> str:
-        # 1/0 in the expression: undefined as a real number, like 0/0.
-        return self._print_NaN(sp.nan)
-
-    def _print_Heaviside(self, expr: sp.Expr) -> str:
-        # sympy would rewrite it as a Piecewise, which compares its argument symbolically (and fails on
-        # step(log(pi, step(x)))); numpy's heaviside also keeps nan as nan.
-        at_zero = self._print(expr.args[1]) if len(expr.args) > 1 else "0.5"
-        return f"numpy.heaviside({self._print(expr.args[0])}, {at_zero})"
-
-    def _print_cbrt(self, expr: sp.Expr) -> str:
-        return f"cbrt({self._print(expr.args[0])})"
-
-
-def _numpy_cbrt(z: Any) -> Any:
-    z = np.asarray(z)
-    if np.iscomplexobj(z):
-        # The analytic continuation of the real cube root around the real axis (for the complex step).
-        return np.where(z.real >= 0, z ** (1 / 3), -((-z) ** (1 / 3)))
-    return np.cbrt(z)
-
-
-def lambdify(symbols: tuple[sp.Symbol, ...], expr: sp.Expr) -> Callable[..., Any]:
-    """Compile a validated sympy expression into a numpy function of ``len(symbols)`` arrays."""
-    # sympy prints Max (relu) as functools.reduce(numpy.maximum, ...) but does not put functools in the namespace.
-    namespace = {"cbrt": _numpy_cbrt, "functools": functools}
-    return dummy_lambdify(symbols, expr, modules=[namespace, "numpy"], printer=_NumPyPrinter)
-
-
-def dummy_lambdify(symbols: tuple[sp.Symbol, ...], expr: sp.Expr, **options: Any) -> Callable[..., Any]:
-    """``sympy.lambdify`` with the symbols renamed ``_a0, _a1, ...``, so no user name reaches the generated code.
-
-    This is what ``dummify=True`` does, but in one pass over the tree: lambdify substitutes the symbols one
-    at a time, which takes minutes for an expression with a thousand variables. User names never start with
-    an underscore, so the new names cannot collide with them.
-
-    Raises
-    ------
-    ExpressionError
-        If Python cannot compile the generated code (an expression too large for its compiler).
-    """
-    dummies = tuple(sp.Symbol(f"_a{index}", real=True) for index in range(len(symbols)))
-    tree = expr.xreplace(dict(zip(symbols, dummies)))
-    try:
-        return sp.lambdify(dummies, tree, dummify=False, **options)
-    except (RecursionError, MemoryError):
-        raise ExpressionError("invalid expression: too large for Python to compile") from None
-
-
 @dataclass(frozen=True)
 class Expression:
     """A validated expression: its text, sympy tree and ordered variables."""
@@ -289,11 +162,9 @@ class Expression:
     @cached_property
     def function(self) -> Callable[[np.ndarray], np.ndarray]:
         """``F(X)`` with ``X`` of shape ``(len(names), *batch)`` returning values of shape ``batch``."""
-        from numdiff_cli.compiled import UnsafeCode, from_expression, real_values
-
         try:
             # The same printer as lambdify, without lambdify's slow import of numpy's whole namespace.
-            return from_expression(self).function
+            return numpy_function(numpy_code(self.tree, self.symbols), range(len(self.names)))
         except UnsafeCode:
             pass
         raw = lambdify(self.symbols, self.tree)
@@ -626,8 +497,8 @@ class _Builder:
 
     def name(self, node: ast.Name) -> sp.Expr:
         name = node.id
-        if name in CONSTANTS:
-            return CONSTANTS[name]
+        if name in SYMPY_CONSTANTS:
+            return SYMPY_CONSTANTS[name]
         if name in FUNCTIONS:
             raise self.fail(node, f"'{name}' is a function; write {name}(...)")
         self.check_name(node, name)
@@ -663,7 +534,7 @@ class _Builder:
             raise self.fail(node, f"unknown function '{name}' (or write {name}*(...) to multiply)")
         if node.keywords:
             raise self.fail(node, f"keyword arguments are not allowed in {name}()")
-        builder, counts = FUNCTIONS[name]
+        builder, counts = BUILDERS[name], FUNCTIONS[name].arities
         if any(isinstance(arg, ast.Starred) for arg in node.args):
             raise self.fail(node, "starred arguments are not allowed")
         if len(node.args) not in counts:
@@ -678,7 +549,7 @@ class _Builder:
             value = float_call(name, [float_value(arg, self.floats) for arg in args])
             if isinstance(value, NonFinite) or any(isinstance(arg, NonFinite) for arg in args):
                 return value
-        if all(not arg.free_symbols for arg in args) and name in _SINGLE_FUNCTIONS:
+        if all(not arg.free_symbols for arg in args) and FUNCTIONS[name].single:
             # Constant arguments: keep them unevaluated so sympy never does heavy exact work on them. (sigmoid,
             # relu and log are built from several sympy functions; their constant arguments are bounded, see build.)
             return builder(*args, evaluate=False)
@@ -747,12 +618,6 @@ def _exact_power_bits(base: sp.Expr, exponent: sp.Rational) -> float:
             for atom in factor.atoms(sp.Rational):
                 bits = max(bits, abs(atom.p).bit_length(), atom.q.bit_length())
     return bits * abs(float(exponent)) if bits else 0.0
-
-
-def derivative_expression(expression: Expression, name: str, order: int) -> sp.Expr:
-    """The analytic derivative by ``sympy.diff`` of a validated expression."""
-    symbol = expression.symbols[expression.names.index(name)]
-    return sp.diff(expression.tree, symbol, order)
 
 
 def evaluate_constant(text: str) -> float:

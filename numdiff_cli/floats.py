@@ -15,6 +15,8 @@ from typing import Any
 
 import sympy as sp
 
+from numdiff_cli.functions import CONSTANTS, FUNCTIONS, Symbolic
+
 
 class NonFinite(sp.Function):
     """A constant whose value is not a finite double (``exp(exp(1000))``): +inf, -inf or nan, never evaluated."""
@@ -48,25 +50,6 @@ class NonFinite(sp.Function):
 
 INFINITIES = (sp.zoo.__class__, sp.nan.__class__, sp.oo.__class__, sp.S.NegativeInfinity.__class__)
 
-# Float versions of the functions the builder creates, for :func:`float_value`.
-_MATH: dict[Any, Callable[..., float]] = {
-    sp.sin: math.sin,
-    sp.cos: math.cos,
-    sp.tan: math.tan,
-    sp.asin: math.asin,
-    sp.acos: math.acos,
-    sp.atan: math.atan,
-    sp.sinh: math.sinh,
-    sp.cosh: math.cosh,
-    sp.tanh: math.tanh,
-    sp.exp: math.exp,
-    sp.Abs: abs,
-    sp.sign: lambda v: math.copysign(1.0, v) if v else 0.0,
-    sp.Heaviside: lambda v, *_: 1.0 if v > 0 else (0.0 if v < 0 else 0.5),
-    sp.Max: max,
-    sp.Min: min,
-}
-
 
 def float_value(expr: sp.Basic, memo: dict[sp.Basic, float]) -> float:
     """The value of a constant sympy expression computed in double precision (inf/nan, never an exception).
@@ -85,10 +68,8 @@ def float_value(expr: sp.Basic, memo: dict[sp.Basic, float]) -> float:
             value = float(expr)
         except (OverflowError, TypeError, ValueError):
             value = math.nan
-    elif expr is sp.pi:
-        value = math.pi
-    elif expr is sp.E:
-        value = math.e
+    elif expr in _CONSTANTS:
+        value = _CONSTANTS[expr]
     else:
         args = [float_value(arg, memo) for arg in expr.args]
         value = _float_apply(expr, args)
@@ -106,14 +87,10 @@ def _float_apply(expr: sp.Basic, args: list[float]) -> float:
             return math.prod(args)
         if isinstance(expr, sp.Pow):
             return math.pow(*args)
-        if isinstance(expr, sp.log):
-            return math.log(args[0]) if args[0] != 0 else -math.inf
-        if expr.func.__name__ == "cbrt":
-            return math.copysign(abs(args[0]) ** (1 / 3), args[0])
         if expr.func in _MATH:
             return float(_MATH[expr.func](*args))
     except OverflowError:
-        return math.inf if not isinstance(expr, sp.sinh) else math.copysign(math.inf, args[0])
+        return math.inf
     except (ValueError, ZeroDivisionError):
         return math.nan
     return math.nan
@@ -121,30 +98,13 @@ def _float_apply(expr: sp.Basic, args: list[float]) -> float:
 
 def float_call(name: str, args: list[float]) -> sp.Expr:
     """``name(*args)`` in double precision, as a sympy Float or :class:`NonFinite`."""
-    value = _float_function(name, args)
-    return sp.Float(value) if math.isfinite(value) else NonFinite(value)
-
-
-def _float_function(name: str, args: list[float]) -> float:
-    x = args[0]
     try:
-        if name in ("log", "ln", "log10", "log2"):
-            base = {"log10": 10.0, "log2": 2.0}.get(name, args[1] if len(args) > 1 else math.e)
-            return (math.log(x) if x != 0 else -math.inf) / math.log(base)
-        if name == "sqrt":
-            return math.sqrt(x)
-        if name == "sigmoid":
-            return 1 / (1 + math.exp(-x)) if x > -700 else 0.0
-        if name == "relu":
-            return max(0.0, x) if not math.isnan(x) else x
-        if name == "cbrt":
-            return math.copysign(abs(x) ** (1 / 3), x)
-        function = {"abs": sp.Abs, "sign": sp.sign, "step": sp.Heaviside}.get(name) or getattr(sp, name)
-        return float(_MATH[function](*args))
+        value = float(FUNCTIONS[name].floats(*args))
     except OverflowError:
-        return math.copysign(math.inf, x) if name in ("sinh", "cbrt") else math.inf
-    except (ValueError, ZeroDivisionError, KeyError, AttributeError):
-        return math.nan
+        value = math.inf
+    except (ValueError, ZeroDivisionError, KeyError):
+        value = math.nan
+    return sp.Float(value) if math.isfinite(value) else NonFinite(value)
 
 
 def float_literal(p: int, q: int) -> str:
@@ -156,3 +116,15 @@ def float_literal(p: int, q: int) -> str:
     if math.isfinite(value):
         return f"({value!r})" if value < 0 else repr(value)
     return "(-1e999)" if value < 0 else "1e999"
+
+
+# The rows of numdiff_cli.functions made into sympy: each function's builder, each constant's value, and the rows
+# whose builder is one sympy class, by that class (the class of the nodes they build).
+SYMBOLIC = Symbolic(sp, lambda expr: float_value(expr, {}), NonFinite)
+BUILDERS = {name: row.sympy(SYMBOLIC) for name, row in FUNCTIONS.items()}
+SYMPY_CONSTANTS = {name: row.sympy(SYMBOLIC) for name, row in CONSTANTS.items()}
+NODES = {BUILDERS[name]: row for name, row in FUNCTIONS.items() if row.single and isinstance(BUILDERS[name], type)}
+# The float versions of those nodes (and of sympy's Max and Min, which relu builds) and of the constants.
+_MATH: dict[Any, Callable[..., float]] = {node: row.floats for node, row in NODES.items()}
+_MATH.update({sp.Max: max, sp.Min: min})
+_CONSTANTS = {SYMPY_CONSTANTS[name]: row.value for name, row in CONSTANTS.items()}

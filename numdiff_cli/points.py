@@ -18,6 +18,7 @@ from typing import IO
 import numpy as np
 
 from numdiff_cli.errors import NumdiffError, PointError
+from numdiff_cli.functions import CONSTANTS, FUNCTIONS
 
 CHUNK = 65_536
 MAX_POINT_TEXT = 100_000
@@ -62,7 +63,7 @@ def _constant(text: str) -> float | None:
     """The value of a constant expression (``pi/4``), None if it is not one. Cached: a stream with many
     copies of the same unreadable line parses it once."""
     # Imported here: a plain number must not pay for sympy (a cached expression never imports it).
-    from numdiff_cli.expr import CONSTANTS, FUNCTIONS, evaluate_constant
+    from numdiff_cli.expr import evaluate_constant
 
     if any(name not in CONSTANTS and name not in FUNCTIONS for name in _IDENTIFIER.findall(text)):
         return None  # a variable or a word: not a constant, and no need to parse it to know (fast on bad input)

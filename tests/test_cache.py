@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import json
 import os
 import stat
@@ -15,8 +16,10 @@ from click.testing import Result
 import numdiff_cli.expr
 from numdiff_cli import cache
 from numdiff_cli.analytic import MPMATH_NAMES, Analytic
-from numdiff_cli.compiled import NUMPY_NAMES, UnsafeCode, check_code, compile_text, from_expression, load_code
-from numdiff_cli.expr import FUNCTIONS, parse_expression
+from numdiff_cli.codegen import NUMPY_NAMES, UnsafeCode, check_code, lambdify, load_code
+from numdiff_cli.compiled import compile_text, from_expression
+from numdiff_cli.expr import parse_expression
+from numdiff_cli.functions import FUNCTIONS
 
 
 @pytest.fixture
@@ -100,6 +103,52 @@ def test_fingerprint_follows_the_sources(monkeypatch: pytest.MonkeyPatch, tmp_pa
         assert cache.fingerprint() != before
     finally:
         cache.fingerprint.cache_clear()
+
+
+PACKAGE = Path(cache.__file__).parent
+
+
+def imported_modules(module: str) -> set[str]:
+    """The numdiff_cli modules that ``module`` imports anywhere: at the top, inside functions, for type checks."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse((PACKAGE / f"{module}.py").read_text())):
+        if isinstance(node, ast.ImportFrom) and node.module == "numdiff_cli":
+            found.update(alias.name for alias in node.names)  # from numdiff_cli import cache
+        elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("numdiff_cli."):
+            found.add(str(node.module).split(".")[1])
+        elif isinstance(node, ast.Import):
+            found.update(alias.name.split(".")[1] for alias in node.names if alias.name.startswith("numdiff_cli."))
+    # The package itself (numdiff_cli/__init__.py) holds the version, which the key has as a field of its own.
+    return {name for name in found if (PACKAGE / f"{name}.py").is_file()}
+
+
+def import_closure(roots: set[str]) -> set[str]:
+    """``roots`` and every numdiff_cli module they import, directly or not."""
+    seen: set[str] = set()
+    pending = list(roots)
+    while pending:
+        module = pending.pop()
+        if module not in seen:
+            seen.add(module)
+            pending.extend(imported_modules(module))
+    return seen
+
+
+def test_fingerprint_covers_every_module_that_shapes_the_code() -> None:
+    """Whatever the parser and the code generators import (now or in the future) is part of the digest, so a
+    change of any of them never serves code cached by the previous version."""
+    covered = {Path(name).stem for name in cache.SOURCES}
+    shaping = import_closure({"expr", "compiled", "analytic", "cache"})
+    assert shaping - covered == set()
+    assert {"functions", "floats", "structure", "codegen"} <= shaping  # the graph is really walked
+    assert all((PACKAGE / name).is_file() for name in cache.SOURCES)
+
+
+def test_imports_of_the_expression_modules_have_no_cycle() -> None:
+    """functions -> floats -> codegen -> expr -> compiled -> analytic: every import points down, lazy ones too."""
+    modules = import_closure({"expr", "compiled", "analytic", "points"})
+    for module in modules:
+        assert module not in import_closure(imported_modules(module)), f"{module} imports itself through others"
 
 
 def test_variable_order_is_applied_to_a_cached_expression(run: Callable[..., Result], parses: list[str]) -> None:
@@ -267,8 +316,7 @@ def test_generated_code_passes_the_check() -> None:
 
 
 def expression_for(name: str) -> str:
-    _, counts = FUNCTIONS[name]
-    return f"{name}(x**2 + 1) * x" if 1 in counts else f"{name}(x**2 + 1, 3) * x"
+    return f"{name}(x**2 + 1) * x" if 1 in FUNCTIONS[name].arities else f"{name}(x**2 + 1, 3) * x"
 
 
 @pytest.mark.parametrize("name", sorted(FUNCTIONS))
@@ -284,7 +332,7 @@ def test_every_function_compiles_to_whitelisted_code(name: str) -> None:
     import numpy as np
 
     points = np.array([[0.25, 0.5, 1.5]])
-    lambdified = numdiff_cli.expr.lambdify(expression.symbols, expression.tree)
+    lambdified = lambdify(expression.symbols, expression.tree)
     with np.errstate(all="ignore"):
         expected = np.broadcast_to(np.asarray(lambdified(*points)), (3,))
     assert np.array_equal(compiled.function(points), expected, equal_nan=True)

@@ -1,0 +1,273 @@
+"""Generated code: the printers that write it, the whitelist that checks it, and the only way it is ever loaded.
+
+A validated sympy expression (from :mod:`numdiff_cli.expr`) is printed as *one Python expression* over the
+arguments ``_0, _1, ...`` and a fixed set of names: numpy functions and constants (for the numerical
+function), or mpmath ones (for the analytic derivative of ``compare``). The names are those of the rows of
+:mod:`numdiff_cli.functions` plus the few that sympy's printers write for nodes of their own (``select`` and the
+comparisons for a Piecewise, ``nan``, ...). That text is what the per-user cache (:mod:`numdiff_cli.cache`)
+stores, so that a repeated call skips sympy entirely.
+
+Loading code means executing it, so :func:`load_code` never trusts its input, whether it was just printed by
+sympy or read back from the cache: the text is parsed with :mod:`ast` and walked against a whitelist
+(arithmetic, comparisons, conditional expressions, calls of whitelisted functions by plain name, number
+literals), then evaluated in a namespace holding only those whitelisted objects and no builtins. There is no
+attribute access, no subscript, no string, no lambda, no comprehension in the whitelist, so even a tampered
+cache entry can compute nothing but arithmetic on numpy/mpmath functions. Importing this module does not
+import sympy; the printers are made the first time code is printed.
+"""
+
+from __future__ import annotations
+
+import ast
+import functools
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from numdiff_cli.errors import ExpressionError
+from numdiff_cli.functions import ROWS
+
+if TYPE_CHECKING:
+    import sympy as sp
+
+# Longest code accepted (the parser bounds expressions to 10,000 characters; printing can expand them a bit).
+MAX_CODE = 200_000
+# Integer literals in generated code never exceed float64's exact range (the printer turns larger ones into floats).
+MAX_INT = 2**53
+
+# Names that sympy's numpy printer writes for nodes of its own rather than for a function of the language: a
+# Piecewise (select, comparisons, logic), Min, sympy's nan/inf, and functions that sympy could introduce itself.
+_PRINTER_NUMPY = (
+    *("select", "less", "less_equal", "greater", "greater_equal", "equal", "not_equal"),
+    *("logical_and", "logical_or", "logical_not", "minimum", "nan", "inf"),
+    *("arcsinh", "arccosh", "arctanh", "expm1", "log1p", "log2", "log10"),
+)
+NUMPY_NAMES: dict[str, Any] = {name: getattr(np, name) for name in _PRINTER_NUMPY}
+for _row in ROWS:
+    NUMPY_NAMES.update(_row.numpy)
+# The objects among them that are not numpy's own (the real cube root): sympy's lambdify needs them as well.
+NUMPY_HELPERS = {name: value for name, value in NUMPY_NAMES.items() if getattr(np, name, None) is not value}
+
+_OPERATORS = (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow, ast.USub, ast.UAdd, ast.Not, ast.And, ast.Or)
+_COMPARISONS = (ast.Eq, ast.NotEq, ast.Lt, ast.LtE, ast.Gt, ast.GtE)
+_NODES = (
+    ast.Expression,
+    ast.BinOp,
+    ast.UnaryOp,
+    ast.BoolOp,
+    ast.Compare,
+    ast.IfExp,
+    ast.Call,
+    ast.keyword,
+    ast.Name,
+    ast.Load,
+    ast.Constant,
+    ast.List,
+    ast.Tuple,
+    *_OPERATORS,
+    *_COMPARISONS,
+)
+_KEYWORDS = frozenset({"default"})
+
+
+class UnsafeCode(ValueError):
+    """Code that is not of the form numdiff generates; it is never executed."""
+
+
+def check_code(code: str, arity: int, names: dict[str, Any]) -> ast.Expression:
+    """Parse ``code`` and check it against the whitelist; returns the tree.
+
+    Raises
+    ------
+    UnsafeCode
+        For anything numdiff's printers do not produce: other node types, unknown names, attribute access,
+        non-numeric literals, integer powers of integer constants (which could take forever).
+    """
+    if not isinstance(code, str) or len(code) > MAX_CODE:
+        raise UnsafeCode("code is not a string of bounded length")
+    try:
+        tree = ast.parse(code, mode="eval")
+    except (SyntaxError, ValueError, RecursionError, MemoryError) as error:
+        raise UnsafeCode(f"code does not parse: {type(error).__name__}") from None
+    arguments = {f"_{index}" for index in range(arity)}
+    for node in ast.walk(tree):
+        if not isinstance(node, _NODES):
+            raise UnsafeCode(f"{type(node).__name__} is not allowed")
+        if isinstance(node, ast.Name) and node.id not in arguments and node.id not in names:
+            raise UnsafeCode(f"unknown name {node.id!r}")
+        if isinstance(node, ast.Call) and not (isinstance(node.func, ast.Name) and node.func.id in names):
+            raise UnsafeCode("only whitelisted functions can be called")
+        if isinstance(node, ast.keyword) and node.arg not in _KEYWORDS:
+            raise UnsafeCode(f"keyword {node.arg!r} is not allowed")
+        if isinstance(node, ast.Constant):
+            value = node.value
+            if type(value) not in (int, float, bool) or (type(value) is int and abs(value) > MAX_INT):
+                raise UnsafeCode("only numbers are allowed as literals")
+        if (
+            isinstance(node, ast.BinOp)
+            and isinstance(node.op, ast.Pow)
+            and _integer_constant(node.left)
+            and _integer_constant(node.right)
+        ):
+            raise UnsafeCode("integer powers of integer constants are not allowed")
+    return tree
+
+
+def _integer_constant(node: ast.AST) -> bool:
+    """True when ``node`` could evaluate to a Python int: no variable, no float literal, no division."""
+    for child in ast.walk(node):
+        if isinstance(child, (ast.Name, ast.Div)):
+            return False
+        if isinstance(child, ast.Constant) and isinstance(child.value, float):
+            return False
+    return True
+
+
+def load_code(code: str, arity: int, names: dict[str, Any]) -> Callable[..., Any]:
+    """A function of ``arity`` arguments evaluating ``code``, after :func:`check_code` accepted it."""
+    tree = check_code(code, arity, names)
+    body = compile(tree, "<numdiff>", "eval")
+    namespace = {"__builtins__": {}, **names}
+
+    def function(*args: Any) -> Any:
+        scope = {f"_{index}": value for index, value in enumerate(args)}
+        # Not user text: printer output over a validated sympy tree, re-checked against the whitelist above.
+        return eval(body, namespace, scope)
+
+    return function
+
+
+def numpy_function(code: str, rows: Iterable[int]) -> Callable[[np.ndarray], np.ndarray]:
+    """``F(X)`` evaluating ``code`` (checked by :func:`load_code`) with its argument ``_i`` bound to the row
+    ``rows[i]`` of ``X``; ``X`` has shape ``(m, *batch)``, the values shape ``batch``."""
+    rows = list(rows)
+    raw = load_code(code, len(rows), NUMPY_NAMES)
+
+    def evaluate(points: np.ndarray) -> np.ndarray:
+        return real_values(lambda: raw(*(points[row] for row in rows)), points)
+
+    return evaluate
+
+
+@functools.cache
+def numpy_printer() -> type:
+    """sympy's numpy printer, printing floats and integers exactly as float64 computes them."""
+    import sympy as sp
+    from sympy.printing.numpy import NumPyPrinter
+
+    from numdiff_cli.floats import float_literal
+
+    class Printer(NumPyPrinter):
+        """Prints floats with ``repr`` so literals reach numpy bit for bit (sympy would print 15 digits)."""
+
+        def _print_Float(self, expr: sp.Float) -> str:
+            return repr(float(expr))
+
+        def _print_Integer(self, expr: sp.Integer) -> str:
+            # Exact huge integers would turn numpy arrays into object arrays; float64 is what we compute in.
+            if abs(int(expr)) > 2**53:
+                return float_literal(int(expr), 1)
+            return str(int(expr))
+
+        def _print_Rational(self, expr: sp.Rational) -> str:
+            # Python's int / int is correctly rounded; done here, a huge quotient is inf instead of an OverflowError.
+            return float_literal(int(expr.p), int(expr.q))
+
+        def _print_ComplexInfinity(self, expr: sp.Expr) -> str:
+            # 1/0 in the expression: undefined as a real number, like 0/0.
+            return str(self._print_NaN(sp.nan))
+
+        def _print_Heaviside(self, expr: sp.Expr) -> str:
+            # sympy would rewrite it as a Piecewise, which compares its argument symbolically (and fails on
+            # step(log(pi, step(x)))); numpy's heaviside also keeps nan as nan.
+            at_zero = self._print(expr.args[1]) if len(expr.args) > 1 else "0.5"
+            return f"numpy.heaviside({self._print(expr.args[0])}, {at_zero})"
+
+    return Printer
+
+
+@functools.cache
+def mpmath_printer() -> type:
+    """sympy's mpmath printer, printing 1/0 as nan like the numpy printer."""
+    from sympy.printing.pycode import MpmathPrinter
+
+    class Printer(MpmathPrinter):
+        def _print_ComplexInfinity(self, expr: sp.Expr) -> str:
+            return str(self._print_NaN(expr))
+
+    return Printer
+
+
+class _Arguments:
+    """Mixin for sympy printers: print the variables as the arguments ``_0, _1, ...``."""
+
+    arguments: dict[Any, str]
+
+    def _print_Symbol(self, expr: sp.Symbol) -> str:
+        return self.arguments[expr]
+
+
+def print_code(printer_class: type, settings: dict[str, Any], tree: sp.Expr, symbols: tuple[sp.Symbol, ...]) -> str:
+    """``tree`` printed by ``printer_class`` with ``symbols`` as ``_0, _1, ...`` and unqualified names."""
+    printer_type = type("ArgumentPrinter", (_Arguments, printer_class), {})
+    printer = printer_type({**settings, "fully_qualified_modules": False})
+    printer.arguments = {symbol: f"_{index}" for index, symbol in enumerate(symbols)}
+    return str(printer.doprint(tree))
+
+
+def numpy_code(tree: sp.Expr, symbols: tuple[sp.Symbol, ...]) -> str:
+    """The numpy code of a validated sympy expression."""
+    return print_code(numpy_printer(), {}, tree, symbols)
+
+
+def lambdify(symbols: tuple[sp.Symbol, ...], expr: sp.Expr) -> Callable[..., Any]:
+    """Compile a validated sympy expression into a numpy function of ``len(symbols)`` arrays (sympy's lambdify,
+    with the printer of :func:`numpy_code`)."""
+    # sympy prints Max (relu) as functools.reduce(numpy.maximum, ...) but does not put functools in the namespace.
+    namespace = {**NUMPY_HELPERS, "functools": functools}
+    return dummy_lambdify(symbols, expr, modules=[namespace, "numpy"], printer=numpy_printer())
+
+
+def dummy_lambdify(symbols: tuple[sp.Symbol, ...], expr: sp.Expr, **options: Any) -> Callable[..., Any]:
+    """``sympy.lambdify`` with the symbols renamed ``_a0, _a1, ...``, so no user name reaches the generated code.
+
+    This is what ``dummify=True`` does, but in one pass over the tree: lambdify substitutes the symbols one
+    at a time, which takes minutes for an expression with a thousand variables. User names never start with
+    an underscore, so the new names cannot collide with them.
+
+    Raises
+    ------
+    ExpressionError
+        If Python cannot compile the generated code (an expression too large for its compiler).
+    """
+    import sympy as sp
+
+    dummies = tuple(sp.Symbol(f"_a{index}", real=True) for index in range(len(symbols)))
+    tree = expr.xreplace(dict(zip(symbols, dummies)))
+    try:
+        return sp.lambdify(dummies, tree, dummify=False, **options)
+    except (RecursionError, MemoryError):
+        raise ExpressionError("invalid expression: too large for Python to compile") from None
+
+
+def real_values(compute: Callable[[], Any], points: np.ndarray) -> np.ndarray:
+    """The values of a compiled expression, ``compute()``, at ``points`` (shape ``(m, *batch)``), as an array of
+    shape ``batch``: float64 for real points (NaN where the value is not a finite real number), complex for the
+    complex step. Shared by the freshly compiled and the cached functions, so both evaluate exactly alike."""
+    with np.errstate(all="ignore"):
+        try:
+            values = np.asarray(compute())
+        except (OverflowError, ZeroDivisionError, ValueError, TypeError):
+            # Constant parts are computed with Python floats, which raise where numpy gives inf/nan
+            # (e.g. pi**pi**pi**pi), and numpy refuses complex values in step (step(log(-1, x))): the
+            # value is not a finite real number anywhere.
+            values = np.full(points.shape[1:], np.nan)
+        if np.iscomplexobj(values) and not np.iscomplexobj(points):
+            # A real point but a complex value (e.g. (-8)**(1/3)): not a real number.
+            values = np.where(values.imag == 0, values.real, np.nan)
+        elif not np.iscomplexobj(values):
+            values = values.astype(np.float64, copy=False)  # x - x is the integer 0
+    if values.shape != points.shape[1:]:
+        values = np.broadcast_to(values, points.shape[1:]).copy()
+    return values

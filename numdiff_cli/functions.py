@@ -1,0 +1,279 @@
+"""The functions and constants of the expression language: one row each, read by every part that knows them.
+
+A row says everything numdiff needs about one function: its name and argument counts (the parser), the sympy
+tree it builds (the parser), its value in double precision (constants, :mod:`numdiff_cli.floats`), the numpy
+and mpmath names that generated code may call for it (the whitelists of :mod:`numdiff_cli.codegen` and
+:mod:`numdiff_cli.analytic`), whether it is complex-analytic (the complex step) and a one-line description
+(the README's table, which the tests compare with the rows).
+
+Importing this module imports neither sympy nor mpmath (a cached run needs only numpy): a row's sympy builder
+is made from the sympy module when the parser asks for it, and mpmath objects are named, not imported.
+
+Adding a function
+-----------------
+Add its row to ``_ROWS`` and its line to the README's table (``python tests/test_functions.py --update`` writes
+the table); tests/test_functions.py and tests/test_cache.py then check it like every other row (float value
+against sympy, whitelisted code, cacheable derivatives, analytic flag). Nothing else changes when sympy's
+printers already write the row's nodes as calls of the numpy/mpmath names it lists. Otherwise:
+
+- a sympy class of numdiff's own (like ``cbrt``) is defined here, next to its row, and prints itself
+  (``_numpycode``, ``_mpmathcode``);
+- a node of sympy's own that its printers write wrongly needs a ``_print_<Node>`` method in the printers of
+  :mod:`numdiff_cli.codegen` (as ``Heaviside`` has);
+- a builder made of several nodes (``single=False``) must build only nodes that :mod:`numdiff_cli.floats` can
+  evaluate (arithmetic, ``Max``, ``Min`` and the classes of the other rows), and, if the function is not
+  analytic, a node of ``_NON_ANALYTIC`` in :mod:`numdiff_cli.expr` (as relu builds ``Max``).
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from types import ModuleType
+from typing import Any, NamedTuple
+
+import numpy as np
+
+
+class Symbolic(NamedTuple):
+    """What a row's sympy builder is made from: sympy, and numdiff's double-precision view of constants."""
+
+    sp: ModuleType
+    value: Callable[[Any], float]  # the value of a constant sympy expression in double precision (inf/nan)
+    non_finite: Callable[[float], Any]  # the sympy stand-in for a constant that is not a finite double
+
+
+Builder = Callable[..., Any]
+
+
+@dataclass(frozen=True)
+class Function:
+    """One function of the expression language."""
+
+    name: str  # as written in expressions
+    arities: tuple[int, ...]  # allowed numbers of arguments
+    description: str  # one line, for the README's table
+    sympy: Callable[[Symbolic], Builder]  # makes the builder: sympy arguments -> sympy tree
+    floats: Callable[..., float]  # the value in double precision (may raise OverflowError or ValueError)
+    numpy: Mapping[str, Any]  # the names generated numpy code may call for it -> the objects they are
+    mpmath: Mapping[str, str | Callable[..., Any]]  # the same for mpmath code: an mpmath attribute, or an object
+    # The builder is one sympy function, which takes evaluate=False (constant arguments are then kept
+    # unevaluated). When it is a class (all but sqrt, which builds a power), the nodes of that class are this
+    # function's for the float value of constants and for the analytic check.
+    single: bool = True
+    analytic: bool = True  # complex-analytic, so the complex step can differentiate it
+
+
+@dataclass(frozen=True)
+class Constant:
+    """One named constant of the expression language."""
+
+    names: tuple[str, ...]
+    description: str
+    sympy: Callable[[Symbolic], Any]
+    value: float  # in double precision
+    numpy: Mapping[str, Any]
+    mpmath: Mapping[str, str]
+
+
+def _sympy(name: str) -> Callable[[Symbolic], Builder]:
+    """The builder that is the sympy function ``sympy.<name>``."""
+    return lambda symbolic: getattr(symbolic.sp, name)
+
+
+def _numpy(*names: str) -> dict[str, Any]:
+    return {name: getattr(np, name) for name in names}
+
+
+def _mpmath(*names: str) -> dict[str, str | Callable[..., Any]]:
+    return {name: name for name in names}
+
+
+def _float_log(x: float, base: float = math.e) -> float:
+    return (math.log(x) if x != 0 else -math.inf) / math.log(base)
+
+
+def _float_sinh(x: float) -> float:
+    try:
+        return math.sinh(x)
+    except OverflowError:
+        return math.copysign(math.inf, x)
+
+
+def _float_cbrt(x: float) -> float:
+    return math.copysign(abs(x) ** (1 / 3), x)
+
+
+def _log(symbolic: Symbolic) -> Builder:
+    sp = symbolic.sp
+
+    def build(x: Any, base: Any = None) -> Any:
+        if base is None:
+            return sp.log(x)
+        if not base.free_symbols:
+            value = symbolic.value(base)
+            if not (math.isfinite(value) and value > 0 and value != 1):
+                # log(x, 1) divides by log(1) = 0, log(x, 0) by -inf; sympy fails on some forms of such a base
+                # (cos(0), log(cbrt(1.0))), so the factor 1/log(base) is computed in floats.
+                return sp.log(x) * (sp.Float(0) if value in (0, math.inf) else symbolic.non_finite(math.nan))
+        return sp.log(x) / sp.log(base)
+
+    return build
+
+
+def numpy_cbrt(z: Any) -> Any:
+    """Real cube root on real arrays; on complex arrays (the complex step) the analytic continuation of it
+    around the real axis."""
+    z = np.asarray(z)
+    if np.iscomplexobj(z):
+        return np.where(z.real >= 0, z ** (1 / 3), -((-z) ** (1 / 3)))
+    return np.cbrt(z)
+
+
+def mpmath_cbrt(value: Any) -> Any:
+    """Real cube root of an mpmath number (mpmath's own is the principal root for negative numbers)."""
+    import mpmath
+
+    return mpmath.sign(value) * mpmath.cbrt(abs(value))
+
+
+@functools.cache
+def _cbrt_class(sp: ModuleType) -> Any:
+    class cbrt(sp.Function):  # type: ignore[name-defined]
+        """Real cube root (negative for negative arguments), unlike sympy's principal ``x**(1/3)``."""
+
+        nargs = 1
+
+        def fdiff(self, argindex: int = 1) -> Any:
+            return 1 / (3 * cbrt(self.args[0]) ** 2)
+
+        def _eval_evalf(self, prec: int) -> Any:
+            arg = self.args[0]._eval_evalf(prec)
+            if arg is None or not arg.is_real:
+                return None
+            return sp.sign(arg) * sp.Abs(arg) ** sp.Rational(1, 3)
+
+        # Both printers call the helper of the same name (numpy_cbrt, mpmath_cbrt).
+        def _numpycode(self, printer: Any) -> str:
+            return f"cbrt({printer._print(self.args[0])})"
+
+        def _mpmathcode(self, printer: Any) -> str:
+            return f"cbrt({printer._print(self.args[0])})"
+
+    return cbrt
+
+
+def _one(name: str, sympy: str, floats: Callable[..., float], numpy: str, description: str) -> Function:
+    """A function of one argument that is a sympy, a math, a numpy and an mpmath function of the same name."""
+    return Function(name, (1,), description, _sympy(sympy), floats, _numpy(numpy), _mpmath(sympy))
+
+
+def _log_to(base: int) -> Function:
+    """``log<base>``, the logarithm to a fixed base."""
+    return Function(
+        f"log{base}",
+        (1,),
+        f"logarithm to base {base}",
+        lambda symbolic: lambda x: symbolic.sp.log(x) / symbolic.sp.log(base),
+        lambda x: _float_log(x, float(base)),
+        _numpy("log"),
+        _mpmath("log"),
+        single=False,
+    )
+
+
+_ROWS = (
+    _one("sin", "sin", math.sin, "sin", "sine (radians)"),
+    _one("cos", "cos", math.cos, "cos", "cosine (radians)"),
+    _one("tan", "tan", math.tan, "tan", "tangent (radians)"),
+    _one("asin", "asin", math.asin, "arcsin", "inverse sine"),
+    _one("acos", "acos", math.acos, "arccos", "inverse cosine"),
+    _one("atan", "atan", math.atan, "arctan", "inverse tangent"),
+    _one("sinh", "sinh", _float_sinh, "sinh", "hyperbolic sine"),
+    _one("cosh", "cosh", math.cosh, "cosh", "hyperbolic cosine"),
+    _one("tanh", "tanh", math.tanh, "tanh", "hyperbolic tangent"),
+    _one("exp", "exp", math.exp, "exp", "exponential"),
+    Function(
+        "log",
+        (1, 2),
+        "natural logarithm; `log(x, b)` is the logarithm to base b",
+        _log,
+        _float_log,
+        _numpy("log"),
+        _mpmath("log"),
+        single=False,
+    ),
+    _one("ln", "log", _float_log, "log", "natural logarithm"),
+    _log_to(10),
+    _log_to(2),
+    _one("sqrt", "sqrt", math.sqrt, "sqrt", "square root"),
+    Function(
+        "cbrt",
+        (1,),
+        "real cube root: `cbrt(-8)` is -2",
+        lambda symbolic: _cbrt_class(symbolic.sp),
+        _float_cbrt,
+        {"cbrt": numpy_cbrt},
+        {"cbrt": mpmath_cbrt},
+    ),
+    Function(
+        "abs",
+        (1,),
+        "absolute value",
+        _sympy("Abs"),
+        abs,
+        _numpy("abs"),
+        {"abs": abs, "fabs": "fabs"},
+        analytic=False,
+    ),
+    Function(
+        "sign",
+        (1,),
+        "sign: -1, 0 or 1",
+        _sympy("sign"),
+        lambda v: math.copysign(1.0, v) if v else 0.0,
+        _numpy("sign"),
+        _mpmath("sign"),
+        analytic=False,
+    ),
+    Function(
+        "sigmoid",
+        (1,),
+        "logistic function 1/(1+exp(-x))",
+        lambda symbolic: lambda x: 1 / (1 + symbolic.sp.exp(-x)),
+        lambda x: 1 / (1 + math.exp(-x)) if x > -700 else 0.0,
+        _numpy("exp"),
+        _mpmath("exp"),
+        single=False,
+    ),
+    Function(
+        "relu",
+        (1,),
+        "rectifier max(0, x)",
+        lambda symbolic: lambda x: symbolic.sp.Max(0, x),
+        lambda x: max(0.0, x) if not math.isnan(x) else x,
+        {**_numpy("maximum"), "reduce": functools.reduce},
+        {"max": max},
+        single=False,
+        analytic=False,
+    ),
+    Function(
+        "step",
+        (1,),
+        "Heaviside step: 0 below 0, 1/2 at 0, 1 above",
+        _sympy("Heaviside"),
+        lambda v, *_: 1.0 if v > 0 else (0.0 if v < 0 else 0.5),
+        _numpy("heaviside"),
+        {},
+        analytic=False,
+    ),
+)
+FUNCTIONS: dict[str, Function] = {row.name: row for row in _ROWS}
+
+_PI = Constant(("pi",), "3.14159...", lambda symbolic: symbolic.sp.pi, math.pi, {"pi": np.pi}, {"pi": "pi"})
+_E = Constant(("e", "E"), "2.71828...", lambda symbolic: symbolic.sp.E, math.e, {"e": np.e}, {"e": "e"})
+CONSTANTS: dict[str, Constant] = {name: row for row in (_PI, _E) for name in row.names}
+# Every row, functions and constants: what generated code may name.
+ROWS: tuple[Function | Constant, ...] = (*_ROWS, _PI, _E)
