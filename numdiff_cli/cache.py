@@ -65,6 +65,7 @@ SOURCES = (
     "errors.py",
     "structure.py",
     "floats.py",
+    "builder.py",
     "codegen.py",
     "expr.py",
     "compiled.py",

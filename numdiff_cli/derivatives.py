@@ -67,7 +67,7 @@ def union_variables(
 ) -> tuple[list[str], dict[str, tuple[int, ...]]]:
     """The variables of several expressions together: indexed components (each base in the largest shape any
     expression gives it), then plain names, in natural order; or ``var_order``, which must list them all."""
-    from numdiff_cli.expr import natural_key
+    from numdiff_cli.builder import natural_key
 
     shapes: dict[str, tuple[int, ...]] = {}
     for expression in expressions:

@@ -8,8 +8,9 @@ import numpy as np
 import pytest
 import sympy as sp
 
+from numdiff_cli.builder import natural_key
 from numdiff_cli.errors import ExpressionError
-from numdiff_cli.expr import evaluate_constant, natural_key, parse_expression
+from numdiff_cli.expr import evaluate_constant, parse_expression
 
 x = sp.Symbol("x", real=True)
 y = sp.Symbol("y", real=True)

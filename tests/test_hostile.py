@@ -23,7 +23,7 @@ import pytest
 from click.testing import Result
 from conftest import json_lines
 
-from numdiff_cli import analytic, expr, floats, points, structure
+from numdiff_cli import analytic, builder, expr, floats, points, structure
 from numdiff_cli.errors import ExpressionError
 from numdiff_cli.expr import parse_expression
 
@@ -366,7 +366,9 @@ def forbidden_calls(source: str) -> list[str]:
     return found
 
 
-@pytest.mark.parametrize("module", [expr, points, floats, structure], ids=["expr", "points", "floats", "structure"])
+@pytest.mark.parametrize(
+    "module", [expr, builder, points, floats, structure], ids=["expr", "builder", "points", "floats", "structure"]
+)
 def test_parser_modules_never_evaluate_text(module: object) -> None:
     source = Path(module.__file__).read_text()  # type: ignore[attr-defined]
     assert forbidden_calls(source) == []

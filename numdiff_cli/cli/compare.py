@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from numdiff_cli.cli import inputs, output
+import numdiff_cli.cli.inputs as inputs
+import numdiff_cli.cli.output as output
 from numdiff_cli.cli.options import DTYPE, PLOT, TARGET, VIEW, How, StepType, Target, View, how
 from numdiff_cli.contract import KEYS, METHODS, method_refusal
 from numdiff_cli.errors import OptionError

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import click
 
-from numdiff_cli.cli import inputs, output
+import numdiff_cli.cli.inputs as inputs
+import numdiff_cli.cli.output as output
 from numdiff_cli.cli.options import FORMAT, HOW, PLOT, VARS, How, StepType
 from numdiff_cli.contract import KEYS
 from numdiff_cli.errors import OptionError

@@ -6,7 +6,8 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from numdiff_cli.cli import inputs, output
+import numdiff_cli.cli.inputs as inputs
+import numdiff_cli.cli.output as output
 from numdiff_cli.cli.options import DTYPE, HOW, TARGET, VIEW, How, Target, View
 from numdiff_cli.contract import KEYS
 

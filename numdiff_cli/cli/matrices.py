@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from numdiff_cli.cli import inputs, output
+import numdiff_cli.cli.inputs as inputs
+import numdiff_cli.cli.output as output
 from numdiff_cli.cli.options import AT, HOW, VIEW, How, View
 from numdiff_cli.contract import KEYS
 from numdiff_cli.errors import OptionError
