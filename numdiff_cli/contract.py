@@ -28,9 +28,9 @@ class Method:
 
 METHOD_TABLE: tuple[Method, ...] = (
     Method("auto", "central", 4, False, True, "adaptive Richardson extrapolation with an error estimate"),
-    Method("central", "central", 4, False, True, "one central difference"),
-    Method("forward", "forward", 4, False, True, "one forward difference"),
-    Method("backward", "backward", 4, False, True, "one backward difference"),
+    Method("central", "central", 4, False, True, "one finite difference"),
+    Method("forward", "forward", 4, False, True, "one finite difference"),
+    Method("backward", "backward", 4, False, True, "one finite difference"),
     Method("complex", None, 1, True, False, "complex step (analytic expressions only)"),
 )
 METHODS: tuple[str, ...] = tuple(method.name for method in METHOD_TABLE)
@@ -50,6 +50,17 @@ KINK = 7  # auto: the slopes on the left and on the right of x differ (abs or re
 
 FORMATS: tuple[str, ...] = ("auto", "table", "plain", "json", "csv")
 DTYPES: tuple[str, ...] = ("float64", "float32")
+
+
+def methods_help() -> str:
+    """The methods and what each does, in table order; methods with the same help are named together."""
+    groups: list[tuple[list[str], str]] = []
+    for method in METHOD_TABLE:
+        if groups and groups[-1][1] == method.help:
+            groups[-1][0].append(method.name)
+        else:
+            groups.append(([method.name], method.help))
+    return "; ".join(f"{'/'.join(names)}: {text}" for names, text in groups) + "."
 
 
 def fixed_step_kind(method: str) -> str:

@@ -13,7 +13,7 @@ from typing import Any, TypeVar, cast
 
 import click
 
-from numdiff_cli.contract import DTYPES, FORMATS, MAX_ORDER, METHODS
+from numdiff_cli.contract import DTYPES, FORMATS, MAX_ORDER, METHODS, methods_help
 
 
 class StepType(click.ParamType):
@@ -81,13 +81,12 @@ RANGE = click.option(
 VARS = click.option(
     "--vars", "var_order", type=NamesType(), help="Variable order, e.g. x,y,z (default: natural order)."
 )
-METHOD_HELP = (
-    "auto: adaptive Richardson extrapolation with an error estimate; central/forward/backward: one "
-    "finite difference; complex: complex step (analytic expressions only)."
-)
-METHOD = click.option("--method", type=click.Choice(METHODS), default="auto", show_default=True, help=METHOD_HELP)
+METHOD = click.option("--method", type=click.Choice(METHODS), default="auto", show_default=True, help=methods_help())
 STEP = click.option(
-    "--h", "step", type=StepType(), help="Step for central/forward/backward/complex (default: scaled to the point)."
+    "--h",
+    "step",
+    type=StepType(),
+    help=f"Step for {'/'.join(METHODS[1:])} (default: scaled to the point).",
 )
 ORDER = click.option(
     "--order", type=click.IntRange(1, MAX_ORDER), default=1, show_default=True, help="Derivative order."
