@@ -100,10 +100,11 @@ def fixed_step_difference(
 ) -> Estimate:
     """One ``kind`` finite difference along the lines through ``x``, with ``step`` or :func:`default_step`.
 
-    With ``step`` and ``check_step``, the status is :data:`STEP_TOO_LARGE` where the same difference at a step
+    With ``check_step``, the status is :data:`STEP_TOO_LARGE` where the same difference at a step
     ``STEP_CHECK_DIVISOR`` times smaller changes by more than ``STEP_CHECK_TOLERANCE`` (relative) and by more than
-    the rounding noise: the step is beyond the scale on which f varies. The error is NaN (one difference gives no
-    estimate of its own error).
+    the rounding noise: the step is beyond the scale on which f varies. The default step is checked as a given one
+    is: it is scaled to |x|, which is not the scale of f (``cos`` at 3e7 with h = 181). The error is NaN (one
+    difference gives no estimate of its own error).
     """
     offsets, numerators, denominator = stencil(order, kind)
     h = taken(x, default_step(x, order=order, kind=kind)) if step is None else np.full(x.shape, float(step))
@@ -112,7 +113,7 @@ def fixed_step_difference(
         value = stencil_sum(values, numerators) / (denominator * h**order)
         nfev = len(offsets)
         status = np.where(np.isfinite(value), OK, NONFINITE)
-        if step is not None and check_step:
+        if check_step:
             small = h / STEP_CHECK_DIVISOR
             check_values = along(shaped_offsets(offsets, x.ndim) * small, None)
             check = stencil_sum(check_values, numerators) / (denominator * small**order)
