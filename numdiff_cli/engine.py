@@ -28,6 +28,7 @@ from numdiff_cli.numerics.estimate import (
     NONFINITE,
     NOT_REAL,
     OK,
+    OVERFLOW,
     PRECISION,
     STEP_TOO_LARGE,
     UNRELIABLE,
@@ -55,6 +56,7 @@ __all__ = [
     "NONFINITE",
     "NOT_REAL",
     "OK",
+    "OVERFLOW",
     "PRECISION",
     "STATUS_MESSAGES",
     "STEP_TOO_LARGE",
@@ -84,6 +86,7 @@ STATUS_MESSAGES = {
     " not a derivative (use a smaller --h or the default)",
     IMPRECISE: "low accuracy: the estimated relative error is above the usual precision of this order here"
     " (an ill-conditioned point); see the error estimate",
+    OVERFLOW: "the derivative overflows: it is larger than the largest double",
     KINK: "the function has a kink here (the slopes on the left and on the right differ, as for abs or relu at 0):"
     " it has no derivative; the value shown is the average of the two slopes",
 }
