@@ -214,3 +214,72 @@ def test_ill_conditioned_points_stay_flagged() -> None:
     # 6 digits: flagged, not vouched for by the absolute floor.
     est = derivative(np.arctan, np.array([3e4, 1e8]))
     assert (est.status == engine.IMPRECISE).all()
+
+
+# --- 3. Complex step ----------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("f", "exact", "x"),
+    [
+        # h * f' = 1e-200 * 1e-304 underflows: 0.0 with an error of 0 once.
+        pytest.param(np.exp, mpmath.exp, -700.0, id="exp-minus-700"),
+        pytest.param(np.log, lambda x: 1 / x, 1e300, id="log-1e300"),
+        # Im f is computed through |1 + (x + ih)**2|**2 ~ 1e157 and ends subnormal: 4e-6 relative error once.
+        pytest.param(
+            lambda v: 1 / (1 + v**2), lambda x: -2 * x / (1 + x**2) ** 2, 2.2436077854307655e39, id="runge-2e39"
+        ),
+    ],
+)
+def test_complex_step_does_not_underflow_silently(f, exact, x: float) -> None:
+    est = derivative(f, np.array([x]), method="complex")
+    reference = exact(mpmath.mpf(x))
+    assert int(est.status[0]) == OK
+    # Honest, and vouched for: auto (where the complex step falls back) vouches 10 digits of a first derivative.
+    true_error = abs(mpmath.mpf(float(est.value[0])) - reference)
+    assert float(true_error) <= 10 * float(est.error[0])
+    assert float(true_error / abs(reference)) <= 1e-10
+
+
+@pytest.mark.parametrize(
+    "f",
+    [
+        # Not differentiable at 0: Im sqrt(ih) / h = 7e99 was printed without a warning.
+        pytest.param(np.sqrt, id="sqrt-at-0"),
+        # x * (1/2 + 1/(e**x - 1)) = (x/2) coth(x/2) has f'(0) = 0, but the expression is 0/0 at 0 and its complex
+        # evaluation loses the real part of exp(ih) - 1: 0.5 was printed without a warning.
+        pytest.param(lambda v: v * (0.5 + 1 / (np.exp(v) - 1)), id="removable-singularity"),
+    ],
+)
+def test_complex_step_is_not_confident_where_it_is_not_the_derivative(f) -> None:
+    est = derivative(f, np.array([0.0]), method="complex")
+    assert int(est.status[0]) != OK
+
+
+def test_complex_step_at_exp_700_is_not_a_branch_cut() -> None:
+    # Im exp(700 + ih) = 1e104 > sqrt(h) = 1e-100, but it is h * f', tiny next to |f| = 1e304: no branch cut.
+    est = derivative(np.exp, np.array([700.0]), method="complex")
+    assert int(est.status[0]) == OK
+    assert float(abs(mpmath.mpf(float(est.value[0])) / mpmath.exp(700) - 1)) <= 4 * engine.EPS
+
+
+COMPLEX_SWEEP = {
+    "exp": (np.exp, mpmath.exp, (-745.0, 709.0)),
+    "x-exp": (lambda v: v * np.exp(v), lambda x: (1 + x) * mpmath.exp(x), (-740.0, 700.0)),
+    "runge": (lambda v: 1 / (1 + v**2), lambda x: -2 * x / (1 + x**2) ** 2, (-1e60, 1e60)),
+    "quintic": (lambda v: v**5, lambda x: 5 * x**4, (-1e-30, 1e-30)),
+    "log": (np.log, lambda x: 1 / x, (1e-300, 1e300)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(COMPLEX_SWEEP))
+def test_complex_step_sweep_is_honest(name: str) -> None:
+    f, exact, (low, high) = COMPLEX_SWEEP[name]
+    rng = np.random.default_rng(11)
+    x = rng.uniform(low, high, 400) if low < 0 else 10 ** rng.uniform(np.log10(low), np.log10(high), 400)
+    est = derivative(f, x, method="complex")
+    for value, error, status, point in zip(est.value, est.error, est.status, x):
+        reference = exact(mpmath.mpf(float(point)))
+        if status != OK or abs(reference) < 1e-300:
+            continue  # results in the subnormal range carry no relative precision to speak of
+        assert float(abs(mpmath.mpf(float(value)) - reference)) <= 10 * error, (name, point)

@@ -31,6 +31,7 @@ from numdiff_cli.numerics.noise import measured_noise
 from numdiff_cli.numerics.richardson import neville, richardson, top_weights
 from numdiff_cli.numerics.stencils import complex_step, fixed_step_difference, shaped_offsets, stencil, stencil_sum
 from numdiff_cli.numerics.steps import (
+    COMPLEX_UNDERFLOW,
     FAST_BLOCK,
     FAST_STEPS,
     FIRST_PASS_STEP,
@@ -359,6 +360,38 @@ def kinked(along: Along, x: np.ndarray, step: np.ndarray, size: np.ndarray) -> n
         return kept & (kappa[2] > noise) & (kappa[2] > 1e-8 * size) & (kappa[0] > 0)
 
 
+def complex_with_fallback(along: Along, x: np.ndarray, *, order: int, step: float | None) -> Estimate:
+    """The complex step; where its imaginary part underflows (:data:`~.steps.COMPLEX_UNDERFLOW`), ``auto``.
+
+    No step keeps ``h * f'`` representable when f' is near the smallest double (``exp`` at -700) without a
+    truncation error that spoils the point of the method, so those points are computed by :func:`adaptive` (their
+    error estimate and status are its own; ``nfev`` is the larger of the two).
+    """
+    estimate = complex_step(along, x, order=order, step=step)
+    with np.errstate(all="ignore"):
+        imaginary = np.abs(estimate.value * estimate.step).reshape(-1)
+    lost = (estimate.status.reshape(-1) == OK) & (imaginary < COMPLEX_UNDERFLOW)
+    points = np.flatnonzero(lost)
+    if not points.size:
+        return estimate
+
+    def along_points(t: np.ndarray, sel: np.ndarray | None) -> np.ndarray:
+        return along(t, points if sel is None else points[sel])
+
+    redone = adaptive(along_points, x.reshape(-1)[points], order=order)
+    value, error, status = (a.reshape(-1).copy() for a in (estimate.value, estimate.error, estimate.status))
+    value[points], error[points], status[points] = redone.value, redone.error, redone.status
+    shape = x.shape
+    return Estimate(
+        value.reshape(shape),
+        error.reshape(shape),
+        estimate.step,
+        max(estimate.nfev, redone.nfev),
+        "complex",
+        status.reshape(shape),
+    )
+
+
 def line_derivative(
     along: Along,
     x: np.ndarray,
@@ -389,7 +422,7 @@ def line_derivative(
     if not 1 <= order <= 4:
         raise ValueError("order must be between 1 and 4")
     if method == "complex":
-        return complex_step(along, x, order=order, step=step)
+        return complex_with_fallback(along, x, order=order, step=step)
     if method == "auto" and step is None:
         return adaptive(along, x, order=order, kink_check=check_kink)
     kind = fixed_step_kind(method)

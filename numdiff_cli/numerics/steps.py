@@ -12,6 +12,9 @@ import numpy as np
 # periodic functions (successive estimates agree by accident); 1.6 is not close to any small fraction.
 RATIO = 1.6
 COMPLEX_STEP = 1e-200
+# Below this, Im f(x + i h) has lost bits to underflow (subnormal numbers start at 2.2e-308; the margin of 2**60
+# covers intermediate results inside f): exp at -700, whose h * f' is 1e-504, gives 0 with an error of 0.
+COMPLEX_UNDERFLOW = 1e-290
 FIRST_PASS_STEPS = 8
 FIRST_PASS_STEP = 0.5
 # auto's fast pass (adaptive.fast_pass): five absolute steps, ratios about 2.1 but none a small fraction (17/8,
