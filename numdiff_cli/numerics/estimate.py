@@ -21,8 +21,8 @@ KINK = 7  # auto: the slopes on the left and on the right of x differ (abs or re
 OVERFLOW = 8  # f is finite near x but its derivative is larger than the largest double
 
 # auto flags a result whose relative error estimate exceeds this (per derivative order): fewer than about
-# 10, 8, 7 and 6 correct digits cannot be vouched for. Above 1e-6 the candidates disagree: UNRELIABLE.
-PRECISION = {1: 1e-10, 2: 1e-8, 3: 1e-7, 4: 1e-6}
+# 10, 8, 8 and 7 correct digits cannot be vouched for. Above 1e-6 the candidates disagree: UNRELIABLE.
+PRECISION = {1: 1e-10, 2: 1e-8, 3: 1e-8, 4: 1e-7}
 UNRELIABLE_ABOVE = 1e-6
 # The precision a point allows is absolute where the derivative is small next to f (a zero of f', an odd order at a
 # symmetric point, a zero entry of a Hessian): each value of f carries about EPS * |f| of rounding, and Richardson
@@ -33,6 +33,9 @@ UNRELIABLE_ABOVE = 1e-6
 # level): see adaptive.adaptive for the scale each pass measured f on.
 ABSOLUTE_FLOOR = 12.5
 FLOOR_STEP_FRACTION = 4.0
+# The fast pass's estimate of a point it does not settle checks the later passes' estimate where its own relative
+# error estimate is below this (see adaptive.adaptive).
+FAST_CHECK_ABOVE = 1e-2
 # A difference quotient within this many times its rounding noise (EPS * |f| * weight / h**order) says nothing
 # about the size of the derivative: it is not evidence of a false plateau, nor of a step f does not resolve.
 RESOLVED_ABOVE = 100.0
