@@ -45,7 +45,8 @@ def hessian(
     step : float, optional
         The step ``h`` along each line.
     check_step : bool
-        With a ``step``: flag steps beyond the scale of f, as :func:`numdiff_cli.engine.derivative` does.
+        One-step methods: flag steps (given or default) beyond the scale of f, as
+        :func:`numdiff_cli.engine.derivative` does.
     block : int
         Upper bound on the number of values in one call of ``f`` (directions are processed in blocks).
 
