@@ -20,7 +20,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from numdiff_cli.contract import METHODS
-from numdiff_cli.numerics.adaptive import adaptive, line_derivative
+from numdiff_cli.numerics.adaptive import adaptive
 from numdiff_cli.numerics.estimate import (
     EPS,
     IMPRECISE,
@@ -39,6 +39,7 @@ from numdiff_cli.numerics.estimate import (
     reshaped,
 )
 from numdiff_cli.numerics.hessian import hessian
+from numdiff_cli.numerics.lines import line_derivative
 from numdiff_cli.numerics.stencils import default_step, stencil, stencil_sum
 from numdiff_cli.numerics.steps import (
     COMPLEX_STEP,

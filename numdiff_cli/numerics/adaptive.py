@@ -1,16 +1,16 @@
-"""``auto``: adaptive Richardson extrapolation of central differences, and :func:`line_derivative`.
+"""``auto``: adaptive Richardson extrapolation of central differences.
 
 Three passes, each for the points the one before did not settle: a fast pass of absolute steps
 (:func:`fast_pass`), a first pass of steps relative to |x| and a wide search over about 13 decades of steps
-(both :func:`richardson_search`); then, optionally, the kink test (:func:`kinked`). :func:`adaptive` runs them,
-:func:`line_derivative` chooses between it and the one-step methods.
+(both :func:`richardson_search`); then, optionally, the kink test (:func:`kinked`). :func:`adaptive` runs them and
+judges each point (:func:`absolute_floor`, :func:`fast_floor`); :func:`~.lines.line_derivative` chooses between it
+and the one-step methods.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from numdiff_cli.contract import METHODS, fixed_step_kind
 from numdiff_cli.numerics.estimate import (
     ABSOLUTE_FLOOR,
     EPS,
@@ -30,9 +30,8 @@ from numdiff_cli.numerics.estimate import (
 )
 from numdiff_cli.numerics.noise import measured_noise
 from numdiff_cli.numerics.richardson import neville, richardson, top_weights
-from numdiff_cli.numerics.stencils import complex_step, fixed_step_difference, shaped_offsets, stencil, stencil_sum
+from numdiff_cli.numerics.stencils import shaped_offsets, stencil, stencil_sum
 from numdiff_cli.numerics.steps import (
-    COMPLEX_UNDERFLOW,
     FAST_BLOCK,
     FAST_STEPS,
     FIRST_PASS_STEP,
@@ -373,72 +372,3 @@ def kinked(along: Along, x: np.ndarray, step: np.ndarray, size: np.ndarray) -> n
         noise = 1e3 * EPS * np.abs(values).max(axis=0) / steps[-1]
         kept = (kappa[1] > 0.5 * kappa[0]) & (kappa[2] > 0.5 * kappa[1])
         return kept & (kappa[2] > noise) & (kappa[2] > 1e-8 * size) & (kappa[0] > 0)
-
-
-def complex_with_fallback(along: Along, x: np.ndarray, *, order: int, step: float | None) -> Estimate:
-    """The complex step; where its imaginary part underflows (:data:`~.steps.COMPLEX_UNDERFLOW`), ``auto``.
-
-    No step keeps ``h * f'`` representable when f' is near the smallest double (``exp`` at -700) without a
-    truncation error that spoils the point of the method, so those points are computed by :func:`adaptive` (their
-    error estimate and status are its own; ``nfev`` is the larger of the two).
-    """
-    estimate = complex_step(along, x, order=order, step=step)
-    with np.errstate(all="ignore"):
-        imaginary = np.abs(estimate.value * estimate.step).reshape(-1)
-    lost = (estimate.status.reshape(-1) == OK) & (imaginary < COMPLEX_UNDERFLOW)
-    points = np.flatnonzero(lost)
-    if not points.size:
-        return estimate
-
-    def along_points(t: np.ndarray, sel: np.ndarray | None) -> np.ndarray:
-        return along(t, points if sel is None else points[sel])
-
-    redone = adaptive(along_points, x.reshape(-1)[points], order=order)
-    value, error, status = (a.reshape(-1).copy() for a in (estimate.value, estimate.error, estimate.status))
-    value[points], error[points], status[points] = redone.value, redone.error, redone.status
-    shape = x.shape
-    return Estimate(
-        value.reshape(shape),
-        error.reshape(shape),
-        estimate.step,
-        max(estimate.nfev, redone.nfev),
-        "complex",
-        status.reshape(shape),
-    )
-
-
-def line_derivative(
-    along: Along,
-    x: np.ndarray,
-    *,
-    order: int,
-    method: str,
-    step: float | None,
-    check_step: bool = False,
-    check_kink: bool = False,
-) -> Estimate:
-    """The ``order``-th derivative of f along the lines through the points ``x``, by ``method``.
-
-    The one entry on which the derivative, partial, gradient and Hessian are built: ``auto`` without a step is
-    :func:`adaptive`; ``complex`` the complex step; any other method, or ``auto`` with a step, one finite
-    difference of the method's stencil (``auto``: central).
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> x = np.array([0.0, 1.0])
-    >>> def exp_along(t, sel):  # exp on the lines x + t (``sel``: the points still to refine)
-    ...     return np.exp((x if sel is None else x[sel]) + t)
-    >>> np.allclose(line_derivative(exp_along, x, order=2, method="auto", step=None).value, np.exp(x), rtol=1e-10)
-    True
-    """
-    if method not in METHODS:
-        raise ValueError(f"unknown method {method!r}; expected one of {', '.join(METHODS)}")
-    if not 1 <= order <= 4:
-        raise ValueError("order must be between 1 and 4")
-    if method == "complex":
-        return complex_with_fallback(along, x, order=order, step=step)
-    if method == "auto" and step is None:
-        return adaptive(along, x, order=order, kink_check=check_kink)
-    kind = fixed_step_kind(method)
-    return fixed_step_difference(along, x, order=order, kind=kind, step=step, check_step=check_step)

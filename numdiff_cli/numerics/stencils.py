@@ -143,7 +143,7 @@ def complex_step(along: Along, x: np.ndarray, *, order: int, step: float | None)
       evaluation loses the cancelling real part of ``exp(ih) - 1`` and returns 0.5 instead of 0).
 
     Where ``Im f(x + i h)`` is below :data:`COMPLEX_UNDERFLOW` (``exp`` at -700: ``h * f'`` underflows to 0),
-    the value has lost its precision; :func:`~numdiff_cli.numerics.adaptive.line_derivative` computes such points
+    the value has lost its precision; :func:`~numdiff_cli.numerics.lines.line_derivative` computes such points
     by ``auto`` instead.
 
     Examples
