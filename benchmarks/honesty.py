@@ -25,8 +25,8 @@ Error and digits
     digits, except near a zero of the derivative (``|ref| < 1e10 * floor``), where an error at the floor
     counts as 10 digits. So a result has >= 10 digits exactly when ``err <= max(1e-10 * |ref|, floor)``.
 Allowed error
-    ``allowed = max(PRECISION[n] * |ref|, floor)``: numdiff's promise for an unflagged result (relative
-    1e-10 for order 1, 1e-8, 1e-7, 1e-6 for orders 2-4, the engine's ``PRECISION``), or the conditioning
+    ``allowed = max(PROMISE[n] * |ref|, floor, 2**-1075)``: numdiff's promise for an unflagged result (relative
+    1e-10 for order 1, 1e-8, 1e-8, 1e-7 for orders 2-4, as the README states it), or the conditioning
     floor where the derivative is about 0.
 Classes
     FLAGGED: status != 0 (scipy: ``success`` is False), or a non-finite value (NaN/inf shows itself).
@@ -61,8 +61,6 @@ import sympy as sp
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from honesty_cases import CASES, Case, fast_points, points
-
-from numdiff_cli.engine import PRECISION
 
 EPS = float(np.finfo(np.float64).eps)
 CAP = 17.0
@@ -256,10 +254,18 @@ def digits(value: float, ref: mpmath.mpf, floor: float) -> float:
         return float(min(CAP, max(0.0, -mpmath.log10(err / denominator))))
 
 
+# numdiff's promise for an unflagged result (README, "Error estimates and warnings"): the relative error per order.
+# Written here, not imported from the engine, so that loosening the engine's thresholds cannot loosen this check.
+PROMISE = {1: 1e-10, 2: 1e-8, 3: 1e-8, 4: 1e-7}
+# No double is closer to a derivative below the normal range than half the spacing of subnormals: 2**-1075.
+REPRESENTABLE = mpmath.mpf(2) ** -1075
+
+
 def allowed_error(ref: mpmath.mpf, floor: float, order: int) -> mpmath.mpf:
-    """``max(PRECISION[n] * |ref|, floor)``: numdiff's promise, or the conditioning floor near a zero."""
+    """``max(PROMISE[n] * |ref|, floor, 2**-1075)``: numdiff's promise, the conditioning floor near a zero, or the
+    rounding of a subnormal result to the nearest double."""
     with mpmath.workdps(50):
-        return max(PRECISION[order] * abs(ref), mpmath.mpf(floor))
+        return max(PROMISE[order] * abs(ref), mpmath.mpf(floor), REPRESENTABLE)
 
 
 def classify(value: float, flagged: bool, ref: Reference, order: int) -> Verdict:
@@ -556,8 +562,8 @@ def report(results: list[Result], timing: dict[str, float], fast: bool, elapsed:
         "- digits `= -log10(|value - ref| / max(|ref|, 1e10 * floor))`, capped at 17: significant digits, except "
         "near a zero of the derivative, where an error at the floor counts as 10 digits (so >= 10 digits means "
         "error <= max(1e-10 * |ref|, floor)). A non-finite value has 0 digits.",
-        "- allowed error `= max(PRECISION[n] * |ref|, floor)`, PRECISION = 1e-10, 1e-8, 1e-7, 1e-6 for orders "
-        "1-4 (the engine's promise).",
+        "- allowed error `= max(PROMISE[n] * |ref|, floor, 2**-1075)`, PROMISE = 1e-10, 1e-8, 1e-8, 1e-7 for "
+        "orders 1-4 (numdiff's promise, as the README states it); 2**-1075 is half the spacing of subnormal doubles.",
         "- **OK**: unflagged, error <= allowed. **LOW**: unflagged, allowed < error <= 100 x allowed. "
         "**FLAGGED**: status != 0 or a non-finite value. **SILENT-WRONG**: unflagged and error > 100 x allowed, "
         "or unflagged where no derivative exists. **False alarm**: flagged, yet correct to >= 10 digits.",

@@ -47,6 +47,7 @@ NOT_REAL = 4  # complex step: f is not real-analytic here (branch cut, outside t
 STEP_TOO_LARGE = 5  # the given step is so large that the difference does not approximate a derivative
 IMPRECISE = 6  # auto: the estimate is consistent, but its error estimate exceeds PRECISION[order] (relative)
 KINK = 7  # auto: the slopes on the left and on the right of x differ (abs or relu at 0): no derivative
+OVERFLOW = 8  # f is finite near x but its derivative is larger than the largest double
 
 FORMATS: tuple[str, ...] = ("auto", "table", "plain", "json", "csv")
 DTYPES: tuple[str, ...] = ("float64", "float32")

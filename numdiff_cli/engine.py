@@ -20,7 +20,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from numdiff_cli.contract import METHODS
-from numdiff_cli.numerics.adaptive import adaptive, line_derivative
+from numdiff_cli.numerics.adaptive import adaptive
 from numdiff_cli.numerics.estimate import (
     EPS,
     IMPRECISE,
@@ -28,6 +28,7 @@ from numdiff_cli.numerics.estimate import (
     NONFINITE,
     NOT_REAL,
     OK,
+    OVERFLOW,
     PRECISION,
     STEP_TOO_LARGE,
     UNRELIABLE,
@@ -38,6 +39,7 @@ from numdiff_cli.numerics.estimate import (
     reshaped,
 )
 from numdiff_cli.numerics.hessian import hessian
+from numdiff_cli.numerics.lines import line_derivative
 from numdiff_cli.numerics.stencils import default_step, stencil, stencil_sum
 from numdiff_cli.numerics.steps import (
     COMPLEX_STEP,
@@ -55,6 +57,7 @@ __all__ = [
     "NONFINITE",
     "NOT_REAL",
     "OK",
+    "OVERFLOW",
     "PRECISION",
     "STEP_TOO_LARGE",
     "UNRELIABLE",
@@ -99,8 +102,9 @@ def derivative(
         The step ``h``. With ``method="central"`` and ``order=1`` the result is exactly
         ``(f(x+h) - f(x-h)) / (2*h)`` in float64.
     check_step : bool
-        With a ``step``: also evaluate the difference at ``step / 4`` and report :data:`STEP_TOO_LARGE` where it
-        changes by more than half (the step is beyond the scale on which f varies). Doubles ``nfev``.
+        One-step methods (a given ``step`` or the default one): also evaluate the difference at a quarter of the
+        step and report :data:`STEP_TOO_LARGE` where it changes by more than half (the step is beyond the scale on
+        which f varies: the default step is scaled to |x|, as for ``cos`` at 3e7). Doubles ``nfev``.
     check_kink : bool
         ``auto``, first derivatives: report :data:`KINK` where the slopes on the left and on the right of x
         differ (``abs`` at 0), where a central difference would return their average. 7 more evaluations.

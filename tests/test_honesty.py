@@ -1,9 +1,9 @@
 """The honesty corpus (benchmarks/honesty_cases.py) and its classifier (benchmarks/honesty.py), on the fast subset.
 
 What holds today is checked strictly: the corpus is well formed, its references are stable, the classifier
-classifies hand-made results as the rule says, and no new silently wrong result appears. That numdiff has
-*no* silently wrong result on the fast subset does not hold yet: those tests are strict xfails, so they fail
-the day they start passing, and then the marker must go (it must never be loosened).
+classifies hand-made results as the rule says, no new silently wrong result appears, and numdiff auto has no
+silently wrong result on the fast subset. For the complex step that does not hold yet: its test is a strict xfail,
+so it fails the day it starts passing, and then the marker must go (it must never be loosened).
 """
 
 from __future__ import annotations
@@ -197,24 +197,15 @@ def test_digits() -> None:
 
 # Silently wrong today on the fast subset (expression, order, x). This list may only shrink: a silently wrong
 # result that is not in it is a regression.
-KNOWN_SILENT = {
-    "numdiff auto": {
-        ("atan(x)", 1, 1e8),
-        ("sqrt(x**2 + 1) - x", 1, 1e7),
-        ("log(x + sqrt(x**2 + 1))", 4, 0.0),
-    },
+KNOWN_SILENT: dict[str, set[tuple[str, int, float]]] = {
+    "numdiff auto": set(),
     "numdiff complex": {
+        # Near the pole of the Squire & Trapp function and where f cancels internally: the complex step carries
+        # the rounding of f's real part, which its 4-ulp error estimate does not see.
         ("exp(x)/sqrt(sin(x)**3 + cos(x)**3)", 1, 2.3561944891923448),
         ("exp(x)/sqrt(sin(x)**3 + cos(x)**3)", 1, 2.356194490092345),
         ("exp(x)/sqrt(sin(x)**3 + cos(x)**3)", 1, 2.356194490182345),
         ("exp(x)/sqrt(sin(x)**3 + cos(x)**3)", 1, 2.3561944901913447),
-        ("log(x)", 1, 1e147),
-        ("log(x)", 1, 1e300),
-        ("sqrt(x)", 1, 1e300),
-        ("sqrt(x)", 1, 0.0),
-        ("sqrt(x)", 1, 1e-300),
-        *(("exp(x)", 1, x) for x in (-745.0, -740.0, -708.0, -700.0, -675.0, -600.0)),
-        ("x*(0.5 + 1/(exp(x) - 1))", 1, 0.0),
         ("x*(0.5 + 1/(exp(x) - 1))", 1, 1e-8),
         ("x*(0.5 + 1/(exp(x) - 1))", 1, 1e-5),
         ("x*(0.5 + 1/(exp(x) - 1))", 1, -1e-3),
@@ -244,9 +235,7 @@ def test_no_new_silent_wrong_on_fast_subset(fast: Fast, method: str) -> None:
     assert not new, f"silently wrong results not seen before (expr, order, x, value, reference): {new}"
 
 
-@pytest.mark.parametrize(
-    "method", [pytest.param("numdiff auto", marks=XFAIL), pytest.param("numdiff complex", marks=XFAIL)]
-)
+@pytest.mark.parametrize("method", [pytest.param("numdiff auto"), pytest.param("numdiff complex", marks=XFAIL)])
 def test_no_silent_wrong_on_fast_subset(fast: Fast, method: str) -> None:
     silent = _silent(fast, method)
     assert not silent, f"silently wrong (expr, order, x, value, reference): {silent}"

@@ -40,6 +40,7 @@ STATUS_MESSAGES: dict[int, str] = {
     " not a derivative (use a smaller --h or the default)",
     contract.IMPRECISE: "low accuracy: the estimated relative error is above the usual precision of this order here"
     " (an ill-conditioned point); see the error estimate",
+    contract.OVERFLOW: "the derivative overflows: it is larger than the largest double",
     contract.KINK: "the function has a kink here (the slopes on the left and on the right differ, as for abs or relu at"
     " 0): it has no derivative; the value shown is the average of the two slopes",
 }

@@ -11,8 +11,9 @@ Modules, from the bottom up:
 - :mod:`.steps`: the step policy of the adaptive method (ratios, counts, step sequences);
 - :mod:`.richardson`: the Richardson tableau of central differences;
 - :mod:`.noise`: the rounding noise measured on the evaluations of f;
-- :mod:`.adaptive`: the adaptive passes, the kink test and :func:`~.adaptive.line_derivative`, the derivative
-  along lines on which every public function is built;
+- :mod:`.adaptive`: the adaptive passes, the kink test and the verdict on each point;
+- :mod:`.lines`: :func:`~.lines.line_derivative`, the derivative along lines by any method (the complex step
+  falling back to ``auto`` where it underflows), on which every public function is built;
 - :mod:`.hessian`: the Hessian from second derivatives along directions;
 - :mod:`.sweep`: one finite difference at chosen steps and precisions (float64 or float32), written out term by
   term.

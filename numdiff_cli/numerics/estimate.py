@@ -14,6 +14,7 @@ from numdiff_cli.contract import (
     NONFINITE,
     NOT_REAL,
     OK,
+    OVERFLOW,
     STEP_TOO_LARGE,
     UNRELIABLE,
     VANISHING_STEP,
@@ -26,6 +27,7 @@ __all__ = [
     "NONFINITE",
     "NOT_REAL",
     "OK",
+    "OVERFLOW",
     "PRECISION",
     "STEP_CHECK_DIVISOR",
     "STEP_CHECK_TOLERANCE",
@@ -42,9 +44,24 @@ __all__ = [
 EPS = float(np.finfo(np.float64).eps)
 
 # auto flags a result whose relative error estimate exceeds this (per derivative order): fewer than about
-# 10, 8, 7 and 6 correct digits cannot be vouched for. Above 1e-6 the candidates disagree: UNRELIABLE.
-PRECISION = {1: 1e-10, 2: 1e-8, 3: 1e-7, 4: 1e-6}
+# 10, 8, 8 and 7 correct digits cannot be vouched for. Above 1e-6 the candidates disagree: UNRELIABLE.
+PRECISION = {1: 1e-10, 2: 1e-8, 3: 1e-8, 4: 1e-7}
 UNRELIABLE_ABOVE = 1e-6
+# The precision a point allows is absolute where the derivative is small next to f (a zero of f', an odd order at a
+# symmetric point, a zero entry of a Hessian): each value of f carries about EPS * |f| of rounding, and Richardson
+# extrapolation needs steps of about a quarter of the scale ``s`` on which f varies, so no estimate can be expected
+# to beat EPS * |f| * weight / (s / 4)**order (weight: the stencil's sum of |weights|). An error estimate within
+# ABSOLUTE_FLOOR times that (the amplification of rounding by the tableau) is vouched for whatever the size of the
+# value. ``s`` is never the step a search happened to choose (a garbage candidate at a tiny step has a huge rounding
+# level): see adaptive.adaptive for the scale each pass measured f on.
+ABSOLUTE_FLOOR = 12.5
+FLOOR_STEP_FRACTION = 4.0
+# The fast pass's estimate of a point it does not settle checks the later passes' estimate where its own relative
+# error estimate is below this (see adaptive.adaptive).
+FAST_CHECK_ABOVE = 1e-2
+# A difference quotient within this many times its rounding noise (EPS * |f| * weight / h**order) says nothing
+# about the size of the derivative: it is not evidence of a false plateau, nor of a step f does not resolve.
+RESOLVED_ABOVE = 100.0
 # A given step is too large when the difference changes by more than this fraction when the step is divided by
 # STEP_CHECK_DIVISOR (the truncation error is then of the order of the derivative itself).
 STEP_CHECK_DIVISOR = 4

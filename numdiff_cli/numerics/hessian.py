@@ -7,8 +7,8 @@ from collections.abc import Callable
 import numpy as np
 from numpy.typing import ArrayLike
 
-from numdiff_cli.numerics.adaptive import line_derivative
-from numdiff_cli.numerics.estimate import OK, Estimate, concatenated
+from numdiff_cli.numerics.estimate import IMPRECISE, OK, PRECISION, Estimate, concatenated
+from numdiff_cli.numerics.lines import line_derivative
 
 
 def hessian_directions(m: int) -> np.ndarray:
@@ -45,7 +45,8 @@ def hessian(
     step : float, optional
         The step ``h`` along each line.
     check_step : bool
-        With a ``step``: flag steps beyond the scale of f, as :func:`numdiff_cli.engine.derivative` does.
+        One-step methods: flag steps (given or default) beyond the scale of f, as
+        :func:`numdiff_cli.engine.derivative` does.
     block : int
         Upper bound on the number of values in one call of ``f`` (directions are processed in blocks).
 
@@ -60,7 +61,8 @@ def hessian(
     The diagonal is the second derivative along each coordinate. An off-diagonal entry comes from the second
     directional derivatives along ``u = e_i + e_j`` and ``v = e_i - e_j``:
     ``f_uu - f_vv = 4 f_ij``, so ``H[i, j] = (f_uu - f_vv) / 4``, symmetric by construction and with the error
-    ``(err_u + err_v) / 4``. Every direction is differentiated by the same machinery as a single second
+    ``(err_u + err_v) / 4``; an entry whose error exceeds its magnitude is OK only where that error is within the
+    precision of the lines it comes from. Every direction is differentiated by the same machinery as a single second
     derivative (``auto``: adaptive Richardson extrapolation, truncation ``O(h**10)``), and the perturbed points of
     all directions and all points go to ``f`` in one call per pass.
 
@@ -99,7 +101,16 @@ def hessian(
             value[i, j] = value[j, i] = entry
             error[i, j] = error[j, i] = (line.error[u] + line.error[v]) / 4
             steps[i, j] = steps[j, i] = line.step[u]
-            status[i, j] = status[j, i] = np.where(line.status[u] != OK, line.status[u], line.status[v])
+            both = np.where(line.status[u] != OK, line.status[u], line.status[v])
+            # An entry whose error estimate exceeds its magnitude is never OK on the strength of the lines alone:
+            # it is vouched for relative to the lines it comes from (f_ij can be a small difference of large
+            # f_uu and f_vv), or where both lines are derivatives consistent with zero, vouched for absolutely.
+            line_sizes = np.maximum(np.abs(line.value[u]), np.abs(line.value[v]))
+            absolute = (line.error[u] > PRECISION[2] * np.abs(line.value[u])) & (
+                line.error[v] > PRECISION[2] * np.abs(line.value[v])
+            )
+            vouched = (error[i, j] <= np.abs(entry)) | (error[i, j] <= PRECISION[2] * line_sizes) | absolute
+            status[i, j] = status[j, i] = np.where((both == OK) & ~vouched, IMPRECISE, both)
     return Estimate(value, error, steps, line.nfev, line.method, status)
 
 

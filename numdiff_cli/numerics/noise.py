@@ -27,7 +27,9 @@ def median(values: np.ndarray) -> np.ndarray:
     return np.where(count > 0, middle, 0.0)
 
 
-def measured_noise(estimates: np.ndarray, steps: np.ndarray, order: int) -> np.ndarray:
+def measured_noise(
+    estimates: np.ndarray, steps: np.ndarray, order: int, resolved: np.ndarray | None = None
+) -> np.ndarray:
     """The rounding noise of the difference quotients times ``h**order``, measured on the actual evaluations.
 
     This is what ``eps * |f|`` misses when f cancels internally: ``log(1 + x**2)`` at small x carries the
@@ -39,13 +41,24 @@ def measured_noise(estimates: np.ndarray, steps: np.ndarray, order: int) -> np.n
     - a difference that is exactly 0 at a step ``h`` while others are not shows that f does not resolve the
       change ``~ h**order * |D|`` there: the noise is at least ``h**order * |D|`` (median |D| over the resolved
       steps), largest over such steps.
+
+    ``resolved`` (optional) marks the differences well above their rounding level: only those measure |D|, and
+    the smallest of them is taken. At order 4 the differences at the smallest steps are rounding of size
+    ``eps |f| / h**4`` (1e36 at h = 1e-13), and where the derivative is 0 the resolved differences are truncation
+    error that shrinks with the step: a median over either took them for |D| and made the noise of every candidate
+    enormous.
     """
     finite = np.isfinite(estimates)
-    unresolved = (estimates == 0) & (finite & (estimates != 0)).any(axis=0)
+    measured_size = finite & (estimates != 0) if resolved is None else finite & resolved
+    unresolved = (estimates == 0) & measured_size.any(axis=0)
     tail = estimates[-NOISE_STEPS:]
     scaled = np.abs(np.diff(tail, axis=0)) * steps[-NOISE_STEPS + 1 :] ** order
     resolved = np.isfinite(scaled) & (tail[1:] != 0) & (tail[:-1] != 0)
     measured = median(np.where(resolved, scaled, np.nan))
-    typical = median(np.where(finite & ~unresolved, np.abs(estimates), np.nan))
+    if resolved is None:
+        typical = median(np.where(measured_size, np.abs(estimates), np.nan))
+    else:
+        typical = np.where(measured_size, np.abs(estimates), np.inf).min(axis=0)
+        typical = np.where(np.isfinite(typical), typical, 0.0)
     quantum = np.where(unresolved, steps**order * typical, 0.0).max(axis=0)
     return np.maximum(measured, quantum)

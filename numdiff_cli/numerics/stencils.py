@@ -100,10 +100,11 @@ def fixed_step_difference(
 ) -> Estimate:
     """One ``kind`` finite difference along the lines through ``x``, with ``step`` or :func:`default_step`.
 
-    With ``step`` and ``check_step``, the status is :data:`STEP_TOO_LARGE` where the same difference at a step
+    With ``check_step``, the status is :data:`STEP_TOO_LARGE` where the same difference at a step
     ``STEP_CHECK_DIVISOR`` times smaller changes by more than ``STEP_CHECK_TOLERANCE`` (relative) and by more than
-    the rounding noise: the step is beyond the scale on which f varies. The error is NaN (one difference gives no
-    estimate of its own error).
+    the rounding noise: the step is beyond the scale on which f varies. The default step is checked as a given one
+    is: it is scaled to |x|, which is not the scale of f (``cos`` at 3e7 with h = 181). The error is NaN (one
+    difference gives no estimate of its own error).
     """
     offsets, numerators, denominator = stencil(order, kind)
     h = taken(x, default_step(x, order=order, kind=kind)) if step is None else np.full(x.shape, float(step))
@@ -112,7 +113,7 @@ def fixed_step_difference(
         value = stencil_sum(values, numerators) / (denominator * h**order)
         nfev = len(offsets)
         status = np.where(np.isfinite(value), OK, NONFINITE)
-        if step is not None and check_step:
+        if check_step:
             small = h / STEP_CHECK_DIVISOR
             check_values = along(shaped_offsets(offsets, x.ndim) * small, None)
             check = stencil_sum(check_values, numerators) / (denominator * small**order)
@@ -131,26 +132,41 @@ def complex_step(along: Along, x: np.ndarray, *, order: int, step: float | None)
     """The complex step ``Im f(x + i h) / h`` along the lines through ``x`` (first derivatives only).
 
     No subtraction, so no cancellation: with ``h = COMPLEX_STEP`` the truncation error ``O(h**2)`` vanishes and
-    the error is the rounding of f's evaluation. Off the real domain of f (``log(-1)``), the imaginary part is of
-    the order of f, not of ``h * f'``: status :data:`NOT_REAL`.
+    the error is the rounding of f's evaluation. f is also evaluated at ``x`` itself, in the same call (2
+    evaluations), to tell where the complex step does not give the derivative of the real function:
+
+    - :data:`NOT_REAL` where f leaves the real axis: ``f(x)`` is not real (``log(-1)``), or the imaginary part is
+      of the order of f rather than ``h * f'`` (a branch cut; relative to ``|f|``, so that ``exp`` at 700, whose
+      ``h * f'`` is 1e104, is not mistaken for one), or the real part moves by more than ``sqrt(h)`` times the
+      imaginary one (a branch point: ``sqrt`` at 0, where ``Im f(ih) / h = 7e99``);
+    - :data:`NONFINITE` where ``f(x)`` is not finite (``x * (0.5 + 1/(exp(x) - 1))`` at 0, whose complex
+      evaluation loses the cancelling real part of ``exp(ih) - 1`` and returns 0.5 instead of 0).
+
+    Where ``Im f(x + i h)`` is below :data:`COMPLEX_UNDERFLOW` (``exp`` at -700: ``h * f'`` underflows to 0),
+    the value has lost its precision; :func:`~numdiff_cli.numerics.lines.line_derivative` computes such points
+    by ``auto`` instead.
 
     Examples
     --------
     >>> import numpy as np
-    >>> x = np.array([-1.0, 4.0])
+    >>> x = np.array([-1.0, 4.0, 0.0])
     >>> estimate = complex_step(lambda t, sel: np.sqrt(x + t), x, order=1, step=None)
-    >>> estimate.status.tolist() == [NOT_REAL, OK], float(estimate.value[1])
+    >>> estimate.status.tolist() == [NOT_REAL, OK, NOT_REAL], float(estimate.value[1])
     (True, 0.25)
     """
     if order != 1:
         raise ValueError("the complex step gives first derivatives only (order 1)")
     h = COMPLEX_STEP if step is None else float(step)
     with np.errstate(all="ignore"):
-        values = along(np.full((1,) + x.shape, 1j * h), None)[0]
-        value = np.imag(values) / h
-    off_axis = np.abs(np.imag(values)) > np.sqrt(h)
-    status = np.where(np.isfinite(value) & np.isfinite(np.real(values)), OK, NONFINITE)
+        shifted, at_x = along(np.stack([np.full(x.shape, 1j * h), np.zeros(x.shape, dtype=complex)]), None)
+        value = np.imag(shifted) / h
+        size = np.maximum(1.0, np.abs(np.real(shifted)))
+        off_axis = np.abs(np.imag(shifted)) > np.sqrt(h) * size
+        off_axis |= np.imag(at_x) != 0
+        off_axis |= np.abs(np.real(shifted) - np.real(at_x)) > np.sqrt(h) * np.abs(np.imag(shifted))
+        finite = np.isfinite(value) & np.isfinite(np.real(shifted)) & np.isfinite(at_x)
+    status = np.where(finite, OK, NONFINITE)
     status = np.where(off_axis & (status == OK), NOT_REAL, status)
     # A few units in the last place of f's evaluation.
     error = 4 * EPS * np.abs(value)
-    return Estimate(value, error, np.full(x.shape, h), 1, "complex", status)
+    return Estimate(value, error, np.full(x.shape, h), 2, "complex", status)

@@ -12,6 +12,9 @@ import numpy as np
 # periodic functions (successive estimates agree by accident); 1.6 is not close to any small fraction.
 RATIO = 1.6
 COMPLEX_STEP = 1e-200
+# Below this, Im f(x + i h) has lost bits to underflow (subnormal numbers start at 2.2e-308; the margin of 2**60
+# covers intermediate results inside f): exp at -700, whose h * f' is 1e-504, gives 0 with an error of 0.
+COMPLEX_UNDERFLOW = 1e-290
 FIRST_PASS_STEPS = 8
 FIRST_PASS_STEP = 0.5
 # auto's fast pass (adaptive.fast_pass): five absolute steps, ratios about 2.1 but none a small fraction (17/8,
@@ -20,6 +23,13 @@ FIRST_PASS_STEP = 0.5
 # temporaries stay in the CPU cache and below the size at which the C allocator maps fresh pages for each.
 FAST_STEPS = (17 / 64, 1 / 8, 15 / 256, 7 / 256, 13 / 1024)
 FAST_BLOCK = 40_000
+# Orders 3 and 4 use the fast steps times this: their rounding grows like 1/h**order, and at the smallest fast step
+# (0.0127) an order-4 difference of f ~ 1 carries 1e-7 of it (exp at 0.5: 1.64872129095 for 1.64872127070). A
+# power of two keeps x +- h exact. Measured on smooth functions (exp, sin, log, 1/(1 + x**2), tanh, atan,
+# exp(sin)), the 5th percentile of correct digits goes from 7.2 to 8.4 at order 4 (median 8.1 to 9.1) and from 9.0
+# to 9.6 at order 3 (median 10.4 to 11.1). 4 does better on the median but reaches beyond the radius of
+# convergence of atan near 1 (false agreement of the tableau).
+FAST_STEP_SCALE = {1: 1.0, 2: 1.0, 3: 2.0, 4: 2.0}
 # The wide search: this many steps from WIDE_SEARCH_STEP * max(1, |x|), spanning about 13 decades.
 WIDE_SEARCH_STEPS = 64
 WIDE_SEARCH_STEP = 0.5
@@ -52,8 +62,9 @@ def geometric_steps(x: np.ndarray, largest: float, count: int) -> np.ndarray:
     return taken(x, largest * np.maximum(1.0, np.abs(x))[None] * powers)
 
 
-def fast_steps(x: np.ndarray) -> np.ndarray:
-    """The absolute steps :data:`FAST_STEPS` as taken from the flat points ``x``, shape ``(len(FAST_STEPS), x.size)``.
+def fast_steps(x: np.ndarray, order: int = 1) -> np.ndarray:
+    """The absolute steps :data:`FAST_STEPS` (times :data:`FAST_STEP_SCALE` of ``order``) as taken from the flat
+    points ``x``, shape ``(len(FAST_STEPS), x.size)``.
 
     Examples
     --------
@@ -61,4 +72,4 @@ def fast_steps(x: np.ndarray) -> np.ndarray:
     >>> bool(np.all(fast_steps(np.array([1.0, -3.0])) == np.asarray(FAST_STEPS)[:, None]))
     True
     """
-    return taken(x, np.asarray(FAST_STEPS)[:, None])
+    return taken(x, FAST_STEP_SCALE[order] * np.asarray(FAST_STEPS)[:, None])
