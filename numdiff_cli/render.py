@@ -45,6 +45,20 @@ def describe(at: Any) -> str:
     return number(at)
 
 
+def quoted(value: Any) -> str:
+    """A number in a warning: 6 significant digits (``nan`` if missing); lists and points element by element."""
+    value = clean(value)
+    if isinstance(value, dict):
+        return ",".join(f"{name}={quoted(item)}" for name, item in value.items())
+    if isinstance(value, list):
+        return "[" + ", ".join(quoted(item) for item in value) + "]"
+    if value is None:
+        return "nan"
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return str(value)
+    return f"{value:.6g}"
+
+
 def short(value: float) -> str:
     """A number for an equation: 15 significant digits, so ``0.19999999999999998`` reads ``0.2``."""
     return repr(float(f"{value:.15g}")) if math.isfinite(value) else "nan"

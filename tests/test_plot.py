@@ -238,7 +238,7 @@ def test_text_plots_only_on_a_terminal(run, monkeypatch) -> None:
     assert "abs_error\n" not in run(*args, "--format", "plain").stdout
     # A run that ends with warnings (exit status 1: a step leaves the domain of sqrt) still draws its plot.
     warned = run("compare", "sqrt(x)", "--at", "0.01", "--method", "central", "--sweep")
-    assert warned.exit_code == 1
+    assert warned.exit_code == 3  # a result the engine cannot vouch for (README: Exit status)
     assert "abs_error\n" in warned.stdout
     field = run("grad", "x**2 + y**2", "--field").stdout
     rows = [line.split() for line in field.rstrip().splitlines()[-15:]]

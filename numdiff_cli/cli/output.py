@@ -84,6 +84,15 @@ class PipeClosed(Exception):
     """The reader of stdout went away (``numdiff ... | head -1``). Not an OSError, so click leaves it to us."""
 
 
+def echo(line: str) -> None:
+    """One line of results on stdout, written at once (a closed pipe ends the run quietly)."""
+    try:
+        sys.stdout.write(line + "\n")
+        sys.stdout.flush()
+    except BrokenPipeError:
+        raise PipeClosed from None
+
+
 def stderr(message: str) -> None:
     """One line on stderr, above the progress display when one is shown."""
     if Progress.live_console is not None:
@@ -107,13 +116,14 @@ class Block:
     plain: Callable[[], list[str]]
     warnings: dict[int, tuple[str, Any]]  # row index -> (message, point)
     bad: set[int] = field(default_factory=set)  # rows from unreadable input lines
+    failed: dict[int, str] = field(default_factory=dict)  # rows of a check that failed -> why (with the numbers)
     fast: dict[str, Callable[[Block], list[str]]] = field(default_factory=dict)  # format -> its lines, vectorized
 
     @classmethod
     def of_rows(cls, rows: list[dict[str, Any]], plain: list[str]) -> Block:
         """A block from rows built eagerly (each with a "warning" key where needed)."""
         warnings = {index: (row["warning"], row.get("at")) for index, row in enumerate(rows) if "warning" in row}
-        return cls(len(rows), rows.__getitem__, lambda: plain, warnings)
+        return cls(len(rows), lambda index: dict(rows[index]), lambda: plain, warnings)
 
     def full_row(self, index: int) -> dict[str, Any]:
         row = self.row(index)
@@ -219,22 +229,55 @@ class _Table(_Format):
 FORMAT_WRITERS: dict[str, type[_Format]] = {"plain": _Plain, "json": _Json, "csv": _Csv, "table": _Table}
 
 
-class Writer:
-    """Writes blocks of rows in the chosen format and works out the exit status."""
+# The numbers a warning line quotes from its row, when the row has them.
+_QUOTED = ("derivative", "value", "gradient", "numeric", "analytic", "abs_error", "error", "h")
 
-    def __init__(self, fmt: str, keys: Sequence[str], title: str):
+
+class Writer:
+    """Writes blocks of rows in the chosen format, says what is wrong on stderr and works out the exit status.
+
+    The status follows the README's table: 2 for an unreadable input line, 1 for a failed check, 3
+    (:data:`contract.EXIT_UNVOUCHED`) for a result with a warning, unless the rows are checks (``check=True``):
+    then the checks decide and a warning counts only with ``strict=True``.
+    """
+
+    def __init__(
+        self,
+        fmt: str,
+        keys: Sequence[str],
+        title: str,
+        *,
+        expr: str | None = None,
+        method: str | None = None,
+        check: bool = False,
+        strict: bool = False,
+    ):
         if fmt == "auto":
             fmt = "table" if sys.stdout.isatty() else "plain"
         self.fmt = fmt
         self.format = FORMAT_WRITERS[fmt](keys, title)
+        self.expr = expr
+        self.method = method
+        self.check = check
+        self.strict = strict
         self.warnings = 0
-        self.status = 0
+        self.bad = self.failed = self.warned = False
+        self.said: set[str] = set()
 
     def write(self, block: Block) -> None:
-        for index in sorted(block.warnings):
-            message, at = block.warnings[index]
-            self.status = max(self.status, 2 if index in block.bad else 1)
-            self.warn(message, at)
+        for index in sorted(set(block.warnings) | set(block.failed)):
+            if index in block.failed:
+                self.failed = True
+                self.say(f"FAIL: {self.context(block, index)}: {block.failed[index]}")
+            if index not in block.warnings:
+                continue
+            message = block.warnings[index][0]
+            if index in block.bad:
+                self.bad = True
+                self.say(f"Error: {message}")
+            else:
+                self.warned = True
+                self.say(f"Warning: {self.context(block, index)}: {message}{self.numbers(block, index)}")
         text = self.format.lines(block)
         if text:
             try:
@@ -243,14 +286,45 @@ class Writer:
             except BrokenPipeError:
                 raise PipeClosed from None
 
-    def warn(self, message: str, at: Any) -> None:
+    def context(self, block: Block, index: int) -> str:
+        """``EXPR at POINT, method M``: what a warning or a failure is about."""
         from numdiff_cli.render import describe
 
+        row = block.row(index) if self.warnings < MAX_WARNINGS else {}
+        at = block.warnings[index][1] if index in block.warnings else row.get("at")
+        parts = [self.expr or row.get("expr") or "", f"at {describe(row.get('at', at))}"]
+        method = row.get("method", self.method)
+        text = " ".join(part for part in parts if part)
+        return text + (f", method {method}" if method else "")
+
+    def numbers(self, block: Block, index: int) -> str:
+        """`` (numeric 0.54, analytic 0.54, ...)``: the numbers of the row a warning is about."""
+        from numdiff_cli.render import quoted
+
+        if self.warnings >= MAX_WARNINGS:
+            return ""
+        row = block.row(index)
+        quoted_numbers = [f"{key} {quoted(row[key])}" for key in _QUOTED if row.get(key) is not None]
+        return f" ({', '.join(quoted_numbers)})" if quoted_numbers else ""
+
+    def say(self, line: str) -> None:
+        """One line on stderr: at most :data:`MAX_WARNINGS` of them, never the same line twice."""
+        if line in self.said:
+            return
         self.warnings += 1
         if self.warnings <= MAX_WARNINGS:
-            prefix = "Error" if message.startswith("line ") else "Warning"
-            where = "" if message.startswith("line ") else f"at {describe(at)}: "
-            stderr(f"{prefix}: {where}{message}")
+            self.said.add(line)
+            stderr(line)
+
+    @property
+    def status(self) -> int:
+        if self.bad:
+            return contract.EXIT_USAGE
+        if self.failed:
+            return contract.EXIT_FAILED
+        if self.warned and (self.strict or not self.check):
+            return contract.EXIT_UNVOUCHED
+        return contract.EXIT_OK
 
     def close(self) -> int:
         if self.warnings > MAX_WARNINGS:
@@ -259,9 +333,19 @@ class Writer:
         return self.status
 
 
-def run(chunks: Iterator[Chunk], compute: Callable[[Chunk], Block], fmt: str, keys: Sequence[str], title: str) -> None:
-    """Write ``compute(chunk)`` for every chunk; exit with the writer's status (0, or 1 / 2 for warnings)."""
-    writer = Writer(fmt, keys, title)
+def run(
+    chunks: Iterator[Chunk],
+    compute: Callable[[Chunk], Block],
+    fmt: str,
+    keys: Sequence[str],
+    title: str,
+    **context: Any,
+) -> None:
+    """Write ``compute(chunk)`` for every chunk; exit with the writer's status (see :class:`Writer`).
+
+    ``context`` goes to the :class:`Writer`: ``expr`` and ``method`` for the warnings, ``check``/``strict``.
+    """
+    writer = Writer(fmt, keys, title, **context)
     progress = Progress()
     try:
         for chunk in chunks:
@@ -280,11 +364,11 @@ def terminal_plots(fmt: str) -> bool:
 
 
 def run_then_draw(run: Callable[[], None], draw: Callable[[], str], fmt: str) -> None:
-    """``run()``, then on a terminal the small text plot ``draw()`` (also when run ends with exit status 1)."""
+    """``run()``, then on a terminal the small text plot ``draw()`` (also after a failed check or a warning)."""
     try:
         run()
     except click.exceptions.Exit as exit_:
-        if exit_.exit_code == 1 and terminal_plots(fmt):
+        if exit_.exit_code in (contract.EXIT_FAILED, contract.EXIT_UNVOUCHED) and terminal_plots(fmt):
             click.echo("\n" + draw())
         raise
     if terminal_plots(fmt):

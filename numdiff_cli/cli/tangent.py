@@ -94,7 +94,7 @@ def tangent(
     keys = KEYS["tangent"] if univariate else KEYS["tangent-plane"]
     chunks = inputs.points(expression, at, None)
     if not univariate:
-        output.run(chunks, compute, fmt, keys, f"tangent of {expr}")
+        output.run(chunks, compute, fmt, keys, f"tangent of {expr}", expr=expr, method=method)
         return
     seen: list[np.ndarray] = []
 
@@ -108,4 +108,6 @@ def tangent(
         points = np.concatenate(seen)[:10]
         return tangents.text_picture(expression.function, points, method, step, names[0])
 
-    output.run_then_draw(lambda: output.run(chunks, remember, fmt, keys, f"tangent of {expr}"), draw, fmt)
+    output.run_then_draw(
+        lambda: output.run(chunks, remember, fmt, keys, f"tangent of {expr}", expr=expr, method=method), draw, fmt
+    )
