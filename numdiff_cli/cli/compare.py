@@ -160,7 +160,7 @@ def compare(
     keys = keys if dtype == "float64" else (*keys, "dtype")
     chunks = inputs.points(expression, target.at, target.range_text)
     title = output.derivative_title(order, var, expr)
-    output.run(chunks, compute, fmt, keys, title, expr=expr, check=checking, strict=strict)
+    output.run(chunks, compute, fmt, keys, title, expr=expr, check=checking, strict=strict, total=target.total)
 
 
 def _sweep(

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import sys
-import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -19,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from numdiff_cli import contract
+from numdiff_cli.cli.terminal import Progress
 
 if TYPE_CHECKING:
     import numpy as np
@@ -27,7 +27,6 @@ if TYPE_CHECKING:
     from numdiff_cli.points import Chunk
 
 MAX_WARNINGS = 20
-PROGRESS_AFTER = 0.5  # seconds
 
 
 STATUS_MESSAGES: dict[int, str] = {
@@ -200,26 +199,87 @@ class _Csv(_Format):
         return "".join(line if line.endswith("\n") else line + "\n" for line in lines).rstrip("\n")
 
 
+STREAM_AFTER = 500  # rows: a table of more is printed as it comes, in aligned columns
+# Columns that are the same on every row by construction: shown once above a streamed table, not on each line.
+_COMMAND_CONSTANTS = ("expr", "var", "vars", "order", "method", "dtype", "analytic_expr", "start", "lr")
+
+
+def terminal_width() -> int | None:
+    """The width a table must fit: the terminal's, or ``COLUMNS`` when set; None for a pipe or file without it."""
+    import shutil
+
+    columns = os.environ.get("COLUMNS", "")
+    if columns.isdigit() and int(columns) > 0:
+        return int(columns)
+    if sys.stdout.isatty():
+        return shutil.get_terminal_size().columns
+    return None
+
+
 class _Table(_Format):
+    """A rich table of every row, fitted to the terminal; past :data:`STREAM_AFTER` rows, aligned lines as they come.
+
+    A table needs all its rows before its first line (column widths), which on a long stream means a long wait and
+    every row in memory; so after :data:`STREAM_AFTER` rows it switches, with a note on stderr, to columns whose
+    widths are taken from the rows so far (and grow if needed), written chunk by chunk and then forgotten.
+    """
+
     def __init__(self, keys: Sequence[str], title: str):
         super().__init__(keys, title)
         self.rows: list[dict[str, Any]] = []
+        self.columns: list[str] | None = None  # set once streaming
+        self.widths: dict[str, int] = {}
 
     def lines(self, block: Block) -> str:
-        self.rows.extend(block.rows())
-        return ""
+        from numdiff_cli.render import stream_line
+
+        if self.columns is None:
+            self.rows.extend(block.rows())
+            return self.start_streaming() if len(self.rows) > STREAM_AFTER else ""
+        return "\n".join(stream_line(row, self.columns, self.widths) for row in block.rows())
+
+    def start_streaming(self) -> str:
+        from numdiff_cli.render import _table_cell, fit_columns, stream_header, stream_line
+
+        rows, self.rows = self.rows, []
+        constant = [
+            key
+            for key in _COMMAND_CONSTANTS
+            if key in self.keys and len({_table_cell(row.get(key)) for row in rows}) == 1
+        ]
+        columns = [key for key in (*self.keys, "warning") if key not in constant]
+        widths = {key: max([len(key)] + [len(_table_cell(row.get(key))) for row in rows]) for key in columns}
+        widths["warning"] = len("warning")
+        kept, dropped = fit_columns({k: v for k, v in widths.items() if k != "warning"}, terminal_width(), 2)
+        self.columns, self.widths = [*kept, "warning"], widths
+        stderr(
+            f"Note: more than {STREAM_AFTER} rows: printing them as they come, in columns (a table needs every row"
+            " first); --format plain, json or csv for scripts"
+        )
+        caption = "  ".join(f"{key}: {_table_cell(rows[0].get(key))}" for key in constant if key != "expr")
+        head = [self.title] + ([caption] if caption else [])
+        if dropped:
+            head.append(f"not shown (terminal too narrow): {', '.join(dropped)}")
+        head.append(stream_header(self.columns, self.widths))
+        return "\n".join(head + [stream_line(row, self.columns, self.widths) for row in rows])
 
     def finish(self) -> None:
         from rich.console import Console
 
         from numdiff_cli.render import table
 
+        if self.columns is not None:
+            return
         try:
+            width = terminal_width()
             console = Console(file=sys.stdout, highlight=False)
-            rendered = table(self.rows, self.keys, self.title)
-            # Never truncate digits: wider than the terminal, the terminal wraps the lines instead.
-            needed = console.measure(rendered, options=console.options.update_width(100_000)).maximum
-            console.width = max(console.width, needed)
+            rendered = table(self.rows, self.keys, self.title, width)
+            if width is None:
+                # No terminal: never truncate digits, however wide.
+                needed = console.measure(rendered, options=console.options.update_width(100_000)).maximum
+                console.width = max(console.width, needed)
+            else:
+                console.width = width
             console.print(rendered)
         except BrokenPipeError:
             raise PipeClosed from None
@@ -343,10 +403,13 @@ def run(
 ) -> None:
     """Write ``compute(chunk)`` for every chunk; exit with the writer's status (see :class:`Writer`).
 
-    ``context`` goes to the :class:`Writer`: ``expr`` and ``method`` for the warnings, ``check``/``strict``.
+    ``context`` goes to the :class:`Writer`: ``expr`` and ``method`` for the warnings, ``check``/``strict``;
+    ``total`` is the number of points when it is known (``--at``, ``--range``): the progress display then shows
+    a percentage and the time left.
     """
+    total = context.pop("total", None)
     writer = Writer(fmt, keys, title, **context)
-    progress = Progress()
+    progress = Progress(total)
     try:
         for chunk in chunks:
             writer.write(compute(chunk))
@@ -373,53 +436,3 @@ def run_then_draw(run: Callable[[], None], draw: Callable[[], str], fmt: str) ->
         raise
     if terminal_plots(fmt):
         click.echo("\n" + draw())
-
-
-class Progress:
-    """A rich progress display on stderr for long runs, only when stderr is a terminal.
-
-    It appears once a run has taken :data:`PROGRESS_AFTER` seconds (short runs never show it) and is removed
-    when the run ends, so it never mixes with results, which go to stdout.
-    """
-
-    live_console: Any = None  # the stderr console while a display is shown
-
-    def __init__(self) -> None:
-        self.points = 0
-        self.started = time.monotonic()
-        self.enabled = sys.stderr.isatty() and not os.environ.get("NUMDIFF_NO_PROGRESS")
-        self.live: Any = None
-        self.task: Any = None
-
-    def advance(self, count: int) -> None:
-        self.points += count
-        if not self.enabled:
-            return
-        if self.live is None:
-            if time.monotonic() - self.started < PROGRESS_AFTER:
-                return
-            from rich.console import Console
-            from rich.progress import BarColumn, TextColumn, TimeElapsedColumn
-            from rich.progress import Progress as RichProgress
-
-            columns = (BarColumn(), TextColumn("{task.completed:,} points"), TimeElapsedColumn())
-            console = Console(stderr=True)
-            # No redirection: rich would otherwise route sys.stdout, where the results go, through the display.
-            self.live = RichProgress(
-                *columns,
-                console=console,
-                transient=True,
-                redirect_stdout=False,
-                redirect_stderr=False,
-                refresh_per_second=4,
-            )
-            self.task = self.live.add_task("points", total=None)
-            self.live.start()
-            Progress.live_console = console
-        self.live.update(self.task, completed=self.points)
-
-    def stop(self) -> None:
-        if self.live is not None:
-            self.live.stop()
-            self.live = None
-            Progress.live_console = None
