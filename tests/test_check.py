@@ -313,3 +313,10 @@ def test_installed_command_writes_a_valid_junit_report(tmp_path: Path) -> None:
         text=True,
     )
     assert check.returncode == 0, check.stderr
+
+
+def test_check_quiet_json_has_only_the_failures(run, tmp_path: Path) -> None:
+    result = run("check", write(tmp_path, TWO_CHECKS), "--format", "json", "--quiet")
+    assert result.exit_code == 1
+    assert [row["name"] for row in json_lines(result.stdout)] == ["forward sine"]
+    assert result.stderr == "1 passed, 1 failed\n"

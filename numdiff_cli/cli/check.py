@@ -30,7 +30,7 @@ from numdiff_cli.contract import EXIT_FAILED, EXIT_UNVOUCHED, KEYS
     show_default=True,
     help="github: each failure as an ::error line pointing at its check in FILE (auto: when GITHUB_ACTIONS=true).",
 )
-@click.option("--quiet", "-q", is_flag=True, help="Print only the failures and the summary.")
+@click.option("--quiet", "-q", is_flag=True, help="Print only the failures (any format) and the summary.")
 @click.option("--strict", is_flag=True, help="A result with a warning fails the run (exit 3) even when it passes.")
 @NO_CACHE
 def check(
@@ -71,12 +71,14 @@ def check(
         if github and not outcome.passed:
             output.echo(checks.github_annotation(outcome, path))
         row = _row(outcome, said)
+        if quiet and outcome.passed:
+            continue
         if fmt == "json":
             output.echo(json_line(row))
         elif fmt == "csv":
             output.echo(csv_lines([row], KEYS["check"], header).rstrip("\n"))
             header = False
-        elif not (quiet and outcome.passed):
+        else:
             output.echo(_line(outcome))
     failed = sum(not outcome.passed for outcome in outcomes)
     summary = f"{len(outcomes) - failed} passed, {failed} failed"
