@@ -320,3 +320,17 @@ def test_check_quiet_json_has_only_the_failures(run, tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert [row["name"] for row in json_lines(result.stdout)] == ["forward sine"]
     assert result.stderr == "1 passed, 1 failed\n"
+
+
+def test_method_all_plain_lines_name_their_method(run) -> None:
+    result = run("compare", "sin(x)", "--at", "1", "--method", "all", "--format", "plain")
+    assert result.exit_code == 0
+    assert [line.split()[-1] for line in result.stdout.splitlines()] == [
+        "central",
+        "forward",
+        "backward",
+        "complex",
+        "auto",
+    ]
+    single = run("compare", "sin(x)", "--at", "1", "--format", "plain").stdout
+    assert len(single.split()) == 3  # one method: the three fields of the contract

@@ -151,7 +151,9 @@ def compare(
                 if warning:
                     row["warning"] = warning
                 rows.append(row)
-                plain.append(f"{numeric!r} {reference!r} {abs_error!r}")
+                # With several methods a line names its method, as a last field (one method: the contract's 3 fields).
+                label = f" {estimate.method}" if len(methods) > 1 else ""
+                plain.append(f"{numeric!r} {reference!r} {abs_error!r}{label}")
         block = output.Block.of_rows(rows, plain)
         block.failed.update(failed)
         return output.mark_bad(chunk, block, per_point=len(methods))
