@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import builtins
+import difflib
 import keyword
 import math
 import re
@@ -145,6 +146,34 @@ def internal_name(name: str) -> str | None:
     if hasattr(np, name) or hasattr(sp, name):
         return "the name of a numpy/sympy object"
     return None
+
+
+# Functions of other languages and libraries that numdiff writes another way.
+REWRITES = {
+    "sec": "1/cos(x)",
+    "csc": "1/sin(x)",
+    "cot": "1/tan(x)",
+    "max": "relu(a - b) + b",
+    "min": "b - relu(b - a)",
+    "pow": "x**y",
+    "heaviside": "step(x)",
+    "logistic": "sigmoid(x)",
+}
+
+
+def unknown_function(name: str, other: str = "") -> str:
+    """``unknown function 'arcsin'; did you mean asin? (functions: sin, cos, ...)``; ``other`` is another hint."""
+    names = sorted(FUNCTIONS)
+    close = difflib.get_close_matches(name.lower(), names, n=1, cutoff=0.6)
+    if name.lower().startswith("arc") and "a" + name.lower()[3:] in FUNCTIONS:  # numpy's arcsin is asin
+        close = ["a" + name.lower()[3:]]
+    if name.startswith("_"):
+        return f"unknown function '{name}'"  # __import__ and the like: no suggestion is wanted
+    hints = [f"write {REWRITES[name.lower()]}"] if name.lower() in REWRITES else []
+    hints += [f"did you mean {close[0]}?"] if close and not hints else []
+    hints += [other] if other else []
+    hint = "; " + " ".join(hints) if hints else ""
+    return f"unknown function '{name}'{hint} (functions: {', '.join(names)})"
 
 
 class Builder:
@@ -328,8 +357,8 @@ class Builder:
             if name in CONSTANTS:
                 raise self.fail(node, f"'{name}' is a constant; write {name}*(...) to multiply")
             if not is_plain_name(name):
-                raise self.fail(node, f"unknown function '{name}'")
-            raise self.fail(node, f"unknown function '{name}' (or write {name}*(...) to multiply)")
+                raise self.fail(node, unknown_function(name))
+            raise self.fail(node, unknown_function(name, f"or write {name}*(...) to multiply"))
         if node.keywords:
             raise self.fail(node, f"keyword arguments are not allowed in {name}()")
         builder, counts = BUILDERS[name], FUNCTIONS[name].arities

@@ -49,6 +49,12 @@ IMPRECISE = 6  # auto: the estimate is consistent, but its error estimate exceed
 KINK = 7  # auto: the slopes on the left and on the right of x differ (abs or relu at 0): no derivative
 OVERFLOW = 8  # f is finite near x but its derivative is larger than the largest double
 
+# Exit statuses (README, "Exit status"): the one table every command and numdiff_cli.cli.output follow.
+EXIT_OK = 0
+EXIT_FAILED = 1  # a check failed: compare --atol/--rtol, numdiff check
+EXIT_USAGE = 2  # bad usage, a malformed expression or check file, an unreadable point
+EXIT_UNVOUCHED = 3  # a result the engine cannot vouch for (a warning); with a tolerance the check decides (--strict)
+
 FORMATS: tuple[str, ...] = ("auto", "table", "plain", "json", "csv")
 DTYPES: tuple[str, ...] = ("float64", "float32")
 
@@ -102,6 +108,22 @@ KEYS: dict[str, tuple[str, ...]] = {
     "tangent": ("expr", "at", "value", "slope", "intercept", "equation"),
     "tangent-plane": ("expr", "at", "value", "gradient", "equation"),
     "compare": ("expr", "at", "analytic_expr", "analytic", "numeric", "abs_error", "rel_error", "method", "h"),
+    # compare with --atol/--rtol: each row is a check, held to bound = atol + rtol * |analytic|
+    "compare-check": (
+        "expr",
+        "at",
+        "analytic_expr",
+        "analytic",
+        "numeric",
+        "abs_error",
+        "rel_error",
+        "method",
+        "h",
+        "bound",
+        "passed",
+    ),
+    # numdiff check FILE, --format json/csv: one object per check
+    "check": ("name", "line", "passed", "what", "points", "worst_error", "bound", "method", "message"),
     "sweep": ("expr", "at", "method", "dtype", "h", "numeric", "analytic", "abs_error", "rel_error", "note"),
     "hessian": ("expr", "vars", "at", "hessian", "error"),
     "jacobian": ("expr", "vars", "at", "jacobian", "error"),

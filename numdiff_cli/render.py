@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from rich.table import Table
+    from rich.text import Text
 
 
 def clean(value: Any) -> Any:
@@ -43,6 +44,20 @@ def describe(at: Any) -> str:
     if isinstance(at, dict):
         return ",".join(f"{name}={number(value)}" for name, value in at.items())
     return number(at)
+
+
+def quoted(value: Any) -> str:
+    """A number in a warning: 6 significant digits (``nan`` if missing); lists and points element by element."""
+    value = clean(value)
+    if isinstance(value, dict):
+        return ",".join(f"{name}={quoted(item)}" for name, item in value.items())
+    if isinstance(value, list):
+        return "[" + ", ".join(quoted(item) for item in value) + "]"
+    if value is None:
+        return "nan"
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return str(value)
+    return f"{value:.6g}"
 
 
 def short(value: float) -> str:
@@ -77,15 +92,32 @@ def csv_lines(rows: Sequence[dict[str, Any]], keys: Sequence[str], header: bool)
     return buffer.getvalue()
 
 
-def table(rows: Sequence[dict[str, Any]], keys: Sequence[str], title: str) -> Table:
-    """A rich Table of ``rows``; user text is never interpreted as markup.
+# Columns given up first when a table is wider than the terminal: the ones a reader can best do without.
+DROP_ORDER = (
+    "analytic_expr",
+    "rel_error",
+    "h",
+    "error",
+    "dtype",
+    "order",
+    "var",
+    "vars",
+    "method",
+    "bound",
+    "intercept",
+    "start",
+    "lr",
+    "steps",
+    "gradient_norm",
+    "analytic",
+)
 
-    Columns whose value is the same on every row (the expression, the variable, the method...) are shown once in
-    the caption instead, so the numbers get the width. Number columns never shrink below their longest value.
-    """
-    from rich.markup import escape
-    from rich.table import Table
 
+FOLDED = 24  # the narrowest a text column is folded to before columns are dropped
+
+
+def table_columns(rows: Sequence[dict[str, Any]], keys: Sequence[str]) -> tuple[list[str], str]:
+    """The columns of a table of ``rows`` and its caption (the values common to every row)."""
     shown = [key for key in keys if key != "expr"]
     if any("warning" in row for row in rows):
         shown.append("warning")
@@ -93,15 +125,91 @@ def table(rows: Sequence[dict[str, Any]], keys: Sequence[str], title: str) -> Ta
     constant = [key for key in constant if key not in ("at", "warning")]
     shown = [key for key in shown if key not in constant]
     caption = "  ".join(f"{key}: {_table_cell(rows[0].get(key))}" for key in constant) if rows else ""
+    return shown, caption
+
+
+def fit_columns(widths: dict[str, int], width: int | None, per_column: int = 3) -> tuple[list[str], list[str]]:
+    """Columns that fit in ``width`` characters (each costs its text + ``per_column``), dropping by DROP_ORDER.
+
+    Returns (kept, dropped); with ``width=None`` every column is kept.
+    """
+    kept = list(widths)
+    dropped: list[str] = []
+    if width is None:
+        return kept, dropped
+    for key in DROP_ORDER:
+        if sum(widths[k] + per_column for k in kept) + 1 <= width:
+            break
+        if key in kept and len(kept) > 2:
+            kept.remove(key)
+            dropped.append(key)
+    return kept, dropped
+
+
+def table(rows: Sequence[dict[str, Any]], keys: Sequence[str], title: str, width: int | None = None) -> Table | Text:
+    """A rich Table of ``rows``; user text is never interpreted as markup.
+
+    Columns whose value is the same on every row (the expression, the variable, the method...) are shown once in
+    the caption instead, so the numbers get the width. Without ``width`` number columns never shrink below their
+    longest value. With ``width`` (the terminal's) the table fits in it: the columns of :data:`DROP_ORDER` are left
+    out first (the caption names them); on a terminal too narrow even then, each row becomes a record of
+    ``name  value`` lines (:func:`records`), so that no number is cut or broken across lines.
+    """
+    from rich.markup import escape
+    from rich.table import Table
+    from rich.text import Text
+
+    shown, caption = table_columns(rows, keys)
     cells = [[escape(_table_cell(row.get(key))) for key in shown] for row in rows]
+    widths = {key: max([len(key)] + [len(cell[index]) for cell in cells]) for index, key in enumerate(shown)}
+    numeric = {key: all(_is_number(row.get(key)) for row in rows) for key in shown}
+    # Text (a warning, a matrix) folds onto several lines; numbers never do: they need their whole width.
+    widths = {key: width_ if numeric[key] else min(width_, max(len(key), FOLDED)) for key, width_ in widths.items()}
+    kept, dropped = fit_columns(widths, width)
+    if dropped:
+        note = f"not shown (terminal too narrow): {', '.join(dropped)}; all columns: --format json or csv"
+        caption = f"{caption}\n{note}" if caption else note
+        cells = [[cell[shown.index(key)] for key in kept] for cell in cells]
+    fits = width is None or sum(widths[key] + 3 for key in kept) + 1 <= width
+    if not fits:
+        return Text(records(rows, keys, title))
     result = Table(title=escape(title), title_justify="left", caption=escape(caption) or None, caption_justify="left")
-    for index, key in enumerate(shown):
-        width = max([len(key)] + [len(cell[index]) for cell in cells])
-        numeric = all(_is_number(row.get(key)) for row in rows)
-        result.add_column(key, justify="right" if numeric else "left", min_width=width, no_wrap=numeric)
+    for key in kept:
+        result.add_column(
+            key,
+            justify="right" if numeric[key] else "left",
+            min_width=widths[key] if numeric[key] else None,
+            no_wrap=numeric[key],
+            overflow="fold",
+        )
     for cell in cells:
         result.add_row(*cell)
     return result
+
+
+def records(rows: Sequence[dict[str, Any]], keys: Sequence[str], title: str) -> str:
+    """Rows as records, one ``name  value`` line per column and a blank line between rows: for a narrow terminal."""
+    shown, caption = table_columns(rows, keys)
+    pad = max(len(key) for key in shown) if shown else 0
+    blocks = [title + ("\n" + caption.replace("  ", "\n") if caption else "")]  # one common value a line
+    for row in rows:
+        blocks.append("\n".join(f"{key.ljust(pad)}  {_table_cell(row.get(key))}" for key in shown if key in row))
+    return "\n\n".join(blocks)
+
+
+def stream_header(columns: Sequence[str], widths: dict[str, int]) -> str:
+    """The header line of the streaming layout: column names, aligned as :func:`stream_line` aligns values."""
+    return "  ".join(key.rjust(widths[key]) if key != "warning" else key for key in columns).rstrip()
+
+
+def stream_line(row: dict[str, Any], columns: Sequence[str], widths: dict[str, int]) -> str:
+    """One row of the streaming layout: cells right-aligned to ``widths`` (which grow when a cell is wider)."""
+    cells = []
+    for key in columns:
+        cell = _table_cell(row.get(key)) if key in row or key != "warning" else ""
+        widths[key] = max(widths[key], len(cell))
+        cells.append(cell if key == "warning" else cell.rjust(widths[key]))
+    return "  ".join(cells).rstrip()
 
 
 def _is_number(value: Any) -> bool:

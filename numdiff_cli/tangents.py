@@ -44,8 +44,80 @@ def plane(value: float, slopes: Sequence[float], point: Sequence[float], names: 
     return f"{lhs} = {short(value)} {terms}" if finite else "nan"
 
 
+DEPARTURE = 0.15  # the curve leaves its tangent by this share of the picture's height at the window's edge
+
+
+def _half_width(curve: Callable[[np.ndarray], np.ndarray], a: float, fa: float, slope: float) -> float:
+    """The half-width around ``a`` at which ``curve`` visibly leaves its tangent.
+
+    The smallest of the widths ``w`` tried (geometrically, from 1e-3 to 1e3 times the point's scale) at which the
+    largest distance between the curve and the tangent over ``[a - w, a + w]`` reaches :data:`DEPARTURE` of the
+    height the picture spans there: a narrower window shows a straight line, a wider one flattens the bend (or
+    runs into a pole). A straight line never departs: it gets the point's scale.
+    """
+    scale = max(1.0, abs(a))
+    t = np.linspace(-1.0, 1.0, 41)
+    for w in scale * np.geomspace(1e-3, 1e3, 61):
+        x = a + w * t
+        with np.errstate(all="ignore"):
+            y = np.asarray(curve(x), dtype=float)
+        if not np.isfinite(y).all():
+            return float(w / 1.25) if w > scale * 1e-3 else float(w)  # the domain ends or a pole: stop before it
+        tangent = fa + slope * (x - a)
+        height = max(float(y.max() - y.min()), float(np.abs(tangent[-1] - tangent[0])))
+        if height > 0 and float(np.abs(y - tangent).max()) >= DEPARTURE * height:
+            return float(w)
+    return scale
+
+
+def tangent_picture(
+    curve: Callable[[np.ndarray], np.ndarray],
+    points: np.ndarray,
+    values: np.ndarray,
+    slopes: np.ndarray,
+    xlim: tuple[float, float] | None = None,
+    num: int = 400,
+) -> plot.TangentData:
+    """f and its tangent lines over a window where the curve visibly leaves each tangent (or over ``xlim``).
+
+    Each tangent is drawn over its own window (:func:`_half_width`); f over the union of them, or ``xlim``. Values
+    of f far outside what the window shows near the points (a pole) are left out, so that they do not flatten the
+    picture, and the curve is not joined across them.
+    """
+    halves = [
+        _half_width(curve, float(a), float(fa), float(s)) if math.isfinite(fa) and math.isfinite(s) else 1.0
+        for a, fa, s in zip(points, values, slopes)
+    ]
+    if xlim is None:
+        low = min(float(a) - 1.2 * w for a, w in zip(points, halves))
+        high = max(float(a) + 1.2 * w for a, w in zip(points, halves))
+    else:
+        low, high = xlim
+        halves = [min(w, high - low) for w in halves]
+    x = np.linspace(low, high, num)
+    with np.errstate(all="ignore"):
+        y = np.asarray(curve(x), dtype=float)
+    y = np.where(np.isfinite(y), y, np.nan)
+    near = [np.abs(x - a) <= 1.2 * w for a, w in zip(points, halves)]
+    core = y[np.logical_or.reduce(near) & np.isfinite(y)] if near else y[np.isfinite(y)]
+    if core.size:
+        bottom, top = float(core.min()), float(core.max())
+        pad = max(top - bottom, 1e-12 * max(1.0, abs(top)))
+        y = np.where((y >= bottom - 2 * pad) & (y <= top + 2 * pad), y, np.nan)
+    lines = []
+    for a, fa, slope, w in zip(points, values, slopes, halves):
+        xs = np.array([a - w, a + w])
+        lines.append((xs, fa + slope * (xs - a)))
+    return plot.TangentData(x, y, np.asarray(points), np.asarray(values), np.asarray(slopes), lines)
+
+
 def text_picture(
-    function: Callable[[np.ndarray], np.ndarray], points: np.ndarray, method: str, step: float | None, var: str
+    function: Callable[[np.ndarray], np.ndarray],
+    points: np.ndarray,
+    method: str,
+    step: float | None,
+    var: str,
+    xlim: tuple[float, float] | None = None,
 ) -> str:
     """A text plot of the function of one variable and its tangent lines at the finite ``points`` ("" if none)."""
     finite = points[np.isfinite(points)]
@@ -53,7 +125,7 @@ def text_picture(
         return ""
     values = function(finite[None])
     slopes = engine.gradient(function, finite[None], method=method, step=step).value[0]
-    data = plot.tangent_data(lambda x: function(x[None]), finite, values, slopes, num=60)
+    data = tangent_picture(lambda x: function(x[None]), finite, values, slopes, xlim, num=60)
     return plot.text_tangent(data, var)
 
 
@@ -65,10 +137,11 @@ def draw_picture(
     title: str,
     path: str,
     var: str,
+    xlim: tuple[float, float] | None = None,
 ) -> None:
     """Draw the function of one variable and its tangent lines at the points ``X`` (shape ``(1, n)``) into
-    ``path`` (needs matplotlib)."""
+    ``path`` (needs matplotlib), over ``xlim`` or a window where the curve visibly leaves its tangents."""
     values = function(X)
     slopes = engine.gradient(function, X, method=method, step=step).value[0]
-    data = plot.tangent_data(lambda x: function(x[None]), X[0], values, slopes)
+    data = tangent_picture(lambda x: function(x[None]), X[0], values, slopes, xlim)
     plot.draw_tangent(data, title, path, var)

@@ -104,7 +104,7 @@ def test_ill_conditioned_point_is_flagged_not_silently_imprecise(run) -> None:
     assert int(result.status[0]) == IMPRECISE
     assert float(result.error[0]) > PRECISION[1] * abs(float(result.value[0]))
     cli = run("diff", "atan(x)", "--at", "3e4", "--format", "json")
-    assert cli.exit_code == 1
+    assert cli.exit_code == 3  # a result the engine cannot vouch for (README: Exit status)
     (row,) = json_lines(cli.stdout)
     assert row["warning"] == output.STATUS_MESSAGES[IMPRECISE]
     assert "low accuracy" in cli.stderr
@@ -177,7 +177,7 @@ def test_textbook_central_difference_is_unchanged(run) -> None:
 
 def test_vanishing_user_step_warns_and_fails(run) -> None:
     result = run("diff", "x**2", "--at", "1", "--method", "forward", "--h", "1e-50")
-    assert result.exit_code == 1
+    assert result.exit_code == 3  # a result the engine cannot vouch for (README: Exit status)
     assert "x + h == x" in result.stderr
     assert estimate_with_step("x**2", 1.0, "forward", 1e-50) == VANISHING_STEP
 
@@ -216,7 +216,7 @@ def test_step_check_is_opt_in_for_the_library_and_counted() -> None:
 
 def test_too_large_step_warns_and_fails_in_the_cli(run) -> None:
     result = run("diff", "sin(x)", "--at", "1", "--method", "central", "--h", "1000", "--format", "json")
-    assert result.exit_code == 1
+    assert result.exit_code == 3  # a result the engine cannot vouch for (README: Exit status)
     (row,) = json_lines(result.stdout)
     assert row["warning"] == output.STATUS_MESSAGES[STEP_TOO_LARGE]
     assert "step is large" in result.stderr
@@ -240,7 +240,7 @@ def test_gradient_is_accurate_with_honest_errors() -> None:
 def test_unreliable_results_are_flagged_in_the_cli(run) -> None:
     # The derivative of 1/x at 1e-300 overflows double precision: no candidate agrees with another.
     result = run("diff", "1/x", "--at", "1e-300", "--format", "json")
-    assert result.exit_code == 1
+    assert result.exit_code == 3  # a result the engine cannot vouch for (README: Exit status)
     (row,) = json_lines(result.stdout)
     assert row["warning"] in (output.STATUS_MESSAGES[UNRELIABLE], output.STATUS_MESSAGES[engine.NONFINITE])
 
@@ -300,7 +300,7 @@ def test_auto_is_never_confidently_wrong(family: str, exponent: float, mantissa:
 def test_kinks_are_flagged_not_averaged_silently(run, text: str) -> None:
     at = "1e-3" if "1e-3" in text else "0"
     result = run("diff", text, "--at", at, "--format", "json")
-    assert result.exit_code == 1
+    assert result.exit_code == 3  # a result the engine cannot vouch for (README: Exit status)
     (row,) = json_lines(result.stdout)
     assert row["warning"] == output.STATUS_MESSAGES[engine.KINK]
 

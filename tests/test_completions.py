@@ -35,3 +35,29 @@ def test_completion_request_answers(words: str, cword: str, expected: list[str])
     assert result.returncode == 0
     assert result.stderr == ""
     assert result.stdout.splitlines() == expected
+
+
+@pytest.mark.parametrize("shell", sorted(SHELLS))
+def test_completions_register_both_command_names(shell: str) -> None:
+    text = (ROOT / "completions" / SHELLS[shell]).read_text()
+    registered = {
+        "bash": ["complete -o nosort -F _numdiff_completion numdiff\n", "-F _numdiff_cli_completion numdiff-cli\n"],
+        "zsh": ["#compdef numdiff numdiff-cli\n", "compdef _numdiff_cli_completion numdiff-cli\n"],
+        "fish": ["--command numdiff --arguments", "--command numdiff-cli --arguments"],
+    }[shell]
+    for line in registered:
+        assert line in text
+
+
+def test_bash_completes_numdiff_cli_through_the_installed_command() -> None:
+    """Source the bash script in a real bash, then ask its numdiff-cli function what `numdiff-cli di` completes to."""
+    bin_dir = Path(sys.executable).parent
+    script_path = ROOT / "completions" / "numdiff.bash"
+    program = (
+        f"source {script_path}; complete -p numdiff-cli; COMP_WORDS=(numdiff-cli di); COMP_CWORD=1;"
+        " _numdiff_cli_completion numdiff-cli; printf '%s\\n' \"${COMPREPLY[@]}\""
+    )
+    env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"}
+    result = subprocess.run(["bash", "-c", program], capture_output=True, text=True, env=env, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == ["complete -o nosort -F _numdiff_cli_completion numdiff-cli", "diff"]

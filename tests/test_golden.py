@@ -83,9 +83,14 @@ ONCE: dict[str, tuple[list[str], str | None]] = {
     "diff-explain-complex": (["diff", "exp(x)", "--at", "1", "--method", "complex", "--explain"], None),
     "grad-field": (["grad", "x**2 + 3*y**2", "--field", "--format", "csv"], None),
     "leading-minus": (["diff", "-x**2", "--at", "1"], None),
+    # numdiff check has its own formats (no table): the example file, run from the repository's root.
+    "check-example": (["check", "examples/checks.toml"], None),
+    "check-example-json": (["check", "examples/checks.toml", "--format", "json"], None),
+    "check-example-csv": (["check", "examples/checks.toml", "--format", "csv", "--quiet"], None),
+    "check-missing": (["check", "examples/no-such-file.toml"], None),
     **{
         f"help-{command}": ([command, "--help"], None)
-        for command in ("diff", "grad", "tangent", "compare", "hessian", "jacobian", "descend")
+        for command in ("diff", "grad", "tangent", "compare", "hessian", "jacobian", "descend", "check")
     },
 }
 
@@ -101,7 +106,12 @@ def cases() -> dict[str, tuple[list[str], str | None]]:
 def invoke(args: list[str], stdin: str | None) -> dict[str, Any]:
     # A fixed terminal width and no colour: the table format must not depend on where the tests run.
     env = {"COLUMNS": "100", "LINES": "40", "NO_COLOR": "1", "TERM": "dumb", "NUMDIFF_NO_PROGRESS": "1"}
-    result = CliRunner().invoke(cli, args, input=stdin, env=env, catch_exceptions=False, prog_name="numdiff")
+    cwd = os.getcwd()
+    os.chdir(GOLDEN.parent.parent.parent)  # the repository's root: examples/ is where the check cases find it
+    try:
+        result = CliRunner().invoke(cli, args, input=stdin, env=env, catch_exceptions=False, prog_name="numdiff")
+    finally:
+        os.chdir(cwd)
     return {"args": args, "stdin": stdin, "stdout": result.stdout, "stderr": result.stderr, "exit": result.exit_code}
 
 

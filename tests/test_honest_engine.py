@@ -130,7 +130,7 @@ def test_a_derivative_beyond_the_largest_double_is_overflow(run) -> None:
     est = derivative(np.exp, np.array([710.0]))
     assert int(est.status[0]) == engine.OVERFLOW
     result = run("diff", "exp(x)", "--at", "710", "--format", "json")
-    assert result.exit_code == 1
+    assert result.exit_code == 3  # a result the engine cannot vouch for (README: exit status)
     assert json.loads(result.stdout)["warning"] == "the derivative overflows: it is larger than the largest double"
 
 
@@ -297,7 +297,7 @@ def test_fourth_derivative_of_asinh_at_0_is_not_garbage(run) -> None:
     # Rounding of f ~ 1 over a scale of 1, amplified by the order-4 stencil (weight 16) and the tableau: 1e-11.
     assert status != OK or abs(value) <= 1e-11
     result = run("diff", "--order", "4", "log(x + sqrt(x**2 + 1))", "--at", "0", "--format", "json")
-    assert result.exit_code == 1 or abs(json.loads(result.stdout)["derivative"]) <= 1e-11
+    assert result.exit_code == 3 or abs(json.loads(result.stdout)["derivative"]) <= 1e-11
 
 
 @pytest.mark.parametrize("order", [3, 4])

@@ -238,7 +238,7 @@ def test_text_plots_only_on_a_terminal(run, monkeypatch) -> None:
     assert "abs_error\n" not in run(*args, "--format", "plain").stdout
     # A run that ends with warnings (exit status 1: a step leaves the domain of sqrt) still draws its plot.
     warned = run("compare", "sqrt(x)", "--at", "0.01", "--method", "central", "--sweep")
-    assert warned.exit_code == 1
+    assert warned.exit_code == 3  # a result the engine cannot vouch for (README: Exit status)
     assert "abs_error\n" in warned.stdout
     field = run("grad", "x**2 + y**2", "--field").stdout
     rows = [line.split() for line in field.rstrip().splitlines()[-15:]]
@@ -299,3 +299,57 @@ def test_grad_field_needs_two_variables_and_no_points(run) -> None:
         result = run("grad", *args, "--field")
         assert result.exit_code == 2 and message in result.stderr
         assert result.stdout == ""
+
+
+# The tangent picture shows the lesson: a window where the curve visibly leaves its tangent, poles kept out.
+def departure(data: plot.TangentData) -> float:
+    """How far the curve leaves the first tangent over the picture, as a share of the picture's height."""
+    (xs, _), a, fa, slope = data.lines[0], data.points[0], data.values[0], data.slopes[0]
+    inside = (data.x >= xs[0]) & (data.x <= xs[1]) & np.isfinite(data.y)
+    gap = np.abs(data.y[inside] - (fa + slope * (data.x[inside] - a))).max()
+    return float(gap / (np.nanmax(data.y) - np.nanmin(data.y)))
+
+
+def picture(expr: str, at: float, xlim: tuple[float, float] | None = None) -> plot.TangentData:
+    from numdiff_cli import engine, tangents
+    from numdiff_cli.expr import parse_expression
+
+    f = parse_expression(expr).function
+    points = np.array([at])
+    slopes = engine.gradient(f, points[None]).value[0]
+    return tangents.tangent_picture(lambda x: f(x[None]), points, f(points[None]), slopes, xlim)
+
+
+def test_tangent_window_shows_the_curve_leaving_its_tangent() -> None:
+    # The issue's case: over [4.25, 5.75] f = 0.01x^2 + 0.1x is straight to the eye (it leaves its tangent by
+    # 0.006 of a 0.3 high picture); the chosen window shows the bend (at least 10% of the picture's height).
+    data = picture("0.01*x**2 + 0.1*x", 5.0)
+    assert data.x[0] < 0 and data.x[-1] > 10
+    assert departure(data) >= 0.1
+    narrow = picture("0.01*x**2 + 0.1*x", 5.0, (4.25, 5.75))
+    assert departure(narrow) < 0.05  # the old window: no visible lesson
+
+
+def test_a_nearby_pole_does_not_flatten_the_picture() -> None:
+    data = picture("1/x", 0.5)
+    assert data.x[0] > 0  # the window stops before the pole at 0
+    assert np.isfinite(data.y).all() and departure(data) >= 0.1
+    across = picture("1/x", 0.5, (-1.0, 2.0))  # asked for across the pole: values there are left out
+    finite = across.y[np.isfinite(across.y)]
+    assert finite.max() < 10 and finite.min() > -10
+    assert np.isnan(across.y[np.abs(across.x) < 0.05]).all()  # not joined across the pole
+
+
+def test_a_straight_line_gets_the_points_scale() -> None:
+    data = picture("3*x + 1", 20.0)
+    assert data.x[0] == pytest.approx(20 - 1.2 * 20) and data.x[-1] == pytest.approx(20 + 1.2 * 20)
+
+
+def test_tangent_xlim_option(run, tmp_path: Path) -> None:
+    pytest.importorskip("matplotlib")
+    target = tmp_path / "t.png"
+    result = run("tangent", "1/x", "--at", "0.5", "--xlim", "0.1,2", "--plot", str(target))
+    assert result.exit_code == 0, result.output
+    assert target.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    bad = run("tangent", "1/x", "--at", "0.5", "--xlim", "2,1", "--plot", str(target))
+    assert bad.exit_code == 2 and "expected finite LOW < HIGH" in bad.stderr

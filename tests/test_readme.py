@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -48,6 +49,8 @@ def test_quick_start_has_exactly_two_one_line_commands() -> None:
 
 
 def run_example(command: str, cwd: Path) -> str:
+    # The examples' files (examples/checks.toml), where a reader of the README finds them: in the clone.
+    shutil.copytree(README.parent / "examples", cwd / "examples", dirs_exist_ok=True)
     env = dict(os.environ)
     env["PATH"] = os.path.dirname(sys.executable) + os.pathsep + env.get("PATH", "")
     env.pop("NUMDIFF_DEBUG", None)

@@ -43,7 +43,7 @@ def probe(args: list[str], env: dict[str, str] | None = None) -> tuple[str, list
     return result.stdout, report["heavy"], report["code"]
 
 
-COMMANDS = ("diff", "grad", "tangent", "compare", "hessian", "jacobian", "descend")
+COMMANDS = ("diff", "grad", "tangent", "compare", "hessian", "jacobian", "descend", "check")
 
 
 def test_every_command_is_probed() -> None:

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import re
 import shutil
 import subprocess
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -18,6 +21,7 @@ from conftest import json_lines
 
 from numdiff_cli import points, render
 from numdiff_cli.cli import output
+from numdiff_cli.cli import terminal as terminal_module
 from numdiff_cli.contract import KEYS
 from numdiff_cli.points import point_chunks, stdin_chunks
 
@@ -169,7 +173,7 @@ class TerminalStderr(io.StringIO):
 
 
 def test_progress_goes_to_a_terminal_stderr_only(monkeypatch: pytest.MonkeyPatch, capsys: Any) -> None:
-    monkeypatch.setattr(output, "PROGRESS_AFTER", 0.0)
+    monkeypatch.setattr(terminal_module, "PROGRESS_AFTER", 0.0)
     monkeypatch.delenv("NUMDIFF_NO_PROGRESS", raising=False)
     terminal = TerminalStderr()
     monkeypatch.setattr(sys, "stderr", terminal)
@@ -187,7 +191,7 @@ def test_progress_goes_to_a_terminal_stderr_only(monkeypatch: pytest.MonkeyPatch
 
 
 def test_messages_during_progress_go_above_it(monkeypatch: pytest.MonkeyPatch, capsys: Any) -> None:
-    monkeypatch.setattr(output, "PROGRESS_AFTER", 0.0)
+    monkeypatch.setattr(terminal_module, "PROGRESS_AFTER", 0.0)
     terminal = TerminalStderr()
     monkeypatch.setattr(sys, "stderr", terminal)
     progress = output.Progress()
@@ -204,9 +208,146 @@ def test_messages_during_progress_go_above_it(monkeypatch: pytest.MonkeyPatch, c
 
 
 def test_no_progress_when_stderr_is_not_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(output, "PROGRESS_AFTER", 0.0)
+    monkeypatch.setattr(terminal_module, "PROGRESS_AFTER", 0.0)
     monkeypatch.setattr(sys, "stderr", io.StringIO())
     progress = output.Progress()
     progress.advance(1000)
     assert progress.live is None
     assert sys.stderr.getvalue() == ""
+
+
+# A terminal that keeps up: long tables stream, tables fit the terminal, --range shows a percentage.
+def in_terminal(command: str, columns: int = 80, timeout: float = 120) -> str:
+    """Run ``command`` (bash) with stdout and stderr on a real pseudo-terminal of ``columns`` columns; its output."""
+    import fcntl
+    import pty
+    import select
+    import struct
+    import termios
+
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: a shell on the terminal
+        os.environ.pop("COLUMNS", None)  # the terminal's own width decides
+        os.environ.update({"NO_COLOR": "1", "TERM": "xterm"})
+        os.execvp("bash", ["bash", "-c", command])
+    fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", 40, columns, 0, 0))
+    chunks = []
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([fd], [], [], 1.0)
+        if ready:
+            try:
+                data = os.read(fd, 65536)
+            except OSError:  # the terminal closed: the command ended
+                break
+            if not data:
+                break
+            chunks.append(data)
+    os.waitpid(pid, 0)
+    text = b"".join(chunks).decode("utf-8", "replace")
+    return re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", text)  # styles and cursor moves take no columns
+
+
+def installed() -> str:
+    return str(Path(sys.executable).parent / "numdiff")
+
+
+def test_a_long_table_on_a_terminal_streams_its_rows(tmp_path: Path) -> None:
+    # 5,000 points on a real terminal (the default format is then the table): rows come as they are computed.
+    script = f"seq 1 5000 | NUMDIFF_NO_PROGRESS=1 {installed()} diff 'x**2' --at -; echo status $?"
+    text = in_terminal(script).replace("\r\n", "\n")
+    lines = text.splitlines()
+    assert lines[-1] == "status 0"
+    assert lines[0].startswith(f"Note: more than {output.STREAM_AFTER} rows: printing them as they come")
+    assert lines[1:3] == ["d/dx x**2", "var: x  order: 1  method: auto"]
+    assert lines[3].split() == ["at", "h", "derivative", "error", "warning"]
+    rows = lines[4:-1]
+    assert len(rows) == 5000
+    assert rows[0].split()[:3] == ["1.0", "0.265625", "2.0"]
+    assert rows[-1].split()[0] == "5000.0" and rows[-1].split()[2] == "10000.0"
+    assert max(len(line) for line in lines[1:]) <= 80  # the note (stderr) is one line the terminal wraps
+
+
+def test_streaming_writes_before_the_input_ends(tmp_path: Path) -> None:
+    # The first rows are on the terminal while standard input is still open: nothing waits for the end.
+    fifo = tmp_path / "points"
+    os.mkfifo(fifo)
+    # stdout is a pipe here, so the table is asked for: the streaming layout is the same as on a terminal.
+    script = (
+        f"(seq 1 2000; sleep 3; echo 2001) > {fifo} & NUMDIFF_NO_PROGRESS=1 {installed()} diff 'x**2'"
+        f' --at - --format table < {fifo} | while IFS= read -r line; do echo "$(date +%s.%N) $line"; done'
+    )
+    result = subprocess.run(["bash", "-c", script], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0
+    stamped = [line.split(" ", 1) for line in result.stdout.splitlines()]
+    first_row = next(float(t) for t, line in stamped if line.split()[:1] == ["1.0"])
+    last_row = next(float(t) for t, line in stamped if line.split()[:1] == ["2001.0"])
+    assert last_row - first_row > 2  # row 1 was written about 3 s before the last point was even read
+
+
+def test_long_table_memory_stays_flat(tmp_path: Path) -> None:
+    # The streamed table holds one chunk of rows at a time: its peak memory is the plain format's, give or take.
+    def peak(fmt: str) -> int:
+        script = f"seq 1 300000 | /usr/bin/time -f '%M' {installed()} diff 'x**2' --at - --format {fmt} > /dev/null"
+        result = subprocess.run(["bash", "-c", script], capture_output=True, text=True, timeout=300)
+        return int(result.stderr.strip().splitlines()[-1])
+
+    if not Path("/usr/bin/time").exists():
+        pytest.skip("needs /usr/bin/time for the peak memory")
+    assert peak("table") < 1.3 * peak("plain")
+
+
+@pytest.mark.parametrize(
+    ("args", "dropped"),
+    [
+        pytest.param(["hessian", "x*y*z", "--at", "1,2,3"], "error", id="hessian"),
+        pytest.param(["compare", "exp(3*x**2)", "--at", "1", "--at", "2"], "rel_error, h", id="compare"),
+        pytest.param(["descend", "x**2 + y**2", "--from", "1,1", "--trace"], None, id="descend"),
+    ],
+)
+def test_tables_fit_the_terminal_width(run, args: list[str], dropped: str | None) -> None:
+    result = run(*args, "--format", "table", env={"COLUMNS": "80"})
+    assert result.exit_code == 0, result.output
+    assert max(len(line) for line in result.stdout.splitlines()) <= 80
+    if dropped:
+        assert f"not shown (terminal too narrow): {dropped}" in " ".join(result.stdout.split())
+
+
+def test_tables_fit_a_real_terminal() -> None:
+    text = in_terminal(f"{installed()} hessian 'x*y*z' --at 1,2,3", columns=60)
+    lines = text.replace("\r\n", "\n").splitlines()
+    assert max(len(line) for line in lines) <= 60
+    assert "[[0.0, 3.0, 2.0]," in text  # every value is there, folded if it must
+
+
+def test_wide_table_without_a_terminal_keeps_every_column(run) -> None:
+    # A table asked for in a pipe, without COLUMNS: no terminal to fit, every column in full.
+    result = run("compare", "exp(3*x**2)", "--at", "1", "--format", "table")
+    assert "analytic_expr" in result.stdout and "rel_error" in result.stdout
+
+
+def test_progress_over_a_range_shows_a_percentage(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(terminal_module, "PROGRESS_AFTER", 0.0)
+    monkeypatch.delenv("NUMDIFF_NO_PROGRESS", raising=False)
+    display = TerminalStderr()
+    monkeypatch.setattr(sys, "stderr", display)
+    progress = output.Progress(4000)
+    progress.advance(1000)
+    progress.stop()
+    assert "25%" in display.getvalue() and "1,000/4,000 points" in display.getvalue()
+
+
+def test_range_progress_on_a_real_terminal() -> None:
+    # Slow enough to show the display (0.5 s): a million points of --range, results to /dev/null.
+    text = in_terminal(f"{installed()} diff 'sin(x)' --range 0:1:3000000 --format plain > /dev/null", 100)
+    assert "%" in text and "/3,000,000 points" in text
+
+
+@pytest.mark.parametrize(
+    ("at", "range_text", "total"),
+    [(("1", "2"), None, 2), (("1",), "0:1:5", 6), (("-",), None, None), ((), "0:1:x", None)],
+)
+def test_target_total(at: tuple[str, ...], range_text: str | None, total: int | None) -> None:
+    from numdiff_cli.cli.options import Target
+
+    assert Target(at, range_text, None, 1).total == total

@@ -17,7 +17,7 @@ from typing import Any
 import click
 
 from numdiff_cli import __version__
-from numdiff_cli.cli import compare, descend, diff, grad, matrices, tangent
+from numdiff_cli.cli import check, compare, descend, diff, grad, matrices, tangent
 from numdiff_cli.cli.output import PipeClosed, stderr
 from numdiff_cli.errors import NumdiffError
 
@@ -105,6 +105,7 @@ cli.add_command(compare.compare)
 cli.add_command(matrices.hessian)
 cli.add_command(matrices.jacobian)
 cli.add_command(descend.descend)
+cli.add_command(check.check)
 
 
 def main(prog_name: str | None = None) -> None:

@@ -30,8 +30,19 @@ if TYPE_CHECKING:
         help="Numerical method to check, or 'all' for one row per method.",
     )
 )
-@click.option("--tol", type=StepType(), help="Exit 1 if any absolute error exceeds this.")
-@click.option("--rtol", type=StepType(), help="Exit 1 if any relative error exceeds this.")
+@click.option(
+    "--atol",
+    "--tol",
+    "atol",
+    type=StepType(),
+    help="Absolute tolerance: a check passes when |numeric - analytic| <= atol + rtol*|analytic| (exit 1 if not).",
+)
+@click.option("--rtol", type=StepType(), help="Relative tolerance of the check (see --atol; default 0).")
+@click.option(
+    "--strict",
+    is_flag=True,
+    help="With a tolerance, a result with a warning also fails the run (exit 3) when it passes.",
+)
 @DTYPE
 @click.option("--sweep", is_flag=True, help="One row per step h = 1e-1 ... 1e-16: the error-vs-step study.")
 @click.option("--sweep-range", metavar="START:STOP[:NUM]", help="Steps of --sweep, log-spaced (default 1e-1:1e-16:16).")
@@ -41,8 +52,9 @@ def compare(
     expr: str,
     target: Target,
     how: How,
-    tol: float | None,
+    atol: float | None,
     rtol: float | None,
+    strict: bool,
     dtype: str,
     sweep: bool,
     sweep_range: str | None,
@@ -52,7 +64,9 @@ def compare(
     """Numerical and analytic (sympy) derivatives of EXPR side by side, with their errors.
 
     The analytic derivative is evaluated at 30 significant digits, so the errors shown are the numerical
-    method's own. With --tol/--rtol it is a check for CI: exit status 1 if an error exceeds the bound.
+    method's own. With --atol (alias --tol) and/or --rtol each row is a check for CI, as numpy.isclose does
+    it: it passes when |numeric - analytic| <= atol + rtol*|analytic|; exit status 1 if one fails, 0 if all
+    pass (a warning then only exits 3 with --strict). Without a tolerance a warning exits 3.
     --sweep evaluates the method at steps 1e-1 ... 1e-16 (one row each, best step marked); with --plot
     FILE.png it draws the log-log error-vs-step curve.
 
@@ -61,6 +75,7 @@ def compare(
       numdiff compare "exp(3*x**2)" --at 1
       numdiff compare "sin(x)" --at 1 --method all
       numdiff compare "x**3" --at 2 --order 2 --tol 1e-8
+      numdiff compare "cos(x)" --at 0 --atol 1e-12 --rtol 1e-8
       numdiff compare "sin(x)" --at 1 --method central --sweep
       numdiff compare "exp(x)" --at 1 --method central --sweep --dtype float32
     """
@@ -68,6 +83,7 @@ def compare(
 
     from numdiff_cli import cache
     from numdiff_cli.analytic import Analytic
+    from numdiff_cli.checks import tolerance
     from numdiff_cli.derivatives import derivative_of
 
     order, method, step, fmt = target.order, how.method, how.step, view.fmt
@@ -75,8 +91,10 @@ def compare(
     if method != "all":
         inputs.check_method(method, order=order, analytic=expression.analytic, dtype=dtype)
     if sweep or sweep_range is not None:
-        if step is not None or tol is not None or rtol is not None:
-            raise OptionError("--sweep chooses the steps itself and checks nothing; leave out --h, --tol and --rtol")
+        if step is not None or atol is not None or rtol is not None or strict:
+            raise OptionError(
+                "--sweep chooses the steps itself and checks nothing; leave out --h, --atol/--tol, --rtol and --strict"
+            )
         chunks = inputs.points(expression, target.at, target.range_text)
         _sweep(expr, expression, var, chunks, order, method, dtype, sweep_range, plot_path, fmt)
         return
@@ -91,23 +109,29 @@ def compare(
         methods += ["auto"] if dtype == "float64" else []
     else:
         methods = [method]
+    if strict and atol is None and rtol is None:
+        raise OptionError("--strict goes with a tolerance check; add --atol and/or --rtol")
     analytic = Analytic.of(expression, var, order, cache.enabled(view.no_cache))
+    checking = atol is not None or rtol is not None
 
     def compute(chunk: Chunk) -> output.Block:
         estimates = [
             derivative_of(expression, chunk.values, var, order=order, method=m, step=step, dtype=dtype) for m in methods
         ]
         exact = analytic.values(chunk.values)
-        rows, plain = [], []
+        rows: list[dict[str, Any]] = []
+        plain: list[str] = []
+        failed: dict[int, str] = {}
         for j in range(chunk.values.shape[1]):
             for estimate in estimates:
                 numeric = float(estimate.value[j])
+                reference = float(exact[j])
                 abs_error, rel_error = analytic.errors(numeric, exact[j])
                 row = {
                     "expr": expr,
                     "at": output.point_of(expression, chunk.values[:, j]),
                     "analytic_expr": analytic.text,
-                    "analytic": float(exact[j]),
+                    "analytic": reference,
                     "numeric": numeric,
                     "abs_error": abs_error,
                     "rel_error": rel_error,
@@ -115,27 +139,30 @@ def compare(
                     "h": float(estimate.step[j]),
                 }
                 warning = output.first_warning(estimate.status, j, dtype)
-                if not math.isfinite(float(exact[j])):
+                if not math.isfinite(reference):
                     warning = warning or "the analytic derivative is not finite here"
-                exceeded = _exceeds(abs_error, tol) or _exceeds(rel_error, rtol)
-                if exceeded and chunk.problems.get(j) is None:
-                    bound = f"--tol {tol}" if _exceeds(abs_error, tol) else f"--rtol {rtol}"
-                    warning = warning or f"the error exceeds {bound}"
+                if checking and chunk.problems.get(j) is None:
+                    verdict = tolerance(abs_error, reference, atol, rtol)
+                    row["bound"], row["passed"] = verdict.bound, verdict.passed
+                    if not verdict.passed:
+                        failed[len(rows)] = verdict.why(numeric, reference)
                 if dtype != "float64":
                     row["dtype"] = dtype
                 if warning:
                     row["warning"] = warning
                 rows.append(row)
-                plain.append(f"{numeric!r} {float(exact[j])!r} {abs_error!r}")
-        return output.mark_bad(chunk, output.Block.of_rows(rows, plain), per_point=len(methods))
+                # With several methods a line names its method, as a last field (one method: the contract's 3 fields).
+                label = f" {estimate.method}" if len(methods) > 1 else ""
+                plain.append(f"{numeric!r} {reference!r} {abs_error!r}{label}")
+        block = output.Block.of_rows(rows, plain)
+        block.failed.update(failed)
+        return output.mark_bad(chunk, block, per_point=len(methods))
 
-    keys = KEYS["compare"] if dtype == "float64" else (*KEYS["compare"], "dtype")
+    keys = KEYS["compare-check" if checking else "compare"]
+    keys = keys if dtype == "float64" else (*keys, "dtype")
     chunks = inputs.points(expression, target.at, target.range_text)
-    output.run(chunks, compute, fmt, keys, output.derivative_title(order, var, expr))
-
-
-def _exceeds(error: float, bound: float | None) -> bool:
-    return bound is not None and not (error <= bound)
+    title = output.derivative_title(order, var, expr)
+    output.run(chunks, compute, fmt, keys, title, expr=expr, check=checking, strict=strict, total=target.total)
 
 
 def _sweep(

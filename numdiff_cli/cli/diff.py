@@ -80,7 +80,7 @@ def diff(expr: str, target: Target, how: How, dtype: str, explain: bool, view: V
 
     keys = KEYS["diff"] if dtype == "float64" else (*KEYS["diff"], "dtype")
     try:
-        output.run(chunks, compute, fmt, keys, output.derivative_title(order, var, expr))
+        output.run(chunks, compute, fmt, keys, output.derivative_title(order, var, expr), total=target.total)
     finally:
         if explain:
             # Machine-readable formats keep stdout clean: the explanation goes to stderr there.

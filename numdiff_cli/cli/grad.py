@@ -98,7 +98,7 @@ def grad(
 
     chunks = _field(expression, xlim, ylim) if field else inputs.points(expression, at, None)
     if not field:
-        output.run(chunks, compute, fmt, KEYS["grad"], f"grad {expr}")
+        output.run(chunks, compute, fmt, KEYS["grad"], f"grad {expr}", expr=expr, method=method)
         return
 
     def draw() -> str:
@@ -110,7 +110,9 @@ def grad(
             -grad[0], -grad[1], 15
         )
 
-    output.run_then_draw(lambda: output.run(chunks, compute, fmt, KEYS["grad"], f"grad {expr}"), draw, fmt)
+    output.run_then_draw(
+        lambda: output.run(chunks, compute, fmt, KEYS["grad"], f"grad {expr}", expr=expr, method=method), draw, fmt
+    )
 
 
 def _field(expression: Expression, xlim: tuple[float, float], ylim: tuple[float, float]) -> Iterator[Chunk]:

@@ -28,6 +28,11 @@ def expression(text: str, var_order: tuple[str, ...] | None, no_cache: bool = Fa
     from numdiff_cli.compiled import compile_text
 
     parsed: Any = compile_text(text, cache.enabled(no_cache))
+    from numdiff_cli.cli.output import stderr
+    from numdiff_cli.typos import glued_notes
+
+    for note in glued_notes(parsed.names):  # sinx: still a variable, but probably meant sin(x)
+        stderr(note)
     if var_order is not None:
         parsed = parsed.reordered(var_order)
     return parsed
@@ -65,6 +70,9 @@ def check_method(
 def single_variable(expression: Expression, wrt: str | None) -> tuple[Expression, str]:
     """The expression and the variable to differentiate by: ``--wrt``, its only variable, or ``x``."""
     if wrt is not None:
+        if expression.names and wrt not in expression.names:
+            shown = ", ".join(expression.names[:6])
+            raise OptionError(f"--wrt {wrt}: {wrt} does not occur in the expression (its variables: {shown})")
         expression = expression.with_variable(wrt)
         return expression, wrt
     if not expression.names:

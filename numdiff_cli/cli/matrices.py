@@ -72,7 +72,8 @@ def hessian(
             plain.append(_plain_matrix(values))
         return output.mark_bad(chunk, output.Block.of_rows(rows, plain))
 
-    output.run(inputs.points(expression, at, None), compute, fmt, KEYS["hessian"], f"hessian {expr}")
+    chunks = inputs.points(expression, at, None)
+    output.run(chunks, compute, fmt, KEYS["hessian"], f"hessian {expr}", expr=expr, method=method)
 
 
 @click.command()
@@ -133,7 +134,9 @@ def jacobian(
         return output.mark_bad(chunk, output.Block.of_rows(rows, plain))
 
     chunks = point_chunks(at, None, tuple(names), shapes, sys.stdin)
-    output.run(chunks, compute, fmt, KEYS["jacobian"], "jacobian " + ", ".join(exprs))
+    output.run(
+        chunks, compute, fmt, KEYS["jacobian"], "jacobian " + ", ".join(exprs), expr=", ".join(exprs), method=method
+    )
 
 
 def _plain_matrix(values: np.ndarray) -> str:

@@ -152,6 +152,19 @@ class Target:
     wrt: str | None
     order: int
 
+    @property
+    def total(self) -> int | None:
+        """How many points there are, when that is known before reading them (not with ``--at -``)."""
+        if any(text.strip() == "-" for text in self.at):
+            return None
+        count = len(self.at)
+        if self.range_text is not None:
+            parts = self.range_text.split(":")
+            if len(parts) != 3 or not parts[2].strip().isdigit():
+                return None  # the points module says what is wrong with it
+            count += int(parts[2])
+        return count
+
 
 @dataclasses.dataclass(frozen=True)
 class How:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import sys
-import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -19,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from numdiff_cli import contract
+from numdiff_cli.cli.terminal import Progress
 
 if TYPE_CHECKING:
     import numpy as np
@@ -27,7 +27,6 @@ if TYPE_CHECKING:
     from numdiff_cli.points import Chunk
 
 MAX_WARNINGS = 20
-PROGRESS_AFTER = 0.5  # seconds
 
 
 STATUS_MESSAGES: dict[int, str] = {
@@ -85,6 +84,15 @@ class PipeClosed(Exception):
     """The reader of stdout went away (``numdiff ... | head -1``). Not an OSError, so click leaves it to us."""
 
 
+def echo(line: str) -> None:
+    """One line of results on stdout, written at once (a closed pipe ends the run quietly)."""
+    try:
+        sys.stdout.write(line + "\n")
+        sys.stdout.flush()
+    except BrokenPipeError:
+        raise PipeClosed from None
+
+
 def stderr(message: str) -> None:
     """One line on stderr, above the progress display when one is shown."""
     if Progress.live_console is not None:
@@ -108,13 +116,14 @@ class Block:
     plain: Callable[[], list[str]]
     warnings: dict[int, tuple[str, Any]]  # row index -> (message, point)
     bad: set[int] = field(default_factory=set)  # rows from unreadable input lines
+    failed: dict[int, str] = field(default_factory=dict)  # rows of a check that failed -> why (with the numbers)
     fast: dict[str, Callable[[Block], list[str]]] = field(default_factory=dict)  # format -> its lines, vectorized
 
     @classmethod
     def of_rows(cls, rows: list[dict[str, Any]], plain: list[str]) -> Block:
         """A block from rows built eagerly (each with a "warning" key where needed)."""
         warnings = {index: (row["warning"], row.get("at")) for index, row in enumerate(rows) if "warning" in row}
-        return cls(len(rows), rows.__getitem__, lambda: plain, warnings)
+        return cls(len(rows), lambda index: dict(rows[index]), lambda: plain, warnings)
 
     def full_row(self, index: int) -> dict[str, Any]:
         row = self.row(index)
@@ -191,26 +200,87 @@ class _Csv(_Format):
         return "".join(line if line.endswith("\n") else line + "\n" for line in lines).rstrip("\n")
 
 
+STREAM_AFTER = 500  # rows: a table of more is printed as it comes, in aligned columns
+# Columns that are the same on every row by construction: shown once above a streamed table, not on each line.
+_COMMAND_CONSTANTS = ("expr", "var", "vars", "order", "method", "dtype", "analytic_expr", "start", "lr")
+
+
+def terminal_width() -> int | None:
+    """The width a table must fit: the terminal's, or ``COLUMNS`` when set; None for a pipe or file without it."""
+    import shutil
+
+    columns = os.environ.get("COLUMNS", "")
+    if columns.isdigit() and int(columns) > 0:
+        return int(columns)
+    if sys.stdout.isatty():
+        return shutil.get_terminal_size().columns
+    return None
+
+
 class _Table(_Format):
+    """A rich table of every row, fitted to the terminal; past :data:`STREAM_AFTER` rows, aligned lines as they come.
+
+    A table needs all its rows before its first line (column widths), which on a long stream means a long wait and
+    every row in memory; so after :data:`STREAM_AFTER` rows it switches, with a note on stderr, to columns whose
+    widths are taken from the rows so far (and grow if needed), written chunk by chunk and then forgotten.
+    """
+
     def __init__(self, keys: Sequence[str], title: str):
         super().__init__(keys, title)
         self.rows: list[dict[str, Any]] = []
+        self.columns: list[str] | None = None  # set once streaming
+        self.widths: dict[str, int] = {}
 
     def lines(self, block: Block) -> str:
-        self.rows.extend(block.rows())
-        return ""
+        from numdiff_cli.render import stream_line
+
+        if self.columns is None:
+            self.rows.extend(block.rows())
+            return self.start_streaming() if len(self.rows) > STREAM_AFTER else ""
+        return "\n".join(stream_line(row, self.columns, self.widths) for row in block.rows())
+
+    def start_streaming(self) -> str:
+        from numdiff_cli.render import _table_cell, fit_columns, stream_header, stream_line
+
+        rows, self.rows = self.rows, []
+        constant = [
+            key
+            for key in _COMMAND_CONSTANTS
+            if key in self.keys and len({_table_cell(row.get(key)) for row in rows}) == 1
+        ]
+        columns = [key for key in (*self.keys, "warning") if key not in constant]
+        widths = {key: max([len(key)] + [len(_table_cell(row.get(key))) for row in rows]) for key in columns}
+        widths["warning"] = len("warning")
+        kept, dropped = fit_columns({k: v for k, v in widths.items() if k != "warning"}, terminal_width(), 2)
+        self.columns, self.widths = [*kept, "warning"], widths
+        stderr(
+            f"Note: more than {STREAM_AFTER} rows: printing them as they come, in columns (a table needs every row"
+            " first); --format plain, json or csv for scripts"
+        )
+        caption = "  ".join(f"{key}: {_table_cell(rows[0].get(key))}" for key in constant if key != "expr")
+        head = [self.title] + ([caption] if caption else [])
+        if dropped:
+            head.append(f"not shown (terminal too narrow): {', '.join(dropped)}")
+        head.append(stream_header(self.columns, self.widths))
+        return "\n".join(head + [stream_line(row, self.columns, self.widths) for row in rows])
 
     def finish(self) -> None:
         from rich.console import Console
 
         from numdiff_cli.render import table
 
+        if self.columns is not None:
+            return
         try:
+            width = terminal_width()
             console = Console(file=sys.stdout, highlight=False)
-            rendered = table(self.rows, self.keys, self.title)
-            # Never truncate digits: wider than the terminal, the terminal wraps the lines instead.
-            needed = console.measure(rendered, options=console.options.update_width(100_000)).maximum
-            console.width = max(console.width, needed)
+            rendered = table(self.rows, self.keys, self.title, width)
+            if width is None:
+                # No terminal: never truncate digits, however wide.
+                needed = console.measure(rendered, options=console.options.update_width(100_000)).maximum
+                console.width = max(console.width, needed)
+            else:
+                console.width = width
             console.print(rendered)
         except BrokenPipeError:
             raise PipeClosed from None
@@ -220,22 +290,55 @@ class _Table(_Format):
 FORMAT_WRITERS: dict[str, type[_Format]] = {"plain": _Plain, "json": _Json, "csv": _Csv, "table": _Table}
 
 
-class Writer:
-    """Writes blocks of rows in the chosen format and works out the exit status."""
+# The numbers a warning line quotes from its row, when the row has them.
+_QUOTED = ("derivative", "value", "gradient", "numeric", "analytic", "abs_error", "error", "h")
 
-    def __init__(self, fmt: str, keys: Sequence[str], title: str):
+
+class Writer:
+    """Writes blocks of rows in the chosen format, says what is wrong on stderr and works out the exit status.
+
+    The status follows the README's table: 2 for an unreadable input line, 1 for a failed check, 3
+    (:data:`contract.EXIT_UNVOUCHED`) for a result with a warning, unless the rows are checks (``check=True``):
+    then the checks decide and a warning counts only with ``strict=True``.
+    """
+
+    def __init__(
+        self,
+        fmt: str,
+        keys: Sequence[str],
+        title: str,
+        *,
+        expr: str | None = None,
+        method: str | None = None,
+        check: bool = False,
+        strict: bool = False,
+    ):
         if fmt == "auto":
             fmt = "table" if sys.stdout.isatty() else "plain"
         self.fmt = fmt
         self.format = FORMAT_WRITERS[fmt](keys, title)
+        self.expr = expr
+        self.method = method
+        self.check = check
+        self.strict = strict
         self.warnings = 0
-        self.status = 0
+        self.bad = self.failed = self.warned = False
+        self.said: set[str] = set()
 
     def write(self, block: Block) -> None:
-        for index in sorted(block.warnings):
-            message, at = block.warnings[index]
-            self.status = max(self.status, 2 if index in block.bad else 1)
-            self.warn(message, at)
+        for index in sorted(set(block.warnings) | set(block.failed)):
+            if index in block.failed:
+                self.failed = True
+                self.say(f"FAIL: {self.context(block, index)}: {block.failed[index]}")
+            if index not in block.warnings:
+                continue
+            message = block.warnings[index][0]
+            if index in block.bad:
+                self.bad = True
+                self.say(f"Error: {message}")
+            else:
+                self.warned = True
+                self.say(f"Warning: {self.context(block, index)}: {message}{self.numbers(block, index)}")
         text = self.format.lines(block)
         if text:
             try:
@@ -244,14 +347,45 @@ class Writer:
             except BrokenPipeError:
                 raise PipeClosed from None
 
-    def warn(self, message: str, at: Any) -> None:
+    def context(self, block: Block, index: int) -> str:
+        """``EXPR at POINT, method M``: what a warning or a failure is about."""
         from numdiff_cli.render import describe
 
+        row = block.row(index) if self.warnings < MAX_WARNINGS else {}
+        at = block.warnings[index][1] if index in block.warnings else row.get("at")
+        parts = [self.expr or row.get("expr") or "", f"at {describe(row.get('at', at))}"]
+        method = row.get("method", self.method)
+        text = " ".join(part for part in parts if part)
+        return text + (f", method {method}" if method else "")
+
+    def numbers(self, block: Block, index: int) -> str:
+        """`` (numeric 0.54, analytic 0.54, ...)``: the numbers of the row a warning is about."""
+        from numdiff_cli.render import quoted
+
+        if self.warnings >= MAX_WARNINGS:
+            return ""
+        row = block.row(index)
+        quoted_numbers = [f"{key} {quoted(row[key])}" for key in _QUOTED if row.get(key) is not None]
+        return f" ({', '.join(quoted_numbers)})" if quoted_numbers else ""
+
+    def say(self, line: str) -> None:
+        """One line on stderr: at most :data:`MAX_WARNINGS` of them, never the same line twice."""
+        if line in self.said:
+            return
         self.warnings += 1
         if self.warnings <= MAX_WARNINGS:
-            prefix = "Error" if message.startswith("line ") else "Warning"
-            where = "" if message.startswith("line ") else f"at {describe(at)}: "
-            stderr(f"{prefix}: {where}{message}")
+            self.said.add(line)
+            stderr(line)
+
+    @property
+    def status(self) -> int:
+        if self.bad:
+            return contract.EXIT_USAGE
+        if self.failed:
+            return contract.EXIT_FAILED
+        if self.warned and (self.strict or not self.check):
+            return contract.EXIT_UNVOUCHED
+        return contract.EXIT_OK
 
     def close(self) -> int:
         if self.warnings > MAX_WARNINGS:
@@ -260,10 +394,23 @@ class Writer:
         return self.status
 
 
-def run(chunks: Iterator[Chunk], compute: Callable[[Chunk], Block], fmt: str, keys: Sequence[str], title: str) -> None:
-    """Write ``compute(chunk)`` for every chunk; exit with the writer's status (0, or 1 / 2 for warnings)."""
-    writer = Writer(fmt, keys, title)
-    progress = Progress()
+def run(
+    chunks: Iterator[Chunk],
+    compute: Callable[[Chunk], Block],
+    fmt: str,
+    keys: Sequence[str],
+    title: str,
+    **context: Any,
+) -> None:
+    """Write ``compute(chunk)`` for every chunk; exit with the writer's status (see :class:`Writer`).
+
+    ``context`` goes to the :class:`Writer`: ``expr`` and ``method`` for the warnings, ``check``/``strict``;
+    ``total`` is the number of points when it is known (``--at``, ``--range``): the progress display then shows
+    a percentage and the time left.
+    """
+    total = context.pop("total", None)
+    writer = Writer(fmt, keys, title, **context)
+    progress = Progress(total)
     try:
         for chunk in chunks:
             writer.write(compute(chunk))
@@ -281,62 +428,12 @@ def terminal_plots(fmt: str) -> bool:
 
 
 def run_then_draw(run: Callable[[], None], draw: Callable[[], str], fmt: str) -> None:
-    """``run()``, then on a terminal the small text plot ``draw()`` (also when run ends with exit status 1)."""
+    """``run()``, then on a terminal the small text plot ``draw()`` (also after a failed check or a warning)."""
     try:
         run()
     except click.exceptions.Exit as exit_:
-        if exit_.exit_code == 1 and terminal_plots(fmt):
+        if exit_.exit_code in (contract.EXIT_FAILED, contract.EXIT_UNVOUCHED) and terminal_plots(fmt):
             click.echo("\n" + draw())
         raise
     if terminal_plots(fmt):
         click.echo("\n" + draw())
-
-
-class Progress:
-    """A rich progress display on stderr for long runs, only when stderr is a terminal.
-
-    It appears once a run has taken :data:`PROGRESS_AFTER` seconds (short runs never show it) and is removed
-    when the run ends, so it never mixes with results, which go to stdout.
-    """
-
-    live_console: Any = None  # the stderr console while a display is shown
-
-    def __init__(self) -> None:
-        self.points = 0
-        self.started = time.monotonic()
-        self.enabled = sys.stderr.isatty() and not os.environ.get("NUMDIFF_NO_PROGRESS")
-        self.live: Any = None
-        self.task: Any = None
-
-    def advance(self, count: int) -> None:
-        self.points += count
-        if not self.enabled:
-            return
-        if self.live is None:
-            if time.monotonic() - self.started < PROGRESS_AFTER:
-                return
-            from rich.console import Console
-            from rich.progress import BarColumn, TextColumn, TimeElapsedColumn
-            from rich.progress import Progress as RichProgress
-
-            columns = (BarColumn(), TextColumn("{task.completed:,} points"), TimeElapsedColumn())
-            console = Console(stderr=True)
-            # No redirection: rich would otherwise route sys.stdout, where the results go, through the display.
-            self.live = RichProgress(
-                *columns,
-                console=console,
-                transient=True,
-                redirect_stdout=False,
-                redirect_stderr=False,
-                refresh_per_second=4,
-            )
-            self.task = self.live.add_task("points", total=None)
-            self.live.start()
-            Progress.live_console = console
-        self.live.update(self.task, completed=self.points)
-
-    def stop(self) -> None:
-        if self.live is not None:
-            self.live.stop()
-            self.live = None
-            Progress.live_console = None

@@ -8,7 +8,7 @@ import click
 
 import numdiff_cli.cli.inputs as inputs
 import numdiff_cli.cli.output as output
-from numdiff_cli.cli.options import AT, HOW, PLOT, VIEW, How, View
+from numdiff_cli.cli.options import AT, HOW, PLOT, VIEW, How, LimitsType, View
 from numdiff_cli.contract import KEYS
 from numdiff_cli.errors import OptionError
 
@@ -23,22 +23,31 @@ if TYPE_CHECKING:
 @AT
 @HOW
 @PLOT
+@click.option(
+    "--xlim",
+    type=LimitsType(),
+    metavar="A,B",
+    help="The x interval of the picture (--plot, or the text plot on a terminal); default: where f leaves its tangent.",
+)
 @VIEW
 def tangent(
     expr: str,
     at: tuple[str, ...],
     how: How,
     plot_path: str | None,
+    xlim: tuple[float, float] | None,
     view: View,
 ) -> None:
     """Tangent line of EXPR at a point (the tangent plane for several variables).
 
-    --plot FILE.png draws f and its tangent lines around the points (one variable).
+    --plot FILE.png draws f and its tangent lines around the points (one variable), over a window where the
+    curve visibly leaves each tangent (or --xlim A,B).
 
     \b
     Examples:
       numdiff tangent "0.01*x**2 + 0.1*x" --at 5
       numdiff tangent "x**2 + y**2" --at 1,2 --format json
+      numdiff tangent "1/x" --at 0.5 --xlim 0.1,2 --format plain
     """
     import math
 
@@ -64,7 +73,7 @@ def tangent(
         X = np.concatenate([chunk.values for chunk in chunks], axis=1)
         if X.shape[1] > 10:
             raise OptionError("tangent --plot draws at most 10 tangent lines; give fewer points")
-        tangents.draw_picture(expression.function, X, method, step, expression.text, plot_path, names[0])
+        tangents.draw_picture(expression.function, X, method, step, expression.text, plot_path, names[0], xlim)
         return
 
     def compute(chunk: Chunk) -> output.Block:
@@ -94,7 +103,7 @@ def tangent(
     keys = KEYS["tangent"] if univariate else KEYS["tangent-plane"]
     chunks = inputs.points(expression, at, None)
     if not univariate:
-        output.run(chunks, compute, fmt, keys, f"tangent of {expr}")
+        output.run(chunks, compute, fmt, keys, f"tangent of {expr}", expr=expr, method=method)
         return
     seen: list[np.ndarray] = []
 
@@ -106,6 +115,8 @@ def tangent(
         import numpy as np
 
         points = np.concatenate(seen)[:10]
-        return tangents.text_picture(expression.function, points, method, step, names[0])
+        return tangents.text_picture(expression.function, points, method, step, names[0], xlim)
 
-    output.run_then_draw(lambda: output.run(chunks, remember, fmt, keys, f"tangent of {expr}"), draw, fmt)
+    output.run_then_draw(
+        lambda: output.run(chunks, remember, fmt, keys, f"tangent of {expr}", expr=expr, method=method), draw, fmt
+    )
