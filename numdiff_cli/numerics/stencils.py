@@ -142,9 +142,10 @@ def fixed_step_difference(
 def complex_step(along: Along, x: np.ndarray, *, order: int, step: float | None) -> Estimate:
     """The complex step ``Im f(x + i h) / h`` along the lines through ``x`` (first derivatives only).
 
-    No subtraction, so no cancellation: with ``h = COMPLEX_STEP`` the truncation error ``O(h**2)`` vanishes and
-    the error is the rounding of f's evaluation. f is also evaluated at ``x + 2ih`` and at ``x`` itself, in the same
-    call (3 evaluations), to tell where the complex step does not give the derivative of the real function:
+    No subtraction in the method: with ``h = COMPLEX_STEP`` the truncation error ``O(h**2)`` vanishes and the
+    error is the rounding of f's evaluation (a subtraction inside f carries the rounding of f's real part into the
+    imaginary part: :func:`complex_check` tells where). f is also evaluated at ``x + 2ih`` and at ``x`` itself,
+    in the same call (3 evaluations), to tell where the complex step does not give the derivative of the real function:
 
     - :data:`NOT_REAL` where f leaves the real axis: ``f(x)`` is not real (``log(-1)``), or the imaginary part is
       of the order of f rather than ``h * f'`` (a branch cut; relative to ``|f|``, so that ``exp`` at 700, whose
@@ -155,8 +156,8 @@ def complex_step(along: Along, x: np.ndarray, *, order: int, step: float | None)
       evaluation loses the cancelling real part of ``exp(ih) - 1`` and returns 0.5 instead of 0).
 
     Where ``Im f(x + i h)`` is below :data:`COMPLEX_UNDERFLOW` (``exp`` at -700: ``h * f'`` underflows to 0),
-    the value has lost its precision; :func:`~numdiff_cli.numerics.lines.line_derivative` computes such points
-    by ``auto`` instead.
+    the value has lost its precision; :func:`~numdiff_cli.numerics.lines.line_derivative` computes such points,
+    and those :func:`complex_check` does not confirm, by ``auto`` instead.
 
     Examples
     --------
