@@ -8,11 +8,13 @@ from numdiff_cli.contract import METHODS, fixed_step_kind
 from numdiff_cli.numerics.adaptive import adaptive
 from numdiff_cli.numerics.estimate import EPS, OK, Along, Estimate
 from numdiff_cli.numerics.stencils import CHECK_TOLERANCE, complex_check, complex_step, fixed_step_difference
-from numdiff_cli.numerics.steps import COMPLEX_UNDERFLOW, taken
+from numdiff_cli.numerics.steps import COMPLEX_STEP, COMPLEX_UNDERFLOW, taken
 
 # The steps of complex_check, times the scale of x: eps**(1/3), the step at which a central difference balances
 # truncation and rounding.
 CHECK_STEP = EPS ** (1 / 3)
+# Points per block of the complex step and its check (8 values of f each, complex for 3 of them).
+COMPLEX_BLOCK = 8192
 
 
 def complex_with_fallback(along: Along, x: np.ndarray, *, order: int, step: float | None) -> Estimate:
@@ -29,6 +31,32 @@ def complex_with_fallback(along: Along, x: np.ndarray, *, order: int, step: floa
     of f', or 2 ulps of ``|x f''|`` where that is larger: f' moves by that much over the rounding of arguments the
     size of x inside f.
     """
+    flat = x.reshape(-1)
+    if flat.size <= COMPLEX_BLOCK:
+        value, error, status, lost, nfev = _vouched_complex_step(along, x, order, step)
+    else:
+        # In blocks: the eight values of f per point stay in the CPU cache (twice as fast on a million points).
+        parts = [
+            _vouched_complex_step(_on(along, block), flat[block], order, step)
+            for block in np.array_split(np.arange(flat.size), -(-flat.size // COMPLEX_BLOCK))
+        ]
+        value, error, status, lost = (np.concatenate([part[k] for part in parts]) for k in range(4))
+        nfev = max(part[4] for part in parts)
+    points = np.flatnonzero(lost)
+    if points.size:
+        redone = adaptive(_on(along, points), flat[points], order=order)
+        value[points], error[points], status[points] = redone.value, redone.error, redone.status
+        nfev += redone.nfev
+    shape = x.shape
+    h = np.full(shape, COMPLEX_STEP if step is None else float(step))
+    return Estimate(value.reshape(shape), error.reshape(shape), h, nfev, "complex", status.reshape(shape))
+
+
+def _vouched_complex_step(
+    along: Along, x: np.ndarray, order: int, step: float | None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, int]:
+    """The complex step on the points ``x``, flattened: value, error, status, the points it cannot vouch for, and
+    the evaluations of f per point (see :func:`complex_with_fallback`)."""
     estimate = complex_step(along, x, order=order, step=step)
     value, error, status = (a.reshape(-1).copy() for a in (estimate.value, estimate.error, estimate.status))
     flat = x.reshape(-1)
@@ -39,7 +67,6 @@ def complex_with_fallback(along: Along, x: np.ndarray, *, order: int, step: floa
     if step is None:
         # h is not far below the scale of f (log at 4e-197): its truncation error is beyond the check's reach.
         lost |= (status == OK) & ~(error <= CHECK_TOLERANCE * np.abs(value))
-    if step is None:
         unconfirmed = np.flatnonzero((status == OK) & ~lost)
         wide, narrow = np.maximum(1.0, np.abs(flat)), np.minimum(1.0, np.abs(flat))
         for scale, tried in ((wide, np.zeros_like(wide)), (narrow, wide)):
@@ -56,13 +83,7 @@ def complex_with_fallback(along: Along, x: np.ndarray, *, order: int, step: floa
             error[done] = np.maximum(error[done], 2 * EPS * change[confirmed])
             unconfirmed = np.setdiff1d(unconfirmed, done, assume_unique=True)
         lost[unconfirmed] = True
-    points = np.flatnonzero(lost)
-    if points.size:
-        redone = adaptive(_on(along, points), flat[points], order=order)
-        value[points], error[points], status[points] = redone.value, redone.error, redone.status
-        nfev += redone.nfev
-    shape = x.shape
-    return Estimate(value.reshape(shape), error.reshape(shape), estimate.step, nfev, "complex", status.reshape(shape))
+    return value, error, status, lost, nfev
 
 
 def _on(along: Along, points: np.ndarray) -> Along:
