@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import ast
+import json
 import math
+import subprocess
+import sys
 from pathlib import Path
 
 import mpmath
@@ -171,6 +174,25 @@ def test_new_function_complex_step(run, text, x, f, slope) -> None:  # type: ign
     assert result.exit_code == 0, result.output
     with mpmath.workdps(50):
         assert _close(json_lines(result.stdout)[0]["derivative"], slope(mpmath.mpf(x)))
+
+
+def test_new_functions_through_the_installed_command() -> None:
+    """The console script, as a user runs it: compare's analytic and numerical derivatives of asinh at 0.5."""
+    command = [sys.executable, "-m", "numdiff_cli", "compare", "asinh(x)", "--at", "0.5", "--format", "json"]
+    result = subprocess.run(command, capture_output=True, text=True, check=False, timeout=120)
+    assert result.returncode == 0, result.stderr
+    row = json.loads(result.stdout)
+    with mpmath.workdps(50):
+        exact = 1 / mpmath.sqrt(1 + mpmath.mpf(0.5) ** 2)
+        assert _close(row["analytic"], exact)
+        assert abs(mpmath.mpf(row["numeric"]) - exact) <= 1e-10 * exact
+
+
+def test_hypot_complex_step_does_not_overflow(run) -> None:  # type: ignore[no-untyped-def]
+    """hypot's complex continuation is scaled: at 1.5e200 its square would overflow, its derivative is 1e200."""
+    result = run("diff", "hypot(1e200*x, 3)", "--at", "1.5", "--method", "complex", "--format", "json")
+    assert result.exit_code == 0, result.output
+    assert json_lines(result.stdout)[0]["derivative"] == pytest.approx(1e200, rel=1e-15)
 
 
 def test_hypot_does_not_overflow() -> None:
