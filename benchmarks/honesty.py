@@ -532,9 +532,13 @@ def report(results: list[Result], timing: dict[str, float], fast: bool, elapsed:
         "",
         f"- {len(auto)} results per method ({len({(r.case.expr, r.case.order) for r in auto})} expression/order "
         f"pairs) from benchmarks/honesty_cases.py{', fast subset' if fast else ''}; "
-        f"{len(skipped)} cases skipped because they use functions the parser does not have yet "
-        f"({', '.join(sorted({n for c in skipped for n in c.needs}))}); {duplicates} points given by more than "
-        "one source counted once, under the first.",
+        + (
+            f"{len(skipped)} cases skipped because they use functions the parser does not have yet "
+            f"({', '.join(sorted({n for c in skipped for n in c.needs}))}); "
+            if skipped
+            else ""
+        )
+        + f"{duplicates} points given by more than one source counted once, under the first.",
         "- numdiff: `numdiff_cli.engine.derivative` on the expression compiled as the `diff` command compiles it, "
         "called as the command calls it (`check_step=True, check_kink=True`), methods auto, central (default "
         "step), complex; all points of a case in one call. Like the command, complex is run only where the "

@@ -28,6 +28,7 @@ printers already write the row's nodes as calls of the numpy/mpmath names it lis
 from __future__ import annotations
 
 import functools
+import importlib
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -106,6 +107,27 @@ def _float_cbrt(x: float) -> float:
     return math.copysign(abs(x) ** (1 / 3), x)
 
 
+def _float_atanh(x: float) -> float:
+    return math.copysign(math.inf, x) if abs(x) == 1 else math.atanh(x)
+
+
+def _float_expm1(x: float) -> float:
+    try:
+        return math.expm1(x)
+    except OverflowError:
+        return math.inf
+
+
+def _float_log1p(x: float) -> float:
+    return -math.inf if x == -1 else math.log1p(x)
+
+
+def _cfunction(name: str) -> Callable[[Symbolic], Builder]:
+    """The builder that is sympy's ``codegen.cfunctions.<name>`` (expm1, log1p: sympy knows their derivatives and
+    prints them as the numpy and mpmath functions of the same name)."""
+    return lambda symbolic: getattr(importlib.import_module(f"{symbolic.sp.__name__}.codegen.cfunctions"), name)
+
+
 def _log(symbolic: Symbolic) -> Builder:
     sp = symbolic.sp
 
@@ -165,6 +187,70 @@ def _cbrt_class(sp: ModuleType) -> Any:
     return cbrt
 
 
+def numpy_hypot(x: Any, y: Any) -> Any:
+    """``sqrt(x**2 + y**2)`` without overflow on real arrays (numpy's hypot); on complex arrays (the complex step)
+    the analytic continuation of it, scaled by the larger real part (numpy's hypot refuses complex numbers, and
+    ``abs`` of a complex number is not analytic)."""
+    x, y = np.asarray(x), np.asarray(y)
+    if not (np.iscomplexobj(x) or np.iscomplexobj(y)):
+        return np.hypot(x, y)
+    scale = np.maximum(np.abs(np.real(x)), np.abs(np.real(y)))
+    scale = np.where((scale > 0) & np.isfinite(scale), scale, 1.0)
+    return scale * np.sqrt((x / scale) ** 2 + (y / scale) ** 2)
+
+
+@functools.cache
+def _hypot_class(sp: ModuleType) -> Any:
+    class hypot(sp.Function):  # type: ignore[name-defined]
+        """``sqrt(x**2 + y**2)``, computed without overflow (the numpy and mpmath functions of the same name)."""
+
+        nargs = 2
+
+        def fdiff(self, argindex: int = 1) -> Any:
+            return self.args[argindex - 1] / self
+
+        def _eval_evalf(self, prec: int) -> Any:
+            x, y = (arg._eval_evalf(prec) for arg in self.args)
+            if x is None or y is None or not (x.is_real and y.is_real):
+                return None
+            return sp.sqrt(x**2 + y**2)._eval_evalf(prec)
+
+        def _numpycode(self, printer: Any) -> str:
+            return f"hypot({printer._print(self.args[0])}, {printer._print(self.args[1])})"
+
+        def _mpmathcode(self, printer: Any) -> str:
+            return f"hypot({printer._print(self.args[0])}, {printer._print(self.args[1])})"
+
+    return hypot
+
+
+# The largest numerator or denominator of an exact exponent that pow() keeps exact: sympy distributes an exact
+# power over the numbers of its base ((x/2)**(10**50) would compute 2**(10**50)), and a float exponent does not.
+_EXACT_EXPONENT = 1024
+
+
+def _pow(symbolic: Symbolic) -> Builder:
+    sp = symbolic.sp
+
+    def build(base: Any, exponent: Any) -> Any:
+        if not (base.free_symbols or exponent.free_symbols):
+            # Constant: its value in double precision (sympy would compute 9**9**9 exactly).
+            value = symbolic.value(sp.Pow(base, exponent, evaluate=False))
+            return sp.Float(value) if math.isfinite(value) else symbolic.non_finite(value)
+        if exponent.is_Rational and max(abs(exponent.p), exponent.q) > _EXACT_EXPONENT:
+            exponent = sp.Float(exponent)
+        return sp.Pow(base, exponent)
+
+    return build
+
+
+def _float_pow(base: float, exponent: float) -> float:
+    try:
+        return math.pow(base, exponent)
+    except OverflowError:
+        return math.inf if base > 0 or (float(exponent).is_integer() and exponent % 2 == 0) else -math.inf
+
+
 def _one(name: str, sympy: str, floats: Callable[..., float], numpy: str, description: str) -> Function:
     """A function of one argument that is a sympy, a math, a numpy and an mpmath function of the same name."""
     return Function(name, (1,), description, _sympy(sympy), floats, _numpy(numpy), _mpmath(sympy))
@@ -194,7 +280,19 @@ _ROWS = (
     _one("sinh", "sinh", _float_sinh, "sinh", "hyperbolic sine"),
     _one("cosh", "cosh", math.cosh, "cosh", "hyperbolic cosine"),
     _one("tanh", "tanh", math.tanh, "tanh", "hyperbolic tangent"),
+    _one("asinh", "asinh", math.asinh, "arcsinh", "inverse hyperbolic sine"),
+    _one("acosh", "acosh", math.acosh, "arccosh", "inverse hyperbolic cosine"),
+    _one("atanh", "atanh", _float_atanh, "arctanh", "inverse hyperbolic tangent"),
     _one("exp", "exp", math.exp, "exp", "exponential"),
+    Function(
+        "expm1",
+        (1,),
+        "`exp(x) - 1`, accurate for small x",
+        _cfunction("expm1"),
+        _float_expm1,
+        _numpy("expm1"),
+        _mpmath("expm1"),
+    ),
     Function(
         "log",
         (1, 2),
@@ -208,7 +306,35 @@ _ROWS = (
     _one("ln", "log", _float_log, "log", "natural logarithm"),
     _log_to(10),
     _log_to(2),
+    Function(
+        "log1p",
+        (1,),
+        "`log(1 + x)`, accurate for small x",
+        _cfunction("log1p"),
+        _float_log1p,
+        _numpy("log1p"),
+        _mpmath("log1p"),
+    ),
     _one("sqrt", "sqrt", math.sqrt, "sqrt", "square root"),
+    Function(
+        "pow",
+        (2,),
+        "`pow(x, y)` is `x**y`",
+        _pow,
+        _float_pow,
+        {},
+        {},
+        single=False,
+    ),
+    Function(
+        "hypot",
+        (2,),
+        "`sqrt(x**2 + y**2)` without overflow",
+        lambda symbolic: _hypot_class(symbolic.sp),
+        math.hypot,
+        {"hypot": numpy_hypot},
+        {"hypot": "hypot"},
+    ),
     Function(
         "cbrt",
         (1,),

@@ -97,9 +97,10 @@ def test_one_sided_default_step(f, mp_f, x, kind) -> None:
 @pytest.mark.parametrize(("f", "mp_f", "x"), SMOOTH)
 def test_complex_step_is_full_precision(f, mp_f, x) -> None:
     est = derivative(f, x, method="complex")
-    # f at x + ih, and f at x itself to recognize where the complex step is not the real derivative (a branch
-    # point, a removable singularity of the expression): two evaluations.
-    assert est.nfev == 2
+    # f at x + ih, x + 2ih and x itself to recognize where the complex step is not the real derivative (a branch
+    # point, a removable singularity of the expression), and f at x, x +- s/2, x +- s to confirm its value (f does
+    # not cancel internally, no pole nearby): eight evaluations.
+    assert est.nfev == 8
     # No subtraction: only the rounding of f's complex evaluation, a few ulp.
     assert digits(float(est.value), exact(mp_f, x, 1)) >= 14.5
 

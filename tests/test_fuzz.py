@@ -47,7 +47,9 @@ TOKENS = [
 token_soup = st.lists(st.sampled_from(TOKENS), max_size=40).map("".join)
 any_text = st.one_of(token_soup, st.text(max_size=60))
 
-FUNCTIONS = list(functions.FUNCTIONS)  # every function of the language, a new one included
+# every function of the language, a new one included, by the numbers of arguments it takes
+FUNCTIONS = [name for name, row in functions.FUNCTIONS.items() if 1 in row.arities]
+BINARY_FUNCTIONS = [name for name, row in functions.FUNCTIONS.items() if 2 in row.arities]
 numbers = st.one_of(
     st.integers(0, 10**12).map(str),
     st.floats(0, 1e300, allow_nan=False, allow_infinity=False).map(repr),
@@ -64,7 +66,7 @@ def _combine(children: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
     return st.one_of(
         binary.map(lambda t: f"{wrap(t[0], t[3])} {t[1]} {wrap(t[2], t[3])}"),
         st.tuples(st.sampled_from(FUNCTIONS), children).map(lambda t: f"{t[0]}({t[1]})"),
-        st.tuples(children, children).map(lambda t: f"log({t[0]}, {t[1]})"),
+        st.tuples(st.sampled_from(BINARY_FUNCTIONS), children, children).map(lambda t: f"{t[0]}({t[1]}, {t[2]})"),
         st.tuples(st.sampled_from(["-", "+"]), children).map(lambda t: f"{t[0]}{t[1]}"),
     )
 

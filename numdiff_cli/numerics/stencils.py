@@ -22,6 +22,17 @@ from numdiff_cli.numerics.estimate import (
 )
 from numdiff_cli.numerics.steps import COMPLEX_STEP, taken
 
+# The complex step's Im f(x + 2ih) / Im f(x + ih) is 2 for an analytic f (to O(h**2)); beyond this relative
+# departure it is not (a branch cut: about 1; a square-root branch point: 1.41).
+LINEARITY_TOLERANCE = 0.25
+# complex_check: a complex-step derivative is confirmed when two central differences agree with it to this
+# (relative), well inside numdiff's promise of 1e-10 times 100 for a result that is not flagged, and well above
+# the differences' own error at their steps on smooth functions (truncation about 1e-11, rounding 4e-11).
+CHECK_TOLERANCE = 1e-9
+# complex_check: the fourth difference of f (weights 1, 4, 6, 4, 1) of a function that rounds like its value or its
+# argument stays within 16 roundings of 2 ulps each.
+QUIET_ULPS = 32
+
 
 @cache
 def stencil(order: int, kind: str) -> tuple[tuple[int, ...], tuple[int, ...], int]:
@@ -131,20 +142,23 @@ def fixed_step_difference(
 def complex_step(along: Along, x: np.ndarray, *, order: int, step: float | None) -> Estimate:
     """The complex step ``Im f(x + i h) / h`` along the lines through ``x`` (first derivatives only).
 
-    No subtraction, so no cancellation: with ``h = COMPLEX_STEP`` the truncation error ``O(h**2)`` vanishes and
-    the error is the rounding of f's evaluation. f is also evaluated at ``x`` itself, in the same call (2
-    evaluations), to tell where the complex step does not give the derivative of the real function:
+    No subtraction in the method: with ``h = COMPLEX_STEP`` the truncation error ``O(h**2)`` vanishes and the
+    error is the rounding of f's evaluation (a subtraction inside f carries the rounding of f's real part into the
+    imaginary part: :func:`complex_check` tells where). f is also evaluated at ``x + 2ih`` and at ``x`` itself,
+    in the same call (3 evaluations), to tell where the complex step does not give the derivative of the real function:
 
     - :data:`NOT_REAL` where f leaves the real axis: ``f(x)`` is not real (``log(-1)``), or the imaginary part is
       of the order of f rather than ``h * f'`` (a branch cut; relative to ``|f|``, so that ``exp`` at 700, whose
-      ``h * f'`` is 1e104, is not mistaken for one), or the real part moves by more than ``sqrt(h)`` times the
-      imaginary one (a branch point: ``sqrt`` at 0, where ``Im f(ih) / h = 7e99``);
+      ``h * f'`` is 1e104, is not mistaken for one) and does not grow in proportion to the step (so that ``1/x`` at
+      1e-150, whose ``h * f'`` is 1e100, is not either), or the real part moves by more than ``sqrt(h)`` times the
+      imaginary one, beyond f's rounding and not in proportion to the square of the step (a branch point: ``sqrt``
+      at 0, where ``Im f(ih) / h = 7e99``; not ``log`` at 3e-194, where ``h / x`` is 4e-7);
     - :data:`NONFINITE` where ``f(x)`` is not finite (``x * (0.5 + 1/(exp(x) - 1))`` at 0, whose complex
       evaluation loses the cancelling real part of ``exp(ih) - 1`` and returns 0.5 instead of 0).
 
     Where ``Im f(x + i h)`` is below :data:`COMPLEX_UNDERFLOW` (``exp`` at -700: ``h * f'`` underflows to 0),
-    the value has lost its precision; :func:`~numdiff_cli.numerics.lines.line_derivative` computes such points
-    by ``auto`` instead.
+    the value has lost its precision; :func:`~numdiff_cli.numerics.lines.line_derivative` computes such points,
+    and those :func:`complex_check` does not confirm, by ``auto`` instead.
 
     Examples
     --------
@@ -158,15 +172,69 @@ def complex_step(along: Along, x: np.ndarray, *, order: int, step: float | None)
         raise ValueError("the complex step gives first derivatives only (order 1)")
     h = COMPLEX_STEP if step is None else float(step)
     with np.errstate(all="ignore"):
-        shifted, at_x = along(np.stack([np.full(x.shape, 1j * h), np.zeros(x.shape, dtype=complex)]), None)
+        shifted, twice, at_x = along(
+            np.stack([np.full(x.shape, 1j * h), np.full(x.shape, 2j * h), np.zeros(x.shape, dtype=complex)]), None
+        )
         value = np.imag(shifted) / h
         size = np.maximum(1.0, np.abs(np.real(shifted)))
-        off_axis = np.abs(np.imag(shifted)) > np.sqrt(h) * size
+        # Im f(x + i t) is t f'(x) for an analytic f, so it doubles from t = h to 2h; on a branch cut it is about
+        # the same at both (log(-1 + ih): pi), at a branch point it grows like a root (sqrt(ih)). A large Im f
+        # alone is no sign: 1/x at 1e-150 has Im f = h / x**2 = 1e100, of order h * f'.
+        nonlinear = np.abs(np.imag(twice) - 2 * np.imag(shifted)) > LINEARITY_TOLERANCE * np.abs(np.imag(twice))
+        off_axis = (np.abs(np.imag(shifted)) > np.sqrt(h) * size) & nonlinear
         off_axis |= np.imag(at_x) != 0
-        off_axis |= np.abs(np.real(shifted) - np.real(at_x)) > np.sqrt(h) * np.abs(np.imag(shifted))
+        # Re f(x + i t) - f(x) is -t**2 f''(x) / 2: it quadruples from t = h to 2h, unless it is f's rounding.
+        moved, moved_twice = np.real(shifted) - np.real(at_x), np.real(twice) - np.real(at_x)
+        branch_point = np.abs(moved) > np.sqrt(h) * np.abs(np.imag(shifted))
+        branch_point &= np.abs(moved) > 4 * EPS * np.abs(np.real(at_x))
+        branch_point &= np.abs(moved_twice - 4 * moved) > LINEARITY_TOLERANCE * np.abs(moved_twice)
+        off_axis |= branch_point
         finite = np.isfinite(value) & np.isfinite(np.real(shifted)) & np.isfinite(at_x)
     status = np.where(finite, OK, NONFINITE)
     status = np.where(off_axis & (status == OK), NOT_REAL, status)
-    # A few units in the last place of f's evaluation.
-    error = 4 * EPS * np.abs(value)
-    return Estimate(value, error, np.full(x.shape, h), 2, "complex", status)
+    # A few units in the last place of f's evaluation: this is the whole error where f rounds like its value
+    # (no cancellation inside f; complex_check tells where it does not) and h is far below the scale of f. Where it
+    # is not (log at 4e-197, h / x = 2.5e-4), the truncation, h**2 / 6 times the third derivative, shows in the
+    # value at 2h, which carries 4 times as much.
+    with np.errstate(all="ignore"):
+        truncation = np.abs(np.imag(twice) / (2 * h) - value) / 3
+    error = np.maximum(4 * EPS * np.abs(value), np.where(np.isfinite(truncation), truncation, np.inf))
+    return Estimate(value, error, np.full(x.shape, h), 3, "complex", status)
+
+
+def complex_check(along: Along, x: np.ndarray, value: np.ndarray, steps: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Whether f at ``x``, ``x +- steps/2`` and ``x +- steps`` confirms the complex-step derivatives ``value``.
+
+    The complex step carries the rounding of f's real part into its imaginary part wherever f cancels internally
+    (``(exp(x) - 1)/x`` at 1e-10: Im f is ``h (x - (e**x - 1)) / x**2``, whose difference has lost every digit),
+    and its error estimate of a few ulps does not see it. The five values of f tell where that cannot happen:
+
+    - f rounds like its value, or like its argument: their fourth difference, which is the fourth derivative
+      times ``(s/2)**4`` (negligible at these steps) plus the rounding of f, is within :data:`QUIET_ULPS` ulps of
+      ``|f| + |x f'|``. Where f cancels internally its rounding is far larger (``(1 - cos(x))/x**2`` at 1e-6: 2e-4
+      of f).
+    - the Richardson extrapolation of the central differences at ``s`` and ``s/2`` agrees with the value to
+      :data:`CHECK_TOLERANCE` (relative), or to its own rounding (a derivative about 0). Next to a pole or a
+      domain edge within the steps (``exp(x)/sqrt(sin(x)**3 + cos(x)**3)`` 1e-9 from its pole), or where f varies
+      on a scale much shorter than the steps, it does not.
+
+    An unconfirmed value is recomputed by ``auto``. Returns ``(confirmed, change)``: ``change`` is ``|x f''(x)|``,
+    the change of f' over the rounding of arguments of the size of x inside f (``exp(-x**2)`` at 13 rounds
+    ``x**2`` to 169 eps relative, and its derivative by 2 x**2 eps, not 4 eps), for the error estimate.
+    """
+    offsets = np.stack([steps, -steps, steps / 2, -steps / 2, np.zeros_like(steps)])
+    with np.errstate(all="ignore"):
+        up, down, half_up, half_down, centre = along(offsets, None)
+        largest = np.maximum.reduce([np.abs(up), np.abs(down), np.abs(half_up), np.abs(half_down), np.abs(centre)])
+        fourth = (up + down) - 4 * (half_up + half_down) + 6 * centre
+        quiet = np.abs(fourth) <= QUIET_ULPS * EPS * (largest + np.abs(x * value))
+        wide = (up - down) / (2 * steps)
+        narrow = (half_up - half_down) / steps
+        # One Richardson step: truncation O(s**4), so that f varying faster than the scale of x (exp at -30,
+        # cos at 100) does not fail the check for nothing; its rounding is about 3 times that of the wide one.
+        extrapolated = (4 * narrow - wide) / 3
+        noise = 16 * EPS * largest / steps
+        agrees = np.abs(extrapolated - value) <= CHECK_TOLERANCE * np.abs(value) + noise
+        # f(x + s) + f(x - s) - 2 f(x) = f''(x) s**2 + O(s**4), divided in two steps (s**2 underflows at 1e-189)
+        change = (np.abs(x) / steps) * (np.abs((up + down) - 2 * centre) / steps)
+    return quiet & agrees, np.where(np.isfinite(change), change, 0.0)

@@ -1,0 +1,111 @@
+"""The complex step is never silently wrong: where it cannot vouch for its value, ``auto`` computes the point.
+
+Each case once returned a wrong value with the complex step's error estimate of a few ulps and status OK. The
+references are the closed-form derivatives in mpmath at 50 digits.
+"""
+
+from __future__ import annotations
+
+import mpmath
+import numpy as np
+import pytest
+
+from numdiff_cli import engine
+from numdiff_cli.expr import parse_expression
+from numdiff_cli.numerics.estimate import OK
+
+
+def _coth_half(x):  # x * (1/2 + 1/(e**x - 1)) = (x/2) coth(x/2)
+    return (mpmath.coth(x / 2) - x / (2 * mpmath.sinh(x / 2) ** 2)) / 2
+
+
+def _squire_trapp(x):
+    g = mpmath.sin(x) ** 3 + mpmath.cos(x) ** 3
+    dg = 3 * mpmath.sin(x) ** 2 * mpmath.cos(x) - 3 * mpmath.cos(x) ** 2 * mpmath.sin(x)
+    return mpmath.exp(x) / mpmath.sqrt(g) - mpmath.exp(x) * dg / (2 * g**1.5)
+
+
+CASES = [
+    # f cancels internally: the complex step carries the rounding of f's real part into Im f.
+    pytest.param("(1 - cos(x))/x**2", lambda x: (x * mpmath.sin(x) - 2 * (1 - mpmath.cos(x))) / x**3, 1e-6, id="1-cos"),
+    pytest.param("(exp(x) - 1)/x", lambda x: (x * mpmath.exp(x) - mpmath.expm1(x)) / x**2, 1e-10, id="expm1-over-x"),
+    pytest.param("x*(0.5 + 1/(exp(x) - 1))", _coth_half, 1e-8, id="coth-1e-8"),
+    pytest.param("x*(0.5 + 1/(exp(x) - 1))", _coth_half, 1e-5, id="coth-1e-5"),
+    pytest.param("x*(0.5 + 1/(exp(x) - 1))", _coth_half, -1e-3, id="coth-minus-1e-3"),
+    pytest.param("sqrt(x**2 + 1) - x", lambda x: x / mpmath.sqrt(x**2 + 1) - 1, 1e4, id="sqrt-1e4"),
+    pytest.param("sqrt(x**2 + 1) - x", lambda x: x / mpmath.sqrt(x**2 + 1) - 1, 1e7, id="sqrt-1e7"),
+    # Next to the pole of the Squire & Trapp function (3 pi/4 = 2.356194490192345).
+    pytest.param("exp(x)/sqrt(sin(x)**3 + cos(x)**3)", _squire_trapp, 2.3561944891923448, id="pole-1e-9"),
+    pytest.param("exp(x)/sqrt(sin(x)**3 + cos(x)**3)", _squire_trapp, 2.3561944901913447, id="pole-1e-12"),
+]
+
+
+def _complex(text: str, x: float) -> engine.Estimate:
+    function = parse_expression(text).function
+    return engine.derivative(lambda v: function(v[None]), np.array([x]), method="complex")
+
+
+@pytest.mark.parametrize(("text", "slope", "x"), CASES)
+def test_complex_step_is_not_silently_wrong(text: str, slope, x: float) -> None:
+    est = _complex(text, x)
+    with mpmath.workdps(50):
+        reference = slope(mpmath.mpf(x))
+        error = float(abs(mpmath.mpf(float(est.value[0])) - reference) / abs(reference))
+    # Not flagged: within 100 times numdiff's promise of 1e-10 (the honesty benchmark's silently-wrong line).
+    assert int(est.status[0]) != OK or error <= 1e-8, (float(est.value[0]), float(reference))
+
+
+@pytest.mark.parametrize("x", [12.7, 12.8, 12.9, 13.4])
+def test_complex_step_error_covers_the_rounding_of_f(x: float) -> None:
+    """exp(-x**2) near 13: ``x**2`` is rounded to 169 eps, which moves f' by 2 x**2 eps, 15 times the 4 ulps of the
+    complex step's own estimate."""
+    est = _complex("exp(-x**2)", x)
+    assert int(est.status[0]) == OK
+    with mpmath.workdps(50):
+        reference = -2 * mpmath.mpf(x) * mpmath.exp(-(mpmath.mpf(x) ** 2))
+        true_error = float(abs(mpmath.mpf(float(est.value[0])) - reference))
+    assert true_error <= float(est.error[0])
+    assert float(est.error[0]) <= 1e-12 * abs(float(reference))  # and still 12 digits or more
+
+
+@pytest.mark.parametrize(
+    ("text", "slope", "x"),
+    [
+        pytest.param("1/x", lambda x: -1 / x**2, 1e-150, id="reciprocal-1e-150"),
+        pytest.param("1/x", lambda x: -1 / x**2, -4.6415888336128293e-101, id="reciprocal-minus-5e-101"),
+        pytest.param("log(x)", lambda x: 1 / x, 3.1011689265746992e-189, id="log-3e-189"),
+        pytest.param("log(x)", lambda x: 1 / x, 3.76939097538824e-108, id="log-4e-108"),
+        pytest.param("sqrt(x)", lambda x: 1 / (2 * mpmath.sqrt(x)), 1e-150, id="sqrt-1e-150"),
+        # h / x = 4e-7: the real part moves by (h/x)**2 / 2 relative, more than sqrt(h) times Im f, quadratically
+        pytest.param("log(x)", lambda x: 1 / x, 2.652948464431808e-194, id="log-3e-194"),
+        pytest.param("sqrt(x)", lambda x: 1 / (2 * mpmath.sqrt(x)), 2.652948464431808e-194, id="sqrt-3e-194"),
+    ],
+)
+def test_large_imaginary_part_is_not_a_branch_cut(text: str, slope, x: float) -> None:
+    """Im f(x + ih) = h f' is far above sqrt(h) |f| here, yet it is the derivative: no flag, and an error estimate
+    that covers the truncation (h / x)**2 / 3 where h is not far below x (4e-7 at 2.7e-194)."""
+    est = _complex(text, x)
+    assert int(est.status[0]) == OK
+    with mpmath.workdps(50):
+        reference = slope(mpmath.mpf(x))
+        error = float(abs(mpmath.mpf(float(est.value[0])) - reference))
+    assert error <= max(1e-15 * float(abs(reference)), float(est.error[0]))
+    assert float(est.error[0]) <= 1e-12 * float(abs(reference))
+
+
+@pytest.mark.parametrize(
+    ("text", "x"),
+    [
+        pytest.param("sin(x)", 0.7, id="sin"),
+        pytest.param("exp(x)", -30.0, id="exp-at-minus-30"),
+        pytest.param("cos(x)", 100.0, id="cos-at-100"),
+        pytest.param("cos(x)", 1e-10, id="cos-near-0"),
+        pytest.param("1/(1 + x**2)", 0.5, id="runge"),
+    ],
+)
+def test_confirmed_values_are_the_complex_step_itself(text: str, x: float) -> None:
+    """Where the check confirms it, the value is Im f(x + ih) / h bit for bit (auto is not called: 8 values)."""
+    function = parse_expression(text).function
+    est = _complex(text, x)
+    assert int(est.status[0]) == OK and est.nfev == 8
+    assert float(est.value[0]) == float(np.imag(function(np.array([[x + 1e-200j]]))[0]) / 1e-200)
