@@ -19,8 +19,10 @@ import sympy; the printers are made the first time code is printed.
 from __future__ import annotations
 
 import ast
+import contextlib
 import functools
-from collections.abc import Callable, Iterable
+import sys
+from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -124,10 +126,30 @@ def _integer_constant(node: ast.AST) -> bool:
     return True
 
 
+# A sum of 999 terms (under the parser's limit of 1,000 operations) prints as a left-deep chain of 999 additions;
+# Python's compiler walks it recursively and counts against the interpreter's recursion limit (1,000 by default).
+# The chain's length is bounded by the parser's limits, so a limit that covers it is bounded too.
+COMPILE_RECURSION = 20_000
+
+
+@contextlib.contextmanager
+def _recursion_limit(limit: int) -> Iterator[None]:
+    previous = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(previous, limit))
+    try:
+        yield
+    finally:
+        sys.setrecursionlimit(previous)
+
+
 def load_code(code: str, arity: int, names: dict[str, Any]) -> Callable[..., Any]:
     """A function of ``arity`` arguments evaluating ``code``, after :func:`check_code` accepted it."""
     tree = check_code(code, arity, names)
-    body = compile(tree, "<numdiff>", "eval")
+    try:
+        with _recursion_limit(COMPILE_RECURSION):
+            body = compile(tree, "<numdiff>", "eval")
+    except (RecursionError, MemoryError) as error:
+        raise UnsafeCode(f"code does not compile: {type(error).__name__}") from None
     namespace = {"__builtins__": {}, **names}
 
     def function(*args: Any) -> Any:

@@ -8,6 +8,7 @@ every input line gives exactly one output row.
 from __future__ import annotations
 
 import functools
+import io
 import json
 import math
 import re
@@ -268,7 +269,7 @@ def point_chunks(
     range_text: str | None,
     names: tuple[str, ...],
     shapes: dict[str, tuple[int, ...]],
-    stdin: IO[str],
+    stdin: IO[str] | None,
 ) -> Iterator[Chunk]:
     """All points in order: each ``--at`` (``-`` reads standard input), then ``--range``.
 
@@ -278,12 +279,15 @@ def point_chunks(
     groups: list[np.ndarray | None] = []  # None stands for standard input
     for text in at:
         groups.append(None if text.strip() == "-" else parse_point(text, names, shapes))
+    reads_stdin = any(group is None for group in groups)
+    if reads_stdin and (stdin is None or stdin.closed):
+        raise PointError("--at -: standard input is closed; give the points with --at or --range")
     bounds = None
     if range_text is not None:
         if len(names) > 1:
             raise PointError("--range works for expressions of one variable; use --at for several")
         bounds = parse_range(range_text)
-    return _chain(groups, bounds, len(names), stdin)
+    return _chain(groups, bounds, len(names), stdin if stdin is not None else io.StringIO())
 
 
 def _chain(

@@ -33,6 +33,19 @@ class StepType(click.ParamType):
         return step
 
 
+class GtolType(click.FloatRange):
+    """A finite number, 0 or more: a threshold that 0 turns off (click's FloatRange lets 'nan' and 'inf' through)."""
+
+    def __init__(self) -> None:
+        super().__init__(min=0)
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        number = super().convert(value, param, ctx)
+        if not math.isfinite(number):
+            self.fail(f"{value!r} must be a finite number, 0 or more", param, ctx)
+        return number
+
+
 class NamesType(click.ParamType):
     """Variable names separated by commas, none repeated."""
 

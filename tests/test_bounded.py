@@ -1,0 +1,139 @@
+"""Bounded on every legal input (issue 12): no internal error, no lost write, no hang, no memory blow-up.
+
+The regression cases below each failed before their fix (an internal error, a success exit after a failed write,
+or a run of many seconds); ``tests/test_heavy.py`` runs a corpus of heavy but legal commands under a time and
+memory budget.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from click.testing import Result
+
+from numdiff_cli.errors import ExpressionError
+
+NUMDIFF = [sys.executable, "-m", "numdiff_cli"]
+LONG_SUM = "+".join(f"x**{i}" for i in range(1, 1000))  # 999 terms: under the limit of 1,000 operations
+
+
+def _numdiff(*args: str, **kwargs: object) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "NUMDIFF_NO_CACHE": "1"}
+    kwargs.setdefault("stdout", subprocess.PIPE)
+    return subprocess.run(  # type: ignore[call-overload,no-any-return]
+        [*NUMDIFF, *args], stderr=subprocess.PIPE, text=True, timeout=60, env=env, **kwargs
+    )
+
+
+def _one_error_line(stderr: str) -> str:
+    lines = stderr.splitlines()
+    assert len(lines) == 1, stderr
+    assert "internal error" not in stderr and "Traceback" not in stderr
+    return lines[0]
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        pytest.param(("diff", LONG_SUM, "--at", "1"), id="diff"),
+        pytest.param(("grad", LONG_SUM, "--at", "1"), id="grad"),
+        pytest.param(("compare", LONG_SUM, "--at", "0.5"), id="compare"),
+    ],
+)
+def test_a_sum_of_999_terms_compiles(run: Callable[..., Result], args: tuple[str, ...]) -> None:
+    # The generated code is a chain of 998 additions: Python's compiler recursed past its limit (RecursionError).
+    result = run(*args, "--format", "json")
+    assert result.exit_code == 0, result.output
+    assert "internal error" not in result.output
+
+
+def test_a_sum_of_999_terms_has_the_right_derivative(run: Callable[..., Result]) -> None:
+    # d/dx sum x**i at 1 = sum i = 999 * 1000 / 2
+    result = run("diff", LONG_SUM, "--at", "1", "--format", "plain")
+    assert result.exit_code == 0
+    assert float(result.output) == pytest.approx(499_500, rel=1e-9)
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
+@pytest.mark.parametrize(
+    "args",
+    [
+        pytest.param(("diff", "x**2", "--at", "1"), id="diff"),
+        pytest.param(("diff", "x**2", "--range", "0:1:100000"), id="diff-many"),
+        pytest.param(("grad", "x*y", "--at", "1,2", "--format", "json"), id="grad-json"),
+        pytest.param(("diff", "x**2", "--at", "1", "--explain"), id="explain"),
+    ],
+)
+def test_a_failed_write_is_an_error_exit(args: tuple[str, ...]) -> None:
+    with open("/dev/full", "w") as full:
+        result = _numdiff(*args, stdout=full)
+    assert result.returncode == 2
+    assert _one_error_line(result.stderr) == "Error: cannot write the results: No space left on device"
+
+
+def test_closed_stdin_with_at_dash_is_a_usage_error() -> None:
+    result = _numdiff("diff", "x**2", "--at", "-", preexec_fn=lambda: os.close(0))
+    assert result.returncode == 2
+    assert _one_error_line(result.stderr) == (
+        "Error: --at -: standard input is closed; give the points with --at or --range"
+    )
+
+
+def test_closed_stdin_in_process(run: Callable[..., Result], monkeypatch: pytest.MonkeyPatch) -> None:
+    from numdiff_cli.errors import PointError
+    from numdiff_cli.points import point_chunks
+
+    with pytest.raises(PointError, match="standard input is closed"):
+        point_chunks(["-"], None, ("x",), {}, None)  # type: ignore[arg-type]
+
+
+def test_sweep_range_over_every_decade_of_float64(run: Callable[..., Result]) -> None:
+    # 1e308 / 1e-308 overflows: the number of decades came from log10(start / stop) (OverflowError).
+    result = run("compare", "sin(x)", "--at", "1", "--sweep", "--sweep-range", "1e308:1e-308", "--format", "json")
+    assert result.exit_code == 0
+    assert len(result.output.splitlines()) == 617
+
+
+@pytest.mark.parametrize("gtol", ["nan", "NaN", "inf", "Infinity"])
+def test_gtol_must_be_a_finite_number(run: Callable[..., Result], gtol: str) -> None:
+    # 'nan' passed click's FloatRange(min=0): the stopping test 'norm <= nan' is never true.
+    result = run("descend", "x**2", "--from", "1", "--gtol", gtol)
+    assert result.exit_code == 2
+    assert f"Invalid value for '--gtol': {gtol!r} must be a finite number, 0 or more" in result.output
+
+
+def test_gtol_below_zero_is_refused(run: Callable[..., Result]) -> None:
+    result = run("descend", "x**2", "--from", "1", "--gtol", "-1e-9")
+    assert result.exit_code == 2
+    assert "Invalid value for '--gtol'" in result.output
+
+
+def test_gtol_zero_still_means_run_every_step(run: Callable[..., Result]) -> None:
+    result = run("descend", "x**2", "--from", "1", "--gtol", "0", "--steps", "3", "--format", "plain")
+    assert result.exit_code == 0
+
+
+def test_sympy_exceptions_in_the_builder_are_invalid_expressions(monkeypatch: pytest.MonkeyPatch) -> None:
+    # sympy's polynomial errors (GeneratorsNeeded, found by the fuzzer through log(pi,0)**0*x) derive from
+    # Exception only: any exception sympy raises while the expression is built is a malformed expression.
+    from sympy.polys.polyerrors import GeneratorsNeeded
+
+    from numdiff_cli import builder, expr
+
+    def refuse(self: object, node: object, depth: int) -> object:
+        raise GeneratorsNeeded("no generators")
+
+    monkeypatch.setattr(builder.Builder, "build", refuse)
+    with pytest.raises(ExpressionError, match=r"sympy cannot represent it \(GeneratorsNeeded\)"):
+        expr.parse_expression("log(pi,0)**0*x")
+
+
+def test_log_base_zero_to_the_zero(run: Callable[..., Result]) -> None:
+    result = run("diff", "log(pi,0)**0*x", "--at", "1", "--no-cache")
+    assert result.exit_code in (0, 1, 2)
+    assert "internal error" not in result.output
