@@ -137,3 +137,31 @@ def test_log_base_zero_to_the_zero(run: Callable[..., Result]) -> None:
     result = run("diff", "log(pi,0)**0*x", "--at", "1", "--no-cache")
     assert result.exit_code in (0, 1, 2)
     assert "internal error" not in result.output
+
+
+def _with_closed_pipe(*args: str) -> tuple[int, str]:
+    """Run numdiff with its stdout a pipe that nobody reads (closed before the first write): ``| head -0``."""
+    read, write = os.pipe()
+    os.close(read)
+    try:
+        process = subprocess.run([*NUMDIFF, *args], stdout=write, stderr=subprocess.PIPE, text=True, timeout=60)
+    finally:
+        os.close(write)
+    return process.returncode, process.stderr
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        pytest.param(("diff", "x**2+3*x+5", "--at", "2", "--explain"), id="explain-auto"),
+        pytest.param(
+            ("diff", "x**2+3*x+5", "--at", "2", "--method", "central", "--h", "1e-4", "--explain"), id="explain"
+        ),
+        pytest.param(("diff", "x**2", "--range", "0:1:200000"), id="diff-many"),
+        pytest.param(("compare", "sin(x)", "--at", "1", "--sweep"), id="sweep"),
+    ],
+)
+def test_a_closed_pipe_is_a_quiet_success(args: tuple[str, ...]) -> None:
+    # click's main turned the BrokenPipeError of the --explain text into exit status 1 with no message.
+    status, stderr = _with_closed_pipe(*args)
+    assert (status, stderr) == (0, "")

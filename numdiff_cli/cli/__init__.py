@@ -82,6 +82,15 @@ class NumdiffGroup(click.Group):
         return code
 
 
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except BrokenPipeError:
+            # click's main turns an EPIPE OSError into exit status 1 with no message; a closed pipe is status 0,
+            # whichever write met it (the results, or the text of --explain after them).
+            raise PipeClosed from None
+
+
 def _silence_stdout() -> None:
     """After the reader of stdout went away (``| head``), send what is left to /dev/null, quietly."""
     try:
