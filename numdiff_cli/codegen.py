@@ -218,6 +218,12 @@ def mpmath_printer() -> type:
         def _print_ComplexInfinity(self, expr: sp.Expr) -> str:
             return str(self._print_NaN(expr))
 
+        def _print_Heaviside(self, expr: sp.Expr) -> str:
+            # sympy's own route rewrites it as a Piecewise through its logic module (as_set, distribute_and_over_or),
+            # which takes minutes for the derivative of relu(sign(x)+...+sign(x-4)); heaviside() is in the whitelist.
+            at_zero = self._print(expr.args[1]) if len(expr.args) > 1 else "mpf(1)/mpf(2)"
+            return f"heaviside({self._print(expr.args[0])}, {at_zero})"
+
     return Printer
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import Result
+from conftest import json_lines
 
 from numdiff_cli.errors import ExpressionError
 
@@ -165,3 +166,103 @@ def test_a_closed_pipe_is_a_quiet_success(args: tuple[str, ...]) -> None:
     # click's main turned the BrokenPipeError of the --explain text into exit status 1 with no message.
     status, stderr = _with_closed_pipe(*args)
     assert (status, stderr) == (0, "")
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# compare and --explain: every phase of the analytic reference is bounded
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        # mpmath needed exp of exp(3.8e6) (an exponent of 1.6 million digits): past 30 s.
+        pytest.param(
+            ("compare", "exp(exp(exp(exp(exp(x)))))", "--at", "1"), "(exp of a number beyond 2**16384)", id="exp5"
+        ),
+        # Reducing exp(1e7) modulo pi takes 14 million bits: it hung (17 s at 1e6).
+        pytest.param(("compare", "sin(exp(x))", "--at", "1e7"), "(cos of a number beyond 2**16384)", id="sin-exp"),
+        pytest.param(("compare", "sin(exp(x))", "--at", "1e6"), "(cos of a number beyond 2**16384)", id="sin-exp-1e6"),
+        pytest.param(
+            ("diff", "sin(exp(x))", "--at", "1e7", "--method", "central", "--explain"),
+            "(cos of a number beyond 2**16384)",
+            id="explain-sin-exp",
+        ),
+        # 1.5**(2**9999) in mpmath: 11-19 s per point.
+        pytest.param(("compare", "x**(2**9999)", "--at", "1.5"), "exponent above 2**64", id="huge-power"),
+        pytest.param(("diff", "x**(2**9999)", "--at", "1.5", "--explain"), "exponent above 2**64", id="explain-power"),
+    ],
+)
+def test_the_analytic_reference_refuses_what_is_too_costly(
+    run: Callable[..., Result], args: tuple[str, ...], message: str
+) -> None:
+    result = run(*args, "--no-cache")
+    assert result.exit_code == 2
+    (line,) = result.output.splitlines()[-1:]
+    assert line.startswith("Error: the analytic derivative") and message in line and "too costly" in line
+
+
+def test_heaviside_prints_without_sympy_logic(run: Callable[..., Result]) -> None:
+    # The mpmath code of Heaviside went through sympy's Piecewise rewrite and its logic module: past 120 s.
+    expression = "relu(sign(x)+sign(x-1)+sign(x-2)+sign(x-3)+sign(x-4))"
+    result = run("compare", expression, "--at", "1.5", "--at", "4.5", "--format", "plain", "--no-cache")
+    assert result.exit_code == 0
+    assert result.output.splitlines() == ["0.0 0.0 0.0", "0.0 0.0 0.0"]
+
+
+@pytest.mark.parametrize(
+    ("text", "at", "expected"),
+    [
+        pytest.param("relu(x)", "2", 1.0, id="relu-right"),
+        pytest.param("relu(x)", "-2", 0.0, id="relu-left"),
+        pytest.param("step(x)*x**2", "3", 6.0, id="step-times"),
+        pytest.param("relu(x-1)*x", "2", 3.0, id="relu-product"),
+    ],
+)
+def test_heaviside_values_in_the_reference(run: Callable[..., Result], text: str, at: str, expected: float) -> None:
+    result = run("compare", text, "--at", at, "--format", "json", "--no-cache")
+    assert result.exit_code == 0
+    assert json_lines(result.output)[0]["analytic"] == expected
+
+
+def test_the_symbolic_phase_is_bounded_off_the_main_thread(monkeypatch: pytest.MonkeyPatch) -> None:
+    # SIGALRM only works in the main thread (and not on Windows): the bound must hold in any thread.
+    import threading
+
+    from numdiff_cli import analytic
+    from numdiff_cli.expr import parse_expression
+
+    monkeypatch.setattr(analytic, "SYMBOLIC_SECONDS", 0.3)
+    expression = parse_expression("x**x**x**x**x**x**x**x**x**x**x**x")
+    outcome: list[BaseException] = []
+
+    def work() -> None:
+        try:
+            analytic.Analytic.of(expression, "x", 4, use_cache=False)
+        except ExpressionError as error:
+            outcome.append(error)
+
+    thread = threading.Thread(target=work)
+    thread.start()
+    thread.join(20)
+    assert not thread.is_alive()
+    assert len(outcome) == 1 and "too large for compare" in str(outcome[0])
+
+
+def test_a_slow_point_is_refused_and_its_worker_stopped(monkeypatch: pytest.MonkeyPatch) -> None:
+    import threading
+    import time
+
+    import numpy as np
+
+    from numdiff_cli import analytic
+
+    def slow(value: object) -> object:
+        while True:
+            time.sleep(0.001)
+
+    monkeypatch.setattr(analytic, "POINT_SECONDS", 0.2)
+    reference = analytic.Analytic("x", slow)
+    before = threading.active_count()
+    with pytest.raises(ExpressionError, match=r"at 2\.0 is too costly to evaluate at 30 digits \(took over 0\.2 s\)"):
+        reference.values(np.array([[2.0]]))
+    assert threading.active_count() == before

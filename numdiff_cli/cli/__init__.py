@@ -81,7 +81,6 @@ class NumdiffGroup(click.Group):
             sys.exit(code)
         return code
 
-
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
