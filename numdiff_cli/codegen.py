@@ -21,6 +21,7 @@ from __future__ import annotations
 import ast
 import contextlib
 import functools
+import inspect
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any
@@ -106,24 +107,90 @@ def check_code(code: str, arity: int, names: dict[str, Any]) -> ast.Expression:
             value = node.value
             if type(value) not in (int, float, bool) or (type(value) is int and abs(value) > MAX_INT):
                 raise UnsafeCode("only numbers are allowed as literals")
+        if isinstance(node, ast.BoolOp) and not all(_boolean(value) for value in node.values):
+            raise UnsafeCode("'and' and 'or' combine conditions only")
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not) and not _boolean(node.operand):
+            raise UnsafeCode("'not' applies to conditions only")
+        if isinstance(node, ast.IfExp) and not _boolean(node.test):
+            raise UnsafeCode("a conditional expression tests a condition only")
+        if isinstance(node, ast.Call):
+            _check_arity(node, names[node.func.id])  # type: ignore[attr-defined]
+    integers = _integer_valued(tree)
+    for node in ast.walk(tree):
         if (
             isinstance(node, ast.BinOp)
             and isinstance(node.op, ast.Pow)
-            and _integer_constant(node.left)
-            and _integer_constant(node.right)
+            and node.left in integers
+            and node.right in integers
         ):
+            # 2**9007199254740992 is exact integer arithmetic in Python: it would run for hours.
             raise UnsafeCode("integer powers of integer constants are not allowed")
     return tree
 
 
-def _integer_constant(node: ast.AST) -> bool:
-    """True when ``node`` could evaluate to a Python int: no variable, no float literal, no division."""
-    for child in ast.walk(node):
-        if isinstance(child, (ast.Name, ast.Div)):
-            return False
-        if isinstance(child, ast.Constant) and isinstance(child.value, float):
-            return False
-    return True
+# Calls whose value is a condition (the numpy printer's comparisons and logic).
+_CONDITIONS = frozenset(
+    {"less", "less_equal", "greater", "greater_equal", "equal", "not_equal", "logical_and", "logical_or", "logical_not"}
+)
+# Calls that may hand back one of their arguments unchanged, an int among them (mpmath code's min and select, and
+# heaviside's value at 0): an int argument makes their value an int.
+_PASS_THROUGH = frozenset({"min", "select", "heaviside"})
+
+
+def _boolean(node: ast.AST) -> bool:
+    """True for a node whose value is a condition: a comparison, logic of conditions, True/False."""
+    if isinstance(node, (ast.Compare, ast.BoolOp)):
+        return True
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
+        return True
+    if isinstance(node, ast.Constant) and type(node.value) is bool:
+        return True
+    return isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in _CONDITIONS
+
+
+def _integer_valued(tree: ast.AST) -> set[ast.AST]:
+    """The nodes of ``tree`` that could evaluate to a Python int (exact, unbounded arithmetic).
+
+    Bottom-up without recursion (generated code can be a chain of a thousand operations): the reversed
+    breadth-first order visits every node after its children.
+    """
+    integers: set[ast.AST] = set()
+    for node in reversed(list(ast.walk(tree))):
+        if isinstance(node, ast.Constant):
+            integer = type(node.value) in (int, bool)
+        elif isinstance(node, ast.BinOp):
+            integer = not isinstance(node.op, ast.Div) and node.left in integers and node.right in integers
+        elif isinstance(node, ast.UnaryOp):
+            integer = node.operand in integers
+        elif isinstance(node, ast.IfExp):
+            integer = node.body in integers or node.orelse in integers
+        elif isinstance(node, ast.BoolOp):
+            integer = any(value in integers for value in node.values)
+        elif isinstance(node, (ast.List, ast.Tuple)):
+            integer = any(element in integers for element in node.elts)
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in _PASS_THROUGH:
+            integer = any(arg in integers for arg in node.args) or any(k.value in integers for k in node.keywords)
+        else:
+            integer = False  # names (float arguments and constants), other calls (floats), comparisons
+        if integer:
+            integers.add(node)
+    return integers
+
+
+def _check_arity(node: ast.Call, function: Any) -> None:
+    """Refuse a call with a number of arguments that ``function`` does not take (an error at run time)."""
+    if isinstance(function, np.ufunc):
+        if node.keywords or len(node.args) != function.nin:
+            raise UnsafeCode(f"{node.func.id}() takes {function.nin} argument(s)")  # type: ignore[attr-defined]
+        return
+    try:
+        signature = inspect.signature(function)
+    except (TypeError, ValueError):
+        return  # a builtin without a signature (min): any count is an answer, not a crash
+    try:
+        signature.bind(*node.args, **{keyword.arg: None for keyword in node.keywords if keyword.arg})
+    except TypeError:
+        raise UnsafeCode(f"{node.func.id}() does not take {len(node.args)} argument(s)") from None  # type: ignore[attr-defined]
 
 
 # A sum of 999 terms (under the parser's limit of 1,000 operations) prints as a left-deep chain of 999 additions;
@@ -204,7 +271,8 @@ def numpy_printer() -> type:
             # sympy would rewrite it as a Piecewise, which compares its argument symbolically (and fails on
             # step(log(pi, step(x)))); numpy's heaviside also keeps nan as nan.
             at_zero = self._print(expr.args[1]) if len(expr.args) > 1 else "0.5"
-            return f"numpy.heaviside({self._print(expr.args[0])}, {at_zero})"
+            heaviside = self._module_format("numpy.heaviside")
+            return f"{heaviside}({self._print(expr.args[0])}, {at_zero})"
 
     return Printer
 

@@ -7,16 +7,19 @@ memory budget.
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import Result
 from conftest import json_lines
 
+from numdiff_cli.codegen import NUMPY_NAMES, UnsafeCode, check_code
 from numdiff_cli.errors import ExpressionError
 
 NUMDIFF = [sys.executable, "-m", "numdiff_cli"]
@@ -266,3 +269,130 @@ def test_a_slow_point_is_refused_and_its_worker_stopped(monkeypatch: pytest.Monk
     with pytest.raises(ExpressionError, match=r"at 2\.0 is too costly to evaluate at 30 digits \(took over 0\.2 s\)"):
         reference.values(np.array([[2.0]]))
     assert threading.active_count() == before
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The cache: what an entry may be
+
+
+def _tamper(private_cache: Path, change: Callable[[dict[str, Any]], None]) -> None:
+    (entry,) = sorted(private_cache.glob("*.json"))
+    document = json.loads(entry.read_text())
+    change(document["data"])
+    entry.write_text(json.dumps(document))
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        # 'pi and 2' is 2: an exact integer power with a 16-digit exponent would run for hours.
+        pytest.param("(pi and 2)**(pi and 9007199254740992)", id="and-int-power"),
+        pytest.param("(2 if _0 < 1 else 3)**(9007199254740992 if _0 < 1 else 5)", id="ifexp-int-power"),
+        pytest.param("(-2)**(9007199254740992 + 1)", id="int-arithmetic-power"),
+        pytest.param("(pi or 2) + _0", id="or-of-numbers"),
+        pytest.param("(_0 if pi else 1)", id="ifexp-on-a-number"),
+        pytest.param("sin(_0, _0)", id="arity"),
+        pytest.param("sin()", id="no-argument"),
+    ],
+)
+def test_cached_code_of_a_foreign_shape_is_rebuilt(run: Callable[..., Result], private_cache: Path, code: str) -> None:
+    first = run("diff", "sin(x)", "--at", "0", "--format", "plain")
+    assert first.exit_code == 0
+    _tamper(private_cache, lambda data: data.update(code=code))
+    with pytest.raises(UnsafeCode):
+        check_code(code, 1, NUMPY_NAMES)
+    result = run("diff", "sin(x)", "--at", "0", "--format", "plain")
+    assert (result.exit_code, result.output) == (0, first.output)
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        pytest.param(lambda data: data.update(shapes={"x": [10**9]}), id="huge-shape"),
+        pytest.param(lambda data: data.update(names=["x"] * 2, args=["x"]), id="repeated-name"),
+        pytest.param(lambda data: data.update(names=["x", "y"], args=["x", "x"]), id="argument-twice"),
+        pytest.param(lambda data: data.update(text="cos(x)"), id="other-text"),
+        pytest.param(lambda data: data.update(names=[f"v{i}" for i in range(1001)], args=["v0"]), id="too-many"),
+    ],
+)
+def test_cached_entries_with_foreign_variables_are_rebuilt(
+    run: Callable[..., Result], private_cache: Path, change: Callable[[dict[str, Any]], None]
+) -> None:
+    first = run("diff", "sin(x)", "--at", "0", "--format", "plain")
+    assert first.exit_code == 0
+    _tamper(private_cache, change)
+    result = run("diff", "sin(x)", "--at", "0", "--format", "plain")
+    assert (result.exit_code, result.output) == (0, first.output)
+
+
+def test_generated_code_passes_the_tighter_checks() -> None:
+    # step() printed as 'numpy.heaviside': an attribute, outside the whitelist, so never cached before.
+    from numdiff_cli.codegen import numpy_code
+    from numdiff_cli.expr import parse_expression
+
+    for text in ["relu(x)*step(x-1)", "abs(x)**3 + sign(x)", "log(x, 2)**2", "x**2**3", "relu(x-1)*x"]:
+        expression = parse_expression(text)
+        check_code(numpy_code(expression.tree, expression.symbols), len(expression.names), NUMPY_NAMES)
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs")
+def test_a_fifo_in_place_of_an_entry_does_not_block(run: Callable[..., Result], private_cache: Path) -> None:
+    first = run("diff", "sin(x)", "--at", "0", "--format", "plain")
+    assert first.exit_code == 0
+    (entry,) = sorted(private_cache.glob("*.json"))
+    entry.unlink()
+    os.mkfifo(entry, 0o600)
+    result = subprocess.run(
+        [*NUMDIFF, "diff", "sin(x)", "--at", "0", "--format", "plain"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        env={**os.environ, "XDG_CACHE_HOME": str(private_cache.parent)},
+    )
+    assert (result.returncode, result.stdout) == (0, first.output)
+
+
+def test_the_cache_keeps_a_bounded_number_of_entries(
+    run: Callable[..., Result], private_cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from numdiff_cli import cache
+
+    monkeypatch.setattr(cache, "MAX_ENTRIES", 8)
+    for power in range(20):
+        assert run("diff", f"x**{power + 2}", "--at", "1").exit_code == 0
+        assert len(list(private_cache.glob("*.json"))) <= 8
+    assert run("diff", "x**21", "--at", "1", "--format", "plain").exit_code == 0
+
+
+def test_the_parser_limits_repeated_for_cached_entries_agree() -> None:
+    from numdiff_cli import builder, compiled, plot
+    from numdiff_cli.cli import options
+
+    assert (compiled.MAX_LENGTH, compiled.MAX_VARIABLES) == (builder.MAX_LENGTH, builder.MAX_VARIABLES)
+    assert options.PICTURE_FORMATS == plot.PICTURE_FORMATS
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# --plot: the format follows the extension
+
+
+@pytest.mark.parametrize("name", ["picture.jpg", "picture", "picture.png.txt", "picture."])
+def test_plot_refuses_other_extensions_before_any_work(run: Callable[..., Result], tmp_path: Path, name: str) -> None:
+    result = run("tangent", "x**2", "--at", "1", "--plot", str(tmp_path / name))
+    assert result.exit_code == 2
+    assert "the picture's format follows the file's extension: .png, .svg, .pdf" in result.output
+    assert not (tmp_path / name).exists()
+
+
+@pytest.mark.parametrize(
+    ("name", "signature"),
+    [("p.png", b"\x89PNG\r\n\x1a\n"), ("p.svg", b"<?xml"), ("p.pdf", b"%PDF-"), ("P.SVG", b"<?xml")],
+)
+def test_plot_writes_the_format_of_its_extension(
+    run: Callable[..., Result], tmp_path: Path, name: str, signature: bytes
+) -> None:
+    pytest.importorskip("matplotlib")
+    target = tmp_path / name
+    result = run("tangent", "x**2", "--at", "1", "--plot", str(target))
+    assert result.exit_code == 0
+    assert target.read_bytes().startswith(signature)
