@@ -200,7 +200,8 @@ COMPILE_RECURSION = 20_000
 
 
 @contextlib.contextmanager
-def _recursion_limit(limit: int) -> Iterator[None]:
+def recursion_limit(limit: int) -> Iterator[None]:
+    """Python's recursion limit raised to ``limit`` in the block (never lowered)."""
     previous = sys.getrecursionlimit()
     sys.setrecursionlimit(max(previous, limit))
     try:
@@ -213,7 +214,7 @@ def load_code(code: str, arity: int, names: dict[str, Any]) -> Callable[..., Any
     """A function of ``arity`` arguments evaluating ``code``, after :func:`check_code` accepted it."""
     tree = check_code(code, arity, names)
     try:
-        with _recursion_limit(COMPILE_RECURSION):
+        with recursion_limit(COMPILE_RECURSION):
             body = compile(tree, "<numdiff>", "eval")
     except (RecursionError, MemoryError) as error:
         raise UnsafeCode(f"code does not compile: {type(error).__name__}") from None
