@@ -19,9 +19,13 @@ import pytest
 from click.testing import Result
 from conftest import json_lines
 
+from numdiff_cli import contract
 from numdiff_cli.codegen import NUMPY_NAMES, UnsafeCode, check_code
 from numdiff_cli.errors import ExpressionError
 
+# The documented exit statuses: 0, 1 (a check failed), 2 (refused), and the status of a result the engine cannot
+# vouch for where the contract has one of its own.
+STATUSES = (0, 1, 2, getattr(contract, "EXIT_UNVOUCHED", 1))
 NUMDIFF = [sys.executable, "-m", "numdiff_cli"]
 LONG_SUM = "+".join(f"x**{i}" for i in range(1, 1000))  # 999 terms: under the limit of 1,000 operations
 
@@ -52,8 +56,13 @@ def _one_error_line(stderr: str) -> str:
 def test_a_sum_of_999_terms_compiles(run: Callable[..., Result], args: tuple[str, ...]) -> None:
     # The generated code is a chain of 998 additions: Python's compiler recursed past its limit (RecursionError).
     result = run(*args, "--format", "json")
-    assert result.exit_code == 0, result.output
     assert "internal error" not in result.output
+    if args[0] == "compare" and result.exit_code == 2:
+        # compare's symbolic work (about 1.5 s here) has a wall-clock bound of 3 s: on a loaded machine it may
+        # be refused, in one line naming the bound, which is the other answer the bound allows.
+        assert "the analytic derivative is too large for compare" in result.output
+    else:
+        assert result.exit_code == 0, result.output
 
 
 def test_a_sum_of_999_terms_has_the_right_derivative(run: Callable[..., Result]) -> None:
@@ -139,7 +148,7 @@ def test_sympy_exceptions_in_the_builder_are_invalid_expressions(monkeypatch: py
 
 def test_log_base_zero_to_the_zero(run: Callable[..., Result]) -> None:
     result = run("diff", "log(pi,0)**0*x", "--at", "1", "--no-cache")
-    assert result.exit_code in (0, 1, 2)
+    assert result.exit_code in STATUSES
     assert "internal error" not in result.output
 
 
