@@ -8,12 +8,13 @@ when they have to be computed.
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import math
-import signal
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import mpmath
 import numpy as np
@@ -40,27 +41,64 @@ _TOO_LARGE = (
 )
 
 
+# Bounds on the high-precision evaluation: a point whose evaluation takes longer is refused, and so is an argument
+# whose size alone makes mpmath's work explode (sin(exp(x)) at 1e7: reducing exp(1e7) modulo pi takes 14 million
+# bits; exp(exp(exp(exp(e)))) needs an exponent of 10**1600000 digits). Below the size bound every mpmath function
+# answers in milliseconds; powers with an exponent above 2**64 are refused before any evaluation (x**(2**9999)
+# takes seconds per point).
+POINT_SECONDS = 2.0
+MAX_ARGUMENT_BITS = 16_384
+MAX_EXPONENT = 2**64
+
+T = TypeVar("T")
+
+
 class _OutOfTime(Exception):
-    pass
+    """Raised inside a worker thread whose time ran out, to stop it."""
 
 
-@contextmanager
-def _time_limit(seconds: float) -> Iterator[None]:
-    """Raise :class:`_OutOfTime` in the block after ``seconds`` (Unix main thread; elsewhere no limit)."""
-    if not hasattr(signal, "setitimer") or threading.current_thread() is not threading.main_thread():
-        yield
-        return
+class _TooCostly(Exception):
+    """An argument too large for mpmath to work with in bounded time."""
 
-    def expire(signum: int, frame: Any) -> None:
-        raise _OutOfTime
 
-    previous = signal.signal(signal.SIGALRM, expire)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
+def _stop(thread: threading.Thread) -> None:
+    """Stop ``thread`` at its next bytecode (CPython), so abandoned work does not run on in the background."""
+    if thread.ident is not None and hasattr(ctypes, "pythonapi"):
+        ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(thread.ident), ctypes.py_object(_OutOfTime))
+    thread.join(1.0)
+
+
+def _in_worker(work: Callable[[], T], alive: Callable[[float], bool]) -> T:
+    """``work()`` in a worker thread, while ``alive(elapsed seconds)`` holds; raises :class:`_OutOfTime` otherwise.
+
+    A thread rather than SIGALRM: signals work on Unix in the main thread only. The thread gets a large stack
+    (sympy recurses along the expression) and is stopped when its time runs out.
+    """
+    result: dict[str, Any] = {}
+
+    def run() -> None:
+        try:
+            result["value"] = work()
+        except BaseException as error:  # handed to the caller below, whatever it is
+            result["error"] = error
+
+    previous = threading.stack_size()
+    with contextlib.suppress(ValueError, RuntimeError):  # a platform that does not let the stack size be set
+        threading.stack_size(64 * 1024 * 1024)
+    thread = threading.Thread(target=run, name="numdiff-analytic", daemon=True)
     try:
-        yield
+        thread.start()
     finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
+        threading.stack_size(previous)
+    start = time.monotonic()
+    while thread.is_alive():
+        thread.join(0.02)
+        if thread.is_alive() and not alive(time.monotonic() - start):
+            _stop(thread)
+            raise _OutOfTime
+    if "error" in result:
+        raise result["error"]
+    return result["value"]
 
 
 def _larger_than(tree: sp.Expr, limit: int) -> bool:
@@ -77,15 +115,48 @@ def _select(conditions: list[Any], choices: list[Any], default: Any = mpmath.nan
     return default
 
 
+def _heaviside(value: Any, at_zero: Any) -> Any:
+    """The step function as numpy's heaviside computes it: 0 below zero, 1 above, ``at_zero`` at 0, NaN for NaN."""
+    if value > 0:
+        return mpmath.mpf(1)
+    if value < 0:
+        return mpmath.mpf(0)
+    return at_zero if value == 0 else mpmath.nan
+
+
+def _power(base: Any, exponent: Any) -> Any:
+    """``base ** exponent``, refusing an exponent above 2**64 (mpmath would build an integer of its size first)."""
+    if isinstance(exponent, mpmath.mpf) and mpmath.isfinite(exponent) and abs(exponent) > MAX_EXPONENT:
+        raise _TooCostly(f"a power with an exponent above 2**64 ({mpmath.nstr(exponent, 3)})")
+    return base**exponent
+
+
 # Names that sympy's mpmath printer writes for nodes of its own rather than for a function of the language (exact
 # rationals, a Piecewise, Min, nan/inf), and functions that sympy could introduce itself.
 _PRINTER_MPMATH = ("mpf", "nan", "inf", "asinh", "acosh", "atanh", "expm1", "log1p")
 MPMATH_NAMES: dict[str, Any] = {name: getattr(mpmath, name) for name in _PRINTER_MPMATH}
-MPMATH_NAMES.update({"select": _select, "min": min})
+MPMATH_NAMES.update({"select": _select, "min": min, "heaviside": _heaviside, "power": _power})
 for _row in ROWS:
     MPMATH_NAMES.update(
         {name: getattr(mpmath, value) if isinstance(value, str) else value for name, value in _row.mpmath.items()}
     )
+
+
+def _guarded(name: str, function: Callable[..., Any]) -> Callable[..., Any]:
+    """``function`` refusing arguments beyond ``2**MAX_ARGUMENT_BITS`` in size (see :data:`MAX_ARGUMENT_BITS`)."""
+
+    def guarded(*args: Any) -> Any:
+        for arg in args:
+            number = isinstance(arg, (mpmath.mpf, mpmath.mpc)) and mpmath.isfinite(arg)
+            if number and mpmath.mag(arg) > MAX_ARGUMENT_BITS:
+                raise _TooCostly(f"{name} of a number beyond 2**{MAX_ARGUMENT_BITS}")
+        return function(*args)
+
+    return guarded
+
+
+_UNGUARDED = ("mpf", "nan", "inf", "select")
+MPMATH_NAMES.update({name: _guarded(name, value) for name, value in MPMATH_NAMES.items() if name not in _UNGUARDED})
 # The objects among them that are not mpmath's own (the real cube root, select): sympy's lambdify needs them too.
 _MPMATH_HELPERS = {name: value for name, value in MPMATH_NAMES.items() if getattr(mpmath, name, None) is not value}
 
@@ -101,20 +172,16 @@ def _lambdified(expression: Expression, derivative: sp.Expr) -> Any:
 
 
 def _derivative(expression: Expression, var: str, order: int) -> sp.Expr:
-    """``sympy.diff``, bounded in size and time (:data:`MAX_DERIVATIVE_NODES`, :data:`SYMBOLIC_SECONDS`)."""
+    """``sympy.diff``, bounded in size (:data:`MAX_DERIVATIVE_NODES`); the caller bounds its time."""
     import sympy as sp
 
     symbol = expression.symbols[expression.names.index(var)]
-    try:
-        with _time_limit(SYMBOLIC_SECONDS):
-            derivative = expression.tree
-            for _ in range(order):
-                # One order at a time: each can square the size (product rule), so check before going on.
-                derivative = sp.diff(derivative, symbol)
-                if _larger_than(derivative, MAX_DERIVATIVE_NODES):
-                    raise ExpressionError(_TOO_LARGE)
-    except _OutOfTime:
-        raise ExpressionError(_TOO_LARGE) from None
+    derivative = expression.tree
+    for _ in range(order):
+        # One order at a time: each can square the size (product rule), so check before going on.
+        derivative = sp.diff(derivative, symbol)
+        if _larger_than(derivative, MAX_DERIVATIVE_NODES):
+            raise ExpressionError(_TOO_LARGE)
     # DiracDelta (from step()) is zero away from its jump; at the jump the derivative does not exist. sympy leaves
     # d/dx sign(u) unevaluated when it cannot tell that u is real (sign(log(x))): the same holds for it.
     derivative = derivative.replace(
@@ -124,7 +191,31 @@ def _derivative(expression: Expression, var: str, order: int) -> sp.Expr:
     derivative = derivative.replace(sp.DiracDelta, lambda *args: sp.Piecewise((sp.nan, sp.Eq(args[0], 0)), (0, True)))
     if derivative.has(sp.Derivative, sp.Subs):
         raise ExpressionError(f"invalid expression {expression.text!r}: sympy cannot differentiate it analytically")
+    for power in derivative.atoms(sp.Pow):
+        exponent = power.exp
+        if exponent.is_Number and exponent.is_finite and abs(exponent) > MAX_EXPONENT:
+            raise ExpressionError(
+                f"the analytic derivative has a power with an exponent above 2**64 ({_shown_number(exponent)}):"
+                " too costly to evaluate at 30 digits; 'numdiff diff' computes the numerical derivative"
+            )
     return derivative
+
+
+def _shown_number(number: Any) -> str:
+    text = str(number)
+    return text if len(text) <= 20 else f"{text[:8]}...{text[-4:]}, {len(text)} digits"
+
+
+def _symbolic(expression: Compiled | Expression, var: str, order: int) -> tuple[str, str, Any]:
+    """The derivative's text, its mpmath code and the function the code computes (sympy's work, all of it)."""
+    parsed = expression.expression() if isinstance(expression, Compiled) else expression
+    derivative = _derivative(parsed, var, order)
+    text = str(derivative)
+    code = print_code(mpmath_printer(), {"inline": True, "allow_unknown_functions": True}, derivative, parsed.symbols)
+    try:
+        return text, code, load_code(code, len(expression.names), MPMATH_NAMES)
+    except UnsafeCode:
+        return text, "", _lambdified(parsed, derivative)
 
 
 class Analytic:
@@ -152,27 +243,52 @@ class Analytic:
                     return cls(data["text"], load_code(data["code"], len(names), MPMATH_NAMES))
                 except UnsafeCode:
                     pass  # corrupt or foreign: rebuilt and overwritten below
-        parsed = expression.expression() if isinstance(expression, Compiled) else expression
-        derivative = _derivative(parsed, var, order)
-        text = str(derivative)
-        code = print_code(
-            mpmath_printer(), {"inline": True, "allow_unknown_functions": True}, derivative, parsed.symbols
-        )
+        # Differentiating, printing (sympy rewrites Heaviside as a Piecewise through its logic module, which can
+        # take minutes) and compiling, all within SYMBOLIC_SECONDS.
         try:
-            function = load_code(code, len(names), MPMATH_NAMES)
-        except UnsafeCode:
-            return cls(text, _lambdified(parsed, derivative))
-        if use_cache:
+            text, code, function = _in_worker(
+                lambda: _symbolic(expression, var, order), lambda elapsed: elapsed < SYMBOLIC_SECONDS
+            )
+        except (_OutOfTime, RecursionError, MemoryError):
+            raise ExpressionError(_TOO_LARGE) from None
+        if use_cache and code:
             cache.store(entry_key, {"text": text, "code": code})
         return cls(text, function)
 
     def values(self, X: np.ndarray) -> list[Any]:
-        """High-precision values (mpmath numbers; NaN where undefined) at the columns of ``X``."""
-        results = []
-        with mpmath.workdps(DIGITS):
-            for column in X.T.tolist():
-                results.append(self._value(column))
-        return results
+        """High-precision values (mpmath numbers; NaN where undefined) at the columns of ``X``.
+
+        Raises
+        ------
+        ExpressionError
+            When one point takes longer than :data:`POINT_SECONDS`, or needs an argument beyond
+            ``2**MAX_ARGUMENT_BITS``: the message names the point.
+        """
+        columns = X.T.tolist()
+        results: list[Any] = []
+        started = [0.0]
+
+        def evaluate() -> list[Any]:
+            with mpmath.workdps(DIGITS):
+                for column in columns:
+                    started[0] = time.monotonic()
+                    results.append(self._value(column))
+            return results
+
+        try:
+            return _in_worker(evaluate, lambda _: time.monotonic() - started[0] < POINT_SECONDS or not started[0])
+        except _OutOfTime:
+            raise ExpressionError(self._refusal(columns[len(results)], f"took over {POINT_SECONDS:g} s")) from None
+        except _TooCostly as error:
+            raise ExpressionError(self._refusal(columns[len(results)], str(error))) from None
+
+    @staticmethod
+    def _refusal(column: list[float], why: str) -> str:
+        at = ", ".join(repr(v) for v in column[:6]) + (", ..." if len(column) > 6 else "")
+        return (
+            f"the analytic derivative at {at} is too costly to evaluate at {DIGITS} digits ({why});"
+            " 'numdiff diff' computes the numerical derivative"
+        )
 
     def _value(self, column: list[float]) -> Any:
         if not all(math.isfinite(v) for v in column):

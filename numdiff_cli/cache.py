@@ -18,7 +18,13 @@ An entry holds Python source that is evaluated when loaded, so the cache is guar
    comparisons and calls of whitelisted numpy/mpmath functions on the arguments, and it runs without builtins.
    So only code of the form numdiff generates from a validated expression is ever executed.
 3. Entries are written atomically (a private temporary file, then ``os.replace``), so a reader never sees a
-   half-written file; an entry that cannot be read or fails any check is ignored and rebuilt.
+   half-written file; an entry that cannot be read or fails any check is ignored and rebuilt. An entry is opened
+   without blocking (a FIFO in its place is refused, not waited on) and read up to :data:`MAX_ENTRY_BYTES`.
+4. The cache holds at most :data:`MAX_ENTRIES` entries; past that, the oldest are removed when one is written.
+
+What an entry computes is not checked against sympy (that would cost what the cache saves): a process of the
+same user can make an entry compute a different, still bounded, arithmetic expression, as it could edit
+numdiff's own files. The whitelist bounds what such an entry can do: no hang, no I/O, no call outside it.
 
 ``--no-cache`` or ``NUMDIFF_NO_CACHE=1`` turns the cache off (nothing read, nothing written).
 """
@@ -40,6 +46,8 @@ from numdiff_cli import __version__
 
 FORMAT = 1
 MAX_ENTRY_BYTES = 1_000_000
+# At most this many entries (so at most MAX_ENTRIES * MAX_ENTRY_BYTES bytes; typical entries are under 2 KB).
+MAX_ENTRIES = 2_000
 _warned: set[str] = set()
 
 
@@ -131,7 +139,9 @@ def load(entry_key: list[Any]) -> Any | None:
     if path is None:
         return None
     try:
-        fd = os.open(path / _filename(entry_key), os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+        # O_NONBLOCK: a FIFO in place of an entry would block the open (and the read) until a writer came.
+        flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+        fd = os.open(path / _filename(entry_key), flags)
     except OSError:
         return None
     try:
@@ -141,7 +151,10 @@ def load(entry_key: list[Any]) -> Any | None:
         if info.st_size > MAX_ENTRY_BYTES:
             return None
         with os.fdopen(fd, "rb", closefd=False) as file:
-            document = json.loads(file.read())
+            raw = file.read(MAX_ENTRY_BYTES + 1)  # the file may have grown since fstat
+        if len(raw) > MAX_ENTRY_BYTES:
+            return None
+        document = json.loads(raw)
     except (OSError, ValueError, RecursionError):
         return None
     finally:
@@ -168,3 +181,27 @@ def store(entry_key: list[Any], data: Any) -> None:
     except OSError:
         with contextlib.suppress(OSError):
             os.unlink(temporary)
+        return
+    _evict(path)
+
+
+def _evict(path: Path) -> None:
+    """Keep the cache under :data:`MAX_ENTRIES` entries: past it, the least recently written quarter goes.
+
+    Runs after a store only (a store follows sympy's work, which costs far more than listing the directory).
+    """
+    try:
+        with os.scandir(path) as listing:
+            entries = [
+                (entry.stat(follow_symlinks=False).st_mtime, entry.path)
+                for entry in listing
+                if entry.name.endswith(".json") and entry.is_file(follow_symlinks=False)
+            ]
+    except OSError:
+        return
+    if len(entries) <= MAX_ENTRIES:
+        return
+    entries.sort()
+    for _, name in entries[: len(entries) - MAX_ENTRIES * 3 // 4]:
+        with contextlib.suppress(OSError):
+            os.unlink(name)

@@ -19,8 +19,11 @@ import sympy; the printers are made the first time code is printed.
 from __future__ import annotations
 
 import ast
+import contextlib
 import functools
-from collections.abc import Callable, Iterable
+import inspect
+import sys
+from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -104,30 +107,117 @@ def check_code(code: str, arity: int, names: dict[str, Any]) -> ast.Expression:
             value = node.value
             if type(value) not in (int, float, bool) or (type(value) is int and abs(value) > MAX_INT):
                 raise UnsafeCode("only numbers are allowed as literals")
+        if isinstance(node, ast.BoolOp) and not all(_boolean(value) for value in node.values):
+            raise UnsafeCode("'and' and 'or' combine conditions only")
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not) and not _boolean(node.operand):
+            raise UnsafeCode("'not' applies to conditions only")
+        if isinstance(node, ast.IfExp) and not _boolean(node.test):
+            raise UnsafeCode("a conditional expression tests a condition only")
+        if isinstance(node, ast.Call):
+            _check_arity(node, names[node.func.id])  # type: ignore[attr-defined]
+    integers = _integer_valued(tree)
+    for node in ast.walk(tree):
         if (
             isinstance(node, ast.BinOp)
             and isinstance(node.op, ast.Pow)
-            and _integer_constant(node.left)
-            and _integer_constant(node.right)
+            and node.left in integers
+            and node.right in integers
         ):
+            # 2**9007199254740992 is exact integer arithmetic in Python: it would run for hours.
             raise UnsafeCode("integer powers of integer constants are not allowed")
     return tree
 
 
-def _integer_constant(node: ast.AST) -> bool:
-    """True when ``node`` could evaluate to a Python int: no variable, no float literal, no division."""
-    for child in ast.walk(node):
-        if isinstance(child, (ast.Name, ast.Div)):
-            return False
-        if isinstance(child, ast.Constant) and isinstance(child.value, float):
-            return False
-    return True
+# Calls whose value is a condition (the numpy printer's comparisons and logic).
+_CONDITIONS = frozenset(
+    {"less", "less_equal", "greater", "greater_equal", "equal", "not_equal", "logical_and", "logical_or", "logical_not"}
+)
+# Calls that may hand back one of their arguments unchanged, an int among them (mpmath code's min and select, and
+# heaviside's value at 0): an int argument makes their value an int.
+_PASS_THROUGH = frozenset({"min", "select", "heaviside"})
+
+
+def _boolean(node: ast.AST) -> bool:
+    """True for a node whose value is a condition: a comparison, logic of conditions, True/False."""
+    if isinstance(node, (ast.Compare, ast.BoolOp)):
+        return True
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
+        return True
+    if isinstance(node, ast.Constant) and type(node.value) is bool:
+        return True
+    return isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in _CONDITIONS
+
+
+def _integer_valued(tree: ast.AST) -> set[ast.AST]:
+    """The nodes of ``tree`` that could evaluate to a Python int (exact, unbounded arithmetic).
+
+    Bottom-up without recursion (generated code can be a chain of a thousand operations): the reversed
+    breadth-first order visits every node after its children.
+    """
+    integers: set[ast.AST] = set()
+    for node in reversed(list(ast.walk(tree))):
+        if isinstance(node, ast.Constant):
+            integer = type(node.value) in (int, bool)
+        elif isinstance(node, ast.BinOp):
+            integer = not isinstance(node.op, ast.Div) and node.left in integers and node.right in integers
+        elif isinstance(node, ast.UnaryOp):
+            integer = node.operand in integers
+        elif isinstance(node, ast.IfExp):
+            integer = node.body in integers or node.orelse in integers
+        elif isinstance(node, ast.BoolOp):
+            integer = any(value in integers for value in node.values)
+        elif isinstance(node, (ast.List, ast.Tuple)):
+            integer = any(element in integers for element in node.elts)
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in _PASS_THROUGH:
+            integer = any(arg in integers for arg in node.args) or any(k.value in integers for k in node.keywords)
+        else:
+            integer = False  # names (float arguments and constants), other calls (floats), comparisons
+        if integer:
+            integers.add(node)
+    return integers
+
+
+def _check_arity(node: ast.Call, function: Any) -> None:
+    """Refuse a call with a number of arguments that ``function`` does not take (an error at run time)."""
+    if isinstance(function, np.ufunc):
+        if node.keywords or len(node.args) != function.nin:
+            raise UnsafeCode(f"{node.func.id}() takes {function.nin} argument(s)")  # type: ignore[attr-defined]
+        return
+    try:
+        signature = inspect.signature(function)
+    except (TypeError, ValueError):
+        return  # a builtin without a signature (min): any count is an answer, not a crash
+    try:
+        signature.bind(*node.args, **{keyword.arg: None for keyword in node.keywords if keyword.arg})
+    except TypeError:
+        raise UnsafeCode(f"{node.func.id}() does not take {len(node.args)} argument(s)") from None  # type: ignore[attr-defined]
+
+
+# A sum of 999 terms (under the parser's limit of 1,000 operations) prints as a left-deep chain of 999 additions;
+# Python's compiler walks it recursively and counts against the interpreter's recursion limit (1,000 by default).
+# The chain's length is bounded by the parser's limits, so a limit that covers it is bounded too.
+COMPILE_RECURSION = 20_000
+
+
+@contextlib.contextmanager
+def recursion_limit(limit: int) -> Iterator[None]:
+    """Python's recursion limit raised to ``limit`` in the block (never lowered)."""
+    previous = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(previous, limit))
+    try:
+        yield
+    finally:
+        sys.setrecursionlimit(previous)
 
 
 def load_code(code: str, arity: int, names: dict[str, Any]) -> Callable[..., Any]:
     """A function of ``arity`` arguments evaluating ``code``, after :func:`check_code` accepted it."""
     tree = check_code(code, arity, names)
-    body = compile(tree, "<numdiff>", "eval")
+    try:
+        with recursion_limit(COMPILE_RECURSION):
+            body = compile(tree, "<numdiff>", "eval")
+    except (RecursionError, MemoryError) as error:
+        raise UnsafeCode(f"code does not compile: {type(error).__name__}") from None
     namespace = {"__builtins__": {}, **names}
 
     def function(*args: Any) -> Any:
@@ -182,7 +272,8 @@ def numpy_printer() -> type:
             # sympy would rewrite it as a Piecewise, which compares its argument symbolically (and fails on
             # step(log(pi, step(x)))); numpy's heaviside also keeps nan as nan.
             at_zero = self._print(expr.args[1]) if len(expr.args) > 1 else "0.5"
-            return f"numpy.heaviside({self._print(expr.args[0])}, {at_zero})"
+            heaviside = self._module_format("numpy.heaviside")
+            return f"{heaviside}({self._print(expr.args[0])}, {at_zero})"
 
     return Printer
 
@@ -195,6 +286,20 @@ def mpmath_printer() -> type:
     class Printer(MpmathPrinter):
         def _print_ComplexInfinity(self, expr: sp.Expr) -> str:
             return str(self._print_NaN(expr))
+
+        def _print_Heaviside(self, expr: sp.Expr) -> str:
+            # sympy's own route rewrites it as a Piecewise through its logic module (as_set, distribute_and_over_or),
+            # which takes minutes for the derivative of relu(sign(x)+...+sign(x-4)); heaviside() is in the whitelist.
+            at_zero = self._print(expr.args[1]) if len(expr.args) > 1 else "mpf(1)/mpf(2)"
+            return f"heaviside({self._print(expr.args[0])}, {at_zero})"
+
+        def _print_Pow(self, expr: sp.Expr, rational: bool = False) -> str:
+            # A power whose exponent is only known at the point (t**(t**34686420671) at 6) goes through power(),
+            # which refuses an exponent mpmath would expand into an integer of billions of bits; a constant
+            # exponent is bounded when the derivative is built.
+            if expr.exp.is_Number:
+                return str(super()._print_Pow(expr, rational=rational))
+            return f"power({self._print(expr.base)}, {self._print(expr.exp)})"
 
     return Printer
 

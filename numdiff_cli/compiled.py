@@ -9,6 +9,7 @@ only when an expression has to be parsed.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from functools import cached_property
@@ -20,6 +21,12 @@ from numdiff_cli.codegen import NUMPY_NAMES, UnsafeCode, check_code, numpy_code,
 
 if TYPE_CHECKING:
     from numdiff_cli.expr import Expression
+
+
+# The parser's limits (builder.MAX_LENGTH, builder.MAX_VARIABLES; a test checks that they agree), repeated here
+# because the builder imports sympy and a cached run must not.
+MAX_LENGTH = 10_000
+MAX_VARIABLES = 1_000
 
 
 @dataclass(frozen=True)
@@ -89,8 +96,25 @@ class Compiled:
             raise UnsafeCode("malformed entry")
         if not all(isinstance(n, str) for n in names) or not set(args) <= set(names):
             raise UnsafeCode("malformed variable names")
+        _check_variables(text, names, args, shapes)
         check_code(code, len(args), NUMPY_NAMES)
         return cls(text, names, shapes, analytic, args, code)
+
+
+def _check_variables(
+    text: str, names: tuple[str, ...], args: tuple[str, ...], shapes: dict[str, tuple[int, ...]]
+) -> None:
+    """The bounds the parser puts on variables, checked again on an entry read from the cache."""
+    if len(text) > MAX_LENGTH or len(names) > MAX_VARIABLES or len(set(names)) != len(names):
+        raise UnsafeCode("malformed variables")
+    if len(set(args)) != len(args):
+        raise UnsafeCode("an argument is bound twice")
+    for base, shape in shapes.items():
+        if not shape or any(size < 1 for size in shape) or math.prod(shape) > MAX_VARIABLES:
+            raise UnsafeCode(f"malformed shape of {base!r}")
+        components = [name for name in names if name.startswith(base + "[")]
+        if len(components) != math.prod(shape):
+            raise UnsafeCode(f"the shape of {base!r} does not match its components")
 
 
 def from_expression(expression: Expression) -> Compiled:
@@ -122,7 +146,9 @@ def compile_text(text: str, use_cache: bool) -> Compiled | Expression:
         data = cache.load(entry_key)
         if data is not None:
             try:
-                return Compiled.from_json(data)
+                compiled = Compiled.from_json(data)
+                if compiled.text == text:
+                    return compiled
             except UnsafeCode:
                 pass  # corrupt or foreign: rebuilt and overwritten below
     from numdiff_cli.expr import parse_expression

@@ -31,7 +31,7 @@ from numdiff_cli.builder import (
     natural_key,
 )
 from numdiff_cli.codegen import UnsafeCode, lambdify, numpy_code, numpy_function, real_values
-from numdiff_cli.errors import ExpressionError
+from numdiff_cli.errors import ExpressionError, NumdiffError
 from numdiff_cli.floats import NODES
 from numdiff_cli.structure import check_structure
 
@@ -225,8 +225,12 @@ def parse_expression(text: str) -> Expression:
     builder = Builder(text, origin)
     try:
         result = builder.build(tree.body, depth=0)
-    except (ValueError, TypeError, ArithmeticError) as error:
-        # A combination that sympy refuses to build; not expected (the fuzz tests look for them), but an answer.
+    except NumdiffError:
+        raise
+    except Exception as error:
+        # A combination that sympy refuses to build: besides ValueError and TypeError, sympy raises exceptions
+        # of its own (GeneratorsNeeded and the other polynomial errors derive from Exception only). Not expected
+        # (the fuzz tests look for them), but an answer rather than an internal error.
         raise invalid(text, f"sympy cannot represent it ({type(error).__name__})") from None
     if not isinstance(result, sp.Expr):
         raise invalid(text, "not a numeric expression")

@@ -184,11 +184,26 @@ def _figure() -> Figure:
     return Figure(figsize=SIZE, dpi=DPI, layout="constrained")
 
 
+# Formats by file extension (the --plot option refuses any other before the work starts).
+PICTURE_FORMATS = ("png", "svg", "pdf")
+
+
 def _save(figure: Figure, path: str) -> None:
     import io
 
     from PIL import Image  # a dependency of matplotlib
 
+    extension = path.rpartition(".")[2].lower() if "." in path else ""
+    if extension not in PICTURE_FORMATS:
+        raise NumdiffError(f"--plot {path}: the picture's format follows the extension: .png, .svg or .pdf")
+    if extension != "png":
+        # No date in the file: the same command draws the same bytes.
+        metadata = {"Date": None} if extension == "svg" else {"CreationDate": None}
+        try:
+            figure.savefig(path, format=extension, metadata=metadata)
+        except (OSError, ValueError) as error:
+            raise NumdiffError(f"--plot {path}: cannot write the picture: {error}") from None
+        return
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", dpi=DPI)
     buffer.seek(0)

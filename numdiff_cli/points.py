@@ -7,16 +7,20 @@ every input line gives exactly one output row.
 
 from __future__ import annotations
 
+import ast
 import functools
+import io
 import json
 import math
+import operator
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import IO
 
 import numpy as np
 
+from numdiff_cli.codegen import recursion_limit
 from numdiff_cli.errors import NumdiffError, PointError
 from numdiff_cli.functions import CONSTANTS, FUNCTIONS
 
@@ -62,15 +66,90 @@ def read_number(text: str, where: str) -> float:
 def _constant(text: str) -> float | None:
     """The value of a constant expression (``pi/4``), None if it is not one. Cached: a stream with many
     copies of the same unreadable line parses it once."""
+    if any(name not in CONSTANTS and name not in FUNCTIONS for name in _IDENTIFIER.findall(text)):
+        return None  # a variable or a word: not a constant, and no need to parse it to know (fast on bad input)
+    value = float_constant(text)
+    if value is not None:
+        return value
     # Imported here: a plain number must not pay for sympy (a cached expression never imports it).
     from numdiff_cli.expr import evaluate_constant
 
-    if any(name not in CONSTANTS and name not in FUNCTIONS for name in _IDENTIFIER.findall(text)):
-        return None  # a variable or a word: not a constant, and no need to parse it to know (fast on bad input)
     try:
         return evaluate_constant(text)
     except NumdiffError:
         return None
+
+
+_FLOAT_OPERATORS: dict[type, Callable[[float, float], float]] = {
+    ast.Add: operator.add,
+    ast.Sub: operator.sub,
+    ast.Mult: operator.mul,
+    ast.Div: operator.truediv,
+    ast.Pow: operator.pow,
+}
+# Python builds the tree of a sum of n terms n levels deep: a limit that lets long constant lines through, while
+# bounding the depth (and so the stack) of what is parsed.
+_FLOAT_RECURSION = 10_000
+# A bound on the work of one walk; a point's text (at most MAX_POINT_TEXT characters) stays well under it.
+_MAX_FLOAT_NODES = 200_000
+
+
+def float_constant(text: str) -> float | None:
+    """A constant expression (``(1/3)**(1/2) + pi``) evaluated in floats by a walk of its syntax tree.
+
+    Numbers, ``+ - * / ** ^``, the constants and the functions of the language, nothing else. None when the text
+    is anything more, or when a step is not a finite real number (overflow, a domain error, a complex power):
+    the parser then reads it (sympy, exact where floats are not) and gives the precise message. A stream of long
+    constant lines thus costs a walk per line, not a sympy expression per line.
+    """
+    try:
+        with recursion_limit(_FLOAT_RECURSION):
+            tree = ast.parse(text.replace("^", "**"), mode="eval")
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+    nodes = list(ast.walk(tree.body))
+    if len(nodes) > _MAX_FLOAT_NODES:
+        return None
+    values: dict[ast.AST, float] = {}
+    called = {node.func for node in nodes if isinstance(node, ast.Call)}
+    try:
+        # Reversed breadth-first order: every node after its children, without recursion.
+        for node in reversed(nodes):
+            if node in called or isinstance(node, (ast.Load, ast.operator, ast.unaryop)):
+                continue  # a function's name, an operator: no value of their own
+            values[node] = _float_node(node, values)
+    except (_NotFloat, OverflowError, ValueError, ZeroDivisionError, TypeError):
+        return None
+    value = values[tree.body]
+    return value if math.isfinite(value) else None
+
+
+class _NotFloat(Exception):
+    pass
+
+
+def _float_node(node: ast.AST, values: dict[ast.AST, float]) -> float:
+    if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)) and not isinstance(node.value, bool):
+        return float(node.value)
+    if isinstance(node, ast.BinOp) and type(node.op) in _FLOAT_OPERATORS:
+        result = _FLOAT_OPERATORS[type(node.op)](values[node.left], values[node.right])
+    elif isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+        result = -values[node.operand] if isinstance(node.op, ast.USub) else values[node.operand]
+    elif isinstance(node, ast.Name) and node.id in CONSTANTS:
+        result = CONSTANTS[node.id].value
+    elif (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Name)
+        and node.func.id in FUNCTIONS
+        and not node.keywords
+        and len(node.args) in FUNCTIONS[node.func.id].arities
+    ):
+        result = FUNCTIONS[node.func.id].floats(*(values[arg] for arg in node.args))
+    else:
+        raise _NotFloat
+    if not isinstance(result, float) or not math.isfinite(result):
+        raise _NotFloat  # complex (a negative base to a fractional power), inf or nan: the parser decides
+    return result
 
 
 def _shown(text: str) -> str:
@@ -268,7 +347,7 @@ def point_chunks(
     range_text: str | None,
     names: tuple[str, ...],
     shapes: dict[str, tuple[int, ...]],
-    stdin: IO[str],
+    stdin: IO[str] | None,
 ) -> Iterator[Chunk]:
     """All points in order: each ``--at`` (``-`` reads standard input), then ``--range``.
 
@@ -278,12 +357,15 @@ def point_chunks(
     groups: list[np.ndarray | None] = []  # None stands for standard input
     for text in at:
         groups.append(None if text.strip() == "-" else parse_point(text, names, shapes))
+    reads_stdin = any(group is None for group in groups)
+    if reads_stdin and (stdin is None or stdin.closed):
+        raise PointError("--at -: standard input is closed; give the points with --at or --range")
     bounds = None
     if range_text is not None:
         if len(names) > 1:
             raise PointError("--range works for expressions of one variable; use --at for several")
         bounds = parse_range(range_text)
-    return _chain(groups, bounds, len(names), stdin)
+    return _chain(groups, bounds, len(names), stdin if stdin is not None else io.StringIO())
 
 
 def _chain(

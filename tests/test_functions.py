@@ -88,23 +88,7 @@ def called_names(code: str) -> set[str]:
     }
 
 
-@pytest.mark.parametrize(
-    "name",
-    [
-        pytest.param(
-            name,
-            marks=[
-                pytest.mark.xfail(
-                    strict=True,
-                    reason="known: the numpy printer writes numpy.heaviside(...), which the whitelist refuses",
-                )
-            ]
-            if name == "step"
-            else [],
-        )
-        for name in FUNCTIONS
-    ],
-)
+@pytest.mark.parametrize("name", FUNCTIONS)
 def test_numpy_code_calls_only_the_names_of_its_row(name: str) -> None:
     expression = parse_expression(f"{name}(x)" if 1 in FUNCTIONS[name].arities else f"{name}(x, 3)")
     code = numpy_code(expression.tree, expression.symbols)

@@ -19,7 +19,7 @@ from click.testing import CliRunner
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from numdiff_cli import functions
+from numdiff_cli import contract, functions
 from numdiff_cli.cli import cli
 from numdiff_cli.errors import ExpressionError, PointError
 from numdiff_cli.expr import parse_expression
@@ -197,3 +197,93 @@ def test_cli_answers_or_refuses_in_one_line(command: str, text: str, at: list[st
     if fmt == "json":
         for line in result.stdout.splitlines():
             assert isinstance(json.loads(line), dict)
+
+
+# The documented exit statuses: 0, 1 (a check failed), 2 (refused), and the status of a result the engine cannot
+# vouch for where the contract has one of its own.
+STATUSES = (0, 1, 2, getattr(contract, "EXIT_UNVOUCHED", 1))
+
+
+# Random whole commands (issue 12): every command, its options and their values drawn together. Whatever the
+# combination, the answer is a result or a one-line refusal, within the time bound, and never an internal error.
+_VALUES = st.sampled_from(["1", "0", "-1", "1e-8", "1e308", "1e-320", "nan", "inf", "-0", "2.5", "abc", "1e400", ""])
+_OPTIONS: dict[str, list[st.SearchStrategy[list[str]]]] = {
+    "common": [
+        st.tuples(st.just("--method"), st.sampled_from(["auto", "central", "forward", "backward", "complex"])).map(
+            list
+        ),
+        st.tuples(st.just("--h"), _VALUES).map(list),
+        st.tuples(st.just("--vars"), st.sampled_from(["x", "x,y", "y,x", "x,x", ",", "t"])).map(list),
+        st.tuples(st.just("--format"), st.sampled_from(["json", "plain", "csv", "table"])).map(list),
+        st.just(["--no-cache"]),
+    ],
+    "target": [
+        st.tuples(st.just("--order"), st.sampled_from(["1", "2", "3", "4", "0", "5"])).map(list),
+        st.tuples(st.just("--wrt"), st.sampled_from(["x", "y", "z", "x[0]"])).map(list),
+        st.tuples(st.just("--range"), st.sampled_from(["0:1:5", "1e308:-1e308:3", "0:1:0", "pi:2*pi:4", "a:b:c"])).map(
+            list
+        ),
+        st.tuples(st.just("--dtype"), st.sampled_from(["float32", "float64"])).map(list),
+    ],
+    "diff": [st.just(["--explain"])],
+    "compare": [
+        st.tuples(st.just("--tol"), _VALUES).map(list),
+        st.tuples(st.just("--rtol"), _VALUES).map(list),
+        st.just(["--sweep"]),
+        st.tuples(st.just("--sweep-range"), st.sampled_from(["1e308:1e-308", "1:1e-3", "1e-1:1e-16:1000", "0:1"])).map(
+            list
+        ),
+        st.tuples(st.just("--method"), st.just("all")).map(list),
+    ],
+    "descend": [
+        st.tuples(st.just("--lr"), _VALUES).map(list),
+        st.tuples(st.just("--steps"), st.sampled_from(["0", "1", "50", "-1"])).map(list),
+        st.tuples(st.just("--gtol"), _VALUES).map(list),
+        st.just(["--trace"]),
+    ],
+}
+_COMMANDS = {
+    "diff": ("common", "target", "diff"),
+    "grad": ("common",),
+    "tangent": ("common",),
+    "compare": ("common", "target", "compare"),
+    "hessian": ("common",),
+    "jacobian": ("common",),
+    "descend": ("common", "descend"),
+}
+
+
+@st.composite
+def commands(draw: st.DrawFn) -> tuple[list[str], str]:
+    name = draw(st.sampled_from(sorted(_COMMANDS)))
+    text = draw(st.one_of(well_formed, any_text))
+    args = [name, text]
+    if name == "jacobian":
+        args.append(draw(well_formed))
+    at = draw(st.lists(point_text, min_size=1, max_size=3))
+    if name == "descend":
+        args += ["--from", at[0]]
+    else:
+        for point in at:
+            args += ["--at", point]
+    options = [option for group in _COMMANDS[name] for option in _OPTIONS[group]]
+    for chosen in draw(st.lists(st.sampled_from(options), max_size=4)):
+        args += draw(chosen)
+    stdin = draw(st.sampled_from(["1\n2e308\nx\n", "(1/3)**(1/2)\n" * 3, "", "1 2\n3,4\n"]))
+    return args, stdin
+
+
+@given(commands())
+@example((["compare", "sin(exp(x))", "--at", "1e7"], ""))
+@example((["compare", "x**(2**9999)", "--at", "1.5"], ""))
+@example((["diff", "log(pi,0)**0*x", "--at", "1"], ""))
+@example((["compare", "sin(x)", "--at", "1", "--sweep-range", "1e308:1e-308"], ""))
+@example((["descend", "x**2", "--from", "1", "--gtol", "nan"], ""))
+@example((["diff", "+".join(f"x**{i}" for i in range(1, 1000)), "--at", "1"], ""))
+def test_random_commands_answer_or_refuse_in_time(command: tuple[list[str], str]) -> None:
+    args, stdin = command
+    started = time.monotonic()
+    result = CliRunner().invoke(cli, args, input=stdin, catch_exceptions=False)
+    assert time.monotonic() - started < TIME_BOUND
+    assert result.exit_code in STATUSES, result.output
+    assert "internal error" not in result.stderr and "Traceback" not in result.stderr

@@ -106,3 +106,67 @@ def test_point_chunks_keeps_order_and_validates_first() -> None:
         point_chunks(["1", "-", "bad"], None, ("x",), {}, io.StringIO("3\n"))
     with pytest.raises(PointError, match="one variable"):
         point_chunks([], "0:1:2", XY, {}, io.StringIO(""))
+
+
+# Constant points are read by a walk in floats (issue 12): ten stdin lines of 10 KB each went through sympy,
+# one expression per line, and took 12-24 s.
+LONG_CONSTANT = "+".join(f"({7 * i + 1}/{3 * i + 2})**(1/2)" for i in range(560))
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        pytest.param("(1/3)**(1/2)", (1 / 3) ** 0.5, id="root"),
+        pytest.param("pi/4", math.pi / 4, id="pi"),
+        pytest.param("2^3 - e", 8 - math.e, id="caret"),
+        pytest.param("log(10, 2) + sigmoid(0)", math.log(10) / math.log(2) + 0.5, id="functions"),
+        pytest.param("-(-3)", 3.0, id="unary"),
+    ],
+)
+def test_float_constants(text: str, expected: float) -> None:
+    from numdiff_cli.points import float_constant
+
+    assert float_constant(text) == pytest.approx(expected, rel=1e-15)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["x", "sin**0", "x**0", "1 if 2 else 3", "[1]", "1/0", "log(0)", "(-8)**(1/3)", "1e308*10", "sin(1, 2)"],
+)
+def test_float_constants_leave_the_rest_to_the_parser(text: str) -> None:
+    from numdiff_cli.points import float_constant
+
+    assert float_constant(text) is None
+
+
+def test_float_constants_agree_with_the_parser() -> None:
+    from numdiff_cli.expr import evaluate_constant
+    from numdiff_cli.points import float_constant
+
+    for text in [
+        "(1/3)**(1/2)",
+        "sqrt(2)/2",
+        "exp(1)**2",
+        "atan(1)*4",
+        "cbrt(-8)",
+        "1/3+1/3+1/3",
+        "+".join(LONG_CONSTANT.split("+")[:60]),
+    ]:
+        assert float_constant(text) == pytest.approx(evaluate_constant(text), rel=1e-14)
+
+
+def test_long_constant_lines_do_not_reach_sympy(monkeypatch: pytest.MonkeyPatch) -> None:
+    import io
+
+    from numdiff_cli import expr, points
+
+    def refuse(text: str) -> float:
+        raise AssertionError("sympy was asked for a constant that floats can compute")
+
+    monkeypatch.setattr(expr, "evaluate_constant", refuse)
+    points._constant.cache_clear()
+    lines = "".join(f"{LONG_CONSTANT}+{i}\n" for i in range(10))
+    assert len(lines) > 10 * 10_000
+    (chunk,) = points.stdin_chunks(io.StringIO(lines), 1)
+    assert not chunk.problems
+    assert np.allclose(np.diff(chunk.values[0]), 1.0)

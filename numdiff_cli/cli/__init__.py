@@ -42,6 +42,8 @@ class NumdiffGroup(click.Group):
                     # non-finite results itself (null + a one-line warning), so the raw text never shows.
                     warnings.simplefilter("ignore", RuntimeWarning)
                 code = super().main(argv, prog_name, complete_var, standalone_mode=False, **extra)
+                # Flushed here, not at exit: a write that fails (disk full, /dev/full) is an error exit.
+                sys.stdout.flush()
         except NumdiffError as error:
             stderr(f"Error: {error}")
             code = error.exit_code
@@ -60,6 +62,15 @@ class NumdiffGroup(click.Group):
         except (PipeClosed, BrokenPipeError):
             _silence_stdout()
             code = 0
+        except OSError as error:
+            if debug:
+                raise
+            # The results could not be written (disk full, an I/O error): never success. What is still
+            # buffered goes nowhere, so the interpreter's own flush at exit cannot fail a second time.
+            _silence_stdout()
+            where = error.filename if error.filename is not None else "the results"
+            stderr(f"Error: cannot write {where}: {error.strerror or error}")
+            code = 2
         except Exception as error:
             if debug:
                 raise
@@ -69,6 +80,14 @@ class NumdiffGroup(click.Group):
         if standalone_mode:
             sys.exit(code)
         return code
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except BrokenPipeError:
+            # click's main turns an EPIPE OSError into exit status 1 with no message; a closed pipe is status 0,
+            # whichever write met it (the results, or the text of --explain after them).
+            raise PipeClosed from None
 
 
 def _silence_stdout() -> None:

@@ -6,7 +6,7 @@ import click
 
 import numdiff_cli.cli.inputs as inputs
 import numdiff_cli.cli.output as output
-from numdiff_cli.cli.options import FORMAT, HOW, PLOT, VARS, How, StepType
+from numdiff_cli.cli.options import FORMAT, HOW, PLOT, VARS, GtolType, How, StepType
 from numdiff_cli.contract import KEYS
 from numdiff_cli.errors import OptionError
 
@@ -18,7 +18,7 @@ from numdiff_cli.errors import OptionError
 @click.option("--steps", type=click.IntRange(0, 1_000_000), default=100, show_default=True, help="Maximum steps.")
 @click.option(
     "--gtol",
-    type=click.FloatRange(min=0),
+    type=GtolType(),
     default=1e-8,
     show_default=True,
     help="Stop when the gradient norm is at most this.",

@@ -96,7 +96,8 @@ def sweep_range(text: str | None) -> tuple[float, float, int]:
     if len(parts) > 3 or not (0 < start < math.inf and 0 < stop < math.inf) or start == stop:
         raise OptionError(f"--sweep-range {text!r}: START and STOP must be different positive finite steps")
     if num is None:
-        num = round(abs(math.log10(start / stop))) + 1  # one step per decade
+        # By logarithms, not log10(start / stop): 1e308 / 1e-308 overflows.
+        num = round(abs(math.log10(start) - math.log10(stop))) + 1  # one step per decade
     if not 2 <= num <= 1000:
         raise OptionError(f"--sweep-range {text!r}: NUM must be between 2 and 1000")
     return start, stop, num

@@ -33,6 +33,19 @@ class StepType(click.ParamType):
         return step
 
 
+class GtolType(click.FloatRange):
+    """A finite number, 0 or more: a threshold that 0 turns off (click's FloatRange lets 'nan' and 'inf' through)."""
+
+    def __init__(self) -> None:
+        super().__init__(min=0)
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        number = super().convert(value, param, ctx)
+        if not math.isfinite(number):
+            self.fail(f"{value!r} must be a finite number, 0 or more", param, ctx)
+        return number
+
+
 class NamesType(click.ParamType):
     """Variable names separated by commas, none repeated."""
 
@@ -108,12 +121,32 @@ DTYPE = click.option(
     help="Precision of the finite difference: float32 shows how rounding error moves the best step "
     "(auto then means central).",
 )
+# The picture formats of --plot, chosen by the file's extension (plot.PICTURE_FORMATS; a test checks they agree).
+PICTURE_FORMATS = ("png", "svg", "pdf")
+
+
+class PicturePath(click.Path):
+    """A file name ending in .png, .svg or .pdf: the extension chooses the picture's format."""
+
+    def __init__(self) -> None:
+        super().__init__(dir_okay=False)
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        path = super().convert(value, param, ctx)
+        extension = str(path).rpartition(".")[2].lower() if "." in str(path) else ""
+        if extension not in PICTURE_FORMATS:
+            wanted = ", ".join(f".{name}" for name in PICTURE_FORMATS)
+            self.fail(f"{str(value)!r}: the picture's format follows the file's extension: {wanted}", param, ctx)
+        return path
+
+
 PLOT = click.option(
     "--plot",
     "plot_path",
-    type=click.Path(dir_okay=False),
+    type=PicturePath(),
     metavar="FILE.png",
-    help="Draw a picture into FILE.png instead of printing results (needs the 'plot' extra: matplotlib).",
+    help="Draw a picture into FILE.png (or .svg, .pdf) instead of printing results (needs the 'plot' extra:"
+    " matplotlib).",
 )
 NO_CACHE = click.option(
     "--no-cache",

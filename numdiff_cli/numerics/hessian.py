@@ -11,15 +11,28 @@ from numdiff_cli.numerics.estimate import IMPRECISE, OK, PRECISION, Estimate, co
 from numdiff_cli.numerics.lines import line_derivative
 
 
-def hessian_directions(m: int) -> np.ndarray:
+def hessian_directions(m: int, start: int = 0, stop: int | None = None) -> np.ndarray:
     """The ``m + m*(m-1)`` direction vectors whose second directional derivatives give the Hessian.
 
     Rows ``0..m-1`` are the unit vectors ``e_i``; then, for every pair ``i < j``, ``e_i + e_j`` and ``e_i - e_j``.
+    ``start`` and ``stop`` select rows ``start..stop-1`` of that list, built without the others: all of them take
+    ``m**3`` numbers (8 GB for 1,000 variables), a block of them as many as the block has rows.
     """
-    eye = np.eye(m)
-    pairs = [(i, j) for i in range(m) for j in range(i + 1, m)]
-    rows = [eye[i] + sign * eye[j] for i, j in pairs for sign in (1.0, -1.0)]
-    return np.concatenate([eye, np.reshape(rows, (-1, m))]) if rows else eye
+    count = m * m
+    stop = count if stop is None else min(stop, count)
+    rows = np.arange(start, stop)
+    directions = np.zeros((len(rows), m))
+    unit = rows < m
+    directions[unit, rows[unit]] = 1.0
+    pair = (rows[~unit] - m) // 2
+    # Pair p in the order (0,1), (0,2), ..., (1,2), ...: i is the last row whose first pair index is <= p.
+    firsts = np.arange(m) * (2 * m - np.arange(m) - 1) // 2
+    i = np.searchsorted(firsts, pair, side="right") - 1
+    j = pair - firsts[i] + i + 1
+    which = np.flatnonzero(~unit)
+    directions[which, i] = 1.0
+    directions[which, j] = np.where((rows[~unit] - m) % 2 == 0, 1.0, -1.0)
+    return directions
 
 
 def hessian(
@@ -77,11 +90,29 @@ def hessian(
         raise ValueError("the complex step gives first derivatives only; use auto or central for a Hessian")
     X = np.asarray(x, dtype=float)
     m, n = X.shape
-    directions = hessian_directions(m)
-    count = len(directions)
-    # First pass: 8 steps of a 3-point stencil per direction and point, m coordinates each.
-    width = max(1, min(count, block // max(1, m * n * 3 * 8)))
-    parts = [_directional(f, X, directions[d : d + width], method, step, check_step) for d in range(0, count, width)]
+    # First pass: 8 steps of a 3-point stencil per direction and point, m coordinates each. Points in groups and
+    # directions in blocks, each block built when it is evaluated: the working set stays near ``block`` numbers.
+    per_point = m * 3 * 8
+    if n > 1 and per_point * n > block:
+        group = max(1, block // per_point)
+        parts = [
+            hessian(f, X[:, p : p + group], method=method, step=step, block=block, check_step=check_step)
+            for p in range(0, n, group)
+        ]
+        return Estimate(
+            np.concatenate([part.value for part in parts], axis=2),
+            np.concatenate([part.error for part in parts], axis=2),
+            np.concatenate([part.step for part in parts], axis=2),
+            max(part.nfev for part in parts),
+            parts[0].method,
+            np.concatenate([part.status for part in parts], axis=2),
+        )
+    count = m * m
+    width = max(1, min(count, block // max(1, per_point * n)))
+    parts = [
+        _directional(f, X, hessian_directions(m, d, d + width), method, step, check_step)
+        for d in range(0, count, width)
+    ]
     line = concatenated(parts)
     value = np.empty((m, m, n))
     error = np.empty((m, m, n))
