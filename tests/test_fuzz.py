@@ -179,6 +179,7 @@ def test_every_stdin_line_gives_exactly_one_row(lines: list[str], width: int) ->
 @example("diff", "x**2", ["-"], "json")
 @example("compare", "sign(log(x, pi))", ["0.0"], "json")  # sympy left d/dx sign(log(x)) unevaluated
 @example("grad", "x*y", ["x=1e308,y=-1e308"], "csv")
+@example("compare", "pow(t, pow(t, 34686420671))", ["6.0"], "json")  # mpmath expanded a 1e10-digit exponent
 def test_cli_answers_or_refuses_in_one_line(command: str, text: str, at: list[str], fmt: str) -> None:
     args = [command, text, "--format", fmt]
     for point in at:
