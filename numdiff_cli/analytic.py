@@ -49,6 +49,9 @@ _TOO_LARGE = (
 POINT_SECONDS = 2.0
 MAX_ARGUMENT_BITS = 16_384
 MAX_EXPONENT = 2**64
+# The reference is evaluated at these precisions (digits) until two successive ones agree to AGREE_DIGITS digits.
+PRECISIONS = (30, 50, 100, 200, 400, 800)
+AGREE_DIGITS = 20
 
 T = TypeVar("T")
 
@@ -291,14 +294,37 @@ class Analytic:
         )
 
     def _value(self, column: list[float]) -> Any:
+        """The derivative at ``column``, at the first of :data:`PRECISIONS` whose value the next one confirms.
+
+        30 digits are not always 30 correct digits: ``tan(exp(x))`` at 700 needs exp(700) ~ 1e304 to 330 digits
+        before tan can reduce it. A value two precisions agree on (to :data:`AGREE_DIGITS` digits) is the
+        reference; where none agree, the reference cannot be established and the point is refused.
+        """
         if not all(math.isfinite(v) for v in column):
             return mpmath.nan
+        previous = None
+        for digits in PRECISIONS:
+            with mpmath.workdps(digits):
+                value = self._value_at(column)
+                if not mpmath.isfinite(value):
+                    return value  # outside the domain: no precision changes that
+                if previous is not None and abs(value - previous) <= abs(value) * mpmath.mpf(10) ** -AGREE_DIGITS:
+                    return previous  # confirmed to AGREE_DIGITS digits, more than a double's error needs
+            previous = value
+        raise _TooCostly(
+            f"the analytic reference could not be established: its values at {PRECISIONS[0]} to"
+            f" {PRECISIONS[-1]} digits disagree"
+        )
+
+    def _value_at(self, column: list[float]) -> Any:
         try:
             value = self._function(*[mpmath.mpf(v) for v in column])
         except (ValueError, ZeroDivisionError, OverflowError, TypeError):
             return mpmath.nan
         if isinstance(value, mpmath.mpc):
-            return mpmath.nan if abs(value.imag) > abs(value.real) * mpmath.mpf(10) ** (-DIGITS + 5) else value.real
+            return (
+                mpmath.nan if abs(value.imag) > abs(value.real) * mpmath.mpf(10) ** (-mpmath.mp.dps + 5) else value.real
+            )
         try:
             return mpmath.mpf(value)
         except (TypeError, ValueError):

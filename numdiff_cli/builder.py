@@ -43,32 +43,10 @@ _RESERVED_NAMES = frozenset({"nan", "inf", "infinity", "oo", "zoo", "I", "j", "i
 _MODULE_NAMES = frozenset({"numpy", "np", "sympy", "sp", "mpmath", "math", "cmath", "scipy", "builtins", "os", "sys"})
 # Greek letters are the usual names of parameters; sympy exports a few of them (beta, gamma, zeta) as
 # functions, but as variables they are plain symbols here, like single letters (N, Q, S).
-_GREEK = frozenset(
-    [
-        "alpha",
-        "beta",
-        "gamma",
-        "delta",
-        "epsilon",
-        "zeta",
-        "eta",
-        "theta",
-        "iota",
-        "kappa",
-        "mu",
-        "nu",
-        "xi",
-        "omicron",
-        "rho",
-        "sigma",
-        "tau",
-        "upsilon",
-        "phi",
-        "chi",
-        "psi",
-        "omega",
-    ]
+_GREEK_NAMES = (
+    "alpha beta gamma delta epsilon zeta eta theta iota kappa mu nu xi omicron rho sigma tau upsilon phi chi psi omega"
 )
+_GREEK = frozenset(_GREEK_NAMES.split())
 # The nodes that are not complex-analytic: those of the functions that are not, and sympy's Max and Min (relu) and
 # Piecewise.
 _OPERATORS: dict[type, str] = {
@@ -289,6 +267,17 @@ class Builder:
             small = exponent.is_Integer or magnitude.bit_length() <= MAX_ROOT_BITS
             if exponent.is_Rational and small and abs(exponent) * math.log2(magnitude) <= MAX_POWER_BITS:
                 return sp.Pow(base, exponent)
+            if exponent.is_Integer and base.is_Rational:
+                # The sign of a negative base follows the exact parity of the exponent, which float(exponent)
+                # loses beyond 2**53 ((-1)**(2**53+1) is -1, not 1); a base of size 1 is exact whatever the exponent.
+                negative = bool(base < 0) and int(exponent) % 2 == 1
+                if abs(base) == 1:
+                    return sp.Integer(-1 if negative else 1)
+                if negative:
+                    try:
+                        return sp.Float(-math.pow(float(-base), float(exponent)))
+                    except OverflowError:
+                        raise self.fail(node, "the power is too large to compute") from None
             try:
                 value = math.pow(float(base), float(exponent))
             except OverflowError:

@@ -6,6 +6,7 @@ written with :func:`numdiff_cli.render.short`, so that rounding noise in the las
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable, Sequence
 
@@ -19,6 +20,22 @@ def signed(value: float) -> str:
     """``+ 0.25`` or ``- 0.25``: a term of an equation."""
     text = short(abs(value)) if math.isfinite(value) else "nan"
     return f"- {text}" if value < 0 else f"+ {text}"
+
+
+def slopes(
+    function: Callable[[np.ndarray], np.ndarray], X: np.ndarray, *, method: str, step: float | None, one_variable: bool
+) -> engine.Estimate:
+    """The slopes of the tangent at the points ``X`` (the gradient, one row per variable).
+
+    For one variable a kink is flagged as ``diff`` flags it (``abs(x)`` at 0 has no tangent, and a central
+    difference would return the average of the two slopes, 0, without a word).
+    """
+    estimate = engine.gradient(function, X, method=method, step=step, check_step=True)
+    if not one_variable or method == "complex":
+        return estimate
+    along = engine.derivative(lambda x: function(x[None]), X[0], method=method, step=step, check_kink=True)
+    status = np.where(along.status == engine.KINK, engine.KINK, estimate.status[0])[None]
+    return dataclasses.replace(estimate, status=status)
 
 
 def line(value: float, slope: float, x: float, name: str) -> tuple[float, str]:

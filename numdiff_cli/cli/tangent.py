@@ -51,7 +51,7 @@ def tangent(
     """
     import math
 
-    from numdiff_cli import engine, tangents
+    from numdiff_cli import tangents
 
     method, step, fmt = how.method, how.step, view.fmt
 
@@ -79,7 +79,7 @@ def tangent(
     def compute(chunk: Chunk) -> output.Block:
         X = chunk.values
         values = expression.function(X)
-        estimate = engine.gradient(expression.function, X, method=method, step=step, check_step=True)
+        estimate = tangents.slopes(expression.function, X, method=method, step=step, one_variable=univariate)
         rows, plain = [], []
         for j in range(X.shape[1]):
             value = float(values[j])

@@ -1,0 +1,54 @@
+"""Issue 11's command-line examples: a tangent at a kink, an exact reference that must be exact, exact parity."""
+
+from __future__ import annotations
+
+import json
+
+import mpmath
+import numpy as np
+import pytest
+
+from numdiff_cli.expr import parse_expression
+
+
+@pytest.mark.parametrize("text", ["abs(x)", "relu(x)", "abs(x - 1)"])
+def test_tangent_at_a_kink_is_flagged_like_diff(run, text: str) -> None:
+    at = "1" if "- 1" in text else "0"
+    result = run("tangent", text, "--at", at, "--format", "json")
+    assert result.exit_code == 3  # a result the engine cannot vouch for (README: Exit status)
+    assert "kink" in json.loads(result.stdout)["warning"]
+
+
+def test_tangent_of_a_smooth_function_stays_unflagged(run) -> None:
+    result = run("tangent", "0.01*x**2 + 0.1*x", "--at", "5", "--format", "plain")
+    assert result.exit_code == 0
+    assert result.stdout == "y = 0.2*x - 0.25\n"
+
+
+def test_the_reference_of_compare_is_exact_where_30_digits_are_not(run) -> None:
+    # tan(exp(x)) at 700: exp(700) ~ 1e304 needs ~330 digits before tan can reduce it (once 1.2457e304, true
+    # 1.3716e304).
+    result = run("compare", "tan(exp(x))", "--at", "700", "--format", "json")
+    with mpmath.workdps(900):
+        x = mpmath.mpf(700)
+        exact = mpmath.exp(x) / mpmath.cos(mpmath.exp(x)) ** 2
+    row = json.loads(result.stdout)
+    assert abs(row["analytic"] - float(exact)) <= 1e-15 * float(exact)
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        pytest.param("(-1)**(2**53+1)", -1, id="odd-beyond-2**53"),  # float(2**53+1) is even: once +1
+        pytest.param("(-1)**(2**53)", 1, id="even"),
+        pytest.param("(-1)**(-(2**60+1))", -1, id="negative-odd"),
+        pytest.param("(-2)**3", -8, id="small-exact"),
+    ],
+)
+def test_the_parity_of_a_power_is_exact(text: str, value: int) -> None:
+    assert float(parse_expression(text).function(np.zeros((0,)))) == value
+
+
+def test_diff_of_an_odd_power_of_minus_one(run) -> None:
+    result = run("diff", "(-1)**(2**53+1)*x", "--at", "1", "--format", "plain")
+    assert (result.exit_code, result.stdout) == (0, "-1.0\n")
