@@ -19,25 +19,20 @@ from collections.abc import Callable, Sequence
 import numpy as np
 from numpy.typing import ArrayLike
 
-from numdiff_cli.contract import METHODS
-from numdiff_cli.numerics.adaptive import adaptive
-from numdiff_cli.numerics.estimate import (
-    EPS,
+from numdiff_cli.contract import (
     IMPRECISE,
     KINK,
+    METHODS,
     NONFINITE,
     NOT_REAL,
     OK,
     OVERFLOW,
-    PRECISION,
     STEP_TOO_LARGE,
     UNRELIABLE,
-    UNRELIABLE_ABOVE,
     VANISHING_STEP,
-    Estimate,
-    concatenated,
-    reshaped,
 )
+from numdiff_cli.numerics.adaptive import adaptive
+from numdiff_cli.numerics.estimate import EPS, PRECISION, UNRELIABLE_ABOVE, Estimate, concatenated, reshaped
 from numdiff_cli.numerics.hessian import hessian
 from numdiff_cli.numerics.lines import line_derivative
 from numdiff_cli.numerics.stencils import default_step, stencil, stencil_sum

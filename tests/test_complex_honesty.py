@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 
 from numdiff_cli import engine
+from numdiff_cli.contract import OK
 from numdiff_cli.expr import parse_expression
-from numdiff_cli.numerics.estimate import OK
 
 
 def _coth_half(x):  # x * (1/2 + 1/(e**x - 1)) = (x/2) coth(x/2)

@@ -11,19 +11,14 @@ from __future__ import annotations
 
 import numpy as np
 
+from numdiff_cli.contract import IMPRECISE, KINK, NONFINITE, OK, OVERFLOW, UNRELIABLE
 from numdiff_cli.numerics.estimate import (
     ABSOLUTE_FLOOR,
     EPS,
     FAST_CHECK_ABOVE,
     FLOOR_STEP_FRACTION,
-    IMPRECISE,
-    KINK,
-    NONFINITE,
-    OK,
-    OVERFLOW,
     PRECISION,
     RESOLVED_ABOVE,
-    UNRELIABLE,
     UNRELIABLE_ABOVE,
     Along,
     Estimate,

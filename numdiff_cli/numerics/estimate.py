@@ -1,4 +1,5 @@
-"""What every computation returns: the :class:`Estimate`, its status codes and the thresholds that set them."""
+"""What every computation returns: the :class:`Estimate` and the thresholds that set its status (the codes are in
+:mod:`numdiff_cli.contract`)."""
 
 from __future__ import annotations
 
@@ -7,34 +8,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-# The status codes are facts of the interface (numdiff_cli.contract), shared with the command line that words them.
-from numdiff_cli.contract import (
-    IMPRECISE,
-    KINK,
-    NONFINITE,
-    NOT_REAL,
-    OK,
-    OVERFLOW,
-    STEP_TOO_LARGE,
-    UNRELIABLE,
-    VANISHING_STEP,
-)
-
 __all__ = [
     "EPS",
-    "IMPRECISE",
-    "KINK",
-    "NONFINITE",
-    "NOT_REAL",
-    "OK",
-    "OVERFLOW",
     "PRECISION",
     "STEP_CHECK_DIVISOR",
     "STEP_CHECK_TOLERANCE",
-    "STEP_TOO_LARGE",
-    "UNRELIABLE",
     "UNRELIABLE_ABOVE",
-    "VANISHING_STEP",
     "Along",
     "Estimate",
     "concatenated",

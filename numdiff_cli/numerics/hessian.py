@@ -7,7 +7,8 @@ from collections.abc import Callable
 import numpy as np
 from numpy.typing import ArrayLike
 
-from numdiff_cli.numerics.estimate import IMPRECISE, OK, PRECISION, Estimate, concatenated
+from numdiff_cli.contract import IMPRECISE, OK
+from numdiff_cli.numerics.estimate import PRECISION, Estimate, concatenated
 from numdiff_cli.numerics.lines import line_derivative
 
 

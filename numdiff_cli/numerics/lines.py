@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from numdiff_cli.contract import METHODS, fixed_step_kind
+from numdiff_cli.contract import METHODS, OK, fixed_step_kind
 from numdiff_cli.numerics.adaptive import adaptive
-from numdiff_cli.numerics.estimate import EPS, OK, Along, Estimate
+from numdiff_cli.numerics.estimate import EPS, Along, Estimate
 from numdiff_cli.numerics.stencils import CHECK_TOLERANCE, complex_check, complex_step, fixed_step_difference
 from numdiff_cli.numerics.steps import COMPLEX_STEP, COMPLEX_UNDERFLOW, taken
 

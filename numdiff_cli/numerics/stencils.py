@@ -8,18 +8,8 @@ from math import factorial, lcm
 
 import numpy as np
 
-from numdiff_cli.numerics.estimate import (
-    EPS,
-    NONFINITE,
-    NOT_REAL,
-    OK,
-    STEP_CHECK_DIVISOR,
-    STEP_CHECK_TOLERANCE,
-    STEP_TOO_LARGE,
-    VANISHING_STEP,
-    Along,
-    Estimate,
-)
+from numdiff_cli.contract import NONFINITE, NOT_REAL, OK, STEP_TOO_LARGE, VANISHING_STEP
+from numdiff_cli.numerics.estimate import EPS, STEP_CHECK_DIVISOR, STEP_CHECK_TOLERANCE, Along, Estimate
 from numdiff_cli.numerics.steps import COMPLEX_STEP, taken
 
 # The complex step's Im f(x + 2ih) / Im f(x + ih) is 2 for an analytic f (to O(h**2)); beyond this relative

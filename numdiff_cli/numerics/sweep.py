@@ -18,7 +18,8 @@ from math import factorial
 import numpy as np
 from numpy.typing import ArrayLike
 
-from numdiff_cli.numerics.estimate import NONFINITE, OK, VANISHING_STEP, Estimate, reshaped
+from numdiff_cli.contract import NONFINITE, OK, VANISHING_STEP
+from numdiff_cli.numerics.estimate import Estimate, reshaped
 from numdiff_cli.numerics.stencils import complex_step, default_step, stencil, stencil_sum
 
 DTYPES = ("float64", "float32")
