@@ -47,7 +47,7 @@ def hessian(
 
     method, step, fmt = how.method, how.step, view.fmt
 
-    expression = inputs.expression(expr, view.var_order, view.no_cache)
+    expression = inputs.bind(inputs.expression(expr, view.var_order, view.no_cache), at)
     if not expression.names:
         raise OptionError("the expression has no variables; name them with --vars to get a zero Hessian")
     # Second derivatives, whatever the expression: only the order can rule a method out.
@@ -104,12 +104,20 @@ def jacobian(
     method, step, fmt = how.method, how.step, view.fmt
 
     expressions = [inputs.expression(text, None, view.no_cache) for text in exprs]
-    names, shapes = union_variables(expressions, view.var_order)
+    if len(expressions) == 1 and getattr(expressions[0], "arrays", False):
+        # One expression with a vector value (softmax(z)): a row per element.
+        from numdiff_cli.derivatives import vector_rows
+
+        vector = inputs.bind(expressions[0], at, scalar=False)
+        names, shapes, functions = list(vector.names), vector.shapes, vector_rows(vector)
+        expressions = [vector] * len(functions)
+    else:
+        names, shapes = union_variables(expressions, view.var_order)
+        functions = [expression.function for expression in expressions]
     if not names:
         raise OptionError("the expressions have no variables; name them with --vars to get a zero Jacobian")
     for expression in expressions:
         inputs.check_method(method, analytic=expression.analytic)
-    functions = [expression.function for expression in expressions]
     columns = [[names.index(name) for name in expression.names] for expression in expressions]
     univariate = len(names) == 1 and not shapes
     if not at:

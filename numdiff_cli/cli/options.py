@@ -88,6 +88,14 @@ AT = click.option(
     help="Point: 2, pi/4, x=1,y=2 or 1,2 (variable order), [[1,2],[3,4]] for matrix variables. "
     "Repeat for several points; '-' reads one point per line from standard input.",
 )
+LET = click.option(
+    "--let",
+    "lets",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="A variable held at one value for every point, e.g. t=[0,0,1] or x=[0.6,0.9],t=[0,0,1] (repeatable); "
+    "not differentiated.",
+)
 RANGE = click.option(
     "--range", "range_text", metavar="START:STOP:NUM", help="NUM evenly spaced points, both ends included."
 )
