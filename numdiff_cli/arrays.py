@@ -111,6 +111,12 @@ def array_dot(a: Any, b: Any) -> Any:
     return array_matmul(a, b)
 
 
+def shaped(value: Any, *like: Any) -> Any:
+    """``value`` broadcast to the shape of the arrays ``like`` (variables that cancelled out of it: x - x + 1)."""
+    shape = np.broadcast_shapes(np.shape(value), *(np.shape(a) for a in like))
+    return np.broadcast_to(value, shape)
+
+
 def span(start: int, stop: int, step: int) -> slice:
     """The slice ``start:stop:step`` of generated code (:data:`NO_BOUND` for a bound left out)."""
     return slice(*(None if bound == NO_BOUND else int(bound) for bound in (start, stop, step)))
@@ -177,11 +183,14 @@ SHAPES: dict[str, Callable[[list[Shape], str], Shape]] = {
     "array_transpose": _transposed,
     "array_matmul": _matmul,
     "array_dot": _dot,
+    "shaped": broadcast,
 }
 
 
 def item_shape(shape: Shape, where: list[tuple[int, ...] | int], what: str) -> Shape:
     """The shape of ``value[where]``: each entry an index (int) or a (start, stop, step) slice."""
+    if not shape:
+        raise ShapeError(f"{what} indexes a number; give an array value, e.g. x=[1,2]")
     if len(where) > len(shape):
         raise ShapeError(f"{len(where)} indices for a value of shape {shown_shape(shape)} in {what}")
     result: list[int] = []

@@ -202,7 +202,7 @@ class Bound:
         def evaluate(points: np.ndarray) -> np.ndarray:
             points = np.asarray(points)
             batch = points.shape[1:]
-            flat = points.reshape(width, -1)
+            flat = points.reshape(width, math.prod(batch))
             arguments = []
             for name, start, shape in layout:
                 if name in fixed:

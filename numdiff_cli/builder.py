@@ -219,9 +219,8 @@ class Builder(ArraySyntax):
 
     def binary(self, node: ast.BinOp, depth: int) -> sp.Expr:
         if isinstance(node.op, ast.MatMult) and self.arrays:
-            left, right = self.build(node.left, depth + 1), self.build(node.right, depth + 1)
-            self.keeps_variables(node, (node.left, node.right), (left, right))
-            return operator_class(sp, "array_matmul")(left, right)
+            built = [self.build(node.left, depth + 1), self.build(node.right, depth + 1)]
+            return operator_class(sp, "array_matmul")(*self.keeps_variables((node.left, node.right), built))
         if type(node.op) in _OPERATORS:
             raise self.fail(node, f"operator '{_OPERATORS[type(node.op)]}' is not supported")
         if isinstance(node.op, (ast.Add, ast.Sub, ast.Mult, ast.Div)):
@@ -366,7 +365,7 @@ class Builder(ArraySyntax):
             )
         args = [self.build(arg, depth + 1) for arg in node.args]
         if name in ARRAY_FUNCTIONS:
-            self.keeps_variables(node, node.args, args)
+            args = self.keeps_variables(node.args, args)
         if not any(arg.free_symbols for arg in args):
             # A non-finite value (relu(-inf), log(0), asin(2)) is computed in floats: sympy fails on some of them
             # (Max cannot order inf; log of a nonpositive constant compares symbolic parts).

@@ -109,6 +109,8 @@ def _expand(node: Any, values: dict[Any, np.ndarray], budget: _Budget) -> np.nda
     if name == "array_softmax":
         budget.spend(2 * args[0].size)
         return _softmax(args[0])
+    if name == "shaped":
+        return _elementwise(lambda value, *like: value, args, budget)
     if name == "array_transpose":
         return args[0].T
     if name == "array_matmul" or (name == "array_dot" and args[0].ndim and args[1].ndim):

@@ -290,7 +290,8 @@ def _array_class(sp: ModuleType, generated: str, nargs: int | None) -> Any:
 
 
 def operator_class(sp: ModuleType, generated: str) -> Any:
-    """The sympy class of ``@`` (``array_matmul``), of an index or slice (``item``), of a slice (``span``)."""
+    """The sympy class of ``@`` (``array_matmul``), of an index or slice (``item``), of a slice (``span``), and
+    of a value kept in the shape of variables that cancelled out of it (``shaped``)."""
     return _array_class(sp, generated, {"array_matmul": 2, "span": 3}.get(generated))
 
 
@@ -312,6 +313,11 @@ def _array(
     )
 
 
+def _float_constant(symbolic: Symbolic, value: Any) -> Any:
+    number = symbolic.value(value)
+    return symbolic.sp.Float(number) if math.isfinite(number) else symbolic.non_finite(number)
+
+
 def _extreme(name: str, pick: Callable[..., float], description: str) -> Function:
     """max/min: of two arguments elementwise (sympy's Max/Min), of one the largest/smallest element."""
     generated = f"array_{name}"
@@ -320,6 +326,8 @@ def _extreme(name: str, pick: Callable[..., float], description: str) -> Functio
         def build(a: Any, b: Any = None, **options: Any) -> Any:
             if b is None:
                 return _array_class(symbolic.sp, generated, 1)(a, **options)
+            # A constant argument by its value: sympy cannot order some unevaluated constants (step(0)).
+            a, b = (v if v.free_symbols else _float_constant(symbolic, v) for v in (a, b))
             return (symbolic.sp.Max if name == "max" else symbolic.sp.Min)(a, b)
 
         return build
@@ -346,7 +354,12 @@ def _extreme(name: str, pick: Callable[..., float], description: str) -> Functio
 
 # The rows of numpy code that name a span of an index (x[1:]) and an index (x[0], W[1:, 0]); not functions of the
 # language (they are written with brackets), but printed by the classes of the parser's subscripts.
-OPERATOR_NAMES = {"item": arrays.item, "span": arrays.span, "array_matmul": arrays.array_matmul}
+OPERATOR_NAMES = {
+    "item": arrays.item,
+    "span": arrays.span,
+    "array_matmul": arrays.array_matmul,
+    "shaped": arrays.shaped,
+}
 
 _ROWS = (
     _one("sin", "sin", math.sin, "sin", "sine (radians)"),

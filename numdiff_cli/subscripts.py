@@ -34,14 +34,17 @@ class ArraySyntax:
     def count(self, node: ast.AST) -> None:
         raise NotImplementedError
 
-    def keeps_variables(self, node: ast.AST, written: Any, built: Any) -> None:
-        """Refuse an argument of an array function in which sympy cancelled a variable (``sum(x - x + 1)``):
-        its value would have lost the variable's shape."""
+    def keeps_variables(self, written: Any, built: list[sp.Expr]) -> list[sp.Expr]:
+        """The arguments ``built`` of an array function or operator, each in the shape of its variables even when
+        sympy cancelled some of them (``sum(x - x + 1)`` is the number of elements of x, as in numpy)."""
+        kept = []
         for source, value in zip(written, built):
             names = {n.id for n in ast.walk(source) if isinstance(n, ast.Name) and n.id in self.plain}
             lost = sorted(names - {symbol.name for symbol in value.free_symbols})
             if lost:
-                raise self.fail(node, f"'{lost[0]}' cancels out of an argument, which would lose its shape; remove it")
+                value = operator_class(sp, "shaped")(value, *(self.plain[name] for name in lost))
+            kept.append(value)
+        return kept
 
     def item(self, node: ast.Subscript, depth: int) -> sp.Expr:
         """``x[0]``, ``W[1, 2]``, ``x[1:]``, ``W[:, 0]``: an element, row, column or slice of an array value.
@@ -49,8 +52,7 @@ class ArraySyntax:
         Indices and slice bounds are whole numbers written as such (negative ones count from the end); the shape
         check at the point refuses those out of range.
         """
-        value = self.build(node.value, depth + 1)
-        self.keeps_variables(node, (node.value,), (value,))
+        (value,) = self.keeps_variables((node.value,), [self.build(node.value, depth + 1)])
         parts = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
         if len(parts) > 2:
             raise self.fail(node, "at most two indices (vectors and matrices)")

@@ -58,7 +58,7 @@ def grad(
       numdiff grad "x0**2 + 5*x1 + 2*x2**2" --at 3,2,1
       numdiff grad "sum(x**2)" --at 3,4 --at 0,2
       numdiff grad "W[0,0]*W[1,1] - W[0,1]*W[1,0]" --at "[[1,2],[3,4]]"
-      numdiff grad "-sum(t*log(softmax(x @ W)))" --wrt W --let x=[0.6,0.9],t=[0,0,1] --at "W=[[1,2,3],[4,5,6]]"
+      numdiff grad "sum(-t*log(softmax(x @ W)))" --wrt W --let "x=[0.6,0.9],t=[0,0,1]" --at "W=[[1,2,3],[4,5,6]]"
       numdiff grad "x*y" --at x=2,y=3 --format json
       numdiff grad "x**2 + 3*y**2" --field --format csv
     """
