@@ -255,3 +255,34 @@ def test_installed_command_gradient_of_a_vector() -> None:
         capture_output=True, text=True, check=False,
     )  # fmt: skip
     assert result.returncode == 0 and result.stdout == "6.00000000000378 7.999999999999119\n"
+
+
+def test_fixed_values_in_every_command(run) -> None:  # type: ignore[no-untyped-def]
+    # d/dx1 sum(x*t) = t[1] = 2; d/dz of sum(x*z**2) = 2*x*z (Hessian diag(2x)); softmax(x*z) by x: z_i s_i - s_i (z.s).
+    result = run("diff", "sum(x*t)", "--let", "t=[1,2]", "--wrt", "x[1]", "--at", "3,4")
+    assert result.exit_code == 0 and float(result.output) == pytest.approx(2.0, rel=1e-13)
+    result = run("hessian", "sum(x*z**2)", "--let", "x=[1,2]", "--at", "z=[1,1]")
+    assert result.exit_code == 0 and result.output == "2.0 0.0; 0.0 4.0\n"
+    result = run("jacobian", "softmax(x*z)", "--let", "z=[1,2]", "--at", "1", "--format", "json")
+    s = _softmax(np.array([1.0, 2.0]))
+    expected = s * np.array([1.0, 2.0]) - s * (s @ np.array([1.0, 2.0]))
+    np.testing.assert_allclose(np.ravel(json_lines(result.output)[0]["jacobian"]), expected, rtol=1e-10)
+    result = run(
+        "compare", "--wrt", "W[0,1]", "--let", "x=[0.6,0.9],t=[0,0,1]", "--at", "W=[[0.4,0.9,0.8],[0.8,0.03,0.6]]",
+        "--format", "json", "--", "-sum(t*log(softmax(x @ W)))",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    W = np.array([[0.4, 0.9, 0.8], [0.8, 0.03, 0.6]])
+    closed_form = np.outer([0.6, 0.9], _softmax(np.array([0.6, 0.9]) @ W) - [0, 0, 1])
+    assert json_lines(result.output)[0]["analytic"] == pytest.approx(closed_form[0, 1], rel=1e-14)
+
+
+def test_cached_code_gives_the_same_gradient(run, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The second run reads the compiled code from the per-user cache (no sympy) and checks the shapes on it."""
+    monkeypatch.delenv("NUMDIFF_NO_CACHE", raising=False)
+    args = ("grad", "sum(x[1:] * W @ x[:2])", "--at", "x=[1,2,3],W=[[1,2],[3,4]]", "--method", "central")
+    first, second = run(*args), run(*args)
+    assert first.exit_code == 0 and first.output == second.output
+    result = run("grad", "sum(x[1:] * W @ x[:2])", "--at", "x=[1,2,3,4],W=[[1,2],[3,4]]")
+    # * and @ bind equally, left to right, as in Python: (x[1:] * W) @ x[:2].
+    assert result.exit_code == 2 and "shapes (2,2) and (3,) do not broadcast in 'W * x[1:]'" in result.output

@@ -9,7 +9,7 @@ import click
 
 import numdiff_cli.cli.inputs as inputs
 import numdiff_cli.cli.output as output
-from numdiff_cli.cli.options import AT, HOW, VIEW, How, View
+from numdiff_cli.cli.options import AT, HOW, LET, VIEW, How, View
 from numdiff_cli.contract import KEYS
 from numdiff_cli.errors import OptionError
 
@@ -22,11 +22,13 @@ if TYPE_CHECKING:
 @click.command()
 @click.argument("expr")
 @AT
+@LET
 @HOW
 @VIEW
 def hessian(
     expr: str,
     at: tuple[str, ...],
+    lets: tuple[str, ...],
     how: How,
     view: View,
 ) -> None:
@@ -47,7 +49,7 @@ def hessian(
 
     method, step, fmt = how.method, how.step, view.fmt
 
-    expression = inputs.bind(inputs.expression(expr, view.var_order, view.no_cache), at)
+    expression = inputs.bind(inputs.expression(expr, view.var_order, view.no_cache), at, lets)
     if not expression.names:
         raise OptionError("the expression has no variables; name them with --vars to get a zero Hessian")
     # Second derivatives, whatever the expression: only the order can rule a method out.
@@ -79,11 +81,13 @@ def hessian(
 @click.command()
 @click.argument("exprs", nargs=-1, required=True, metavar="EXPR1 EXPR2 ...")
 @AT
+@LET
 @HOW
 @VIEW
 def jacobian(
     exprs: tuple[str, ...],
     at: tuple[str, ...],
+    lets: tuple[str, ...],
     how: How,
     view: View,
 ) -> None:
@@ -108,10 +112,12 @@ def jacobian(
         # One expression with a vector value (softmax(z)): a row per element.
         from numdiff_cli.derivatives import vector_rows
 
-        vector = inputs.bind(expressions[0], at, scalar=False)
+        vector = inputs.bind(expressions[0], at, lets, scalar=False)
         names, shapes, functions = list(vector.names), vector.shapes, vector_rows(vector)
         expressions = [vector] * len(functions)
     else:
+        if lets:
+            raise OptionError("--let holds variables of one expression with array values (sum, @, slices, ...)")
         names, shapes = union_variables(expressions, view.var_order)
         functions = [expression.function for expression in expressions]
     if not names:

@@ -186,12 +186,14 @@ def _group(name: str, kind: type, *options: Callable[[F], F]) -> Callable[[F], F
 
 @dataclasses.dataclass(frozen=True)
 class Target:
-    """What to differentiate, where: ``--at``/``--range`` points, ``--wrt`` variable and ``--order``."""
+    """What to differentiate, where: ``--at``/``--range`` points, ``--let`` fixed values, ``--wrt`` variable and
+    ``--order``."""
 
     at: tuple[str, ...]
     range_text: str | None
     wrt: str | None
     order: int
+    lets: tuple[str, ...] = ()
 
     @property
     def total(self) -> int | None:
@@ -224,7 +226,7 @@ class View:
     no_cache: bool
 
 
-TARGET = _group("target", Target, AT, RANGE, WRT, ORDER)
+TARGET = _group("target", Target, AT, LET, RANGE, WRT, ORDER)
 HOW = _group("how", How, METHOD, STEP)
 VIEW = _group("view", View, VARS, FORMAT, NO_CACHE)
 
