@@ -117,6 +117,13 @@ _S = sp.exp(x0) + sp.exp(x1) + sp.exp(x2)
         pytest.param("softmax(x)[1]", sp.exp(x1) / _S, id="softmax"),
         pytest.param("sum((x[1:] - x[:-1]**2)**2)", (x1 - x0**2) ** 2 + (x2 - x1**2) ** 2, id="rosenbrock-slices"),
         pytest.param("dot(x, sin(x))", x0 * sp.sin(x0) + x1 * sp.sin(x1) + x2 * sp.sin(x2), id="dot"),
+        pytest.param("prod(x)", x0 * x1 * x2, id="prod"),
+        pytest.param("x[:2] @ x[1:]", x0 * x1 + x1 * x2, id="matmul-slices"),
+        pytest.param("norm(x[::2])", sp.sqrt(x0**2 + x2**2), id="norm-step-slice"),
+        # No ties at X = (0.3, -1.2, 2.0): max and min are smooth there.
+        pytest.param("max(x**2) + min(x)", sp.Max(x0**2, x1**2, x2**2) + sp.Min(x0, x1, x2), id="max-min"),
+        pytest.param("sum(max(x, 0) * x)", sp.Max(x0, 0) * x0 + sp.Max(x1, 0) * x1 + sp.Max(x2, 0) * x2, id="max-2"),
+        pytest.param("sum(transpose(x) * exp(x))", x0 * sp.exp(x0) + x1 * sp.exp(x1) + x2 * sp.exp(x2), id="transpose"),
     ],
 )
 def test_gradient_against_sympy(run, text: str, by_hand: sp.Expr) -> None:  # type: ignore[no-untyped-def]
@@ -286,3 +293,27 @@ def test_cached_code_gives_the_same_gradient(run, monkeypatch) -> None:  # type:
     result = run("grad", "sum(x[1:] * W @ x[:2])", "--at", "x=[1,2,3,4],W=[[1,2],[3,4]]")
     # * and @ bind equally, left to right, as in Python: (x[1:] * W) @ x[:2].
     assert result.exit_code == 2 and "shapes (2,2) and (3,) do not broadcast in 'W * x[1:]'" in result.output
+
+
+def test_gradient_by_some_rows_is_those_rows_of_the_whole_gradient() -> None:
+    """engine.gradient(rows=...) differentiates by some variables only; the others are held, bit for bit the same."""
+    from numdiff_cli import engine
+
+    function = bind(parse_expression("sum(exp(sin(x[:-1]) * x[1:]))"), {"x": (5,)}, {}).function
+    points = np.random.default_rng(2).uniform(-1, 1, (5, 3))
+    whole = engine.gradient(function, points)
+    some = engine.gradient(function, points, rows=[3, 1])
+    assert np.array_equal(some.value, whole.value[[3, 1]])
+    assert np.array_equal(some.error, whole.error[[3, 1]])
+
+
+def test_field_of_a_vector_expression(run, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The lesson's picture: -grad of sum(x**2) over the plane of x[0], x[1] (gradient 2x at the grid's corner)."""
+    result = run("grad", "sum(x**2)", "--field", "--format", "json")
+    assert result.exit_code == 0
+    first = json_lines(result.output)[0]
+    assert first["at"] == {"x[0]": -2.0, "x[1]": -2.0}
+    np.testing.assert_allclose(first["gradient"], [-4.0, -4.0], rtol=1e-12)
+    pytest.importorskip("matplotlib")
+    result = run("grad", "sum(x**2)", "--field", "--plot", str(tmp_path / "field.png"))
+    assert result.exit_code == 0 and (tmp_path / "field.png").read_bytes()[:4] == b"\x89PNG"
