@@ -317,3 +317,11 @@ def test_field_of_a_vector_expression(run, tmp_path) -> None:  # type: ignore[no
     pytest.importorskip("matplotlib")
     result = run("grad", "sum(x**2)", "--field", "--plot", str(tmp_path / "field.png"))
     assert result.exit_code == 0 and (tmp_path / "field.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_jacobian_of_several_expressions_with_array_values(run) -> None:  # type: ignore[no-untyped-def]
+    # Rows: d sum(x**2) = 2x, d prod(x) = (x1, x0); with a fixed t: d sum(x*t) = t, d x[0]*y = (y, 0, x0).
+    result = run("jacobian", "sum(x**2)", "prod(x)", "--at", "1,2")
+    assert result.exit_code == 0 and result.output == "2.0 4.0; 2.0 1.0\n"
+    result = run("jacobian", "sum(x*t)", "x[0]*y", "--let", "t=[1,2]", "--at", "x=[1,2],y=3")
+    assert result.exit_code == 0 and result.output == "1.0 2.0 0.0; 3.0 0.0 1.0\n"

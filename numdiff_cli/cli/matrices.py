@@ -116,8 +116,10 @@ def jacobian(
         names, shapes, functions = list(vector.names), vector.shapes, vector_rows(vector)
         expressions = [vector] * len(functions)
     else:
-        if lets:
-            raise OptionError("--let holds variables of one expression with array values (sum, @, slices, ...)")
+        arrays = [getattr(expression, "arrays", False) for expression in expressions]
+        if lets and not any(arrays):
+            inputs.bind(expressions[0], at, lets)  # refuses --let, with the reason
+        expressions = [inputs.bind(e, at, lets if array else ()) for e, array in zip(expressions, arrays)]
         names, shapes = union_variables(expressions, view.var_order)
         functions = [expression.function for expression in expressions]
     if not names:
