@@ -204,9 +204,10 @@ class Bound:
             batch = points.shape[1:]
             flat = points.reshape(width, math.prod(batch))
             arguments = []
+            single = points.real.dtype == np.float32  # --dtype float32: fixed values in single precision too
             for name, start, shape in layout:
                 if name in fixed:
-                    arguments.append(fixed[name])
+                    arguments.append(fixed[name].astype(np.float32) if single else fixed[name])
                 else:
                     begin = start or 0
                     rows = flat[begin : begin + math.prod(shape)]
