@@ -15,7 +15,6 @@ it before anything is evaluated. This module imports numpy only.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from typing import Any
 
@@ -23,8 +22,11 @@ import numpy as np
 
 # A slice bound that is left out (x[1:], x[:-1]): generated code holds numbers only, so it stands for None.
 NO_BOUND = -(10**9)
-# Largest number of elements of one array value, and of all array variables together (checked before any work).
+# Largest number of elements of one variable (a fixed value may be that large), and of the variables that are
+# differentiated, together: a gradient evaluates 2n points of n coordinates, n = 10,000 takes seconds (checked
+# before any work).
 MAX_ELEMENTS = 100_000
+MAX_COORDINATES = 10_000
 
 Shape = tuple[int, ...]
 
@@ -206,8 +208,3 @@ def item_shape(shape: Shape, where: list[tuple[int, ...] | int], what: str) -> S
             raise ShapeError(f"the slice is empty for axis {axis} of shape {shown_shape(shape)} in {what}")
         result.append(length)
     return tuple(result) + shape[len(where) :]
-
-
-def check_elements(shape: Shape, what: str) -> None:
-    if math.prod(shape) > MAX_ELEMENTS:
-        raise ShapeError(f"{what} has {math.prod(shape)} elements; the limit is {MAX_ELEMENTS}")

@@ -25,7 +25,17 @@ from typing import Any
 
 import numpy as np
 
-from numdiff_cli.arrays import MAX_ELEMENTS, NO_BOUND, SHAPES, Shape, ShapeError, broadcast, item_shape, shown_shape
+from numdiff_cli.arrays import (
+    MAX_COORDINATES,
+    MAX_ELEMENTS,
+    NO_BOUND,
+    SHAPES,
+    Shape,
+    ShapeError,
+    broadcast,
+    item_shape,
+    shown_shape,
+)
 from numdiff_cli.codegen import NUMPY_NAMES, check_code, load_code
 from numdiff_cli.errors import ExpressionError, PointError
 
@@ -276,8 +286,11 @@ def bind(expression: Any, shapes: Mapping[str, Shape], fixed: Mapping[str, np.nd
     for name, shape in full.items():
         if math.prod(shape) > MAX_ELEMENTS:
             raise PointError(f"{name} has {math.prod(shape)} elements; the limit is {MAX_ELEMENTS}")
-    if total > MAX_ELEMENTS:
-        raise PointError(f"the variables have {total} elements together; the limit is {MAX_ELEMENTS}")
+    if total > MAX_COORDINATES:
+        raise PointError(
+            f"the variables have {total} elements together; the limit is {MAX_COORDINATES} "
+            f"(values held with --let may have up to {MAX_ELEMENTS})"
+        )
     code = getattr(expression, "code", None)
     args = tuple(getattr(expression, "args", variables))
     if code is None:

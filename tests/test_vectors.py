@@ -248,12 +248,25 @@ def test_a_cancelled_variable_keeps_its_shape() -> None:
 
 
 def test_element_limit_is_checked_before_any_work() -> None:
-    from numdiff_cli.arrays import MAX_ELEMENTS
+    from numdiff_cli.arrays import MAX_COORDINATES, MAX_ELEMENTS
     from numdiff_cli.errors import PointError
 
     # (A point's text is bounded first: on the command line 100,000 characters cannot hold more elements.)
-    with pytest.raises(PointError, match=f"the limit is {MAX_ELEMENTS}"):
+    with pytest.raises(PointError, match=f"W has 120000 elements; the limit is {MAX_ELEMENTS}"):
         bind(parse_expression("sum(W @ x)"), {"W": (400, 300), "x": (300,)}, {})
+    with pytest.raises(PointError, match=f"the variables have 10100 elements together; the limit is {MAX_COORDINATES}"):
+        bind(parse_expression("sum(W @ x)"), {"W": (100, 100), "x": (100,)}, {})
+    # Held fixed, W may be larger: only x is differentiated.
+    fixed = bind(parse_expression("sum(W @ x)"), {"x": (300,)}, {"W": np.ones((300, 300))})
+    assert len(fixed.names) == 300
+
+
+def test_matrices_are_bounded(run) -> None:  # type: ignore[no-untyped-def]
+    many = ",".join(["1"] * 1001)
+    result = run("hessian", "sum(x**2)", "--at", many)
+    assert result.exit_code == 2 and "hessian works on at most 1000 variables; this has 1001" in result.output
+    result = run("jacobian", "softmax(x)", "--at", many)
+    assert result.exit_code == 2 and "jacobian works on at most 1000 variables and rows" in result.output
 
 
 def test_compare_refuses_arrays_too_large_to_write_out(run) -> None:  # type: ignore[no-untyped-def]

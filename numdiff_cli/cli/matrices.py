@@ -13,6 +13,10 @@ from numdiff_cli.cli.options import AT, HOW, LET, VIEW, How, View
 from numdiff_cli.contract import KEYS
 from numdiff_cli.errors import OptionError
 
+# The size of a Hessian or Jacobian (as the parser's limit on variables): with array values a variable can have
+# more elements, for a gradient; a matrix of them would take O(n**2) memory and O(n**3) time.
+MAX_MATRIX = 1_000
+
 if TYPE_CHECKING:
     import numpy as np
 
@@ -52,6 +56,8 @@ def hessian(
     expression = inputs.bind(inputs.expression(expr, view.var_order, view.no_cache), at, lets)
     if not expression.names:
         raise OptionError("the expression has no variables; name them with --vars to get a zero Hessian")
+    if len(expression.names) > MAX_MATRIX:
+        raise OptionError(f"hessian works on at most {MAX_MATRIX} variables; this has {len(expression.names)}")
     # Second derivatives, whatever the expression: only the order can rule a method out.
     inputs.check_method(method, order=2, order_option=False)
     names = list(expression.names)
@@ -124,6 +130,10 @@ def jacobian(
         functions = [expression.function for expression in expressions]
     if not names:
         raise OptionError("the expressions have no variables; name them with --vars to get a zero Jacobian")
+    if max(len(names), len(functions)) > MAX_MATRIX:
+        raise OptionError(
+            f"jacobian works on at most {MAX_MATRIX} variables and rows; this has {len(names)} and {len(functions)}"
+        )
     for expression in expressions:
         inputs.check_method(method, analytic=expression.analytic)
     columns = [[names.index(name) for name in expression.names] for expression in expressions]
