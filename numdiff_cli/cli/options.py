@@ -85,7 +85,7 @@ AT = click.option(
     "at",
     multiple=True,
     metavar="POINT",
-    help="Point: 2, pi/4, x=1,y=2 or 1,2 (variable order), [[1,2],[3,4]] for matrix variables. "
+    help="Point: 2, pi/4, x=1,y=2 or 1,2 (variable order); x=[3,4] or [[1,2],[3,4]] for vectors and matrices. "
     "Repeat for several points; '-' reads one point per line from standard input.",
 )
 LET = click.option(
