@@ -34,7 +34,6 @@ from numdiff_cli.arrays import (
     ShapeError,
     broadcast,
     item_shape,
-    shown_shape,
 )
 from numdiff_cli.codegen import NUMPY_NAMES, check_code, load_code
 from numdiff_cli.errors import ExpressionError, PointError
@@ -307,10 +306,3 @@ def bind(expression: Any, shapes: Mapping[str, Shape], fixed: Mapping[str, np.nd
     names = tuple(component for name in order for component in components(name, full[name]))
     parsed = expression if hasattr(expression, "tree") else getattr(expression, "parsed", None)
     return Bound(expression.text, full, dict(fixed), args, code, expression.analytic, value_shape, names, (), parsed)
-
-
-def shown(shape: Shape) -> str:
-    return shown_shape(shape)
-
-
-__all__ = ["NO_BOUND", "Bound", "bind", "code_shape", "components", "shown"]

@@ -230,6 +230,11 @@ def test_points_from_standard_input_and_fixed_values(run) -> None:  # type: igno
             "--let holds variables of an expression with array",
             id="let-scalar",
         ),
+        pytest.param(
+            ("diff", "sum(W)", "--wrt", "W", "--at", "W=[[1,2],[3,4]]"),
+            "--wrt W: W has shape (2,2); differentiate by one element (--wrt 'W[0,0]'), or use grad --wrt W",
+            id="diff-wrt-array",
+        ),
     ],
 )
 def test_shape_errors_are_one_line_and_exit_2(run, args, message) -> None:  # type: ignore[no-untyped-def]

@@ -145,6 +145,13 @@ def check_method(
 def single_variable(expression: Expression, wrt: str | None) -> tuple[Expression, str]:
     """The expression and the variable to differentiate by: ``--wrt``, its only variable, or ``x``."""
     if wrt is not None:
+        shape = getattr(expression, "variables", {}).get(wrt)
+        if shape:
+            first = f"{wrt}[{','.join('0' * len(shape))}]"
+            raise OptionError(
+                f"--wrt {wrt}: {wrt} has shape {str(shape).replace(' ', '')}; differentiate by one element "
+                f"(--wrt {first!r}), or use grad --wrt {wrt}"
+            )
         if expression.names and wrt not in expression.names:
             shown = ", ".join(expression.names[:6])
             raise OptionError(f"--wrt {wrt}: {wrt} does not occur in the expression (its variables: {shown})")
