@@ -348,3 +348,11 @@ def test_jacobian_of_several_expressions_with_array_values(run) -> None:  # type
     assert result.exit_code == 0 and result.output == "2.0 4.0; 2.0 1.0\n"
     result = run("jacobian", "sum(x*t)", "x[0]*y", "--let", "t=[1,2]", "--at", "x=[1,2],y=3")
     assert result.exit_code == 0 and result.output == "1.0 2.0 0.0; 3.0 0.0 1.0\n"
+
+
+def test_a_tie_of_max_is_flagged_as_a_kink(run) -> None:  # type: ignore[no-untyped-def]
+    # max(x) at x = (1, 1): the slope by x[0] is 0 on the left and 1 on the right; central gives their mean.
+    result = run("diff", "max(x)", "--wrt", "x[0]", "--at", "1,1")
+    assert result.exit_code == 3 and "kink" in result.stderr and float(result.stdout) == pytest.approx(0.5)
+    result = run("diff", "max(x)", "--wrt", "x[0]", "--at", "2,1")
+    assert result.exit_code == 0 and float(result.stdout) == pytest.approx(1.0, rel=1e-12)
