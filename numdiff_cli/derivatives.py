@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -51,6 +51,22 @@ def derivative_of(
     return engine.partial(
         function, X, index=index, order=order, method=method, step=step, check_step=True, check_kink=True
     )
+
+
+def vector_rows(expression: Any) -> list[Callable[[np.ndarray], np.ndarray]]:
+    """The elements of an expression whose value is a vector (a bound expression with array values), each as a
+    function of the points: the rows of its Jacobian."""
+    shape = expression.value_shape
+    if len(shape) > 1:
+        raise OptionError(f"jacobian of {expression.text!r}: its value has shape {shape}; a vector or a number")
+    function = expression.function
+    if not shape:
+        return [function]
+
+    def element(i: int) -> Callable[[np.ndarray], np.ndarray]:
+        return lambda V: function(V)[i]
+
+    return [element(i) for i in range(shape[0])]
 
 
 def gradient_shape(expression: Expression) -> tuple[int, ...]:
