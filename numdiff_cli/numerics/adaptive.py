@@ -2,7 +2,8 @@
 
 Three passes, each for the points the one before did not settle: a fast pass of absolute steps
 (:func:`fast_pass`), a first pass of steps relative to |x| and a wide search over about 13 decades of steps
-(both :func:`richardson_search`); then, optionally, the kink test (:func:`kinked`). :func:`adaptive` runs them and
+(both :func:`richardson_search`); for orders 2 to 4, a fine pass for the points they cannot vouch for
+(:func:`refine`); then, optionally, the kink test (:func:`kinked`). :func:`adaptive` runs them and
 judges each point (:func:`absolute_floor`, :func:`fast_floor`); :func:`~.lines.line_derivative` chooses between it
 and the one-step methods.
 """
@@ -23,12 +24,14 @@ from numdiff_cli.numerics.estimate import (
     Along,
     Estimate,
 )
+from numdiff_cli.numerics.fine import PROBE_POINTS, fine_search
 from numdiff_cli.numerics.noise import measured_noise
 from numdiff_cli.numerics.richardson import neville, richardson, top_weights
 from numdiff_cli.numerics.stencils import shaped_offsets, stencil, stencil_sum
 from numdiff_cli.numerics.steps import (
     FAST_BLOCK,
     FAST_STEPS,
+    FINE_STEPS,
     FIRST_PASS_STEP,
     FIRST_PASS_STEPS,
     GROWTH_FACTOR,
@@ -336,6 +339,8 @@ def adaptive(
             consistent = fast_error <= FAST_CHECK_ABOVE * np.abs(fast_value)
             inconsistent = consistent & (disagreement > flat_error[checked] + fast_error)
         flat_error[checked] = np.where(inconsistent, np.fmax(flat_error[checked], disagreement), flat_error[checked])
+    if order >= 2:
+        nfev += refine(along, flat_x, order, flat_value, flat_error, flat_step, flat_floor)
     # Relative accuracy; or (a derivative small next to f: a zero of f', a Hessian direction along which f is
     # linear) the absolute accuracy the rounding of f allows on the scale the pass measured f on.
     status = np.where(np.isfinite(value), OK, np.where(np.isinf(value), OVERFLOW, NONFINITE))
@@ -349,6 +354,38 @@ def adaptive(
         nfev += 7
     error = np.where(np.isfinite(error), error, np.nan)
     return Estimate(value, error, step, nfev, "auto", status)
+
+
+def refine(
+    along: Along,
+    x: np.ndarray,
+    order: int,
+    value: np.ndarray,
+    error: np.ndarray,
+    step: np.ndarray,
+    floor: np.ndarray,
+) -> int:
+    """The fine pass (:func:`~.fine.fine_search`) at the points whose estimate the passes before do not vouch for;
+    updates ``value``, ``error`` and ``step`` (flat) in place where it does better, and returns the evaluations of f
+    per point it made (0 if none).
+
+    Its estimate must agree with the one it replaces within the two error bars: where it does not, its error is at
+    least their disagreement (two tableaus on different steps that disagree say that one of them converged by
+    accident).
+    """
+    with np.errstate(all="ignore"):
+        vouched = (error <= PRECISION[order] * np.abs(value)) | (error <= floor)
+        redo = np.flatnonzero(~vouched & np.isfinite(value) & (step > 0) & np.isfinite(step))
+    if not redo.size:
+        return 0
+    v, e, s = fine_search(along, x[redo], step[redo], order, redo)
+    with np.errstate(all="ignore"):
+        disagreement = np.abs(v - value[redo])
+        e = np.where(disagreement > e + error[redo], np.fmax(e, disagreement), e)
+        better = np.flatnonzero(e < error[redo])
+    done = redo[better]
+    value[done], error[done], step[done] = v[better], e[better], s[better]
+    return len(stencil(order, "central")[0]) * FINE_STEPS + PROBE_POINTS
 
 
 def kinked(along: Along, x: np.ndarray, step: np.ndarray, size: np.ndarray) -> np.ndarray:
