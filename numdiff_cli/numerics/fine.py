@@ -9,7 +9,7 @@ correct digits. Steps in a ratio of 1.25 from 6 times the chosen step down to a 
 levels, reach 11.5, 10.1 and 8.9 (medians 12.6, 11.5 and 10.2 instead of 12.2, 10.9 and 9.0; measured against
 mpmath references).
 
-The error of a candidate (:func:`fine_errors`) is its distance to the two entries built on the next smaller steps
+The error of a candidate (:func:`fine_search`) is its distance to the two entries built on the next smaller steps
 (the next entry of its level and the entry of the level below that ends one step further), plus
 :data:`NOISE_SIGMAS` standard deviations of the rounding it carries, from the rounding of f measured next to x
 (:func:`ulps_of_noise`).
@@ -22,7 +22,6 @@ from functools import cache
 import numpy as np
 
 from numdiff_cli.numerics.estimate import EPS, Along
-from numdiff_cli.numerics.richardson import richardson
 from numdiff_cli.numerics.stencils import shaped_offsets, stencil, stencil_sum
 from numdiff_cli.numerics.steps import FINE_LEVELS, FINE_RATIO, FINE_STEPS, FINE_UP, taken
 
@@ -37,6 +36,8 @@ QUIET_ULPS = 0.1
 # ulps_of_noise: PROBE_POINTS values of f at a spacing of PROBE_FRACTION times the chosen step.
 PROBE_FRACTION = 1e-3
 PROBE_POINTS = 12
+# Points per block of the tableau.
+FINE_BLOCK = 4096
 
 
 def fine_steps(x: np.ndarray, step: np.ndarray) -> np.ndarray:
@@ -46,33 +47,24 @@ def fine_steps(x: np.ndarray, step: np.ndarray) -> np.ndarray:
     return taken(x, FINE_UP * step[None] * powers)
 
 
-def fine_errors(candidates: np.ndarray, carried: np.ndarray, levels: np.ndarray) -> np.ndarray:
-    """The error estimate of each candidate of the fine tableau (``levels``: the level of each, as flattened by
-    :func:`~.richardson.richardson`); infinite for level 0 and for the last entry of each level.
-
-    The neighbours on the side of the smaller steps are the ones that say something about a candidate: in the
-    truncation regime they are the more accurate, so their distance measures the candidate's own truncation
-    error; in the rounding regime they carry more noise than it, so the distance overstates its error. The
-    neighbour on the larger step, which the tableau of the searches also consults, carries a larger truncation
-    error of its own next to a singularity (sqrt at 0.35, asin at 0.65, order 3), and flagged results that had
-    their digits. Two such distances, so that one accidental agreement does not vouch for a candidate.
-    """
-    errors = np.full_like(candidates, np.inf)
-    for level in range(1, int(levels.max()) + 1):
-        here, below = np.flatnonzero(levels == level), np.flatnonzero(levels == level - 1)
-        same = np.abs(candidates[here[:-1]] - candidates[here[1:]])
-        lower = np.abs(candidates[here[:-1]] - candidates[below[2:]])
-        errors[here[:-1]] = np.maximum(same, lower) + carried[here[:-1]]
-    return errors
+def fine_tableau(estimates: np.ndarray, steps: np.ndarray) -> list[np.ndarray]:
+    """The levels ``0 .. FINE_LEVELS`` of the Richardson tableau (Neville's scheme in ``h**2``, ratios from the steps
+    actually taken, as :func:`~.richardson.richardson` writes a step) of the differences ``estimates`` at ``steps``
+    (shape ``(K, n)``); level ``j`` has ``K - j`` entries, entry ``k`` built on the steps ``k .. k + j``."""
+    table = [estimates]
+    for level in range(1, FINE_LEVELS + 1):
+        r = (steps[:-level] / steps[level:]) ** 2
+        below = table[-1]
+        table.append((r * below[1:] - below[:-1]) / (r - 1))
+    return table
 
 
 @cache
-def fine_weights() -> np.ndarray:
-    """The squared weight of each difference of the fine tableau in each of its candidates, shape
-    ``(C, FINE_STEPS)``: the tableau is linear in the differences, and its ratios are those of the nominal steps."""
+def fine_weights() -> tuple[np.ndarray, ...]:
+    """The squared weight of each difference in each entry of :func:`fine_tableau`, per level (shape
+    ``(K - j, K)``): the tableau is linear in the differences, and its ratios are those of the nominal steps."""
     steps = np.broadcast_to((FINE_RATIO ** -np.arange(FINE_STEPS))[:, None], (FINE_STEPS, FINE_STEPS))
-    identity = np.eye(FINE_STEPS)
-    return np.square(richardson(identity, np.zeros_like(identity), steps, FINE_LEVELS)[0])
+    return tuple(np.square(level) for level in fine_tableau(np.eye(FINE_STEPS), steps))
 
 
 def probe_offsets(x: np.ndarray, step: np.ndarray) -> np.ndarray:
@@ -103,29 +95,59 @@ def fine_search(
     along: Along, x: np.ndarray, step: np.ndarray, order: int, sel: np.ndarray | None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The best candidate of the fine tableau around ``step`` at the flat points ``x`` (``sel``: their indices for
-    ``along``): value, error estimate, and the largest step of the candidate."""
-    offsets, numerators, denominator = stencil(order, "central")
+    ``along``): value, error estimate, and the largest step of the candidate.
+
+    The error of a candidate is its distance to the two entries built on the next smaller steps (the next entry of
+    its level, and the entry of the level below that ends one step further), plus :data:`NOISE_SIGMAS` standard
+    deviations of the rounding it carries. Those neighbours are the ones that say something about it: in the
+    truncation regime they are the more accurate, so their distance measures its own truncation error; in the
+    rounding regime they carry more noise than it, so the distance overstates its error. The neighbour on the larger
+    step, which the searches' tableau also consults, carries a larger truncation error of its own next to a
+    singularity (sqrt at 0.35, asin at 0.65, order 3), and flagged results that had their digits. Two distances, so
+    that one accidental agreement does not vouch for a candidate.
+    """
+    offsets = stencil(order, "central")[0]
     steps = fine_steps(x, step)
+    t = shaped_offsets(offsets, 2) * steps[None]
     with np.errstate(all="ignore"):
-        t = shaped_offsets(offsets, 2) * steps[None]
         # The stencils and the probe of f's rounding in one call.
         both = along(np.concatenate([t.reshape(-1, x.size), probe_offsets(x, step)]), sel)
-        values, probe = both[: t.size // x.size].reshape(t.shape), both[t.size // x.size :]
+    values, probe = both[: t.size // x.size].reshape(t.shape), both[t.size // x.size :]
+    value, error, chosen = np.full(x.size, np.nan), np.full(x.size, np.inf), np.full(x.size, np.nan)
+    # In blocks, so that the tableau's temporaries stay in the CPU cache.
+    for begin in range(0, x.size, FINE_BLOCK):
+        block = slice(begin, begin + FINE_BLOCK)
+        value[block], error[block], chosen[block] = _best(values[:, :, block], probe[:, block], steps[:, block], order)
+    return value, error, chosen
+
+
+def _best(
+    values: np.ndarray, probe: np.ndarray, steps: np.ndarray, order: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`fine_search` on a block of points, from the values of f at the stencils and at the probe."""
+    _, numerators, denominator = stencil(order, "central")
+    size = steps.shape[1]
+    with np.errstate(all="ignore"):
         scale = denominator * steps**order
-        estimates = stencil_sum(values, numerators) / scale
-        candidates, _, _, levels, starts = richardson(estimates, np.zeros_like(estimates), steps, FINE_LEVELS)
-        # The rounding each candidate carries, as NOISE_SIGMAS standard deviations: EPS * |f| per value of f times
-        # the noise measured next to x, independent between values.
-        variance = np.square(EPS * values) * np.square(np.asarray(numerators, dtype=float))[:, None, None]
-        deviation = np.sqrt(variance.sum(axis=0)) / scale
-        # A step that left the domain must not spoil the candidates that do not use it (0 * inf is NaN).
-        square = np.where(np.isfinite(deviation), np.square(deviation), np.finfo(float).max)
-        spread = np.sqrt(fine_weights() @ square)
-        ulps = np.maximum(QUIET_ULPS, ulps_of_noise(probe))
-        errors = fine_errors(candidates, NOISE_SIGMAS * ulps * spread, levels)
-    errors = np.where(np.isfinite(candidates) & np.isfinite(errors), errors, np.inf)
-    best = np.argmin(errors, axis=0)
-    value = np.take_along_axis(candidates, best[None], 0)[0]
-    error = np.take_along_axis(errors, best[None], 0)[0]
-    chosen = np.take_along_axis(steps, starts[best][None], 0)[0]
+        table = fine_tableau(stencil_sum(values, numerators) / scale, steps)
+        # The rounding each difference carries as a standard deviation (EPS * |f| per value of f, independent
+        # between values), then through the tableau; a step that left the domain must not spoil the candidates that
+        # do not use it (0 * inf is NaN).
+        variance = stencil_sum(np.square(values), tuple(c * c for c in numerators)) * np.square(EPS / scale)
+        variance = np.where(np.isfinite(variance), variance, np.finfo(float).max)
+        ulps = NOISE_SIGMAS * np.maximum(QUIET_ULPS, ulps_of_noise(probe))
+        value, error, chosen = np.full(size, np.nan), np.full(size, np.inf), np.full(size, np.nan)
+        for level in range(1, FINE_LEVELS + 1):
+            here = table[level]
+            same = np.abs(here[:-1] - here[1:])
+            lower = np.abs(here[:-1] - table[level - 1][2:])
+            errors = np.maximum(same, lower) / (1 - FINE_RATIO ** -(2 * level + 2))
+            errors += ulps * np.sqrt(fine_weights()[level][:-1] @ variance)
+            errors = np.where(np.isfinite(here[:-1]) & np.isfinite(errors), errors, np.inf)
+            best = np.argmin(errors, axis=0)[None]
+            least = np.take_along_axis(errors, best, 0)[0]
+            better = least < error
+            value = np.where(better, np.take_along_axis(here, best, 0)[0], value)
+            error = np.where(better, least, error)
+            chosen = np.where(better, np.take_along_axis(steps, best, 0)[0], chosen)
     return value, error, chosen
