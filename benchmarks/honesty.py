@@ -26,14 +26,14 @@ Error and digits
     counts as 10 digits. So a result has >= 10 digits exactly when ``err <= max(1e-10 * |ref|, floor)``.
 Allowed error
     ``allowed = max(PROMISE[n] * |ref|, floor, 2**-1075)``: numdiff's promise for an unflagged result (relative
-    1e-10 for order 1, 1e-8, 1e-8, 1e-7 for orders 2-4, as the README states it), or the conditioning
+    1e-10 for order 1, 1e-11, 1e-10, 1e-8 for orders 2-4, as the README states it), or the conditioning
     floor where the derivative is about 0.
 Classes
     FLAGGED: status != 0 (scipy: ``success`` is False), or a non-finite value (NaN/inf shows itself).
     OK: unflagged and ``err <= allowed``.
     LOW: unflagged and ``allowed < err <= 100 * allowed`` (fewer digits than promised, not wrong).
     SILENT-WRONG: unflagged and ``err > 100 * allowed``, or unflagged where there is no reference.
-    False alarm: a FLAGGED finite value with a reference and >= 10 digits.
+    False alarm: a FLAGGED finite value with a reference and ``err <= allowed``: flagged, yet within the promise.
 
 The same rule is applied to every method, although only numdiff's auto makes this promise: for central,
 complex, scipy (default tolerances, rtol = sqrt(eps)) and numdifftools (no flag at all) "silently wrong" means
@@ -256,7 +256,7 @@ def digits(value: float, ref: mpmath.mpf, floor: float) -> float:
 
 # numdiff's promise for an unflagged result (README, "Error estimates and warnings"): the relative error per order.
 # Written here, not imported from the engine, so that loosening the engine's thresholds cannot loosen this check.
-PROMISE = {1: 1e-10, 2: 1e-8, 3: 1e-8, 4: 1e-7}
+PROMISE = {1: 1e-10, 2: 1e-11, 3: 1e-10, 4: 1e-8}
 # No double is closer to a derivative below the normal range than half the spacing of subnormals: 2**-1075.
 REPRESENTABLE = mpmath.mpf(2) ** -1075
 
@@ -278,7 +278,7 @@ def classify(value: float, flagged: bool, ref: Reference, order: int) -> Verdict
         err = abs(mpmath.mpf(value) - ref.value) if finite else mpmath.inf
         allowed = allowed_error(ref.value, ref.floor, order)
     if flagged or not finite:
-        return Verdict(FLAGGED, d, d is not None and d >= ALARM_DIGITS)
+        return Verdict(FLAGGED, d, finite and err <= allowed)
     with mpmath.workdps(50):
         cls = OK if err <= allowed else LOW if err <= FAR * allowed else SILENT
     return Verdict(cls, d, False)
@@ -566,11 +566,11 @@ def report(results: list[Result], timing: dict[str, float], fast: bool, elapsed:
         "- digits `= -log10(|value - ref| / max(|ref|, 1e10 * floor))`, capped at 17: significant digits, except "
         "near a zero of the derivative, where an error at the floor counts as 10 digits (so >= 10 digits means "
         "error <= max(1e-10 * |ref|, floor)). A non-finite value has 0 digits.",
-        "- allowed error `= max(PROMISE[n] * |ref|, floor, 2**-1075)`, PROMISE = 1e-10, 1e-8, 1e-8, 1e-7 for "
+        "- allowed error `= max(PROMISE[n] * |ref|, floor, 2**-1075)`, PROMISE = 1e-10, 1e-11, 1e-10, 1e-8 for "
         "orders 1-4 (numdiff's promise, as the README states it); 2**-1075 is half the spacing of subnormal doubles.",
         "- **OK**: unflagged, error <= allowed. **LOW**: unflagged, allowed < error <= 100 x allowed. "
         "**FLAGGED**: status != 0 or a non-finite value. **SILENT-WRONG**: unflagged and error > 100 x allowed, "
-        "or unflagged where no derivative exists. **False alarm**: flagged, yet correct to >= 10 digits.",
+        "or unflagged where no derivative exists. **False alarm**: flagged, yet within the allowed error.",
         "- The rule is numdiff's promise; central, complex, scipy (default rtol = sqrt(eps)) and numdifftools do "
         'not make it, so for them SILENT-WRONG reads "would be silently wrong under numdiff\'s promise".',
         "",

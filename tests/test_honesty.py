@@ -154,13 +154,19 @@ def test_classifier_on_hand_made_results() -> None:
     assert classify(2.0 * (1 + 5e-9), False, two, 1).cls == LOW  # 50x
     assert classify(2.0 * (1 + 5e-8), False, two, 1).cls == SILENT  # 500x
     assert classify(2.001, False, two, 1).cls == SILENT
-    assert classify(2.0 * (1 + 5e-7), False, two, 2).cls == LOW  # order 2 promises 1e-8
-    assert classify(2.0 * (1 + 5e-9), False, two, 2).cls == OK
+    assert classify(2.0 * (1 + 5e-10), False, two, 2).cls == LOW  # order 2 promises 1e-11: 50x
+    assert classify(2.0 * (1 + 5e-12), False, two, 2).cls == OK
+    assert classify(2.0 * (1 + 5e-9), False, two, 4).cls == OK  # order 4 promises 1e-8
+    assert classify(2.0 * (1 + 5e-7), False, two, 4).cls == LOW
     # flags
     alarm = classify(2.0, True, two, 1)
     assert alarm.cls == FLAGGED and alarm.false_alarm
     right = classify(2.001, True, two, 1)
     assert right.cls == FLAGGED and not right.false_alarm
+    # A false alarm is a flag on a value within the promise of its order: 5e-11 relative is within order 3's 1e-10,
+    # 5e-10 is not.
+    assert classify(2.0 * (1 + 5e-11), True, two, 3).false_alarm
+    assert not classify(2.0 * (1 + 5e-10), True, two, 3).false_alarm
     nan = classify(math.nan, False, two, 1)
     assert nan.cls == FLAGGED and not nan.false_alarm  # a NaN shows itself
     # no derivative: any number without a flag is wrong, a flag is right (never a false alarm)

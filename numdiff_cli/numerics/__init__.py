@@ -11,6 +11,7 @@ Modules, from the bottom up:
 - :mod:`.steps`: the step policy of the adaptive method (ratios, counts, step sequences);
 - :mod:`.richardson`: the Richardson tableau of central differences;
 - :mod:`.noise`: the rounding noise measured on the evaluations of f;
+- :mod:`.fine`: the fine pass of orders 2 to 4 (a dense tableau around the chosen step, the rounding of f measured);
 - :mod:`.adaptive`: the adaptive passes, the kink test and the verdict on each point;
 - :mod:`.lines`: :func:`~.lines.line_derivative`, the derivative along lines by any method (the complex step
   falling back to ``auto`` where it underflows), on which every public function is built;

@@ -2,7 +2,8 @@
 
 Three passes, each for the points the one before did not settle: a fast pass of absolute steps
 (:func:`fast_pass`), a first pass of steps relative to |x| and a wide search over about 13 decades of steps
-(both :func:`richardson_search`); then, optionally, the kink test (:func:`kinked`). :func:`adaptive` runs them and
+(both :func:`richardson_search`); for orders 2 to 4, a fine pass for the points they cannot vouch for
+(:func:`refine`); then, optionally, the kink test (:func:`kinked`). :func:`adaptive` runs them and
 judges each point (:func:`absolute_floor`, :func:`fast_floor`); :func:`~.lines.line_derivative` chooses between it
 and the one-step methods.
 """
@@ -23,12 +24,15 @@ from numdiff_cli.numerics.estimate import (
     Along,
     Estimate,
 )
+from numdiff_cli.numerics.fine import PROBE_POINTS, fine_search
 from numdiff_cli.numerics.noise import measured_noise
 from numdiff_cli.numerics.richardson import neville, richardson, top_weights
 from numdiff_cli.numerics.stencils import shaped_offsets, stencil, stencil_sum
 from numdiff_cli.numerics.steps import (
     FAST_BLOCK,
     FAST_STEPS,
+    FINE_AFTER_FAST,
+    FINE_STEPS,
     FIRST_PASS_STEP,
     FIRST_PASS_STEPS,
     GROWTH_FACTOR,
@@ -151,7 +155,7 @@ def fast_floor(typical: np.ndarray, step: np.ndarray, x: np.ndarray, order: int)
 
 def fast_pass(
     along: Along, x: np.ndarray, order: int, sel: np.ndarray | None, shape: tuple[int, ...]
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """``auto``'s first, cheap pass on points ``x`` (flat): the absolute steps :data:`FAST_STEPS`, one call of f
     (``sel``: the flat indices of ``x`` for ``along``; ``None`` for all points, of ``shape``).
 
@@ -169,7 +173,8 @@ def fast_pass(
     sign of steps beyond the scale of f, where differences grow like 1/h). A rounding-limited estimate does not
     settle: steps relative to |x| may do better (atan at 3e4). The rest go on to the other passes.
 
-    Returns value, error, step, typical |f| near x, and the settled mask.
+    Returns value, error, step, typical |f| near x, the settled mask, and the mask of the points whose steps show
+    none of those signs (the fine pass of orders 2 to 4 may start from them: see :func:`adaptive`).
     """
     offsets, numerators, denominator = stencil(order, "central")
     absolute = tuple(map(abs, numerators))
@@ -209,13 +214,13 @@ def fast_pass(
         # not resolve or of steps beyond its scale; differences all at the rounding level (a derivative that is
         # exactly 0) are neither.
         zeros = np.count_nonzero(estimates == 0, axis=0)
-        settled &= (zeros == 0) | (zeros == count) | ~resolved.any(axis=0)
-        settled &= (np.abs(estimates[-1]) * GROWTH_FACTOR <= np.abs(value)) | ~resolved[-1]
+        trusted = (zeros == 0) | (zeros == count) | ~resolved.any(axis=0)
+        trusted &= (np.abs(estimates[-1]) * GROWTH_FACTOR <= np.abs(value)) | ~resolved[-1]
         # Differences all at the rounding level (and not all exactly 0) measure nothing at these steps: f may vary
         # on a much larger scale (x**2 at 1e9, order 2, where every difference is the rounding of f ~ 1e18), on
         # which the relative first pass resolves the derivative.
-        settled &= resolved.any(axis=0) | (zeros == count)
-    return value, error, step, typical, settled
+        trusted &= resolved.any(axis=0) | (zeros == count)
+    return value, error, step, typical, settled & trusted, trusted
 
 
 def adaptive(
@@ -258,8 +263,8 @@ def adaptive(
     todo: np.ndarray | None = None  # flat indices of the points still to settle; None: all of them
     if fast:
         value, error, step, fscale = (np.empty(x.shape) for _ in range(4))
-        settled = np.empty(x.shape, dtype=bool)
-        outputs = [a.reshape(-1) for a in (value, error, step, fscale, settled)]
+        settled, trusted = np.empty(x.shape, dtype=bool), np.empty(x.shape, dtype=bool)
+        outputs = [a.reshape(-1) for a in (value, error, step, fscale, settled, trusted)]
         # Blocks of points small enough for f's temporaries and the tableau to stay in the CPU's cache.
         width = max(256, FAST_BLOCK // (len(offsets) * len(FAST_STEPS)))
         for begin in range(0, x.size, width):
@@ -276,6 +281,19 @@ def adaptive(
         floor = np.zeros(x.shape)
     flat_value, flat_error, flat_step, flat_fscale = (a.reshape(-1) for a in (value, error, step, fscale))
     flat_floor = floor.reshape(-1)
+    if todo is not None and todo.size and order >= 2:
+        # Orders 2 to 4: the fine pass around the fast pass's step settles the points whose only fault there was
+        # too few digits vouched for (smooth functions on a scale of about 1), without the searches.
+        with np.errstate(invalid="ignore"):
+            meaningful = trusted.reshape(-1)[todo] & (flat_error[todo] <= UNRELIABLE_ABOVE * np.abs(flat_value[todo]))
+        nfev += refine(
+            along, flat_x, order, flat_value, flat_error, flat_step, flat_floor, todo[meaningful], FINE_AFTER_FAST
+        )
+        with np.errstate(invalid="ignore"):
+            done = (flat_error[todo] <= PRECISION[order] * np.abs(flat_value[todo])) | (
+                flat_error[todo] <= flat_floor[todo]
+            )
+        todo = todo[~done]
     # The fast pass's own estimates of the points it leaves to the other passes: an independent check on theirs.
     checked = np.empty(0, dtype=int) if todo is None else todo
     fast_value, fast_error = flat_value[checked].copy(), flat_error[checked].copy()
@@ -336,6 +354,8 @@ def adaptive(
             consistent = fast_error <= FAST_CHECK_ABOVE * np.abs(fast_value)
             inconsistent = consistent & (disagreement > flat_error[checked] + fast_error)
         flat_error[checked] = np.where(inconsistent, np.fmax(flat_error[checked], disagreement), flat_error[checked])
+    if order >= 2:
+        nfev += refine(along, flat_x, order, flat_value, flat_error, flat_step, flat_floor, np.arange(x.size))
     # Relative accuracy; or (a derivative small next to f: a zero of f', a Hessian direction along which f is
     # linear) the absolute accuracy the rounding of f allows on the scale the pass measured f on.
     status = np.where(np.isfinite(value), OK, np.where(np.isinf(value), OVERFLOW, NONFINITE))
@@ -349,6 +369,41 @@ def adaptive(
         nfev += 7
     error = np.where(np.isfinite(error), error, np.nan)
     return Estimate(value, error, step, nfev, "auto", status)
+
+
+def refine(
+    along: Along,
+    x: np.ndarray,
+    order: int,
+    value: np.ndarray,
+    error: np.ndarray,
+    step: np.ndarray,
+    floor: np.ndarray,
+    among: np.ndarray,
+    anchor: float = 1.0,
+) -> int:
+    """The fine pass (:func:`~.fine.fine_search`) at the points ``among`` (flat indices) whose estimate the passes
+    before do not vouch for; updates ``value``, ``error`` and ``step`` (flat) in place where it does better, and
+    returns the evaluations of f per point it made (0 if none).
+
+    Its estimate must agree with the one it replaces within the two error bars: where it does not, its error is at
+    least their disagreement (two tableaus on different steps that disagree say that one of them converged by
+    accident).
+    """
+    with np.errstate(all="ignore"):
+        vouched = (error[among] <= PRECISION[order] * np.abs(value[among])) | (error[among] <= floor[among])
+        candidate = ~vouched & np.isfinite(value[among]) & (step[among] > 0) & np.isfinite(step[among])
+    redo = among[candidate]
+    if not redo.size:
+        return 0
+    v, e, s = fine_search(along, x[redo], anchor * step[redo], order, redo)
+    with np.errstate(all="ignore"):
+        disagreement = np.abs(v - value[redo])
+        e = np.where(disagreement > e + error[redo], np.fmax(e, disagreement), e)
+        better = np.flatnonzero(e < error[redo])
+    done = redo[better]
+    value[done], error[done], step[done] = v[better], e[better], s[better]
+    return len(stencil(order, "central")[0]) * FINE_STEPS + PROBE_POINTS
 
 
 def kinked(along: Along, x: np.ndarray, step: np.ndarray, size: np.ndarray) -> np.ndarray:

@@ -24,7 +24,7 @@ EPS = float(np.finfo(np.float64).eps)
 
 # auto flags a result whose relative error estimate exceeds this (per derivative order): fewer than about
 # 10, 8, 8 and 7 correct digits cannot be vouched for. Above 1e-6 the candidates disagree: UNRELIABLE.
-PRECISION = {1: 1e-10, 2: 1e-8, 3: 1e-8, 4: 1e-7}
+PRECISION = {1: 1e-10, 2: 1e-11, 3: 1e-10, 4: 1e-8}
 UNRELIABLE_ABOVE = 1e-6
 # The precision a point allows is absolute where the derivative is small next to f (a zero of f', an odd order at a
 # symmetric point, a zero entry of a Hessian): each value of f carries about EPS * |f| of rounding, and Richardson

@@ -36,6 +36,16 @@ WIDE_SEARCH_STEP = 0.5
 # Points per block in the wide search, to bound memory: (2 * WIDE_SEARCH_STEPS) evaluations per point.
 WIDE_BLOCK = 8192
 RICHARDSON_LEVELS = 4
+# The fine pass of orders 2 to 4 (numerics.fine): FINE_STEPS steps in a ratio of FINE_RATIO from FINE_UP times the
+# step the other passes chose down to a sixth of it, extrapolated up to FINE_LEVELS levels (O(h**18)).
+FINE_RATIO = 1.25
+FINE_UP = 6.0
+FINE_STEPS = 17
+FINE_LEVELS = 8
+# Where the fine pass follows the fast pass, its steps start from FINE_UP times this fraction of the fast pass's step
+# (3 times it: 0.375 at order 2, 0.75 at orders 3-4): 6 times reached the radius of convergence of functions with a
+# singularity at about 1 from x, whose tableau then agreed with itself by accident (1/(1 + x**2) at 0.5, order 2).
+FINE_AFTER_FAST = 0.5
 # The kink test compares second differences at the chosen step divided by 1, this and its square.
 KINK_SHRINK = 10.0
 # A candidate whose central differences are GROWTH_FACTOR times smaller than the one at a step RATIO**GROWTH_SHIFT

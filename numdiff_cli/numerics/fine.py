@@ -1,0 +1,153 @@
+"""``auto``'s fine pass for derivatives of order 2 to 4: a dense Richardson tableau around the step the other passes
+chose, for the points whose estimate they cannot vouch for.
+
+The rounding of an order-``n`` difference grows like ``1/h**n``, so the higher the order, the more an estimate gains
+from the largest steps f allows, and the less it can afford the noise that a tableau of widely spaced steps
+amplifies. The passes of :mod:`.adaptive` use ratios of 1.6 to 2.1 and at most 4 levels: on the order-2 to 4 cases
+of benchmarks/honesty.py and a set of smooth functions, their results had a 5th percentile of 10.6, 9.5 and 8.1
+correct digits. Steps in a ratio of 1.25 from 6 times the chosen step down to a sixth of it, extrapolated up to 8
+levels, reach 11.5, 10.1 and 8.9 (medians 12.6, 11.5 and 10.2 instead of 12.2, 10.9 and 9.0; measured against
+mpmath references).
+
+The error of a candidate (:func:`fine_search`) is its distance to the two entries built on the next smaller steps
+(the next entry of its level and the entry of the level below that ends one step further), plus
+:data:`NOISE_SIGMAS` standard deviations of the rounding it carries, from the rounding of f measured next to x
+(:func:`ulps_of_noise`).
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+import numpy as np
+
+from numdiff_cli.numerics.estimate import EPS, Along
+from numdiff_cli.numerics.stencils import shaped_offsets, stencil, stencil_sum
+from numdiff_cli.numerics.steps import FINE_LEVELS, FINE_RATIO, FINE_STEPS, FINE_UP, taken
+
+# The rounding a candidate carries is counted as this many standard deviations. It is computed from the weights
+# of the tableau and the rounding of f measured next to x (ulps_of_noise), not at its worst case (every value of f
+# off by EPS * |f| with the signs that add up): that is 5 to 10 times what the values carry, and made estimates 10
+# to 30 times the true error, flagging results that had the promised digits. With 2.5, the smallest ratio of
+# estimate to true error on the order-2 to 4 cases of the honesty corpus is 0.37 (median 10).
+NOISE_SIGMAS = 2.5
+# The measured rounding of f is taken as at least this many ulps of |f| (polynomials evaluated exactly measure 0).
+QUIET_ULPS = 0.1
+# ulps_of_noise: PROBE_POINTS values of f at a spacing of PROBE_FRACTION times the chosen step.
+PROBE_FRACTION = 1e-3
+PROBE_POINTS = 12
+# Points per block of the tableau.
+FINE_BLOCK = 4096
+
+
+def fine_steps(x: np.ndarray, step: np.ndarray) -> np.ndarray:
+    """:data:`FINE_STEPS` steps from ``FINE_UP * step`` down by :data:`FINE_RATIO`, as taken from the flat points
+    ``x``: shape ``(FINE_STEPS, x.size)``."""
+    powers = FINE_RATIO ** -np.arange(FINE_STEPS).reshape((-1, 1))
+    return taken(x, FINE_UP * step[None] * powers)
+
+
+def fine_tableau(estimates: np.ndarray, steps: np.ndarray) -> list[np.ndarray]:
+    """The levels ``0 .. FINE_LEVELS`` of the Richardson tableau (Neville's scheme in ``h**2``, ratios from the steps
+    actually taken, as :func:`~.richardson.richardson` writes a step) of the differences ``estimates`` at ``steps``
+    (shape ``(K, n)``); level ``j`` has ``K - j`` entries, entry ``k`` built on the steps ``k .. k + j``."""
+    table = [estimates]
+    for level in range(1, FINE_LEVELS + 1):
+        r = (steps[:-level] / steps[level:]) ** 2
+        below = table[-1]
+        table.append((r * below[1:] - below[:-1]) / (r - 1))
+    return table
+
+
+@cache
+def fine_weights() -> tuple[np.ndarray, ...]:
+    """The squared weight of each difference in each entry of :func:`fine_tableau`, per level (shape
+    ``(K - j, K)``): the tableau is linear in the differences, and its ratios are those of the nominal steps."""
+    steps = np.broadcast_to((FINE_RATIO ** -np.arange(FINE_STEPS))[:, None], (FINE_STEPS, FINE_STEPS))
+    return tuple(np.square(level) for level in fine_tableau(np.eye(FINE_STEPS), steps))
+
+
+def probe_offsets(x: np.ndarray, step: np.ndarray) -> np.ndarray:
+    """The :data:`PROBE_POINTS` offsets from the flat points ``x`` at which :func:`ulps_of_noise` measures the
+    rounding of f: a spacing of ``PROBE_FRACTION * step``, shape ``(PROBE_POINTS, x.size)``."""
+    spacing = taken(x, PROBE_FRACTION * step)
+    return (np.arange(PROBE_POINTS, dtype=float) - PROBE_POINTS // 2)[:, None] * spacing[None]
+
+
+def ulps_of_noise(values: np.ndarray) -> np.ndarray:
+    """The rounding noise of f in its ``values`` at :func:`probe_offsets`, as a standard deviation in units of
+    ``EPS * |f|``.
+
+    Sixth differences of f at that spacing are pure rounding: the smooth part of f contributes
+    ``f^(6) * spacing**6``, far below it. Each has a variance of 924 (the sum of the squared binomial weights)
+    times that of one value, and the mean square of the ``PROBE_POINTS - 6`` of them measures it (the rounding
+    of sqrt, asin or a rational function measured so is 0.2 to 0.3 in these units).
+    """
+    sixth = values
+    for _ in range(6):
+        sixth = np.diff(sixth, axis=0)
+    deviation = np.sqrt(np.mean(np.square(sixth), axis=0) / 924)
+    size = EPS * np.mean(np.abs(values), axis=0)
+    return np.where(size > 0, deviation / size, np.inf)
+
+
+def fine_search(
+    along: Along, x: np.ndarray, step: np.ndarray, order: int, sel: np.ndarray | None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The best candidate of the fine tableau around ``step`` at the flat points ``x`` (``sel``: their indices for
+    ``along``): value, error estimate, and the largest step of the candidate.
+
+    The error of a candidate is its distance to the two entries built on the next smaller steps (the next entry of
+    its level, and the entry of the level below that ends one step further), plus :data:`NOISE_SIGMAS` standard
+    deviations of the rounding it carries. Those neighbours are the ones that say something about it: in the
+    truncation regime they are the more accurate, so their distance measures its own truncation error; in the
+    rounding regime they carry more noise than it, so the distance overstates its error. The neighbour on the larger
+    step, which the searches' tableau also consults, carries a larger truncation error of its own next to a
+    singularity (sqrt at 0.35, asin at 0.65, order 3), and flagged results that had their digits. Two distances, so
+    that one accidental agreement does not vouch for a candidate.
+    """
+    offsets = stencil(order, "central")[0]
+    steps = fine_steps(x, step)
+    t = shaped_offsets(offsets, 2) * steps[None]
+    with np.errstate(all="ignore"):
+        # The stencils and the probe of f's rounding in one call.
+        both = along(np.concatenate([t.reshape(-1, x.size), probe_offsets(x, step)]), sel)
+    values, probe = both[: t.size // x.size].reshape(t.shape), both[t.size // x.size :]
+    value, error, chosen = np.full(x.size, np.nan), np.full(x.size, np.inf), np.full(x.size, np.nan)
+    # In blocks, so that the tableau's temporaries stay in the CPU cache.
+    for begin in range(0, x.size, FINE_BLOCK):
+        block = slice(begin, begin + FINE_BLOCK)
+        value[block], error[block], chosen[block] = _best(values[:, :, block], probe[:, block], steps[:, block], order)
+    return value, error, chosen
+
+
+def _best(
+    values: np.ndarray, probe: np.ndarray, steps: np.ndarray, order: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`fine_search` on a block of points, from the values of f at the stencils and at the probe."""
+    _, numerators, denominator = stencil(order, "central")
+    size = steps.shape[1]
+    with np.errstate(all="ignore"):
+        scale = denominator * steps**order
+        table = fine_tableau(stencil_sum(values, numerators) / scale, steps)
+        # The rounding each difference carries as a standard deviation (EPS * |f| per value of f, independent
+        # between values), then through the tableau; a step that left the domain must not spoil the candidates that
+        # do not use it (0 * inf is NaN).
+        variance = stencil_sum(np.square(values), tuple(c * c for c in numerators)) * np.square(EPS / scale)
+        variance = np.where(np.isfinite(variance), variance, np.finfo(float).max)
+        ulps = NOISE_SIGMAS * np.maximum(QUIET_ULPS, ulps_of_noise(probe))
+        value, error, chosen = np.full(size, np.nan), np.full(size, np.inf), np.full(size, np.nan)
+        for level in range(1, FINE_LEVELS + 1):
+            here = table[level]
+            same = np.abs(here[:-1] - here[1:])
+            lower = np.abs(here[:-1] - table[level - 1][2:])
+            errors = np.maximum(same, lower) / (1 - FINE_RATIO ** -(2 * level + 2))
+            errors += ulps * np.sqrt(fine_weights()[level][:-1] @ variance)
+            errors = np.where(np.isfinite(here[:-1]) & np.isfinite(errors), errors, np.inf)
+            best = np.argmin(errors, axis=0)[None]
+            least = np.take_along_axis(errors, best, 0)[0]
+            better = least < error
+            value = np.where(better, np.take_along_axis(here, best, 0)[0], value)
+            error = np.where(better, least, error)
+            chosen = np.where(better, np.take_along_axis(steps, best, 0)[0], chosen)
+    return value, error, chosen
