@@ -59,6 +59,10 @@ def in_worker(work: Callable[[], T], alive: Callable[[float], bool]) -> T:
     thread = threading.Thread(target=run, name="numdiff-worker", daemon=True)
     try:
         thread.start()
+    except RuntimeError:  # no room for the large stack (a memory limit): the platform's default one
+        threading.stack_size(previous)
+        thread = threading.Thread(target=run, name="numdiff-worker", daemon=True)
+        thread.start()
     finally:
         threading.stack_size(previous)
     start = time.monotonic()
