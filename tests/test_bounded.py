@@ -470,13 +470,12 @@ def test_the_deadline_holds_off_the_main_thread(monkeypatch: pytest.MonkeyPatch)
     assert threading.active_count() == before  # the worker was stopped, not left running
 
 
-def test_hessian_of_1000_variables_is_quick_and_exact(run: Callable[..., Result]) -> None:
+def test_hessian_of_variables_the_code_does_not_read(run: Callable[..., Result]) -> None:
     # x[0] * x[999]**2 took 51 s (every line built in all 1,000 coordinates). Its Hessian, by hand: H[0][999] =
     # 2 x[999], H[999][999] = 2 x[0], every other entry 0.
-    point = [0.5 + (i % 7) / 10 for i in range(1000)]
-    process, cpu = _cpu_seconds("hessian", "x[0]*x[999]**2", "--at", ",".join(map(repr, point)), "--format", "json")
-    assert process.returncode == 0 and cpu < 5.5, (process.stderr, cpu)
-    result = run("hessian", "x[0]*x[9]**2", "--at", ",".join(map(repr, point[:10])), "--format", "json")
+    # (tests/test_heavy.py runs the 1,000 variables under its time and memory budget.)
+    point = [0.5 + (i % 7) / 10 for i in range(10)]
+    result = run("hessian", "x[0]*x[9]**2", "--at", ",".join(map(repr, point)), "--format", "json")
     (row,) = json_lines(result.output)
     expected = [[0.0] * 10 for _ in range(10)]
     expected[0][9] = expected[9][0] = 2 * point[9]
