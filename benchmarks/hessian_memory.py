@@ -9,7 +9,8 @@ Two expressions of ``n`` variables (the components ``x[0] ... x[n-1]``):
 
 - ``x[0] * x[n-1]**2`` reads two of them, as the issue's ``hessian "x[399]"``: the ``n**2`` lines are built in
   the coordinates the code reads, so the cost is the ``n**2`` lines and the matrix, not ``n**3`` numbers;
-- ``x[0] + x[1] + ... + x[n-1]`` reads all of them: ``n**2`` lines of ``n`` coordinates each, ``n**3`` numbers,
+- ``(x[0] + ...) + (... + x[n-1])`` (two halves, under the limit of 1,000 chained operations) reads all of
+  them: ``n**2`` lines of ``n`` coordinates each, ``n**3`` numbers,
   which at ``n = 1000`` outlasts the deadline of one phase and is refused (exit status 2).
 """
 
@@ -25,7 +26,9 @@ from machine import machine
 SIZES = (100, 300, 1000)
 EXPRESSIONS = {
     "`x[0]*x[n-1]**2` (reads 2)": lambda n: f"x[0]*x[{n - 1}]**2",
-    "`x[0]+...+x[n-1]` (reads n)": lambda n: "+".join(f"x[{i}]" for i in range(n)),
+    "`(x[0]+...)+(...+x[n-1])` (reads n)": lambda n: (
+        "(" + "+".join(f"x[{i}]" for i in range(n // 2)) + ")+(" + "+".join(f"x[{i}]" for i in range(n // 2, n)) + ")"
+    ),
 }
 
 
