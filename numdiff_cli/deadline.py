@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import functools
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -34,10 +36,40 @@ class TooSlow(NumdiffError):
 
 
 def _stop(thread: threading.Thread) -> None:
-    """Stop ``thread`` at its next bytecode (CPython), so abandoned work does not run on in the background."""
-    if thread.ident is not None and hasattr(ctypes, "pythonapi"):
+    """Stop ``thread`` at its next bytecode (CPython), so abandoned work does not run on in the background.
+
+    Sent again while the thread lives (for up to a second): CPython gives a thread that is being started the
+    ident of the thread starting it until it runs, so an exception sent to a worker that is starting a worker of
+    its own can land in the new one. An :class:`OutOfTime` that ends a thread that way is not an error
+    (:func:`_quiet`).
+    """
+    if thread.ident is None or not hasattr(ctypes, "pythonapi"):
+        thread.join(1.0)
+        return
+    _quiet()
+    for _ in range(10):
         ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(thread.ident), ctypes.py_object(OutOfTime))
-    thread.join(1.0)
+        thread.join(0.1)
+        if not thread.is_alive():
+            return
+
+
+@functools.cache
+def _quiet() -> None:
+    """A thread ended by :class:`OutOfTime` outside its work (while starting, or after its work ended) is
+    reported by neither of Python's hooks: nothing went wrong, its time was up."""
+    thread_hook, unraisable_hook = threading.excepthook, sys.unraisablehook
+
+    def on_thread_error(args: Any) -> None:
+        if args.exc_type is not OutOfTime:
+            thread_hook(args)
+
+    def on_unraisable(args: Any) -> None:
+        if args.exc_type is not OutOfTime:
+            unraisable_hook(args)
+
+    threading.excepthook = on_thread_error
+    sys.unraisablehook = on_unraisable
 
 
 def in_worker(work: Callable[[], T], alive: Callable[[float], bool]) -> T:

@@ -501,3 +501,24 @@ def test_hessian_of_the_rows_read_is_the_hessian_of_all_rows_bit_for_bit() -> No
         full = engine.hessian(compiled.function, X, method=method, step=None, check_step=True)
         for field in ("value", "error", "step", "status"):
             assert getattr(fast, field).tobytes() == getattr(full, field).tobytes(), (method, field)
+
+
+def test_a_worker_that_starts_workers_is_stopped_quietly() -> None:
+    # compare and check start a worker (the 30-digit reference) inside the worker of their phase. CPython gives a
+    # thread being started the ident of its parent until it runs, so the stop could land in the new thread:
+    # "Exception ignored in thread started by ..." and a traceback on stderr.
+    script = (
+        "from numdiff_cli import deadline\n"
+        "deadline.WORK_SECONDS = 0.5\n"
+        "def nested():\n"
+        "    while True:\n"
+        "        deadline.in_worker(lambda: sum(range(100)), lambda elapsed: True)\n"
+        "for _ in range(8):\n"
+        "    try:\n"
+        "        deadline.within(nested, 'nested work')\n"
+        "    except deadline.TooSlow as error:\n"
+        "        print(error)\n"
+    )
+    process = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert process.stdout == "nested work took over 0.5 s\n" * 8
+    assert process.stderr == ""
