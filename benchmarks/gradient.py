@@ -1,14 +1,18 @@
 """Speed and accuracy of numdiff's gradient against scipy.differentiate.jacobian and numdifftools.Gradient.
 
 Run ``python benchmarks/gradient.py > benchmarks/gradient.md`` (needs the ``bench`` extra). One point in
-n = 10, 100, 1000 dimensions; every library differentiates the same vectorized numpy function, measured in one
-run. Time: best of several rounds of one full gradient. Digits: correct significant digits of each component
-against an mpmath reference at 50 digits (capped at 17), as the minimum and the median over the components.
+n = 10, 100, 1000 dimensions; every library differentiates the same vectorized function, measured in one run.
+numdiff differentiates the function written as an expression of array values (``sum(x**2) + prod(cos(x))``),
+compiled as ``numdiff grad`` compiles it; the peers get the same function written in numpy. Time: best of several
+rounds of one full gradient. Digits: correct significant digits of each component against an mpmath reference at
+50 digits (capped at 17), as the minimum and the median over the components. Last, the gradient of a softmax
+cross-entropy loss by a 784x10 weight matrix (7,840 variables): time and peak memory of the process.
 """
 
 from __future__ import annotations
 
 import math
+import resource
 import time
 from collections.abc import Callable
 
@@ -19,6 +23,8 @@ from machine import machine  # benchmarks/machine.py, next to this script
 from scipy.differentiate import jacobian as scipy_jacobian
 
 from numdiff_cli import engine
+from numdiff_cli.bound import bind
+from numdiff_cli.expr import parse_expression
 
 CAP = 17.0
 DIMENSIONS = (10, 100, 1000)
@@ -30,6 +36,28 @@ def function(x: np.ndarray) -> np.ndarray:
     ``(n, *batch)``."""
     n = x.shape[0]
     return np.exp(np.sin(x) * np.roll(x, -1, axis=0)).sum(axis=0) / n + np.log1p((x**2).sum(axis=0))
+
+
+def cyclic_text(n: int) -> str:
+    """:func:`function` as a numdiff expression (the cyclic neighbour written with slices)."""
+    return f"(sum(exp(sin(x[:-1]) * x[1:])) + exp(sin(x[-1]) * x[0])) / {n} + log1p(sum(x**2))"
+
+
+def sum_prod(x: np.ndarray) -> np.ndarray:
+    """``sum(x**2) + prod(cos(x))`` on ``x`` of shape ``(n, *batch)``."""
+    return np.sum(x**2, axis=0) + np.prod(np.cos(x), axis=0)
+
+
+def sum_prod_reference(x: np.ndarray) -> list[mpmath.mpf]:
+    """The exact gradient of :func:`sum_prod`: 2 x_i - sin(x_i) prod_(j != i) cos(x_j) (50 digits)."""
+    with mpmath.workdps(50):
+        v = [mpmath.mpf(float(t)) for t in x]
+        cosines = [mpmath.cos(t) for t in v]
+        result = []
+        for i, t in enumerate(v):
+            others = mpmath.fprod(c for j, c in enumerate(cosines) if j != i)
+            result.append(2 * t - mpmath.sin(t) * others)
+        return result
 
 
 def reference(x: np.ndarray) -> list[mpmath.mpf]:
@@ -70,52 +98,96 @@ def best_times(calls: list[Callable[[], np.ndarray]], rounds: int) -> tuple[list
     return best, results
 
 
+CASES = (
+    ("sum(x**2) + prod(cos(x))", lambda n: "sum(x**2) + prod(cos(x))", sum_prod, sum_prod_reference),
+    ("sum_i exp(sin(x_i) x_(i+1)) / n + log(1 + |x|^2)", cyclic_text, function, reference),
+)
+
+
+def softmax_cross_entropy() -> list[str]:
+    """The gradient of -sum(t*log(softmax(x @ W))) by W, 784x10, against its closed form outer(x, softmax - t)."""
+    rng = np.random.default_rng(0)
+    x, t, W = rng.uniform(0, 1, 784), np.eye(10)[3], 0.01 * rng.standard_normal((784, 10))
+    bound = bind(parse_expression("-sum(t*log(softmax(x @ W)))"), {"W": (784, 10)}, {"x": x, "t": t})
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    begin = time.perf_counter()
+    estimate = engine.gradient(bound.function, W.reshape(-1, 1))
+    elapsed = time.perf_counter() - begin
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    z = x @ W
+    s = np.exp(z - z.max()) / np.exp(z - z.max()).sum()
+    exact = np.outer(x, s - t).reshape(-1)
+    error = np.abs(estimate.value[:, 0] - exact)
+    scale = np.abs(exact).max()
+    return [
+        "Softmax cross-entropy `-sum(t*log(softmax(x @ W)))`, gradient by W of shape 784x10 (7,840 variables), x",
+        "uniform in [0, 1], t one-hot, W ~ 0.01 N(0, 1); `method='auto'`, one run:",
+        "",
+        f"- time {elapsed:.2f} s; {estimate.nfev} evaluations per component; "
+        f"{int((estimate.status != engine.OK).sum())} components flagged",
+        f"- peak resident memory of the process {peak / 1024:.0f} MB (measured first in the run; before the gradient:"
+        f" {before / 1024:.0f} MB: Python, numpy, scipy, sympy)",
+        f"- largest error against the closed form outer(x, softmax(x@W) - t): {error.max():.1e} "
+        f"({error.max() / scale:.1e} of the largest component)",
+    ]
+
+
 def main() -> None:
+    # First, so that the process's peak memory is this case's (the peers' n = 1000 runs come later).
+    cross_entropy = softmax_cross_entropy()
     rng = np.random.default_rng(3)
     out = [
         "# Gradient benchmark",
         "",
         "Generated by `python benchmarks/gradient.py > benchmarks/gradient.md`; all rows measured in the same run.",
-        "f(x) = sum_i exp(sin(x_i) x_(i+1)) / n + log(1 + |x|^2) at one random point in [-1, 1]^n. numdiff:",
-        "`engine.gradient(f, X, method='auto')` (what `numdiff grad` runs); scipy:",
+        "Two functions at one random point in [-1, 1]^n. numdiff: `engine.gradient(f, X, method='auto')` of the",
+        "function written as an expression of array values and compiled as `numdiff grad` compiles it (the",
+        "2n perturbed points are rows of batched array calls); scipy:",
         "`scipy.differentiate.jacobian(f, x)` with its defaults; numdifftools: `numdifftools.Gradient(f)(x)` with its",
-        "defaults. Time: best of 7 rounds of one whole gradient, the three libraries alternating within a round.",
-        "Digits: min / median over the n components against mpmath at 50 digits. numdiff's error estimates: the share",
-        "of components whose estimate bounds the true error within a factor 10, and the number of components flagged",
-        "(estimated relative error above 1e-10).",
+        "defaults, both on the function written in numpy. Time: best of 7 rounds of one whole gradient, the three",
+        "libraries alternating within a round. Digits: min / median over the n components against mpmath at 50",
+        "digits. numdiff's error estimates: the share of components whose estimate bounds the true error within a",
+        "factor 10, and the number of components flagged (estimated relative error above 1e-10).",
         "",
         *machine(),
-        "",
-        "| n | numdiff auto time | numdiff digits (min / median) | numdiff error bounds / flagged "
-        "| scipy time | scipy digits | scipy / numdiff time "
-        "| numdifftools time | numdifftools digits | numdifftools / numdiff time |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
-    for n in DIMENSIONS:
-        x = rng.uniform(-1, 1, n)
-        exact = reference(x)
-        nd_gradient = numdifftools.Gradient(lambda v: function(np.asarray(v)))
-        (ours_time, theirs_time, nd_time), (ours, theirs, nd) = best_times(
-            [
-                lambda x=x: engine.gradient(function, x[:, None]).value[:, 0],
-                lambda x=x: scipy_jacobian(function, x).df,
-                lambda x=x, g=nd_gradient: g(x),
-            ],
-            rounds=ROUNDS,
-        )
-        estimate = engine.gradient(function, x[:, None])
-        with mpmath.workdps(50):
-            true_errors = [float(abs(mpmath.mpf(v) - r)) for v, r in zip(estimate.value[:, 0].tolist(), exact)]
-        bounded = float(np.mean(estimate.error[:, 0] >= np.array(true_errors) / 10))
-        flagged = int((estimate.status != engine.OK).sum())
-        ours_digits, theirs_digits, nd_digits = digits(ours, exact), digits(theirs, exact), digits(nd, exact)
-        out.append(
-            f"| {n} | {ours_time * 1e3:.2f} ms | {ours_digits[0]:.2f} / {ours_digits[1]:.2f} "
-            f"| {bounded:.0%} / {flagged} "
-            f"| {theirs_time * 1e3:.2f} ms | {theirs_digits[0]:.2f} / {theirs_digits[1]:.2f} "
-            f"| {theirs_time / ours_time:.1f}x | {nd_time * 1e3:.2f} ms | {nd_digits[0]:.2f} / {nd_digits[1]:.2f} "
-            f"| {nd_time / ours_time:.1f}x |"
-        )
+    for title, text_of, numpy_function, exact_of in CASES:
+        out += [
+            "",
+            f"## {title}",
+            "",
+            "| n | numdiff auto time | numdiff digits (min / median) | numdiff error bounds / flagged "
+            "| scipy time | scipy digits | scipy / numdiff time "
+            "| numdifftools time | numdifftools digits | numdifftools / numdiff time |",
+            "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        ]
+        for n in DIMENSIONS:
+            x = rng.uniform(-1, 1, n)
+            exact = exact_of(x)
+            ours_function = bind(parse_expression(text_of(n)), {"x": (n,)}, {}).function
+            nd_gradient = numdifftools.Gradient(lambda v, f=numpy_function: f(np.asarray(v)))
+            (ours_time, theirs_time, nd_time), (ours, theirs, nd) = best_times(
+                [
+                    lambda x=x, f=ours_function: engine.gradient(f, x[:, None]).value[:, 0],
+                    lambda x=x, f=numpy_function: scipy_jacobian(f, x).df,
+                    lambda x=x, g=nd_gradient: g(x),
+                ],
+                rounds=ROUNDS,
+            )
+            estimate = engine.gradient(ours_function, x[:, None])
+            with mpmath.workdps(50):
+                true_errors = [float(abs(mpmath.mpf(v) - r)) for v, r in zip(estimate.value[:, 0].tolist(), exact)]
+            bounded = float(np.mean(estimate.error[:, 0] >= np.array(true_errors) / 10))
+            flagged = int((estimate.status != engine.OK).sum())
+            ours_digits, theirs_digits, nd_digits = digits(ours, exact), digits(theirs, exact), digits(nd, exact)
+            out.append(
+                f"| {n} | {ours_time * 1e3:.2f} ms | {ours_digits[0]:.2f} / {ours_digits[1]:.2f} "
+                f"| {bounded:.0%} / {flagged} "
+                f"| {theirs_time * 1e3:.2f} ms | {theirs_digits[0]:.2f} / {theirs_digits[1]:.2f} "
+                f"| {theirs_time / ours_time:.1f}x | {nd_time * 1e3:.2f} ms "
+                f"| {nd_digits[0]:.2f} / {nd_digits[1]:.2f} | {nd_time / ours_time:.1f}x |"
+            )
+    out += ["", "## Softmax cross-entropy by a weight matrix", "", *cross_entropy]
     print("\n".join(out))
 
 

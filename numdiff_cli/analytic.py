@@ -166,7 +166,12 @@ def _shown_number(number: Any) -> str:
 
 def _symbolic(expression: Compiled | Expression, var: str, order: int) -> tuple[str, str, Any]:
     """The derivative's text, its mpmath code and the function the code computes (sympy's work, all of it)."""
-    parsed = expression.expression() if isinstance(expression, Compiled) else expression
+    if getattr(expression, "arrays", False):
+        from numdiff_cli.components import expanded
+
+        parsed = expanded(expression)  # array values, written out by components
+    else:
+        parsed = expression.expression() if isinstance(expression, Compiled) else expression
     derivative = _derivative(parsed, var, order)
     text = str(derivative)
     code = print_code(mpmath_printer(), {"inline": True, "allow_unknown_functions": True}, derivative, parsed.symbols)
@@ -193,7 +198,7 @@ class Analytic:
         from numdiff_cli import cache
 
         names = list(expression.names)
-        entry_key = cache.key("mpmath", expression.text, names, var, order)
+        entry_key = cache.key("mpmath", getattr(expression, "key_text", expression.text), names, var, order)
         if use_cache:
             data = cache.load(entry_key)
             if isinstance(data, dict) and isinstance(data.get("text"), str) and isinstance(data.get("code"), str):

@@ -21,7 +21,8 @@ import sympy as sp
 
 from numdiff_cli.errors import ExpressionError
 from numdiff_cli.floats import BUILDERS, INFINITIES, SYMPY_CONSTANTS, NonFinite, float_call, float_value
-from numdiff_cli.functions import CONSTANTS, FUNCTIONS
+from numdiff_cli.functions import ARRAY_FUNCTIONS, CONSTANTS, FUNCTIONS, operator_class
+from numdiff_cli.subscripts import MAX_INDEX, ArraySyntax
 
 MAX_LENGTH = 10_000
 MAX_DEPTH = 100
@@ -31,7 +32,6 @@ MAX_CHAIN = 1_000
 MAX_NODES = 5_000
 MAX_LITERAL_DIGITS = 100
 MAX_NAME_LENGTH = 64
-MAX_INDEX = 100_000
 MAX_VARIABLES = 1_000
 # An exact integer power larger than this many bits is refused instead of being computed by sympy.
 MAX_POWER_BITS = 10_000
@@ -131,8 +131,6 @@ REWRITES = {
     "sec": "1/cos(x)",
     "csc": "1/sin(x)",
     "cot": "1/tan(x)",
-    "max": "relu(a - b) + b",
-    "min": "b - relu(b - a)",
     "pow": "x**y",
     "heaviside": "step(x)",
     "logistic": "sigmoid(x)",
@@ -154,12 +152,14 @@ def unknown_function(name: str, other: str = "") -> str:
     return f"unknown function '{name}'{hint} (functions: {', '.join(names)})"
 
 
-class Builder:
+class Builder(ArraySyntax):
     """Walks a parsed tree against the whitelist and builds the sympy expression."""
 
-    def __init__(self, text: str, origin: list[int]):
+    def __init__(self, text: str, origin: list[int], arrays: bool = False):
         self.text = text
         self.origin = origin
+        # Array values (see array_mode): x[0] is an element of the array x, not a variable of its own.
+        self.arrays = arrays
         self.nodes = 0
         self.floats: dict[sp.Basic, float] = {}
         self.plain: dict[str, sp.Symbol] = {}
@@ -211,11 +211,16 @@ class Builder:
         if isinstance(node, ast.Call):
             return self.call(node, depth)
         if isinstance(node, ast.Subscript):
+            if self.arrays:
+                return self.item(node, depth)
             return self.subscript(node)
         what = _NODE_NAMES.get(type(node), f"'{type(node).__name__}' nodes are")
         raise self.fail(node, f"{what} not allowed")
 
     def binary(self, node: ast.BinOp, depth: int) -> sp.Expr:
+        if isinstance(node.op, ast.MatMult) and self.arrays:
+            built = [self.build(node.left, depth + 1), self.build(node.right, depth + 1)]
+            return operator_class(sp, "array_matmul")(*self.keeps_variables((node.left, node.right), built))
         if type(node.op) in _OPERATORS:
             raise self.fail(node, f"operator '{_OPERATORS[type(node.op)]}' is not supported")
         if isinstance(node.op, (ast.Add, ast.Sub, ast.Mult, ast.Div)):
@@ -318,7 +323,7 @@ class Builder:
         if name in FUNCTIONS:
             raise self.fail(node, f"'{name}' is a function; write {name}(...)")
         self.check_name(node, name)
-        if name in self.indexed:
+        if name in self.indexed and not self.arrays:
             raise self.fail(node, f"'{name}' is used both as a plain variable and with an index")
         if name not in self.plain:
             self.plain[name] = sp.Symbol(name, real=True)
@@ -359,6 +364,8 @@ class Builder:
                 node, f"{name}() takes {wanted} argument{'s' if counts[-1] > 1 else ''}, got {len(node.args)}"
             )
         args = [self.build(arg, depth + 1) for arg in node.args]
+        if name in ARRAY_FUNCTIONS:
+            args = self.keeps_variables(node.args, args)
         if not any(arg.free_symbols for arg in args):
             # A non-finite value (relu(-inf), log(0), asin(2)) is computed in floats: sympy fails on some of them
             # (Max cannot order inf; log of a nonpositive constant compares symbolic parts).

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from numdiff_cli.errors import ExpressionError
-from numdiff_cli.functions import ROWS
+from numdiff_cli.functions import OPERATOR_NAMES, ROWS
 
 if TYPE_CHECKING:
     import sympy as sp
@@ -49,6 +49,7 @@ _PRINTER_NUMPY = (
 NUMPY_NAMES: dict[str, Any] = {name: getattr(np, name) for name in _PRINTER_NUMPY}
 for _row in ROWS:
     NUMPY_NAMES.update(_row.numpy)
+NUMPY_NAMES.update(OPERATOR_NAMES)
 # The objects among them that are not numpy's own (the real cube root): sympy's lambdify needs them as well.
 NUMPY_HELPERS = {name: value for name, value in NUMPY_NAMES.items() if getattr(np, name, None) is not value}
 

@@ -44,11 +44,16 @@ class Compiled:
     analytic: bool
     args: tuple[str, ...]  # the variable bound to each argument _0, _1, ... of ``code``
     code: str
+    arrays: bool = False  # array values: bound to the shapes of a point by numdiff_cli.bound before use
     parsed: Expression | None = field(default=None, compare=False, repr=False)
 
     @cached_property
     def function(self) -> Callable[[np.ndarray], np.ndarray]:
         """``F(X)`` with ``X`` of shape ``(len(names), *batch)`` returning values of shape ``batch``."""
+        if self.arrays:
+            from numdiff_cli.bound import bind
+
+            return bind(self, {}, {}).function
         return numpy_function(self.code, [self.names.index(name) for name in self.args])
 
     def expression(self) -> Expression:
@@ -80,25 +85,28 @@ class Compiled:
             "analytic": self.analytic,
             "args": list(self.args),
             "code": self.code,
+            "arrays": self.arrays,
         }
 
     @classmethod
     def from_json(cls, data: Any) -> Compiled:
         """Rebuild from :meth:`to_json` output, checking every field (and the code, see :func:`check_code`)."""
         try:
-            text, code, analytic = data["text"], data["code"], data["analytic"]
+            text, code, analytic, arrays = data["text"], data["code"], data["analytic"], data["arrays"]
             names = tuple(data["names"])
             args = tuple(data["args"])
             shapes = {str(base): tuple(int(n) for n in shape) for base, shape in data["shapes"].items()}
         except (KeyError, TypeError, ValueError, AttributeError) as error:
             raise UnsafeCode(f"malformed entry: {type(error).__name__}") from None
-        if not (isinstance(text, str) and isinstance(code, str) and isinstance(analytic, bool)):
+        if not (
+            isinstance(text, str) and isinstance(code, str) and isinstance(analytic, bool) and isinstance(arrays, bool)
+        ):
             raise UnsafeCode("malformed entry")
         if not all(isinstance(n, str) for n in names) or not set(args) <= set(names):
             raise UnsafeCode("malformed variable names")
         _check_variables(text, names, args, shapes)
         check_code(code, len(args), NUMPY_NAMES)
-        return cls(text, names, shapes, analytic, args, code)
+        return cls(text, names, shapes, analytic, args, code, arrays)
 
 
 def _check_variables(
@@ -128,6 +136,7 @@ def from_expression(expression: Expression) -> Compiled:
         expression.analytic,
         expression.names,
         code,
+        expression.arrays,
         expression,
     )
 

@@ -11,7 +11,7 @@ import math
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -67,11 +67,12 @@ def hessian_of(expression: Expression, X: np.ndarray, *, method: str, step: floa
 
 def _reading(expression: Expression) -> tuple[np.ndarray | None, Callable[[np.ndarray], np.ndarray]]:
     """The rows of the points that the expression's numpy code reads, and a function of those rows only; all the
-    rows and the expression's own function when it reads them all (or has no code of its own)."""
-    code, args = getattr(expression, "code", None), getattr(expression, "args", None)
-    if not isinstance(code, str) or args is None:
+    rows and the expression's own function when it reads them all (or is not plain numpy code of its own)."""
+    from numdiff_cli.compiled import Compiled
+
+    if not isinstance(expression, Compiled) or expression.arrays:  # array values: bound to the point's shapes
         return None, expression.function
-    names = list(expression.names)
+    code, args, names = expression.code, expression.args, list(expression.names)
     read = {int(index) for index in re.findall(r"\b_(\d+)\b", code)}
     rows = np.array(sorted({names.index(args[index]) for index in read if index < len(args)}), dtype=int)
     if len(rows) == len(names):
@@ -81,6 +82,22 @@ def _reading(expression: Expression) -> tuple[np.ndarray | None, Callable[[np.nd
     position = {row: place for place, row in enumerate(rows.tolist())}
     # Arguments that the code does not read are bound to any row (here the first): they are never looked at.
     return rows, numpy_function(code, [position.get(names.index(arg), 0) for arg in args])
+
+
+def vector_rows(expression: Any) -> list[Callable[[np.ndarray], np.ndarray]]:
+    """The elements of an expression whose value is a vector (a bound expression with array values), each as a
+    function of the points: the rows of its Jacobian."""
+    shape = expression.value_shape
+    if len(shape) > 1:
+        raise OptionError(f"jacobian of {expression.text!r}: its value has shape {shape}; a vector or a number")
+    function = expression.function
+    if not shape:
+        return [function]
+
+    def element(i: int) -> Callable[[np.ndarray], np.ndarray]:
+        return lambda V: function(V)[i]
+
+    return [element(i) for i in range(shape[0])]
 
 
 def gradient_shape(expression: Expression) -> tuple[int, ...]:

@@ -179,8 +179,12 @@ def gradient(
     step: float | None = None,
     block: int = 1_000_000,
     check_step: bool = False,
+    rows: Sequence[int] | None = None,
 ) -> Estimate:
     """Gradient of ``f(X)`` at ``n`` points, ``X`` of shape ``(m, n)``; the result has shape ``(m, n)``.
+
+    ``rows``: the variables to differentiate by (the others are held at their values); the result then has
+    shape ``(len(rows), n)``.
 
     All ``2m`` perturbed points of a stencil (for every point) are evaluated in one call of ``f``, in blocks of
     directions so that no call holds more than about ``block`` values (a million values, 8 MB per array, keeps
@@ -197,14 +201,17 @@ def gradient(
     m, n = X.shape
     per_direction = max(1, m * n * 2 * GRADIENT_FIRST_STEPS)
     width = max(1, min(m, block // per_direction))
-    parts = [_gradient_block(f, X, range(d, min(m, d + width)), method, step, check_step) for d in range(0, m, width)]
-    return concatenated(parts)
+    if rows is None:
+        blocks: list[Sequence[int]] = [range(d, min(m, d + width)) for d in range(0, m, width)]
+    else:
+        blocks = [list(rows)[d : d + width] for d in range(0, len(rows), width)]
+    return concatenated([_gradient_block(f, X, directions, method, step, check_step) for directions in blocks])
 
 
 def _gradient_block(
     f: Callable[[np.ndarray], np.ndarray],
     X: np.ndarray,
-    directions: range,
+    directions: Sequence[int],
     method: str,
     step: float | None,
     check_step: bool,

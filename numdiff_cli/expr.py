@@ -32,7 +32,8 @@ from numdiff_cli.builder import (
 )
 from numdiff_cli.codegen import UnsafeCode, lambdify, numpy_code, numpy_function, real_values
 from numdiff_cli.errors import ExpressionError, NumdiffError
-from numdiff_cli.floats import NODES
+from numdiff_cli.floats import BUILDERS, NODES
+from numdiff_cli.functions import ARRAY_FUNCTIONS
 from numdiff_cli.structure import check_structure
 
 _NUMBER = re.compile(r"(?<![\w.])(?:\d+\.?\d*(?:[eE][+-]?\d+)?|\.\d+(?:[eE][+-]?\d+)?)")
@@ -54,7 +55,9 @@ _LOOKALIKES = {
     "\u03c0": "pi",
 }
 # Names that would read as something else (sympy/numpy constants, imaginary units) are not variables.
-_NON_ANALYTIC = (*(node for node, row in NODES.items() if not row.analytic), sp.Max, sp.Min, sp.Piecewise)
+# max(x) and min(x) of one argument build a node of their own (two arguments build sympy's Max and Min).
+_EXTREMES = tuple(type(BUILDERS[name](sp.Symbol("x"))) for name in ("max", "min"))
+_NON_ANALYTIC = (*(node for node, row in NODES.items() if not row.analytic), sp.Max, sp.Min, sp.Piecewise, *_EXTREMES)
 
 
 @dataclass(frozen=True)
@@ -66,6 +69,9 @@ class Expression:
     names: tuple[str, ...]  # component names in variable order, e.g. ("x[0]", "x[1]", "y")
     symbols: tuple[sp.Symbol, ...]
     shapes: dict[str, tuple[int, ...]]  # indexed base name -> shape, e.g. {"W": (2, 2)}
+    # Array values (sum, @, slices, ...): every variable is an array whose shape its point gives, and x[0] is an
+    # element of x (numdiff_cli.bound binds the shapes). Otherwise x[0] is a variable of its own, as are W[0,1].
+    arrays: bool = False
 
     @property
     def analytic(self) -> bool:
@@ -75,6 +81,10 @@ class Expression:
     @cached_property
     def function(self) -> Callable[[np.ndarray], np.ndarray]:
         """``F(X)`` with ``X`` of shape ``(len(names), *batch)`` returning values of shape ``batch``."""
+        if self.arrays:
+            from numdiff_cli.bound import bind
+
+            return bind(self, {}, {}).function
         try:
             # The same printer as lambdify, without lambdify's slow import of numpy's whole namespace.
             return numpy_function(numpy_code(self.tree, self.symbols), range(len(self.names)))
@@ -112,7 +122,7 @@ class Expression:
         return expression._with(tuple(order), dict(zip(expression.names, expression.symbols)))
 
     def _with(self, names: tuple[str, ...], symbols: dict[str, sp.Symbol]) -> Expression:
-        return Expression(self.text, self.tree, names, tuple(symbols[n] for n in names), self.shapes)
+        return Expression(self.text, self.tree, names, tuple(symbols[n] for n in names), self.shapes, self.arrays)
 
 
 def _check_characters(text: str) -> None:
@@ -222,7 +232,7 @@ def parse_expression(text: str) -> Expression:
         raise _syntax_error(text, error, origin) from None
     except (RecursionError, MemoryError, ValueError) as error:
         raise invalid(text, f"too complex to parse ({type(error).__name__})") from None
-    builder = Builder(text, origin)
+    builder = Builder(text, origin, array_mode(tree))
     try:
         result = builder.build(tree.body, depth=0)
     except NumdiffError:
@@ -234,7 +244,26 @@ def parse_expression(text: str) -> Expression:
         raise invalid(text, f"sympy cannot represent it ({type(error).__name__})") from None
     if not isinstance(result, sp.Expr):
         raise invalid(text, "not a numeric expression")
-    return Expression(text, result, *builder.variables())
+    return Expression(text, result, *builder.variables(), builder.arrays)
+
+
+def array_mode(tree: ast.AST) -> bool:
+    """True when the text works on array values: it calls an array function (sum, dot, softmax, ...), uses
+    ``@`` or a slice, or uses a name both plain and indexed (``x[0] * sum(x)``)."""
+    plain, indexed, bases = set(), set(), set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ARRAY_FUNCTIONS:
+            return True
+        if isinstance(node, ast.Slice) or (isinstance(node, ast.BinOp) and isinstance(node.op, ast.MatMult)):
+            return True
+        if isinstance(node, ast.Subscript):
+            if not isinstance(node.value, ast.Name):
+                return True
+            indexed.add(node.value.id)
+            bases.add(id(node.value))
+        elif isinstance(node, ast.Name) and id(node) not in bases:
+            plain.add(node.id)
+    return bool(plain & indexed)
 
 
 def evaluate_constant(text: str) -> float:

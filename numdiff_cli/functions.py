@@ -4,7 +4,8 @@ A row says everything numdiff needs about one function: its name and argument co
 tree it builds (the parser), its value in double precision (constants, :mod:`numdiff_cli.floats`), the numpy
 and mpmath names that generated code may call for it (the whitelists of :mod:`numdiff_cli.codegen` and
 :mod:`numdiff_cli.analytic`), whether it is complex-analytic (the complex step) and a one-line description
-(the README's table, which the tests compare with the rows).
+(the README's table, which the tests compare with the rows). It reads best whole: it is the one table of the
+language, and a row's helpers sit next to it.
 
 Importing this module imports neither sympy nor mpmath (a cached run needs only numpy): a row's sympy builder
 is made from the sympy module when the parser asks for it, and mpmath objects are named, not imported.
@@ -20,6 +21,9 @@ printers already write the row's nodes as calls of the numpy/mpmath names it lis
   (``_numpycode``, ``_mpmathcode``);
 - a node of sympy's own that its printers write wrongly needs a ``_print_<Node>`` method in the printers of
   :mod:`numdiff_cli.codegen` (as ``Heaviside`` has);
+- an array function (``array=True``: ``sum``, ``softmax``, ``@`` ...) is a sympy class made by
+  :func:`_array_class`, printed as a call of the function of :mod:`numdiff_cli.arrays` named in its row, whose
+  shape rule is in ``arrays.SHAPES``; its components for ``compare`` are in :mod:`numdiff_cli.components`;
 - a builder made of several nodes (``single=False``) must build only nodes that :mod:`numdiff_cli.floats` can
   evaluate (arithmetic, ``Max``, ``Min`` and the classes of the other rows), and, if the function is not
   analytic, a node of ``_NON_ANALYTIC`` in :mod:`numdiff_cli.expr` (as relu builds ``Max``).
@@ -36,6 +40,8 @@ from types import ModuleType
 from typing import Any, NamedTuple
 
 import numpy as np
+
+from numdiff_cli import arrays
 
 
 class Symbolic(NamedTuple):
@@ -65,6 +71,7 @@ class Function:
     # function's for the float value of constants and for the analytic check.
     single: bool = True
     analytic: bool = True  # complex-analytic, so the complex step can differentiate it
+    array: bool = False  # takes arrays as arrays (a reduction, a product, softmax): the expression has array values
 
 
 @dataclass(frozen=True)
@@ -270,6 +277,90 @@ def _log_to(base: int) -> Function:
     )
 
 
+@functools.cache
+def _array_class(sp: ModuleType, generated: str, nargs: int | None) -> Any:
+    """The sympy class of an array function: an unevaluated node printed as a call of ``arrays.<generated>``
+    (``nargs`` None: any number of arguments)."""
+
+    def _numpycode(self: Any, printer: Any) -> str:
+        return f"{generated}({', '.join(printer._print(arg) for arg in self.args)})"
+
+    namespace = {"_numpycode": _numpycode, "__module__": __name__}
+    return type(generated, (sp.Function,), namespace if nargs is None else {**namespace, "nargs": nargs})
+
+
+def operator_class(sp: ModuleType, generated: str) -> Any:
+    """The sympy class of ``@`` (``array_matmul``), of an index or slice (``item``), of a slice (``span``), and
+    of a value kept in the shape of variables that cancelled out of it (``shaped``)."""
+    return _array_class(sp, generated, {"array_matmul": 2, "span": 3}.get(generated))
+
+
+def _array(
+    name: str, floats: Callable[..., float], description: str, nargs: int = 1, analytic: bool = True
+) -> Function:
+    """An array function of ``nargs`` arguments; ``floats`` is its value on scalars."""
+    generated = f"array_{name}"
+    return Function(
+        name,
+        (nargs,),
+        description,
+        lambda symbolic: _array_class(symbolic.sp, generated, nargs),
+        floats,
+        {generated: getattr(arrays, generated)},
+        {},
+        analytic=analytic,
+        array=True,
+    )
+
+
+def _float_constant(symbolic: Symbolic, value: Any) -> Any:
+    number = symbolic.value(value)
+    return symbolic.sp.Float(number) if math.isfinite(number) else symbolic.non_finite(number)
+
+
+def _extreme(name: str, pick: Callable[..., float], description: str) -> Function:
+    """max/min: of two arguments elementwise (sympy's Max/Min), of one the largest/smallest element."""
+    generated = f"array_{name}"
+
+    def sympy(symbolic: Symbolic) -> Builder:
+        def build(a: Any, b: Any = None, **options: Any) -> Any:
+            if b is None:
+                return _array_class(symbolic.sp, generated, 1)(a, **options)
+            # A constant argument by its value: sympy cannot order some unevaluated constants (step(0)).
+            a, b = (v if v.free_symbols else _float_constant(symbolic, v) for v in (a, b))
+            return (symbolic.sp.Max if name == "max" else symbolic.sp.Min)(a, b)
+
+        return build
+
+    def floats(a: float, b: float | None = None) -> float:
+        if b is None:
+            return a
+        return a if math.isnan(a) else (b if math.isnan(b) else pick(a, b))
+
+    numpy = {generated: getattr(arrays, generated), **_numpy("maximum" if name == "max" else "minimum")}
+    return Function(
+        name,
+        (1, 2),
+        description,
+        sympy,
+        floats,
+        {**numpy, "reduce": functools.reduce},
+        {name: pick},
+        single=False,
+        analytic=False,
+        array=True,
+    )
+
+
+# The rows of numpy code that name a span of an index (x[1:]) and an index (x[0], W[1:, 0]); not functions of the
+# language (they are written with brackets), but printed by the classes of the parser's subscripts.
+OPERATOR_NAMES = {
+    "item": arrays.item,
+    "span": arrays.span,
+    "array_matmul": arrays.array_matmul,
+    "shaped": arrays.shaped,
+}
+
 _ROWS = (
     _one("sin", "sin", math.sin, "sin", "sine (radians)"),
     _one("cos", "cos", math.cos, "cos", "cosine (radians)"),
@@ -395,8 +486,19 @@ _ROWS = (
         {},
         analytic=False,
     ),
+    _array("sum", lambda a: a, "sum of the elements of an array (a number is its own sum)"),
+    _array("prod", lambda a: a, "product of the elements of an array"),
+    _array("mean", lambda a: a, "mean of the elements of an array"),
+    _array("norm", abs, "Euclidean norm `sqrt(sum(x**2))` (Frobenius for a matrix)"),
+    _array("dot", lambda a, b: a * b, "`dot(a, b)`: product with a number, else the matrix product `a @ b`", 2),
+    _extreme("max", max, "`max(a, b)` elementwise; `max(x)` the largest element"),
+    _extreme("min", min, "`min(a, b)` elementwise; `min(x)` the smallest element"),
+    _array("softmax", lambda a: 1.0, "`exp(x)/sum(exp(x))` over all elements, without overflow"),
+    _array("logsumexp", lambda a: a, "`log(sum(exp(x)))` over all elements, without overflow"),
+    _array("transpose", lambda a: a, "transpose of a matrix (a vector is unchanged)"),
 )
 FUNCTIONS: dict[str, Function] = {row.name: row for row in _ROWS}
+ARRAY_FUNCTIONS = frozenset(row.name for row in _ROWS if row.array)
 
 _PI = Constant(("pi",), "3.14159...", lambda symbolic: symbolic.sp.pi, math.pi, {"pi": np.pi}, {"pi": "pi"})
 _E = Constant(("e", "E"), "2.71828...", lambda symbolic: symbolic.sp.E, math.e, {"e": np.e}, {"e": "e"})

@@ -28,7 +28,7 @@ CHUNK = 65_536
 MAX_POINT_TEXT = 100_000
 # Nesting of a JSON point such as [[1,2],[3,4]]; Python's json module would recurse without bound.
 MAX_LIST_DEPTH = 32
-_SEPARATORS = re.compile(r"[,\s]+")
+SEPARATORS = re.compile(r"[,\s]+")
 _IDENTIFIER = re.compile(r"[A-Za-z_]\w*")
 # A plain decimal number in ASCII. Python's float() also takes '1_000', digits of other scripts (U+0661) and
 # non-ASCII spaces; those are refused here, as in expressions.
@@ -152,6 +152,11 @@ def _float_node(node: ast.AST, values: dict[ast.AST, float]) -> float:
     return result
 
 
+def shown_text(text: str) -> str:
+    """A point's text as messages show it (quoted, shortened)."""
+    return _shown(text)
+
+
 def _shown(text: str) -> str:
     return repr(text if len(text) <= 40 else text[:37] + "...")
 
@@ -187,9 +192,9 @@ def parse_point(text: str, names: tuple[str, ...], shapes: dict[str, tuple[int, 
         return _parse_nested(stripped, names, shapes, where)
     parts = split_top_level(stripped)
     if any("=" in part for part in parts):
-        return _parse_named(parts, names, where)
+        return _parse_named(parts, names, shapes, where)
     if len(parts) == 1 and len(names) > 1:
-        parts = _SEPARATORS.split(stripped)
+        parts = SEPARATORS.split(stripped)
     if len(parts) != max(1, len(names)):
         raise PointError(f"{where}: expected {_count(names)}, got {len(parts)}")
     return np.array([read_number(part, where) for part in parts], dtype=float)[: max(1, len(names))]
@@ -201,13 +206,26 @@ def _count(names: tuple[str, ...]) -> str:
     return f"{len(names)} values ({', '.join(names[:6])}{', ...' if len(names) > 6 else ''})"
 
 
-def _parse_named(parts: list[str], names: tuple[str, ...], where: str) -> np.ndarray:
+def _parse_named(
+    parts: list[str], names: tuple[str, ...], shapes: dict[str, tuple[int, ...]], where: str
+) -> np.ndarray:
     values: dict[str, float] = {}
     for part in parts:
         name, sep, value = part.partition("=")
         name = name.strip().replace(" ", "")
         if not sep:
             raise PointError(f"{where}: mix of 'name=value' and plain values")
+        if name in shapes and name not in names:
+            # x=[3,4]: all the components of an array variable at once.
+            array = read_array(value, where)
+            if array.shape != shapes[name]:
+                wanted, got = (str(shape).replace(" ", "") for shape in (shapes[name], array.shape))
+                raise PointError(f"{where}: {name} has shape {wanted}, got {got if array.shape else 'a number'}")
+            for component, number in zip(_components(name, shapes[name]), array.reshape(-1).tolist()):
+                if component in values:
+                    raise PointError(f"{where}: {component!r} is given twice")
+                values[component] = number
+            continue
         if name not in names:
             known = ", ".join(names[:6]) or "none"
             raise PointError(f"{where}: unknown variable {name!r} (variables: {known})")
@@ -220,7 +238,15 @@ def _parse_named(parts: list[str], names: tuple[str, ...], where: str) -> np.nda
     return np.array([values[name] for name in names], dtype=float)
 
 
-def _parse_nested(text: str, names: tuple[str, ...], shapes: dict[str, tuple[int, ...]], where: str) -> np.ndarray:
+def _components(name: str, shape: tuple[int, ...]) -> list[str]:
+    return [f"{name}[{','.join(map(str, index))}]" for index in np.ndindex(*shape)]
+
+
+def read_array(text: str, where: str) -> np.ndarray:
+    """A number (``2``, ``pi/4``) or a list of numbers (``[3,4]``, ``[[1,2],[3,4]]``) as a float array."""
+    text = text.strip()
+    if not text.startswith("["):
+        return np.array(read_number(text, where))
     depth = 0
     for char in text:
         depth += (char == "[") - (char == "]")
@@ -235,6 +261,11 @@ def _parse_nested(text: str, names: tuple[str, ...], shapes: dict[str, tuple[int
         raise PointError(f"{where}: cannot read it as a list of numbers, e.g. [[1,2],[3,4]]") from None
     if not np.all(np.isfinite(array)):
         raise PointError(f"{where}: the values must be finite numbers")
+    return array
+
+
+def _parse_nested(text: str, names: tuple[str, ...], shapes: dict[str, tuple[int, ...]], where: str) -> np.ndarray:
+    array = read_array(text, where)
     if len(shapes) == 1 and len(names) == math.prod(next(iter(shapes.values()))):
         ((base, shape),) = shapes.items()
         if array.ndim > 1 and array.shape != shape:
@@ -331,7 +362,7 @@ def _parse_lines(lines: list[str], width: int, first: int) -> Chunk:
         if not text:
             problems[column] = f"{where}: empty line"
             continue
-        parts = [p for p in _SEPARATORS.split(text) if p] if width > 1 else [text]
+        parts = [p for p in SEPARATORS.split(text) if p] if width > 1 else [text]
         if len(parts) != width:
             problems[column] = f"{where}: expected {width} values, got {len(parts)}"
             continue

@@ -79,6 +79,11 @@ def payloads(marker: str) -> list[str]:
         f"x # __import__('os').system('{command}')",
         f"x\n__import__('os').system('{command}')",
         f"x\x00__import__('os').system('{command}')",
+        f"sum(x[1:__import__('os').system('{command}')])",
+        f"sum(x, axis=__import__('os').system('{command}'))",
+        f"sum(x)[__import__('os').system('{command}')]",
+        f"transpose(x).__class__('{command}')",
+        f"softmax(x)[::__import__('os').system('{command}')]",
     ]
 
 
@@ -190,6 +195,19 @@ REFUSED = [pytest.param(text, message, id=f"limit-{limit}") for limit, (text, me
     pytest.param("\u0445", "U+0445", id="cyrillic-x"),
     pytest.param("x\x00", "control character U+0000", id="nul"),
     pytest.param("x\x1b[31m", "control character U+001B", id="escape"),
+    # Array syntax: slices and indices are integer literals, at most two, within MAX_INDEX; no keywords.
+    pytest.param("sum(x[::0])", "slice step cannot be zero", id="slice-step-zero"),
+    pytest.param("sum(x[1.5:])", "indices and slice bounds must be whole numbers", id="slice-float"),
+    pytest.param("sum(x[y:])", "indices and slice bounds must be whole numbers", id="slice-variable"),
+    pytest.param("sum(x[:2**80])", "indices and slice bounds must be whole numbers", id="slice-expression"),
+    pytest.param("sum(x[-100001:])", "index larger than 100000", id="slice-huge"),
+    pytest.param("sum(x[..., 0])", "indices and slice bounds must be whole numbers", id="ellipsis"),
+    pytest.param("sum(x[None])", "indices and slice bounds must be whole numbers", id="newaxis"),
+    pytest.param("sum(x[0, 0, 0])", "at most two indices", id="three-indices"),
+    pytest.param("sum(x, axis=0)", "keyword arguments are not allowed in sum()", id="keyword-axis"),
+    pytest.param("sum(x, x)", "sum() takes 1 argument, got 2", id="sum-arity"),
+    pytest.param("dot(x)", "dot() takes 2 arguments, got 1", id="dot-arity"),
+    pytest.param("sum(" * 101 + "x" + ")" * 101, "nested deeper than 100 levels", id="nested-sums"),
 ]
 
 
@@ -323,6 +341,36 @@ def test_compare_is_bounded_by_size_not_only_by_time(monkeypatch: pytest.MonkeyP
 )
 def test_malformed_points_are_refused(hostile: Callable[..., Result], args: tuple[str, ...], message: str) -> None:
     result = hostile("diff", "x**2", *args)
+    assert result.exit_code == 2
+    assert message in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        pytest.param(("--at", "x=[[[1]]],t=1"), "a value is a number, a vector [3,4] or a matrix", id="rank-3"),
+        pytest.param(("--at", "x=[],t=1"), "a value is a number, a vector [3,4] or a matrix", id="empty"),
+        pytest.param(("--at", "x=[1,[2]],t=1"), "cannot read it as a list of numbers", id="ragged"),
+        pytest.param(("--at", "x=[1,2,t=1"), "cannot read it as a list of numbers", id="unclosed"),
+        pytest.param(("--at", "x=[1,2],t=1", "--at", "x=[1,2,3],t=1"), "x has shape (2,), got (3,)", id="changed"),
+        pytest.param(("--at", "x=1,t=1"), "'x[0]' indexes a number; give an array value", id="index-a-number"),
+        pytest.param(("--let", "x=[1,2],t=1", "--at", "1"), "no variables", id="all-fixed"),
+        pytest.param(("--at", "1,2", "--let", "t=" + "[" * 40 + "]" * 40), "nested deeper than 32", id="let-depth"),
+        pytest.param(("--at", "1,2", "--let", "t=[1e999]"), "must be finite numbers", id="let-inf"),
+        pytest.param(("--at", "1,2", "--let", "t"), "expected NAME=VALUE", id="let-no-value"),
+        pytest.param(
+            ("--at", "1,2", "--let", "t=1,__class__=1"), "is not a variable of the expression", id="let-dunder"
+        ),
+        pytest.param(("--at", "1,2", "--let", "t=" + "1," * 60_000), "longer than 100000 characters", id="let-length"),
+        pytest.param(
+            ("--at", "1,2", "--let", "t=2", "--wrt", "x[7]"), "--wrt x[7]: not a variable", id="wrt-component"
+        ),
+    ],
+)
+def test_malformed_array_points_are_refused(
+    hostile: Callable[..., Result], args: tuple[str, ...], message: str
+) -> None:
+    result = hostile("grad", "sum(x*t) + x[0]", *args)
     assert result.exit_code == 2
     assert message in result.stderr
 

@@ -87,7 +87,8 @@ def compare(
     from numdiff_cli.derivatives import derivative_of
 
     order, method, step, fmt = target.order, how.method, how.step, view.fmt
-    expression, var = inputs.single_variable(inputs.expression(expr, view.var_order, view.no_cache), target.wrt)
+    parsed = inputs.bind(inputs.expression(expr, view.var_order, view.no_cache), target.at, target.lets)
+    expression, var = inputs.single_variable(parsed, target.wrt)
     if method != "all":
         inputs.check_method(method, order=order, analytic=expression.analytic, dtype=dtype)
     if sweep or sweep_range is not None:

@@ -41,7 +41,8 @@ def diff(expr: str, target: Target, how: How, dtype: str, explain: bool, view: V
     from numdiff_cli.derivatives import derivative_of
 
     order, method, step, fmt = target.order, how.method, how.step, view.fmt
-    expression, var = inputs.single_variable(inputs.expression(expr, view.var_order, view.no_cache), target.wrt)
+    parsed = inputs.bind(inputs.expression(expr, view.var_order, view.no_cache), target.at, target.lets)
+    expression, var = inputs.single_variable(parsed, target.wrt)
     inputs.check_method(method, order=order, analytic=expression.analytic, dtype=dtype)
     chunks = inputs.points(expression, target.at, target.range_text)
     explanation = ""

@@ -10,7 +10,7 @@ import click
 import numdiff_cli.cli.inputs as inputs
 import numdiff_cli.cli.output as output
 from numdiff_cli import deadline
-from numdiff_cli.cli.options import AT, HOW, PLOT, VIEW, How, LimitsType, View
+from numdiff_cli.cli.options import AT, HOW, LET, PLOT, VIEW, How, LimitsType, View
 from numdiff_cli.contract import KEYS
 from numdiff_cli.errors import OptionError
 
@@ -22,6 +22,15 @@ if TYPE_CHECKING:
 @click.command()
 @click.argument("expr")
 @AT
+@click.option(
+    "--wrt",
+    "wrt",
+    multiple=True,
+    metavar="NAME",
+    help="Differentiate by this variable only (repeatable; the others are held at their values). The gradient "
+    "has the shape of the variable.",
+)
+@LET
 @HOW
 @click.option("--field", is_flag=True, help="The gradient on a 15x15 grid over --xlim x --ylim (two variables).")
 @click.option("--xlim", type=LimitsType(), default="-2,2", show_default=True, help="x range of --field.")
@@ -31,6 +40,8 @@ if TYPE_CHECKING:
 def grad(
     expr: str,
     at: tuple[str, ...],
+    wrt: tuple[str, ...],
+    lets: tuple[str, ...],
     how: How,
     field: bool,
     xlim: tuple[float, float],
@@ -38,7 +49,7 @@ def grad(
     plot_path: str | None,
     view: View,
 ) -> None:
-    """Gradient of a multivariable EXPR, in variable order (or in the shape of a matrix variable).
+    """Gradient of a multivariable EXPR, in variable order (or in the shape of a vector or matrix variable).
 
     --field computes it on a grid instead of at --at points; with --plot FILE.png it draws the arrows of
     -grad f over the contours of f.
@@ -46,8 +57,9 @@ def grad(
     \b
     Examples:
       numdiff grad "x0**2 + 5*x1 + 2*x2**2" --at 3,2,1
-      numdiff grad "x[0]**2 + x[1]**2" --at 3,4 --at 0,2
+      numdiff grad "sum(x**2)" --at 3,4 --at 0,2
       numdiff grad "W[0,0]*W[1,1] - W[0,1]*W[1,0]" --at "[[1,2],[3,4]]"
+      numdiff grad "sum(-t*log(softmax(x @ W)))" --wrt W --let "x=[0.6,0.9],t=[0,0,1]" --at "W=[[1,2,3],[4,5,6]]"
       numdiff grad "x*y" --at x=2,y=3 --format json
       numdiff grad "x**2 + 3*y**2" --field --format csv
     """
@@ -59,10 +71,22 @@ def grad(
     method, step, fmt = how.method, how.step, view.fmt
 
     expression = inputs.expression(expr, view.var_order, view.no_cache)
+    one_array = getattr(expression, "arrays", False) and len(expression.names) - len(lets) == 1
+    # --field of a vector variable: a plane of its two components.
+    expression = inputs.bind(expression, ("0,0",) if field and one_array else at, lets)
     if not expression.names:
         raise OptionError("the expression has no variables; name them with --vars to get a zero gradient")
     inputs.check_method(method, analytic=expression.analytic)
     shape = gradient_shape(expression)
+    rows = [index for name in wrt for index in inputs.coordinates(expression, name)] if wrt else None
+    if rows is not None:
+        if len(set(rows)) != len(rows):
+            raise OptionError("--wrt: a variable is given twice")
+        shapes = getattr(expression, "variables", expression.shapes)
+        shape = tuple(shapes.get(wrt[0], ())) if len(wrt) == 1 else ()
+        shape = shape if shape and len(shape) > 0 else (len(rows),)
+        if field:
+            raise OptionError("--field differentiates by every variable; leave out --wrt")
     if field and at:
         raise OptionError("--field computes the gradient on a grid; leave out --at")
     if plot_path is not None:
@@ -83,13 +107,13 @@ def grad(
 
     def compute(chunk: Chunk) -> output.Block:
         X = chunk.values
-        estimate = engine.gradient(expression.function, X, method=method, step=step, check_step=True)
+        estimate = engine.gradient(expression.function, X, method=method, step=step, check_step=True, rows=rows)
 
         def row(j: int) -> dict[str, Any]:
             values, errors = estimate.value[:, j], estimate.error[:, j]
             return {
                 "expr": expr,
-                "vars": list(expression.names),
+                "vars": list(expression.names) if rows is None else [expression.names[i] for i in rows],
                 "at": output.point_of(expression, X[:, j]),
                 "gradient": values.reshape(shape).tolist(),
                 "error": None if np.isnan(errors).all() else errors.reshape(shape).tolist(),

@@ -38,6 +38,81 @@ def expression(text: str, var_order: tuple[str, ...] | None, no_cache: bool = Fa
     return parsed
 
 
+def bind(expression: Any, at: Sequence[str], lets: Sequence[str] = (), scalar: bool = True) -> Any:
+    """An expression with array values bound to the shapes its first point gives and to the ``--let`` values
+    (:func:`numdiff_cli.bound.bind`); other expressions are returned as they are. ``scalar``: refuse an
+    expression whose value is an array (``x**2`` of a vector)."""
+    if not getattr(expression, "arrays", False):
+        if lets:
+            raise OptionError("--let holds variables of an expression with array values (sum, @, slices, ...)")
+        return expression
+    from numdiff_cli.arraypoints import named_arrays, point_shapes
+    from numdiff_cli.bound import bind as bind_shapes
+
+    fixed: dict[str, Any] = {}
+    for text in lets:
+        for name, value in named_arrays(text, f"--let {text!r}").items():
+            if name in fixed:
+                raise OptionError(f"--let: {name} is given twice")
+            fixed[name] = value
+    free = tuple(name for name in expression.names if name not in fixed)
+    first = at[0] if at else None
+    shapes = point_shapes(first, free, _peek_stdin() if first.strip() == "-" else None) if first else {}
+    bound = bind_shapes(expression, shapes, fixed)
+    if scalar and bound.value_shape:
+        shape = str(bound.value_shape).replace(" ", "")
+        raise OptionError(
+            f"{expression.text!r} has a value of shape {shape}; this needs one number: take sum(...) of it, "
+            "or use jacobian"
+        )
+    return bound
+
+
+def coordinates(expression: Any, name: str) -> list[int]:
+    """The indices among the variables of ``name``: a variable, one component ``x[1]``, or all the components of
+    an array variable ``x``."""
+    if hasattr(expression, "coordinates"):
+        try:
+            return list(expression.coordinates(name))
+        except KeyError:
+            pass
+    elif name in expression.names:
+        return [expression.names.index(name)]
+    elif name in expression.shapes:
+        return [i for i, component in enumerate(expression.names) if component.startswith(name + "[")]
+    shown = ", ".join(expression.names[:6]) + (", ..." if len(expression.names) > 6 else "")
+    raise OptionError(f"--wrt {name}: not a variable of the expression (its variables: {shown})")
+
+
+def _peek_stdin() -> str | None:
+    """The first line of standard input, which stays to be read (it gives the shape of a vector variable)."""
+    stream = sys.stdin
+    if stream is None or stream.closed:
+        return None
+    line = stream.readline()
+    sys.stdin = _Prefixed(line, stream)
+    return line
+
+
+class _Prefixed:
+    """A text stream with one line already read put back in front of it."""
+
+    def __init__(self, first: str, rest: Any):
+        self.first, self.rest, self.closed = first, rest, False
+
+    def readlines(self, hint: int = -1) -> list[str]:
+        if self.first:
+            first, self.first = self.first, ""
+            return [first, *self.rest.readlines(hint)]
+        return list(self.rest.readlines(hint))
+
+    def readline(self) -> str:
+        if self.first:
+            first, self.first = self.first, ""
+            return first
+        return str(self.rest.readline())
+
+
 def points(expression: Expression, at: Sequence[str], range_text: str | None) -> Iterator[Chunk]:
     """The points of ``--at`` and ``--range``, in chunks."""
     from numdiff_cli.points import point_chunks
@@ -70,6 +145,13 @@ def check_method(
 def single_variable(expression: Expression, wrt: str | None) -> tuple[Expression, str]:
     """The expression and the variable to differentiate by: ``--wrt``, its only variable, or ``x``."""
     if wrt is not None:
+        shape = getattr(expression, "variables", {}).get(wrt)
+        if shape:
+            first = f"{wrt}[{','.join('0' * len(shape))}]"
+            raise OptionError(
+                f"--wrt {wrt}: {wrt} has shape {str(shape).replace(' ', '')}; differentiate by one element "
+                f"(--wrt {first!r}), or use grad --wrt {wrt}"
+            )
         if expression.names and wrt not in expression.names:
             shown = ", ".join(expression.names[:6])
             raise OptionError(f"--wrt {wrt}: {wrt} does not occur in the expression (its variables: {shown})")

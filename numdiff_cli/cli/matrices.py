@@ -9,9 +9,13 @@ import click
 
 import numdiff_cli.cli.inputs as inputs
 import numdiff_cli.cli.output as output
-from numdiff_cli.cli.options import AT, HOW, VIEW, How, View
+from numdiff_cli.cli.options import AT, HOW, LET, VIEW, How, View
 from numdiff_cli.contract import KEYS
 from numdiff_cli.errors import OptionError
+
+# The size of a Hessian or Jacobian (as the parser's limit on variables): with array values a variable can have
+# more elements, for a gradient; a matrix of them would take O(n**2) memory and O(n**3) time.
+MAX_MATRIX = 1_000
 
 if TYPE_CHECKING:
     import numpy as np
@@ -22,11 +26,13 @@ if TYPE_CHECKING:
 @click.command()
 @click.argument("expr")
 @AT
+@LET
 @HOW
 @VIEW
 def hessian(
     expr: str,
     at: tuple[str, ...],
+    lets: tuple[str, ...],
     how: How,
     view: View,
 ) -> None:
@@ -47,9 +53,11 @@ def hessian(
 
     method, step, fmt = how.method, how.step, view.fmt
 
-    expression = inputs.expression(expr, view.var_order, view.no_cache)
+    expression = inputs.bind(inputs.expression(expr, view.var_order, view.no_cache), at, lets)
     if not expression.names:
         raise OptionError("the expression has no variables; name them with --vars to get a zero Hessian")
+    if len(expression.names) > MAX_MATRIX:
+        raise OptionError(f"hessian works on at most {MAX_MATRIX} variables; this has {len(expression.names)}")
     # Second derivatives, whatever the expression: only the order can rule a method out.
     inputs.check_method(method, order=2, order_option=False)
     names = list(expression.names)
@@ -79,11 +87,13 @@ def hessian(
 @click.command()
 @click.argument("exprs", nargs=-1, required=True, metavar="EXPR1 EXPR2 ...")
 @AT
+@LET
 @HOW
 @VIEW
 def jacobian(
     exprs: tuple[str, ...],
     at: tuple[str, ...],
+    lets: tuple[str, ...],
     how: How,
     view: View,
 ) -> None:
@@ -104,12 +114,28 @@ def jacobian(
     method, step, fmt = how.method, how.step, view.fmt
 
     expressions = [inputs.expression(text, None, view.no_cache) for text in exprs]
-    names, shapes = union_variables(expressions, view.var_order)
+    if len(expressions) == 1 and getattr(expressions[0], "arrays", False):
+        # One expression with a vector value (softmax(z)): a row per element.
+        from numdiff_cli.derivatives import vector_rows
+
+        vector = inputs.bind(expressions[0], at, lets, scalar=False)
+        names, shapes, functions = list(vector.names), vector.shapes, vector_rows(vector)
+        expressions = [vector] * len(functions)
+    else:
+        arrays = [getattr(expression, "arrays", False) for expression in expressions]
+        if lets and not any(arrays):
+            inputs.bind(expressions[0], at, lets)  # refuses --let, with the reason
+        expressions = [inputs.bind(e, at, lets if array else ()) for e, array in zip(expressions, arrays)]
+        names, shapes = union_variables(expressions, view.var_order)
+        functions = [expression.function for expression in expressions]
     if not names:
         raise OptionError("the expressions have no variables; name them with --vars to get a zero Jacobian")
+    if max(len(names), len(functions)) > MAX_MATRIX:
+        raise OptionError(
+            f"jacobian works on at most {MAX_MATRIX} variables and rows; this has {len(names)} and {len(functions)}"
+        )
     for expression in expressions:
         inputs.check_method(method, analytic=expression.analytic)
-    functions = [expression.function for expression in expressions]
     columns = [[names.index(name) for name in expression.names] for expression in expressions]
     univariate = len(names) == 1 and not shapes
     if not at:

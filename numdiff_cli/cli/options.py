@@ -85,8 +85,16 @@ AT = click.option(
     "at",
     multiple=True,
     metavar="POINT",
-    help="Point: 2, pi/4, x=1,y=2 or 1,2 (variable order), [[1,2],[3,4]] for matrix variables. "
+    help="Point: 2, pi/4, x=1,y=2 or 1,2 (variable order); x=[3,4] or [[1,2],[3,4]] for vectors and matrices. "
     "Repeat for several points; '-' reads one point per line from standard input.",
+)
+LET = click.option(
+    "--let",
+    "lets",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="A variable held at one value for every point, e.g. t=[0,0,1] or x=[0.6,0.9],t=[0,0,1] (repeatable); "
+    "not differentiated.",
 )
 RANGE = click.option(
     "--range", "range_text", metavar="START:STOP:NUM", help="NUM evenly spaced points, both ends included."
@@ -178,12 +186,14 @@ def _group(name: str, kind: type, *options: Callable[[F], F]) -> Callable[[F], F
 
 @dataclasses.dataclass(frozen=True)
 class Target:
-    """What to differentiate, where: ``--at``/``--range`` points, ``--wrt`` variable and ``--order``."""
+    """What to differentiate, where: ``--at``/``--range`` points, ``--let`` fixed values, ``--wrt`` variable and
+    ``--order``."""
 
     at: tuple[str, ...]
     range_text: str | None
     wrt: str | None
     order: int
+    lets: tuple[str, ...] = ()
 
     @property
     def total(self) -> int | None:
@@ -216,7 +226,7 @@ class View:
     no_cache: bool
 
 
-TARGET = _group("target", Target, AT, RANGE, WRT, ORDER)
+TARGET = _group("target", Target, AT, LET, RANGE, WRT, ORDER)
 HOW = _group("how", How, METHOD, STEP)
 VIEW = _group("view", View, VARS, FORMAT, NO_CACHE)
 
