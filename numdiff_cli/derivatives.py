@@ -75,7 +75,7 @@ def _reading(expression: Expression) -> tuple[np.ndarray | None, Callable[[np.nd
     code, args, names = expression.code, expression.args, list(expression.names)
     read = {int(index) for index in re.findall(r"\b_(\d+)\b", code)}
     rows = np.array(sorted({names.index(args[index]) for index in read if index < len(args)}), dtype=int)
-    if len(rows) == len(names):
+    if len(rows) in (0, len(names)):  # a constant (hessian 0 --vars x) has no row to read: all of them, as given
         return None, expression.function
     from numdiff_cli.codegen import numpy_function
 

@@ -484,6 +484,14 @@ def test_hessian_of_variables_the_code_does_not_read(run: Callable[..., Result])
     assert flat == pytest.approx([value for line in expected for value in line], abs=1e-9)
 
 
+@pytest.mark.parametrize("text", ["0", "2.5", "pi"])
+def test_hessian_of_a_constant_reads_no_row(run: Callable[..., Result], text: str) -> None:
+    # The fast path of the rows read had no row to read (IndexError); found by the random commands.
+    result = run("hessian", text, "--at", "0.0,1.0", "--vars", "x,y", "--format", "json")
+    assert result.exit_code == 0, result.output
+    assert json_lines(result.output)[0]["hessian"] == [[0.0, 0.0], [0.0, 0.0]]
+
+
 def test_hessian_of_the_rows_read_is_the_hessian_of_all_rows_bit_for_bit() -> None:
     # The speed-up must not change a single number: the lines built in the coordinates the code reads give the
     # same values, errors, steps and statuses as the lines built in all of them.
