@@ -8,10 +8,7 @@ when they have to be computed.
 
 from __future__ import annotations
 
-import contextlib
-import ctypes
 import math
-import threading
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -21,6 +18,8 @@ import numpy as np
 
 from numdiff_cli.codegen import UnsafeCode, dummy_lambdify, load_code, mpmath_printer, print_code
 from numdiff_cli.compiled import Compiled
+from numdiff_cli.deadline import OutOfTime as _OutOfTime
+from numdiff_cli.deadline import in_worker as _in_worker
 from numdiff_cli.errors import ExpressionError
 from numdiff_cli.functions import ROWS
 
@@ -56,52 +55,8 @@ AGREE_DIGITS = 20
 T = TypeVar("T")
 
 
-class _OutOfTime(Exception):
-    """Raised inside a worker thread whose time ran out, to stop it."""
-
-
 class _TooCostly(Exception):
     """An argument too large for mpmath to work with in bounded time."""
-
-
-def _stop(thread: threading.Thread) -> None:
-    """Stop ``thread`` at its next bytecode (CPython), so abandoned work does not run on in the background."""
-    if thread.ident is not None and hasattr(ctypes, "pythonapi"):
-        ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(thread.ident), ctypes.py_object(_OutOfTime))
-    thread.join(1.0)
-
-
-def _in_worker(work: Callable[[], T], alive: Callable[[float], bool]) -> T:
-    """``work()`` in a worker thread, while ``alive(elapsed seconds)`` holds; raises :class:`_OutOfTime` otherwise.
-
-    A thread rather than SIGALRM: signals work on Unix in the main thread only. The thread gets a large stack
-    (sympy recurses along the expression) and is stopped when its time runs out.
-    """
-    result: dict[str, Any] = {}
-
-    def run() -> None:
-        try:
-            result["value"] = work()
-        except BaseException as error:  # handed to the caller below, whatever it is
-            result["error"] = error
-
-    previous = threading.stack_size()
-    with contextlib.suppress(ValueError, RuntimeError):  # a platform that does not let the stack size be set
-        threading.stack_size(64 * 1024 * 1024)
-    thread = threading.Thread(target=run, name="numdiff-analytic", daemon=True)
-    try:
-        thread.start()
-    finally:
-        threading.stack_size(previous)
-    start = time.monotonic()
-    while thread.is_alive():
-        thread.join(0.02)
-        if thread.is_alive() and not alive(time.monotonic() - start):
-            _stop(thread)
-            raise _OutOfTime
-    if "error" in result:
-        raise result["error"]
-    return result["value"]
 
 
 def _larger_than(tree: sp.Expr, limit: int) -> bool:

@@ -81,6 +81,7 @@ SOURCES = (
     "codegen.py",
     "expr.py",
     "compiled.py",
+    "deadline.py",
     "analytic.py",
     "cache.py",
 )

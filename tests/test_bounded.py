@@ -411,3 +411,122 @@ def test_plot_writes_the_format_of_its_extension(
     result = run("tangent", "x**2", "--at", "1", "--plot", str(target))
     assert result.exit_code == 0
     assert target.read_bytes().startswith(signature)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Deadlines: every phase of every command (one mechanism, numdiff_cli.deadline)
+
+
+def _cpu_seconds(*args: str) -> tuple[subprocess.CompletedProcess[str], float]:
+    before = os.times()
+    process = _numdiff(*args, stdout=subprocess.DEVNULL)
+    after = os.times()
+    return process, (after.children_user - before.children_user) + (after.children_system - before.children_system)
+
+
+def test_descend_at_the_largest_steps_is_refused_at_its_deadline() -> None:
+    # --steps 1000000 is inside the documented range; a rate too small to converge ran for about 100 s.
+    process, cpu = _cpu_seconds("descend", "x**2", "--from", "1", "--lr", "1e-12", "--steps", "1000000", "--gtol", "0")
+    assert process.returncode == 2
+    line = _one_error_line(process.stderr)
+    assert line.startswith("Error: gradient descent of up to 1000000 steps (") and "took over 3 s" in line, line
+    assert cpu < 5.5, cpu
+
+
+def test_a_full_chunk_of_a_costly_expression_is_refused_at_its_deadline() -> None:
+    # 65,536 points of the 999-term sum took 358 s.
+    process, cpu = _cpu_seconds("diff", LONG_SUM, "--range", "0:1:65536")
+    assert process.returncode == 2
+    line = _one_error_line(process.stderr)
+    assert line.startswith("Error: the numerical work on 65536 points from point 1 took over 3 s"), line
+    assert cpu < 5.5, cpu
+
+
+def test_the_deadline_holds_off_the_main_thread(monkeypatch: pytest.MonkeyPatch) -> None:
+    # SIGALRM works in the main thread of a Unix process only: the deadline must hold in any thread.
+    import threading
+
+    from numdiff_cli import deadline
+
+    def endless() -> None:
+        while True:
+            sum(range(1000))
+
+    monkeypatch.setattr(deadline, "WORK_SECONDS", 0.3)
+    outcome: list[BaseException] = []
+
+    def work() -> None:
+        try:
+            deadline.within(endless, "the endless work")
+        except deadline.TooSlow as error:
+            outcome.append(error)
+
+    before = threading.active_count()
+    thread = threading.Thread(target=work, daemon=True)
+    thread.start()
+    thread.join(20)
+    assert not thread.is_alive()
+    assert [str(error) for error in outcome] == ["the endless work took over 0.3 s"]
+    assert threading.active_count() == before  # the worker was stopped, not left running
+
+
+def test_hessian_of_variables_the_code_does_not_read(run: Callable[..., Result]) -> None:
+    # x[0] * x[999]**2 took 51 s (every line built in all 1,000 coordinates). Its Hessian, by hand: H[0][999] =
+    # 2 x[999], H[999][999] = 2 x[0], every other entry 0.
+    # (tests/test_heavy.py runs the 1,000 variables under its time and memory budget.)
+    point = [0.5 + (i % 7) / 10 for i in range(10)]
+    result = run("hessian", "x[0]*x[9]**2", "--at", ",".join(map(repr, point)), "--format", "json")
+    (row,) = json_lines(result.output)
+    expected = [[0.0] * 10 for _ in range(10)]
+    expected[0][9] = expected[9][0] = 2 * point[9]
+    expected[9][9] = 2 * point[0]
+    flat = [value for line in row["hessian"] for value in line]
+    assert flat == pytest.approx([value for line in expected for value in line], abs=1e-9)
+
+
+@pytest.mark.parametrize("text", ["0", "2.5", "pi"])
+def test_hessian_of_a_constant_reads_no_row(run: Callable[..., Result], text: str) -> None:
+    # The fast path of the rows read had no row to read (IndexError); found by the random commands.
+    result = run("hessian", text, "--at", "0.0,1.0", "--vars", "x,y", "--format", "json")
+    assert result.exit_code == 0, result.output
+    assert json_lines(result.output)[0]["hessian"] == [[0.0, 0.0], [0.0, 0.0]]
+
+
+def test_hessian_of_the_rows_read_is_the_hessian_of_all_rows_bit_for_bit() -> None:
+    # The speed-up must not change a single number: the lines built in the coordinates the code reads give the
+    # same values, errors, steps and statuses as the lines built in all of them.
+    import numpy as np
+
+    from numdiff_cli import engine
+    from numdiff_cli.cli.inputs import expression
+    from numdiff_cli.derivatives import hessian_of
+
+    compiled = expression("x[1]**2*x[4] + sin(x[4]*x[5]) + sqrt(abs(x[1])) + 0*x[6]", None, no_cache=True)
+    X = np.random.default_rng(12).normal(size=(len(compiled.names), 3)) * 3
+    X[4, 1] = -0.0
+    for method in ("auto", "central", "forward"):
+        fast = hessian_of(compiled, X, method=method, step=None)
+        full = engine.hessian(compiled.function, X, method=method, step=None, check_step=True)
+        for field in ("value", "error", "step", "status"):
+            assert getattr(fast, field).tobytes() == getattr(full, field).tobytes(), (method, field)
+
+
+def test_a_worker_that_starts_workers_is_stopped_quietly() -> None:
+    # compare and check start a worker (the 30-digit reference) inside the worker of their phase. CPython gives a
+    # thread being started the ident of its parent until it runs, so the stop could land in the new thread:
+    # "Exception ignored in thread started by ..." and a traceback on stderr.
+    script = (
+        "from numdiff_cli import deadline\n"
+        "deadline.WORK_SECONDS = 0.5\n"
+        "def nested():\n"
+        "    while True:\n"
+        "        deadline.in_worker(lambda: sum(range(100)), lambda elapsed: True)\n"
+        "for _ in range(8):\n"
+        "    try:\n"
+        "        deadline.within(nested, 'nested work')\n"
+        "    except deadline.TooSlow as error:\n"
+        "        print(error)\n"
+    )
+    process = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert process.stdout == "nested work took over 0.5 s\n" * 8
+    assert process.stderr == ""

@@ -14,6 +14,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -38,9 +39,23 @@ NODES = "+".join("(" + "+".join(["x"] * 800) + ")" for _ in range(3))  # near 5,
 NAMES = "+".join(f"v{i}" for i in range(1000))  # 1,000 variables
 VECTOR = "+".join(f"x[{i}]**2" for i in range(0, 1000, 10)) + "+x[999]"  # 1,000 components
 LONG_TEXT = "+".join(f"sin({i}*x)" for i in range(1, 1200))[:9_990].rpartition("+")[0]  # under 10,000 characters
+FIELD = "+".join(f"sin({i}*x*y)" for i in range(1, 1200))[:7_000].rpartition("+")[0]  # near 5,000 nodes, --field
 ROW = ",".join(str(0.5 + (i % 7) / 10) for i in range(1000))
 CONSTANT_LINE = "+".join(f"({7 * i + 1}/{3 * i + 2})**(1/2)" for i in range(560))  # about 10 KB
 BIG_POWER = "x**(2**9999)"
+TEN = ["--at", "0.5", "--at", "0.6", "--at", "0.7", "--at", "0.8", "--at", "0.9"] * 2  # tangent --plot: 10 at most
+PICTURES = tempfile.mkdtemp(prefix="numdiff-heavy-")
+
+
+def picture(name: str) -> str:
+    return os.path.join(PICTURES, name)
+
+
+def checks_file(name: str, body: str) -> str:
+    path = os.path.join(PICTURES, name)
+    with open(path, "w", encoding="utf-8") as stream:
+        stream.write(body)
+    return path
 
 
 @dataclass(frozen=True)
@@ -83,6 +98,71 @@ CASES = [
     case("descend", "x**2", "--from", "1", "--steps", "5000", "--gtol", "0", id="descend-many-steps"),
     case(
         "descend", "x0**2+x1**2", "--from", "1,1", "--steps", "300", "--trace", "--format", "json", id="descend-trace"
+    ),
+    # At the largest --steps (1,000,000), and the largest number of variables: refused at the deadline or done.
+    # (tests/test_bounded.py runs descend at 1,000,000 steps and a full chunk of the 999-term sum, with their
+    # messages.)
+    case(
+        "descend",
+        "x**2",
+        "--from",
+        "1",
+        "--lr",
+        "1e-12",
+        "--steps",
+        "1000000",
+        "--gtol",
+        "0",
+        "--trace",
+        id="descend-max-steps-trace",
+    ),
+    case(
+        "descend",
+        "x**2+y**2",
+        "--from",
+        "1,1",
+        "--lr",
+        "1e-12",
+        "--steps",
+        "1000000",
+        "--gtol",
+        "0",
+        "--plot",
+        picture("descend.png"),
+        id="descend-max-steps-plot",
+    ),
+    case("hessian", "x[0]*x[999]**2", "--at", ",".join(["0.5"] * 1000), "--format", "json", id="hessian-1000"),
+    case("hessian", NAMES, "--at", ROW, id="hessian-1000-variables-all-read"),
+    case("hessian", LONG_SUM, "--at", "-", stdin="0.5\n" * 1000, points=1000, id="hessian-long-sum-stdin"),
+    case("jacobian", *[NAMES] * 10, "--at", ROW, id="jacobian-10-by-1000"),
+    case("grad", NAMES, "--at", "-", stdin=(ROW + "\n") * 200, points=200, id="grad-1000-values-per-line"),
+    case("tangent", LONG_SUM, *TEN, "--plot", picture("tangent.png"), points=10, id="tangent-plot-long-sum"),
+    case("grad", FIELD, "--field", "--format", "json", points=225, id="grad-field-long-text"),
+    case("grad", FIELD, "--field", "--plot", picture("field.png"), id="grad-field-plot"),
+    case(
+        "compare",
+        "sin(x)",
+        "--range",
+        "0:1:2000",
+        "--sweep",
+        "--sweep-range",
+        "1e-1:1e-16:1000",
+        points=2000,
+        id="sweep-1000-steps-2000-points",
+    ),
+    case("compare", LONG_TEXT, "--at", "1", "--sweep", "--method", "all", id="sweep-long-text-all-methods"),
+    case(
+        "check",
+        checks_file(
+            "heavy.toml",
+            '[defaults]\nrtol = 1e-6\n[[check]]\nexpr = "x[0]*x[299]**2"\nat = ["'
+            + ",".join(["0.5"] * 300)
+            + '"]\nwhat = "hessian"\n'
+            '[[check]]\nexpr = "sin(x)"\nrange = "0:1:65536"\n'
+            f'[[check]]\nexpr = "{LONG_SUM}"\nrange = "0:1:1000"\n',
+        ),
+        points=3,
+        id="check-heavy-file",
     ),
     # Numbers at the edges.
     case("diff", "x**(2**9999)", "--at", "1.5", id="diff-big-power"),

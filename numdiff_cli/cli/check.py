@@ -52,7 +52,7 @@ def check(
     """
     import time
 
-    from numdiff_cli import cache, checks
+    from numdiff_cli import cache, checks, deadline
     from numdiff_cli.render import csv_lines, json_line
 
     started = time.monotonic()
@@ -62,7 +62,11 @@ def check(
     fmt = "plain" if fmt == "auto" else fmt
     outcomes, warnings, header = [], {}, fmt == "csv"
     for item in prepared:
-        outcome = checks.run(item, use_cache)
+        outcome = deadline.within(
+            lambda: checks.run(item, use_cache),  # noqa: B023 (called here)
+            f"check {item.check.name!r}",
+            hint="; give it fewer points or variables, or a simpler expression",
+        )
         outcomes.append(outcome)
         said = [f"{where}: {output.warning_text(code)}{numbers}" for where, code, numbers in outcome.flags]
         warnings[outcome.check.name] = said

@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from itertools import islice
+from typing import TYPE_CHECKING
+
 import click
 
 import numdiff_cli.cli.inputs as inputs
 import numdiff_cli.cli.output as output
+from numdiff_cli import deadline
 from numdiff_cli.cli.options import FORMAT, HOW, PLOT, VARS, GtolType, How, StepType
 from numdiff_cli.contract import KEYS
 from numdiff_cli.errors import OptionError
+
+if TYPE_CHECKING:
+    from numdiff_cli.descend import Step
+
+# Steps computed at a time in the worker thread that the deadline watches.
+BATCH = 256
 
 
 @click.command()
@@ -79,7 +90,8 @@ def descend(
     writer = output.Writer(fmt, KEYS["descend"], f"gradient descent on {expr}") if plot_path is None else None
     path, values = [], []
     last = None
-    for state in run_descent(expression.function, point, lr=lr, steps=steps, gtol=gtol, method=method, step=step):
+    states = run_descent(expression.function, point, lr=lr, steps=steps, gtol=gtol, method=method, step=step)
+    for state in _bounded(states, steps):
         if state.index == 0 and state.diverged:
             raise OptionError(f"f or its gradient is not finite at the starting point {describe(dict(start_at))}")
         path.append(state.point)
@@ -104,9 +116,13 @@ def descend(
     else:
         from numdiff_cli import plot
 
-        data = plot.path_data(expression.function, np.stack(path, axis=1), values)
         outcome = "diverged" if last.diverged else "converged" if last.converged else "not converged"
-        plot.draw_path(data, expr, plot_path or "", names, lr, outcome)
+
+        def draw() -> None:
+            data = plot.path_data(expression.function, np.stack(path, axis=1), values)
+            plot.draw_path(data, expr, plot_path or "", names, lr, outcome)
+
+        deadline.within(draw, "drawing the path of the descent")
     if last.diverged:
         output.stderr(
             f"Error: gradient descent diverged after {last.index} step{'s' * (last.index != 1)} (f = {last.value:.3g},"
@@ -119,3 +135,21 @@ def descend(
             f"Note: not converged after {last.index} step{'s' * (last.index != 1)} (gradient norm"
             f" {last.gradient_norm:.3g} > --gtol {gtol:g}); raise --steps, or --lr if the steps are too small"
         )
+
+
+def _bounded(states: Iterator[Step], steps: int) -> Iterator[Step]:
+    """The steps of a descent, computed in batches by a worker thread, all within one deadline for the descent
+    (its output included): a descent that would run longer is refused, naming the steps done."""
+    until = deadline.now() + deadline.WORK_SECONDS
+    done = 0
+    while True:
+        batch = deadline.within(
+            lambda: list(islice(states, BATCH)),
+            f"gradient descent of up to {steps} steps ({max(0, done - 1)} done)",
+            until,
+            "; give fewer --steps, or a larger --lr or --gtol",
+        )
+        yield from batch
+        done += len(batch)
+        if len(batch) < BATCH:
+            return

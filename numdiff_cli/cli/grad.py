@@ -9,6 +9,7 @@ import click
 
 import numdiff_cli.cli.inputs as inputs
 import numdiff_cli.cli.output as output
+from numdiff_cli import deadline
 from numdiff_cli.cli.options import AT, HOW, LET, PLOT, VIEW, How, LimitsType, View
 from numdiff_cli.contract import KEYS
 from numdiff_cli.errors import OptionError
@@ -96,8 +97,12 @@ def grad(
         plot.require()
         if len(expression.names) != 2:
             raise OptionError("--field needs an expression of two variables")
-        data = plot.field_data(expression.function, xlim, ylim, method=method, step=step)
-        plot.draw_field(data, expr, plot_path, expression.names)
+
+        def draw_field() -> None:
+            data = plot.field_data(expression.function, xlim, ylim, method=method, step=step)
+            plot.draw_field(data, expr, plot_path or "", expression.names)
+
+        deadline.within(draw_field, "drawing the gradient field")
         return
 
     def compute(chunk: Chunk) -> output.Block:

@@ -49,7 +49,7 @@ def hessian(
     """
     import numpy as np
 
-    from numdiff_cli.engine import hessian as engine_hessian
+    from numdiff_cli.derivatives import hessian_of
 
     method, step, fmt = how.method, how.step, view.fmt
 
@@ -63,7 +63,7 @@ def hessian(
     names = list(expression.names)
 
     def compute(chunk: Chunk) -> output.Block:
-        estimate = engine_hessian(expression.function, chunk.values, method=method, step=step, check_step=True)
+        estimate = hessian_of(expression, chunk.values, method=method, step=step)
         rows, plain = [], []
         for j in range(chunk.values.shape[1]):
             values, errors = estimate.value[..., j], estimate.error[..., j]

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from numdiff_cli import contract
+from numdiff_cli import contract, deadline
 from numdiff_cli.cli.terminal import Progress
 
 if TYPE_CHECKING:
@@ -394,6 +394,9 @@ class Writer:
         return self.status
 
 
+_FEWER_POINTS = "; give fewer points or variables, or a simpler expression"
+
+
 def run(
     chunks: Iterator[Chunk],
     compute: Callable[[Chunk], Block],
@@ -412,9 +415,14 @@ def run(
     writer = Writer(fmt, keys, title, **context)
     progress = Progress(total)
     try:
+        done = 0
         for chunk in chunks:
-            writer.write(compute(chunk))
-            progress.advance(chunk.values.shape[1])
+            count = chunk.values.shape[1]
+            what = f"the numerical work on {count} point{'s' * (count != 1)} from point {done + 1}"
+            block = deadline.within(lambda: compute(chunk), what, hint=_FEWER_POINTS)  # noqa: B023 (called here)
+            writer.write(block)
+            progress.advance(count)
+            done += count
     finally:
         progress.stop()
     status = writer.close()

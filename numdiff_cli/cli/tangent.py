@@ -8,6 +8,7 @@ import click
 
 import numdiff_cli.cli.inputs as inputs
 import numdiff_cli.cli.output as output
+from numdiff_cli import deadline
 from numdiff_cli.cli.options import AT, HOW, PLOT, VIEW, How, LimitsType, View
 from numdiff_cli.contract import KEYS
 from numdiff_cli.errors import OptionError
@@ -70,10 +71,18 @@ def tangent(
         plot.require()
         if not univariate:
             raise OptionError("tangent --plot draws expressions of one variable")
-        X = np.concatenate([chunk.values for chunk in chunks], axis=1)
-        if X.shape[1] > 10:
-            raise OptionError("tangent --plot draws at most 10 tangent lines; give fewer points")
-        tangents.draw_picture(expression.function, X, method, step, expression.text, plot_path, names[0], xlim)
+        parts: list[np.ndarray] = []
+        for chunk in chunks:  # stops reading at the 11th point: a long input is never held whole
+            parts.append(chunk.values)
+            if sum(part.shape[1] for part in parts) > 10:
+                raise OptionError("tangent --plot draws at most 10 tangent lines; give fewer points")
+        X = np.concatenate(parts, axis=1)
+        deadline.within(
+            lambda: tangents.draw_picture(
+                expression.function, X, method, step, expression.text, plot_path, names[0], xlim
+            ),
+            "drawing the tangent lines",
+        )
         return
 
     def compute(chunk: Chunk) -> output.Block:

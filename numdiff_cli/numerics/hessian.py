@@ -12,6 +12,35 @@ from numdiff_cli.numerics.estimate import PRECISION, Estimate, concatenated
 from numdiff_cli.numerics.lines import line_derivative
 
 
+def _pairs(m: int, start: int, stop: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Rows ``start..stop-1`` of the list of directions, as ``(first, second, sign)``: the direction is
+    ``e_first + sign * e_second``; unit vectors have ``second = -1`` and ``sign = 0``."""
+    rows = np.arange(start, stop)
+    first = rows.copy()
+    second = np.full(len(rows), -1)
+    sign = np.zeros(len(rows))
+    unit = rows < m
+    pair = (rows[~unit] - m) // 2
+    # Pair p in the order (0,1), (0,2), ..., (1,2), ...: i is the last row whose first pair index is <= p.
+    firsts = np.arange(m) * (2 * m - np.arange(m) - 1) // 2
+    i = np.searchsorted(firsts, pair, side="right") - 1
+    first[~unit] = i
+    second[~unit] = pair - firsts[i] + i + 1
+    sign[~unit] = np.where((rows[~unit] - m) % 2 == 0, 1.0, -1.0)
+    return first, second, sign
+
+
+def _moves(first: np.ndarray, second: np.ndarray, sign: np.ndarray, position: np.ndarray, width: int) -> np.ndarray:
+    """The directions as rows of ``width`` columns: column ``position[k]`` for coordinate ``k`` (-1: left out)."""
+    directions = np.zeros((len(first), width))
+    rows = np.arange(len(first))
+    kept = position[first] >= 0
+    directions[rows[kept], position[first[kept]]] = 1.0
+    kept = (second >= 0) & (position[np.maximum(second, 0)] >= 0)
+    directions[rows[kept], position[second[kept]]] = sign[kept]
+    return directions
+
+
 def hessian_directions(m: int, start: int = 0, stop: int | None = None) -> np.ndarray:
     """The ``m + m*(m-1)`` direction vectors whose second directional derivatives give the Hessian.
 
@@ -19,21 +48,8 @@ def hessian_directions(m: int, start: int = 0, stop: int | None = None) -> np.nd
     ``start`` and ``stop`` select rows ``start..stop-1`` of that list, built without the others: all of them take
     ``m**3`` numbers (8 GB for 1,000 variables), a block of them as many as the block has rows.
     """
-    count = m * m
-    stop = count if stop is None else min(stop, count)
-    rows = np.arange(start, stop)
-    directions = np.zeros((len(rows), m))
-    unit = rows < m
-    directions[unit, rows[unit]] = 1.0
-    pair = (rows[~unit] - m) // 2
-    # Pair p in the order (0,1), (0,2), ..., (1,2), ...: i is the last row whose first pair index is <= p.
-    firsts = np.arange(m) * (2 * m - np.arange(m) - 1) // 2
-    i = np.searchsorted(firsts, pair, side="right") - 1
-    j = pair - firsts[i] + i + 1
-    which = np.flatnonzero(~unit)
-    directions[which, i] = 1.0
-    directions[which, j] = np.where((rows[~unit] - m) % 2 == 0, 1.0, -1.0)
-    return directions
+    stop = m * m if stop is None else min(stop, m * m)
+    return _moves(*_pairs(m, start, stop), np.arange(m), m)
 
 
 def hessian(
@@ -44,6 +60,7 @@ def hessian(
     step: float | None = None,
     block: int = 4_000_000,
     check_step: bool = False,
+    rows: np.ndarray | None = None,
 ) -> Estimate:
     """Hessian of ``f(X)`` at ``n`` points, ``X`` of shape ``(m, n)``; the result has shape ``(m, m, n)``.
 
@@ -63,6 +80,10 @@ def hessian(
         :func:`numdiff_cli.engine.derivative` does.
     block : int
         Upper bound on the number of values in one call of ``f`` (directions are processed in blocks).
+    rows : array_like of int, optional
+        The rows of ``X`` that ``f`` depends on, in increasing order: ``f`` is then called with those rows only
+        (its argument has ``len(rows)`` rows). The result is the same, computed without building the other
+        coordinates of the ``m**2`` lines (``x[0] * x[999]**2`` is ``m**2`` times cheaper).
 
     Returns
     -------
@@ -91,13 +112,15 @@ def hessian(
         raise ValueError("the complex step gives first derivatives only; use auto or central for a Hessian")
     X = np.asarray(x, dtype=float)
     m, n = X.shape
-    # First pass: 8 steps of a 3-point stencil per direction and point, m coordinates each. Points in groups and
-    # directions in blocks, each block built when it is evaluated: the working set stays near ``block`` numbers.
-    per_point = m * 3 * 8
+    used = np.arange(m) if rows is None else np.asarray(rows, dtype=int)
+    # First pass: 8 steps of a 3-point stencil per direction and point, one number per coordinate f reads. Points
+    # in groups and directions in blocks, each block built when it is evaluated: the working set stays near
+    # ``block`` numbers (and the m**2 entries of the result).
+    per_point = max(1, len(used)) * 3 * 8
     if n > 1 and per_point * n > block:
         group = max(1, block // per_point)
         parts = [
-            hessian(f, X[:, p : p + group], method=method, step=step, block=block, check_step=check_step)
+            hessian(f, X[:, p : p + group], method=method, step=step, block=block, check_step=check_step, rows=rows)
             for p in range(0, n, group)
         ]
         return Estimate(
@@ -110,8 +133,10 @@ def hessian(
         )
     count = m * m
     width = max(1, min(count, block // max(1, per_point * n)))
+    position = np.full(m, -1)
+    position[used] = np.arange(len(used))
     parts = [
-        _directional(f, X, hessian_directions(m, d, d + width), method, step, check_step)
+        _directional(f, X, used, _pairs(m, d, min(d + width, count)), position, method, step, check_step)
         for d in range(0, count, width)
     ]
     line = concatenated(parts)
@@ -124,49 +149,57 @@ def hessian(
     error[diagonal, diagonal] = line.error[:m]
     steps[diagonal, diagonal] = line.step[:m]
     status[diagonal, diagonal] = line.status[:m]
-    row = m
-    for i in range(m):
-        for j in range(i + 1, m):
-            u, v = row, row + 1
-            row += 2
-            entry = (line.value[u] - line.value[v]) / 4
-            value[i, j] = value[j, i] = entry
-            error[i, j] = error[j, i] = (line.error[u] + line.error[v]) / 4
-            steps[i, j] = steps[j, i] = line.step[u]
-            both = np.where(line.status[u] != OK, line.status[u], line.status[v])
-            # An entry whose error estimate exceeds its magnitude is never OK on the strength of the lines alone:
-            # it is vouched for relative to the lines it comes from (f_ij can be a small difference of large
-            # f_uu and f_vv), or where both lines are derivatives consistent with zero, vouched for absolutely.
-            line_sizes = np.maximum(np.abs(line.value[u]), np.abs(line.value[v]))
-            absolute = (line.error[u] > PRECISION[2] * np.abs(line.value[u])) & (
-                line.error[v] > PRECISION[2] * np.abs(line.value[v])
-            )
-            vouched = (error[i, j] <= np.abs(entry)) | (error[i, j] <= PRECISION[2] * line_sizes) | absolute
-            status[i, j] = status[j, i] = np.where((both == OK) & ~vouched, IMPRECISE, both)
+    # Pair p = (i, j), i < j, in the order of np.triu_indices: its lines are u = e_i + e_j (row m + 2p) and
+    # v = e_i - e_j (row m + 2p + 1). Whole arrays at once, the same operations entry by entry.
+    i, j = np.triu_indices(m, 1)
+    u, v = slice(m, None, 2), slice(m + 1, None, 2)
+    entry = (line.value[u] - line.value[v]) / 4
+    entry_error = (line.error[u] + line.error[v]) / 4
+    value[i, j] = value[j, i] = entry
+    error[i, j] = error[j, i] = entry_error
+    steps[i, j] = steps[j, i] = line.step[u]
+    both = np.where(line.status[u] != OK, line.status[u], line.status[v])
+    # An entry whose error estimate exceeds its magnitude is never OK on the strength of the lines alone: it is
+    # vouched for relative to the lines it comes from (f_ij can be a small difference of large f_uu and f_vv), or
+    # where both lines are derivatives consistent with zero, vouched for absolutely.
+    line_sizes = np.maximum(np.abs(line.value[u]), np.abs(line.value[v]))
+    absolute = (line.error[u] > PRECISION[2] * np.abs(line.value[u])) & (
+        line.error[v] > PRECISION[2] * np.abs(line.value[v])
+    )
+    vouched = (entry_error <= np.abs(entry)) | (entry_error <= PRECISION[2] * line_sizes) | absolute
+    status[i, j] = status[j, i] = np.where((both == OK) & ~vouched, IMPRECISE, both)
     return Estimate(value, error, steps, line.nfev, line.method, status)
 
 
 def _directional(
     f: Callable[[np.ndarray], np.ndarray],
     X: np.ndarray,
-    directions: np.ndarray,
+    used: np.ndarray,
+    pairs: tuple[np.ndarray, np.ndarray, np.ndarray],
+    position: np.ndarray,
     method: str,
     step: float | None,
     check_step: bool,
 ) -> Estimate:
-    """Second derivatives of ``f`` along ``X + t * direction`` for every direction (rows) and point."""
-    # The coordinate that sets the step's scale: the largest |X| among the direction's components.
-    involved = np.where(directions[:, :, None] != 0, np.abs(X)[None], -1.0)  # (d, m, n)
-    lead = np.argmax(involved, axis=1)  # (d, n)
+    """Second derivatives of ``f`` along ``X + t * direction`` for every direction and point; ``f`` reads the rows
+    ``used`` of the points (``position[k]``: the place of coordinate ``k`` among them, -1 if not read)."""
+    first, second, sign = pairs
+    # The coordinate that sets the step's scale: the largest |X| among the direction's components (the first
+    # one on a tie; a NaN wins, as in np.argmax).
+    size_first = np.abs(X[first])  # (d, n)
+    size_second = np.where((second >= 0)[:, None], np.abs(X[np.maximum(second, 0)]), -1.0)
+    lead = np.where(np.isnan(size_first) | (size_first >= size_second), first[:, None], second[:, None])
     x_line = np.take_along_axis(X, lead, axis=0)  # (d, n)
-    moves = directions.T[:, None, :, None]  # (m, 1, d, 1)
+    directions = _moves(first, second, sign, position, len(used))  # (d, u)
+    Xu = X[used]
+    moves = directions.T[:, None, :, None]  # (u, 1, d, 1)
 
     def along(t: np.ndarray, sel: np.ndarray | None) -> np.ndarray:
         if sel is None:
-            # t: (k, d, n) -> points (m, k, d, n).
-            return np.asarray(f(X[:, None, None, :] + moves * t[None]))
-        # t: (k, s) for s selected (direction, point) pairs -> points (m, k, s).
+            # t: (k, d, n) -> points (u, k, d, n).
+            return np.asarray(f(Xu[:, None, None, :] + moves * t[None]))
+        # t: (k, s) for s selected (direction, point) pairs -> points (u, k, s).
         direction, point = np.unravel_index(sel, x_line.shape)
-        return np.asarray(f(X[:, None, point] + directions[direction].T[:, None, :] * t[None]))
+        return np.asarray(f(Xu[:, None, point] + directions[direction].T[:, None, :] * t[None]))
 
     return line_derivative(along, x_line, order=2, method=method, step=step, check_step=check_step)
