@@ -269,6 +269,11 @@ def numpy_printer() -> type:
             # 1/0 in the expression: undefined as a real number, like 0/0.
             return str(self._print_NaN(sp.nan))
 
+        def _print_ImaginaryUnit(self, expr: sp.Expr) -> str:
+            # A constant that is not real (log(-pi) is log(pi) + I*pi): the expression is undefined as a real
+            # number there, like 0/0. Printed as 1j it would fall outside the code whitelist of numbers.
+            return str(self._print_NaN(sp.nan))
+
         def _print_Heaviside(self, expr: sp.Expr) -> str:
             # sympy would rewrite it as a Piecewise, which compares its argument symbolically (and fails on
             # step(log(pi, step(x)))); numpy's heaviside also keeps nan as nan.

@@ -152,7 +152,16 @@ def expanded(expression: Any) -> Expression:
             shape = tuple(variables.get(name, ()))
             cells = [symbols[component] for component in components(name, shape)]
             values[symbol] = np.array(cells + [None], dtype=object)[:-1].reshape(shape)
-    tree = _expand(parsed.tree, values, _Budget(parsed.text))
+    try:
+        tree = _expand(parsed.tree, values, _Budget(parsed.text))
+    except ExpressionError:
+        raise
+    except Exception as error:
+        # A combination that sympy refuses to build once the components are in (Min of an infinite constant and
+        # a symbol is not comparable): as when the expression is parsed, an answer rather than an internal error.
+        raise ExpressionError(
+            f"invalid expression {parsed.text!r}: sympy cannot represent it by components ({type(error).__name__})"
+        ) from None
     if tree.shape:
         raise ExpressionError(f"invalid expression {parsed.text!r}: its value is an array of shape {tree.shape}")
     return Expression(parsed.text, tree[()], names, tuple(symbols[name] for name in names), {})
