@@ -1,11 +1,11 @@
 """``auto``: adaptive Richardson extrapolation of central differences.
 
-Three passes, each for the points the one before did not settle: a fast pass of absolute steps
-(:mod:`.fast`; for orders 2 to 4 with a tighter estimate where f's measured rounding allows), a first pass of steps relative to |x| and a wide search over about 13 decades of steps
-(both :func:`richardson_search`); for orders 2 to 4, a fine pass for the points they cannot vouch for
-(:func:`refine`); then, optionally, the kink test (:func:`kinked`). :func:`adaptive` runs them and
-judges each point (:func:`absolute_floor`, :func:`~.fast.fast_floor`); :func:`~.lines.line_derivative` chooses between it
-and the one-step methods.
+Three passes, each for the points the one before did not settle: a fast pass of absolute steps (:mod:`.fast`;
+for orders 2 to 4 with a tighter estimate where f's measured rounding allows it), a first pass of steps relative
+to |x| and a wide search over about 13 decades of steps (both :func:`richardson_search`); for orders 2 to 4, a
+fine pass for the points they cannot vouch for (:func:`refine`); then, optionally, the kink test
+(:func:`kinked`). :func:`adaptive` runs them and judges each point (:func:`absolute_floor`,
+:func:`~.fast.fast_floor`); :func:`~.lines.line_derivative` chooses between it and the one-step methods.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from numdiff_cli.numerics.estimate import (
 )
 from numdiff_cli.numerics.fast import fast_estimates, fast_floor, vouch_fast
 from numdiff_cli.numerics.fast import fast_pass as fast_pass  # the fast pass alone, as before it had a module
-from numdiff_cli.numerics.fine import PROBE_POINTS, fine_search
+from numdiff_cli.numerics.fine import PROBE_POINTS, evaluations, fine_search
 from numdiff_cli.numerics.noise import measured_noise
 from numdiff_cli.numerics.richardson import richardson
 from numdiff_cli.numerics.stencils import shaped_offsets, stencil, stencil_sum
@@ -194,7 +194,7 @@ def adaptive(
             sel = None if x.size <= width else np.arange(begin, min(begin + width, x.size))
             for output, part in zip(outputs, fast_estimates(along, flat_x[block], order, sel, x.shape)):
                 output[block] = part
-        nfev += len(offsets) * len(FAST_STEPS)
+        nfev += evaluations(offsets, len(FAST_STEPS))
         if order >= 2:
             nfev += vouch_fast(along, x, order, value, error, step, settled, trusted, truncation, deviation)
         todo = np.flatnonzero(~settled.reshape(-1))
@@ -327,7 +327,7 @@ def refine(
         better = np.flatnonzero(e < error[redo])
     done = redo[better]
     value[done], error[done], step[done] = v[better], e[better], s[better]
-    return len(stencil(order, "central")[0]) * FINE_STEPS + PROBE_POINTS
+    return evaluations(stencil(order, "central")[0], FINE_STEPS) + PROBE_POINTS
 
 
 def kinked(along: Along, x: np.ndarray, step: np.ndarray, size: np.ndarray) -> np.ndarray:

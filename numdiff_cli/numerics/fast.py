@@ -7,9 +7,9 @@ from __future__ import annotations
 import numpy as np
 
 from numdiff_cli.numerics.estimate import EPS, PRECISION, RESOLVED_ABOVE, Along
-from numdiff_cli.numerics.fine import NOISE_SIGMAS, PROBE_POINTS, QUIET_ULPS, measured_sigmas
+from numdiff_cli.numerics.fine import NOISE_SIGMAS, PROBE_POINTS, QUIET_ULPS, measured_sigmas, stencil_values
 from numdiff_cli.numerics.richardson import SHRINK_FLOOR, neville, top_weights
-from numdiff_cli.numerics.stencils import shaped_offsets, stencil, stencil_sum
+from numdiff_cli.numerics.stencils import stencil, stencil_sum
 from numdiff_cli.numerics.steps import FAST_STEPS, GROWTH_FACTOR, fast_steps
 
 
@@ -93,8 +93,7 @@ def fast_estimates(
     count = len(FAST_STEPS)
     steps = fast_steps(x, order)
     with np.errstate(all="ignore"):
-        t = shaped_offsets(offsets, steps.ndim) * steps
-        values = along(t.reshape((-1,) + (shape if sel is None else (x.size,))), sel).reshape(t.shape)
+        values = stencil_values(along, offsets, steps, sel, shape=shape if sel is None else None)[0]
         scale = denominator * steps**order
         estimates = stencil_sum(values, numerators) / scale
         # EPS * sum |c_j f_j|, scaled before the sum so that |f| near the largest double does not overflow.

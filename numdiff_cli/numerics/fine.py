@@ -91,6 +91,41 @@ def ulps_of_noise(values: np.ndarray) -> np.ndarray:
     return np.where(size > 0, deviation / size, np.inf)
 
 
+def evaluations(offsets: tuple[int, ...], count: int) -> int:
+    """Values of f per point that :func:`stencil_values` takes for a stencil of ``offsets`` at ``count`` steps."""
+    moving = sum(offset != 0 for offset in offsets)
+    return moving * count + (moving < len(offsets))
+
+
+def stencil_values(
+    along: Along,
+    offsets: tuple[int, ...],
+    steps: np.ndarray,
+    sel: np.ndarray | None,
+    extra: np.ndarray | None = None,
+    shape: tuple[int, ...] | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """f at the ``offsets`` of a stencil times each of ``steps`` (shape ``(K, n)``), shape ``(len(offsets), K, n)``,
+    and at the ``extra`` offsets (shape ``(E, n)``; none if not given), in one call of ``along`` (which takes the
+    points in ``shape`` if given: ``sel=None``). The point itself (offset 0) is evaluated once for all steps, not
+    once per step: a third of an order-2 stencil's evaluations."""
+    t = shaped_offsets(offsets, steps.ndim) * steps[None]
+    moving = [i for i, offset in enumerate(offsets) if offset != 0]
+    centre = [i for i, offset in enumerate(offsets) if offset == 0]
+    parts = [t[moving].reshape((-1,) + steps.shape[1:]), np.zeros((len(centre[:1]),) + steps.shape[1:])]
+    if extra is not None:
+        parts.append(extra)
+    points = steps.shape[1:] if shape is None else shape
+    with np.errstate(all="ignore"):
+        both = along(np.concatenate(parts).reshape((-1,) + points), sel).reshape((-1,) + steps.shape[1:])
+    values = np.empty(t.shape)
+    split = len(moving) * len(steps)
+    values[moving] = both[:split].reshape((len(moving),) + steps.shape)
+    if centre:
+        values[centre] = both[split]
+    return values, both[split + len(centre[:1]) :]
+
+
 def measured_sigmas(along: Along, x: np.ndarray, step: np.ndarray, sel: np.ndarray | None) -> np.ndarray:
     """:data:`NOISE_SIGMAS` standard deviations of the rounding of f at the flat points ``x`` (``sel``: their indices
     for ``along``), in units of ``EPS * |f|``: :func:`ulps_of_noise` on a probe at a spacing of ``PROBE_FRACTION``
@@ -117,11 +152,8 @@ def fine_search(
     """
     offsets = stencil(order, "central")[0]
     steps = fine_steps(x, step)
-    t = shaped_offsets(offsets, 2) * steps[None]
-    with np.errstate(all="ignore"):
-        # The stencils and the probe of f's rounding in one call.
-        both = along(np.concatenate([t.reshape(-1, x.size), probe_offsets(x, step)]), sel)
-    values, probe = both[: t.size // x.size].reshape(t.shape), both[t.size // x.size :]
+    # The stencils and the probe of f's rounding in one call.
+    values, probe = stencil_values(along, offsets, steps, sel, probe_offsets(x, step))
     value, error, chosen = np.full(x.size, np.nan), np.full(x.size, np.inf), np.full(x.size, np.nan)
     # In blocks, so that the tableau's temporaries stay in the CPU cache.
     for begin in range(0, x.size, FINE_BLOCK):
