@@ -26,7 +26,7 @@ from numdiff_cli.numerics.estimate import (
 )
 from numdiff_cli.numerics.fast import fast_estimates, fast_floor, vouch_fast
 from numdiff_cli.numerics.fast import fast_pass as fast_pass  # the fast pass alone, as before it had a module
-from numdiff_cli.numerics.fine import PROBE_POINTS, evaluations, fine_search
+from numdiff_cli.numerics.fine import FAST_FINE_STEPS, PROBE_POINTS, evaluations, fine_search
 from numdiff_cli.numerics.noise import measured_noise
 from numdiff_cli.numerics.richardson import richardson
 from numdiff_cli.numerics.stencils import shaped_offsets, stencil, stencil_sum
@@ -211,7 +211,16 @@ def adaptive(
         with np.errstate(invalid="ignore"):
             meaningful = trusted.reshape(-1)[todo] & (flat_error[todo] <= UNRELIABLE_ABOVE * np.abs(flat_value[todo]))
         nfev += refine(
-            along, flat_x, order, flat_value, flat_error, flat_step, flat_floor, todo[meaningful], FINE_AFTER_FAST
+            along,
+            flat_x,
+            order,
+            flat_value,
+            flat_error,
+            flat_step,
+            flat_floor,
+            todo[meaningful],
+            FINE_AFTER_FAST,
+            FAST_FINE_STEPS,
         )
         with np.errstate(invalid="ignore"):
             done = (flat_error[todo] <= PRECISION[order] * np.abs(flat_value[todo])) | (
@@ -305,6 +314,7 @@ def refine(
     floor: np.ndarray,
     among: np.ndarray,
     anchor: float = 1.0,
+    count: int = FINE_STEPS,
 ) -> int:
     """The fine pass (:func:`~.fine.fine_search`) at the points ``among`` (flat indices) whose estimate the passes
     before do not vouch for; updates ``value``, ``error`` and ``step`` (flat) in place where it does better, and
@@ -320,14 +330,14 @@ def refine(
     redo = among[candidate]
     if not redo.size:
         return 0
-    v, e, s = fine_search(along, x[redo], anchor * step[redo], order, redo)
+    v, e, s = fine_search(along, x[redo], anchor * step[redo], order, redo, count)
     with np.errstate(all="ignore"):
         disagreement = np.abs(v - value[redo])
         e = np.where(disagreement > e + error[redo], np.fmax(e, disagreement), e)
         better = np.flatnonzero(e < error[redo])
     done = redo[better]
     value[done], error[done], step[done] = v[better], e[better], s[better]
-    return evaluations(stencil(order, "central")[0], FINE_STEPS) + PROBE_POINTS
+    return evaluations(stencil(order, "central")[0], count) + PROBE_POINTS
 
 
 def kinked(along: Along, x: np.ndarray, step: np.ndarray, size: np.ndarray) -> np.ndarray:
