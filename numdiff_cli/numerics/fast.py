@@ -22,6 +22,11 @@ def fast_floor(typical: np.ndarray, step: np.ndarray, x: np.ndarray, order: int)
         return 100 * EPS * typical * weight / np.maximum(step, np.abs(x)) ** order
 
 
+# converged_truncation: how far a gap ratio may be from theory, and what counts as a gap above rounding.
+CONVERGED_WITHIN = 3.0
+RESOLVED_GAP = 2.0
+
+
 def converged_truncation(table: list[np.ndarray], steps: np.ndarray, noise: np.ndarray) -> np.ndarray:
     """The truncation error of the fast pass's value (the last entry of its tableau ``table``, on ``steps``, whose
     differences carry the rounding ``noise`` at worst), where its gaps shrink as theory says; infinite elsewhere.
@@ -56,11 +61,6 @@ def converged_truncation(table: list[np.ndarray], steps: np.ndarray, noise: np.n
     last = np.abs(table[-1][1] - table[-1][0])
     shrink = np.clip(last / np.abs(table[-2][-1] - table[-2][-2]), SHRINK_FLOOR, 1.0)
     return np.where(converged, 10 * last * shrink, np.inf)
-
-
-# converged_truncation: how far a gap ratio may be from theory, and what counts as a gap above rounding.
-CONVERGED_WITHIN = 3.0
-RESOLVED_GAP = 2.0
 
 
 def fast_estimates(
@@ -170,7 +170,8 @@ def vouch_fast(
     The fast pass's own estimate counts the worst case of rounding (every value of f off by ``EPS * |f|`` with the
     signs that add up, 5 to 10 times what the values carry) and the gaps to entries built on larger steps (about 100
     times less accurate than the value). Where its tableau converges as theory says, the value's truncation error is
-    its gap to the other last entry over about 440 (:func:`converged_truncation`), and its rounding is counted as
+    bounded from the last gap and its shrink from the level below (:func:`converged_truncation`: at least 0.3 times
+    the gap, which at order 2 is itself mostly rounding for smooth functions), and its rounding is counted as
     :data:`~.fine.NOISE_SIGMAS` standard deviations from the rounding of f measured next to x
     (:func:`~.fine.measured_sigmas`), as the fine pass counts it. Only the points that could settle so are probed.
     """

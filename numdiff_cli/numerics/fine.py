@@ -72,8 +72,11 @@ def fine_weights() -> tuple[np.ndarray, ...]:
 
 def probe_offsets(x: np.ndarray, step: np.ndarray) -> np.ndarray:
     """The :data:`PROBE_POINTS` offsets from the flat points ``x`` at which :func:`ulps_of_noise` measures the
-    rounding of f: a spacing of ``PROBE_FRACTION * step``, shape ``(PROBE_POINTS, x.size)``."""
+    rounding of f: a spacing of ``PROBE_FRACTION * step``, shape ``(PROBE_POINTS, x.size)``. NaN where that spacing
+    is below half an ulp of x (``sin`` at 1e15): f at one point says nothing about its rounding, and a measure of 0
+    would vouch for anything."""
     spacing = taken(x, PROBE_FRACTION * step)
+    spacing = np.where(spacing > 0, spacing, np.nan)
     return (np.arange(PROBE_POINTS, dtype=float) - PROBE_POINTS // 2)[:, None] * spacing[None]
 
 
