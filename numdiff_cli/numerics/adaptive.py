@@ -35,6 +35,7 @@ from numdiff_cli.numerics.steps import (
     FAST_STEPS,
     FINE_AFTER_FAST,
     FINE_STEPS,
+    FINE_WIDER,
     FIRST_PASS_STEP,
     FIRST_PASS_STEPS,
     GROWTH_FACTOR,
@@ -208,25 +209,34 @@ def adaptive(
     if todo is not None and todo.size and order >= 2:
         # Orders 2 to 4: the fine pass around the fast pass's step settles the points whose only fault there was
         # too few digits vouched for (smooth functions on a scale of about 1), without the searches.
-        with np.errstate(invalid="ignore"):
-            meaningful = trusted.reshape(-1)[todo] & (flat_error[todo] <= UNRELIABLE_ABOVE * np.abs(flat_value[todo]))
-        nfev += refine(
-            along,
-            flat_x,
-            order,
-            flat_value,
-            flat_error,
-            flat_step,
-            flat_floor,
-            todo[meaningful],
-            FINE_AFTER_FAST,
-            FAST_FINE_STEPS,
-        )
-        with np.errstate(invalid="ignore"):
-            done = (flat_error[todo] <= PRECISION[order] * np.abs(flat_value[todo])) | (
-                flat_error[todo] <= flat_floor[todo]
+        # Where that leaves a meaningful estimate it cannot vouch for (next to a zero of the derivative, whose relative
+        # digits need larger steps), once more from FINE_WIDER times the fast pass's step: the step the wide search
+        # would choose there (1.5 to 2.5 times it), without the searches' cost. Its estimate must agree with the
+        # one before (see refine), which catches a tableau that reached the radius of convergence of f.
+        fast_step = flat_step.copy()
+        for anchor in (FINE_AFTER_FAST, FINE_WIDER):
+            with np.errstate(invalid="ignore"):
+                meaningful = trusted.reshape(-1)[todo] & (
+                    flat_error[todo] <= UNRELIABLE_ABOVE * np.abs(flat_value[todo])
+                )
+            flat_step[todo] = fast_step[todo]
+            nfev += refine(
+                along,
+                flat_x,
+                order,
+                flat_value,
+                flat_error,
+                flat_step,
+                flat_floor,
+                todo[meaningful],
+                anchor,
+                FAST_FINE_STEPS,
             )
-        todo = todo[~done]
+            with np.errstate(invalid="ignore"):
+                done = (flat_error[todo] <= PRECISION[order] * np.abs(flat_value[todo])) | (
+                    flat_error[todo] <= flat_floor[todo]
+                )
+            todo = todo[~done]
     # The fast pass's own estimates of the points it leaves to the other passes: an independent check on theirs.
     checked = np.empty(0, dtype=int) if todo is None else todo
     fast_value, fast_error = flat_value[checked].copy(), flat_error[checked].copy()
