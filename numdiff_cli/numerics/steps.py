@@ -17,7 +17,7 @@ COMPLEX_STEP = 1e-200
 COMPLEX_UNDERFLOW = 1e-290
 FIRST_PASS_STEPS = 8
 FIRST_PASS_STEP = 0.5
-# auto's fast pass (adaptive.fast_pass): five absolute steps, ratios about 2.1 but none a small fraction (17/8,
+# auto's fast pass (fast.fast_pass): five absolute steps, ratios about 2.1 but none a small fraction (17/8,
 # 32/15, 15/7, 28/13: no aliasing with periodic functions), each with few significant bits so that x +- h is exact
 # for short x and a polynomial gives exact differences. About FAST_BLOCK values of f per block of points: a block's
 # temporaries stay in the CPU cache and below the size at which the C allocator maps fresh pages for each.
