@@ -54,10 +54,11 @@ def test_hessian_evaluates_all_points_in_a_few_batched_calls() -> None:
 
     X = np.random.default_rng(1).uniform(-1, 1, (3, 50))
     hessian(f, X)
-    # One call for the fast pass of all 3 + 6 directions and 50 points; for the lines it leaves, one for the
-    # relative first pass, one for the false-plateau check of its chosen steps and at most one more for the wide
-    # search: a constant number of calls, never one per point.
-    assert 1 <= len(shapes) <= 4
+    # One call for the fast pass of all 3 + 6 directions and 50 points; for the lines it leaves, one for the probe of
+    # f's rounding where its tighter estimate may vouch for them, one for the fine pass, one for the relative first
+    # pass and one for the false-plateau check of its chosen steps (the wide search and the last fine pass find
+    # nothing left here): a constant number of calls, never one per point.
+    assert 1 <= len(shapes) <= 5
     assert shapes[0][0] == 3 and shapes[0][-2:] == (len(hessian_directions(3)), 50)
 
 

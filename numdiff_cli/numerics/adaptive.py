@@ -1,11 +1,11 @@
 """``auto``: adaptive Richardson extrapolation of central differences.
 
-Three passes, each for the points the one before did not settle: a fast pass of absolute steps
-(:func:`fast_pass`), a first pass of steps relative to |x| and a wide search over about 13 decades of steps
-(both :func:`richardson_search`); for orders 2 to 4, a fine pass for the points they cannot vouch for
-(:func:`refine`); then, optionally, the kink test (:func:`kinked`). :func:`adaptive` runs them and
-judges each point (:func:`absolute_floor`, :func:`fast_floor`); :func:`~.lines.line_derivative` chooses between it
-and the one-step methods.
+Three passes, each for the points the one before did not settle: a fast pass of absolute steps (:mod:`.fast`;
+for orders 2 to 4 with a tighter estimate where f's measured rounding allows it), a first pass of steps relative
+to |x| and a wide search over about 13 decades of steps (both :func:`richardson_search`); for orders 2 to 4, a
+fine pass for the points they cannot vouch for (:func:`refine`); then, optionally, the kink test
+(:func:`kinked`). :func:`adaptive` runs them and judges each point (:func:`absolute_floor`,
+:func:`~.fast.fast_floor`); :func:`~.lines.line_derivative` chooses between it and the one-step methods.
 """
 
 from __future__ import annotations
@@ -24,15 +24,18 @@ from numdiff_cli.numerics.estimate import (
     Along,
     Estimate,
 )
-from numdiff_cli.numerics.fine import PROBE_POINTS, fine_search
+from numdiff_cli.numerics.fast import fast_estimates, fast_floor, vouch_fast
+from numdiff_cli.numerics.fast import fast_pass as fast_pass  # the fast pass alone, as before it had a module
+from numdiff_cli.numerics.fine import FAST_FINE_STEPS, PROBE_POINTS, evaluations, fine_search
 from numdiff_cli.numerics.noise import measured_noise
-from numdiff_cli.numerics.richardson import neville, richardson, top_weights
+from numdiff_cli.numerics.richardson import richardson
 from numdiff_cli.numerics.stencils import shaped_offsets, stencil, stencil_sum
 from numdiff_cli.numerics.steps import (
     FAST_BLOCK,
     FAST_STEPS,
     FINE_AFTER_FAST,
     FINE_STEPS,
+    FINE_WIDER,
     FIRST_PASS_STEP,
     FIRST_PASS_STEPS,
     GROWTH_FACTOR,
@@ -43,7 +46,6 @@ from numdiff_cli.numerics.steps import (
     WIDE_BLOCK,
     WIDE_SEARCH_STEP,
     WIDE_SEARCH_STEPS,
-    fast_steps,
     geometric_steps,
     taken,
 )
@@ -144,85 +146,6 @@ def absolute_floor(fscale: np.ndarray, scale: np.ndarray, order: int) -> np.ndar
         return ABSOLUTE_FLOOR * EPS * fscale * weight * (FLOOR_STEP_FRACTION / scale) ** order
 
 
-def fast_floor(typical: np.ndarray, step: np.ndarray, x: np.ndarray, order: int) -> np.ndarray:
-    """The absolute accuracy the fast pass vouches for: 100 ulp of f next to x (``typical``) carried by the stencil at
-    the chosen ``step``, or at |x| if larger (f may vary on that scale: see :func:`fast_pass`)."""
-    _, numerators, denominator = stencil(order, "central")
-    weight = sum(map(abs, numerators)) / denominator
-    with np.errstate(all="ignore"):
-        return 100 * EPS * typical * weight / np.maximum(step, np.abs(x)) ** order
-
-
-def fast_pass(
-    along: Along, x: np.ndarray, order: int, sel: np.ndarray | None, shape: tuple[int, ...]
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """``auto``'s first, cheap pass on points ``x`` (flat): the absolute steps :data:`FAST_STEPS`, one call of f
-    (``sel``: the flat indices of ``x`` for ``along``; ``None`` for all points, of ``shape``).
-
-    Steps of a fixed size suit the common case, a function that varies on a scale of about 1 wherever x is
-    (sin, exp, rational functions, polynomials of moderate degree, at any |x|): there the last entry of the
-    Richardson tableau of these steps (level 3, on all steps but the first) is accurate to 13-15 digits. Its
-    error estimate is conservative, because a short tableau can agree with itself by accident: its larger
-    distance to the other entry of its level and to the last entry of the level below (both built on larger
-    steps, so typically 100 times less accurate), plus the rounding noise it carries and a few ulps. Where the
-    differences agree at every step (f quadratic along the line), the one at the largest step is taken instead.
-
-    A point is settled here only if its estimate vouches for it (``PRECISION[order]`` relative, or a derivative
-    consistent with zero at the rounding level of f), no difference is exactly 0 at some steps but not at others
-    (f does not resolve them), and the difference at the smallest step is not 20 times larger than the value (a
-    sign of steps beyond the scale of f, where differences grow like 1/h). A rounding-limited estimate does not
-    settle: steps relative to |x| may do better (atan at 3e4). The rest go on to the other passes.
-
-    Returns value, error, step, typical |f| near x, the settled mask, and the mask of the points whose steps show
-    none of those signs (the fine pass of orders 2 to 4 may start from them: see :func:`adaptive`).
-    """
-    offsets, numerators, denominator = stencil(order, "central")
-    absolute = tuple(map(abs, numerators))
-    count = len(FAST_STEPS)
-    steps = fast_steps(x, order)
-    with np.errstate(all="ignore"):
-        t = shaped_offsets(offsets, steps.ndim) * steps
-        values = along(t.reshape((-1,) + (shape if sel is None else (x.size,))), sel).reshape(t.shape)
-        scale = denominator * steps**order
-        estimates = stencil_sum(values, numerators) / scale
-        # EPS * sum |c_j f_j|, scaled before the sum so that |f| near the largest double does not overflow.
-        magnitude = stencil_sum(EPS * np.abs(values), absolute)
-        resolved = np.abs(estimates) > RESOLVED_ABOVE * magnitude / scale
-        table = neville(estimates, steps * steps)
-        value, pair, previous = table[-1][1], table[-1][0], table[-2]
-        noise = stencil_sum(magnitude / scale, top_weights(FAST_STEPS))
-        error = np.maximum(np.abs(value - pair), np.abs(value - previous[-1]))
-        # The rounding noise of f carried into the value, and a few ulps of the value for the tableau's own
-        # arithmetic.
-        error += noise + 8 * EPS * np.abs(value)
-        step = steps[1]
-        # Differences that agree at every step (within rounding) show f to be quadratic here (a polynomial of
-        # degree 2 or less along the line, for the first derivative): the one at the largest step, the least
-        # noisy, is then better than an extrapolation, which only adds rounding (x**2 at 1 gives 2.0, not 2 + 6e-15).
-        spread = np.abs(estimates - estimates[0]).max(axis=0) + magnitude[0] / scale[0]
-        flat = spread < error
-        value = np.where(flat, estimates[0], value)
-        error = np.where(flat, spread, error)
-        step = np.where(flat, steps[0], step)
-        typical = magnitude[-1] / (EPS * sum(absolute))
-        # A value consistent with zero is vouched for at the rounding level of f on the scale of these steps, or of
-        # |x| if larger: f may vary on that scale (x**2 at 1e9, order 2, where every difference is the rounding of
-        # f ~ 1e18 and 0 +- 8e3 would pass at steps of 0.1), and the relative first pass then does better.
-        rounding = fast_floor(typical, step, x, order)
-        settled = (error <= PRECISION[order] * np.abs(value)) | ((np.abs(value) <= 10 * error) & (error <= rounding))
-        # Exact zeros among resolved differences, or a growth towards the smallest step, are signs of steps f does
-        # not resolve or of steps beyond its scale; differences all at the rounding level (a derivative that is
-        # exactly 0) are neither.
-        zeros = np.count_nonzero(estimates == 0, axis=0)
-        trusted = (zeros == 0) | (zeros == count) | ~resolved.any(axis=0)
-        trusted &= (np.abs(estimates[-1]) * GROWTH_FACTOR <= np.abs(value)) | ~resolved[-1]
-        # Differences all at the rounding level (and not all exactly 0) measure nothing at these steps: f may vary
-        # on a much larger scale (x**2 at 1e9, order 2, where every difference is the rounding of f ~ 1e18), on
-        # which the relative first pass resolves the derivative.
-        trusted &= resolved.any(axis=0) | (zeros == count)
-    return value, error, step, typical, settled & trusted, trusted
-
-
 def adaptive(
     along: Along,
     x: np.ndarray,
@@ -262,17 +185,19 @@ def adaptive(
     flat_x = x.reshape(-1)
     todo: np.ndarray | None = None  # flat indices of the points still to settle; None: all of them
     if fast:
-        value, error, step, fscale = (np.empty(x.shape) for _ in range(4))
+        value, error, step, fscale, truncation, deviation = (np.empty(x.shape) for _ in range(6))
         settled, trusted = np.empty(x.shape, dtype=bool), np.empty(x.shape, dtype=bool)
-        outputs = [a.reshape(-1) for a in (value, error, step, fscale, settled, trusted)]
+        outputs = [a.reshape(-1) for a in (value, error, step, fscale, settled, trusted, truncation, deviation)]
         # Blocks of points small enough for f's temporaries and the tableau to stay in the CPU's cache.
         width = max(256, FAST_BLOCK // (len(offsets) * len(FAST_STEPS)))
         for begin in range(0, x.size, width):
             block = slice(begin, begin + width)
             sel = None if x.size <= width else np.arange(begin, min(begin + width, x.size))
-            for output, part in zip(outputs, fast_pass(along, flat_x[block], order, sel, x.shape)):
+            for output, part in zip(outputs, fast_estimates(along, flat_x[block], order, sel, x.shape)):
                 output[block] = part
-        nfev += len(offsets) * len(FAST_STEPS)
+        nfev += evaluations(offsets, len(FAST_STEPS))
+        if order >= 2:
+            nfev += vouch_fast(along, x, order, value, error, step, settled, trusted, truncation, deviation)
         todo = np.flatnonzero(~settled.reshape(-1))
         # The absolute accuracy each point is vouched for at, set by the pass that settles it (see the status).
         floor = fast_floor(fscale, step, x, order)
@@ -284,16 +209,34 @@ def adaptive(
     if todo is not None and todo.size and order >= 2:
         # Orders 2 to 4: the fine pass around the fast pass's step settles the points whose only fault there was
         # too few digits vouched for (smooth functions on a scale of about 1), without the searches.
-        with np.errstate(invalid="ignore"):
-            meaningful = trusted.reshape(-1)[todo] & (flat_error[todo] <= UNRELIABLE_ABOVE * np.abs(flat_value[todo]))
-        nfev += refine(
-            along, flat_x, order, flat_value, flat_error, flat_step, flat_floor, todo[meaningful], FINE_AFTER_FAST
-        )
-        with np.errstate(invalid="ignore"):
-            done = (flat_error[todo] <= PRECISION[order] * np.abs(flat_value[todo])) | (
-                flat_error[todo] <= flat_floor[todo]
+        # Where that leaves a meaningful estimate it cannot vouch for (next to a zero of the derivative, whose relative
+        # digits need larger steps), once more from FINE_WIDER times the fast pass's step: the step the wide search
+        # would choose there (1.5 to 2.5 times it), without the searches' cost. Its estimate must agree with the
+        # one before (see refine), which catches a tableau that reached the radius of convergence of f.
+        fast_step = flat_step.copy()
+        for anchor in (FINE_AFTER_FAST, FINE_WIDER):
+            with np.errstate(invalid="ignore"):
+                meaningful = trusted.reshape(-1)[todo] & (
+                    flat_error[todo] <= UNRELIABLE_ABOVE * np.abs(flat_value[todo])
+                )
+            flat_step[todo] = fast_step[todo]
+            nfev += refine(
+                along,
+                flat_x,
+                order,
+                flat_value,
+                flat_error,
+                flat_step,
+                flat_floor,
+                todo[meaningful],
+                anchor,
+                FAST_FINE_STEPS,
             )
-        todo = todo[~done]
+            with np.errstate(invalid="ignore"):
+                done = (flat_error[todo] <= PRECISION[order] * np.abs(flat_value[todo])) | (
+                    flat_error[todo] <= flat_floor[todo]
+                )
+            todo = todo[~done]
     # The fast pass's own estimates of the points it leaves to the other passes: an independent check on theirs.
     checked = np.empty(0, dtype=int) if todo is None else todo
     fast_value, fast_error = flat_value[checked].copy(), flat_error[checked].copy()
@@ -354,8 +297,12 @@ def adaptive(
             consistent = fast_error <= FAST_CHECK_ABOVE * np.abs(fast_value)
             inconsistent = consistent & (disagreement > flat_error[checked] + fast_error)
         flat_error[checked] = np.where(inconsistent, np.fmax(flat_error[checked], disagreement), flat_error[checked])
-    if order >= 2:
-        nfev += refine(along, flat_x, order, flat_value, flat_error, flat_step, flat_floor, np.arange(x.size))
+    # The fine pass for the points still not vouched for; first derivatives too, where it vouches relatively: next
+    # to a pole or a branch point (tan near pi/2, log and x**1.5 near 0, acos near 1) its ratio of 1.25 and measured
+    # rounding deliver 13 to 15 digits where the searches' tableau vouched for fewer than 10.
+    nfev += refine(
+        along, flat_x, order, flat_value, flat_error, flat_step, flat_floor, np.arange(x.size), relative=order == 1
+    )
     # Relative accuracy; or (a derivative small next to f: a zero of f', a Hessian direction along which f is
     # linear) the absolute accuracy the rounding of f allows on the scale the pass measured f on.
     status = np.where(np.isfinite(value), OK, np.where(np.isinf(value), OVERFLOW, NONFINITE))
@@ -381,6 +328,8 @@ def refine(
     floor: np.ndarray,
     among: np.ndarray,
     anchor: float = 1.0,
+    count: int = FINE_STEPS,
+    relative: bool = False,
 ) -> int:
     """The fine pass (:func:`~.fine.fine_search`) at the points ``among`` (flat indices) whose estimate the passes
     before do not vouch for; updates ``value``, ``error`` and ``step`` (flat) in place where it does better, and
@@ -388,7 +337,9 @@ def refine(
 
     Its estimate must agree with the one it replaces within the two error bars: where it does not, its error is at
     least their disagreement (two tableaus on different steps that disagree say that one of them converged by
-    accident).
+    accident). With ``relative``, it replaces only estimates it vouches for relative to the value
+    (``PRECISION[order]``): for first derivatives, whose absolute floor allows more than the fine pass's error
+    estimate should be trusted with (atan at 1e6, where its 9.3 digits would pass the floor).
     """
     with np.errstate(all="ignore"):
         vouched = (error[among] <= PRECISION[order] * np.abs(value[among])) | (error[among] <= floor[among])
@@ -396,14 +347,17 @@ def refine(
     redo = among[candidate]
     if not redo.size:
         return 0
-    v, e, s = fine_search(along, x[redo], anchor * step[redo], order, redo)
+    v, e, s = fine_search(along, x[redo], anchor * step[redo], order, redo, count)
     with np.errstate(all="ignore"):
         disagreement = np.abs(v - value[redo])
         e = np.where(disagreement > e + error[redo], np.fmax(e, disagreement), e)
-        better = np.flatnonzero(e < error[redo])
+        better = e < error[redo]
+        if relative:
+            better &= e <= PRECISION[order] * np.abs(v)
+        better = np.flatnonzero(better)
     done = redo[better]
     value[done], error[done], step[done] = v[better], e[better], s[better]
-    return len(stencil(order, "central")[0]) * FINE_STEPS + PROBE_POINTS
+    return evaluations(stencil(order, "central")[0], count) + PROBE_POINTS
 
 
 def kinked(along: Along, x: np.ndarray, step: np.ndarray, size: np.ndarray) -> np.ndarray:

@@ -17,7 +17,7 @@ COMPLEX_STEP = 1e-200
 COMPLEX_UNDERFLOW = 1e-290
 FIRST_PASS_STEPS = 8
 FIRST_PASS_STEP = 0.5
-# auto's fast pass (adaptive.fast_pass): five absolute steps, ratios about 2.1 but none a small fraction (17/8,
+# auto's fast pass (fast.fast_pass): five absolute steps, ratios about 2.1 but none a small fraction (17/8,
 # 32/15, 15/7, 28/13: no aliasing with periodic functions), each with few significant bits so that x +- h is exact
 # for short x and a polynomial gives exact differences. About FAST_BLOCK values of f per block of points: a block's
 # temporaries stay in the CPU cache and below the size at which the C allocator maps fresh pages for each.
@@ -46,6 +46,10 @@ FINE_LEVELS = 8
 # (3 times it: 0.375 at order 2, 0.75 at orders 3-4): 6 times reached the radius of convergence of functions with a
 # singularity at about 1 from x, whose tableau then agreed with itself by accident (1/(1 + x**2) at 0.5, order 2).
 FINE_AFTER_FAST = 0.5
+# Where that fine pass leaves a meaningful estimate it cannot vouch for (next to a zero of the derivative), a second one
+# from FINE_UP times this fraction of the fast pass's step (9 times it): the wide search chose 1.5 to 2.5 times the fast
+# pass's step for those points (exp(sin(x)), order 2), and the fine pass around its choice vouched for most of them.
+FINE_WIDER = 1.5
 # The kink test compares second differences at the chosen step divided by 1, this and its square.
 KINK_SHRINK = 10.0
 # A candidate whose central differences are GROWTH_FACTOR times smaller than the one at a step RATIO**GROWTH_SHIFT

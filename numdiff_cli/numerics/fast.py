@@ -1,0 +1,190 @@
+"""``auto``'s fast pass (:func:`fast_pass`): five absolute steps, one call of f, for the common case of a function that
+varies on a scale of about 1; and, for orders 2 to 4, its tighter estimate from the rounding f actually carries
+(:func:`vouch_fast`)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from numdiff_cli.numerics.estimate import EPS, PRECISION, RESOLVED_ABOVE, Along
+from numdiff_cli.numerics.fine import NOISE_SIGMAS, PROBE_POINTS, QUIET_ULPS, measured_sigmas, stencil_values
+from numdiff_cli.numerics.richardson import SHRINK_FLOOR, neville, top_weights
+from numdiff_cli.numerics.stencils import stencil, stencil_sum
+from numdiff_cli.numerics.steps import FAST_STEPS, GROWTH_FACTOR, fast_steps
+
+
+def fast_floor(typical: np.ndarray, step: np.ndarray, x: np.ndarray, order: int) -> np.ndarray:
+    """The absolute accuracy the fast pass vouches for: 100 ulp of f next to x (``typical``) carried by the stencil at
+    the chosen ``step``, or at |x| if larger (f may vary on that scale: see :func:`fast_pass`)."""
+    _, numerators, denominator = stencil(order, "central")
+    weight = sum(map(abs, numerators)) / denominator
+    with np.errstate(all="ignore"):
+        return 100 * EPS * typical * weight / np.maximum(step, np.abs(x)) ** order
+
+
+# converged_truncation: how far a gap ratio may be from theory, and what counts as a gap above rounding.
+CONVERGED_WITHIN = 3.0
+RESOLVED_GAP = 2.0
+
+
+def converged_truncation(table: list[np.ndarray], steps: np.ndarray, noise: np.ndarray) -> np.ndarray:
+    """The truncation error of the fast pass's value (the last entry of its tableau ``table``, on ``steps``, whose
+    differences carry the rounding ``noise`` at worst), where its gaps shrink as theory says; infinite elsewhere.
+
+    In the asymptotic regime the error of the level-``j`` entry on the steps ``k .. k + j`` is ``C_j`` times the
+    product of their squares, so successive gaps of a level shrink by ``rho = (h_k / h_(k+j+1))**2`` (about 21 at
+    level 1 and 94 at level 2 for the fast steps). Every gap ratio of levels 1 and 2 must be within
+    :data:`CONVERGED_WITHIN` of its ``rho`` (a gap at the rounding level, under :data:`RESOLVED_GAP` times the
+    worst-case rounding of its entries, is no evidence either way). Theory would then put the value's error at its
+    gap to the other last entry over about 440; the estimate is the searches' far more cautious one (see below).
+    """
+    squares = steps * steps
+    converged = np.ones(table[0].shape[1:], dtype=bool)
+    carried = noise
+    for level in (1, 2):
+        r = squares[:-level] / squares[level:]
+        carried = (r * carried[1:] + carried[:-1]) / (r - 1)
+        entries = table[level]
+        gaps = np.abs(np.diff(entries, axis=0))
+        resolved = gaps > RESOLVED_GAP * (carried[:-1] + carried[1:])
+        for k in range(len(gaps) - 1):
+            rho = squares[k] / squares[k + level + 1]
+            expected = rho * (1 - 1 / rho) / (1 - squares[k + level + 2] / squares[k + 1])
+            ratio = gaps[k] / gaps[k + 1]
+            plausible = (ratio >= expected / CONVERGED_WITHIN) & (ratio <= expected * CONVERGED_WITHIN)
+            converged &= plausible | ~resolved[k + 1]
+            # A resolved gap after one at the rounding level: the tableau is not converging.
+            converged &= resolved[k] | ~resolved[k + 1]
+    # The last gaps may shrink faster than a level before (atan at 0.65, order 4: the value's error is 1/14 of the
+    # other entry's, not 1/440): as the searches' tableau bounds a last entry (richardson.SHRINK_FLOOR), the next
+    # term is the last gap times its shrink from the level below, at least SHRINK_FLOOR, times 10.
+    last = np.abs(table[-1][1] - table[-1][0])
+    shrink = np.clip(last / np.abs(table[-2][-1] - table[-2][-2]), SHRINK_FLOOR, 1.0)
+    return np.where(converged, 10 * last * shrink, np.inf)
+
+
+def fast_estimates(
+    along: Along, x: np.ndarray, order: int, sel: np.ndarray | None, shape: tuple[int, ...]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """``auto``'s first, cheap pass on points ``x`` (flat): the absolute steps :data:`FAST_STEPS`, one call of f
+    (``sel``: the flat indices of ``x`` for ``along``; ``None`` for all points, of ``shape``).
+
+    Steps of a fixed size suit the common case, a function that varies on a scale of about 1 wherever x is
+    (sin, exp, rational functions, polynomials of moderate degree, at any |x|): there the last entry of the
+    Richardson tableau of these steps (level 3, on all steps but the first) is accurate to 13-15 digits. Its
+    error estimate is conservative, because a short tableau can agree with itself by accident: its larger
+    distance to the other entry of its level and to the last entry of the level below (both built on larger
+    steps, so typically 100 times less accurate), plus the rounding noise it carries and a few ulps. Where the
+    differences agree at every step (f quadratic along the line), the one at the largest step is taken instead.
+
+    A point is settled here only if its estimate vouches for it (``PRECISION[order]`` relative, or a derivative
+    consistent with zero at the rounding level of f), no difference is exactly 0 at some steps but not at others
+    (f does not resolve them), and the difference at the smallest step is not 20 times larger than the value (a
+    sign of steps beyond the scale of f, where differences grow like 1/h). A rounding-limited estimate does not
+    settle: steps relative to |x| may do better (atan at 3e4). The rest go on to the other passes.
+
+    Returns value, error, step, typical |f| near x, the settled mask, the mask of the points whose steps show
+    none of those signs (the fine pass of orders 2 to 4 may start from them: see :func:`~.adaptive.adaptive`), and
+    for orders 2 to 4 the truncation error (:func:`converged_truncation`, plus the tableau's own rounding) and the
+    standard deviation of the rounding the value carries per ulp of f (see :func:`vouch_fast`; infinite for order 1).
+    """
+    offsets, numerators, denominator = stencil(order, "central")
+    absolute = tuple(map(abs, numerators))
+    count = len(FAST_STEPS)
+    steps = fast_steps(x, order)
+    with np.errstate(all="ignore"):
+        values = stencil_values(along, offsets, steps, sel, shape=shape if sel is None else None)[0]
+        scale = denominator * steps**order
+        estimates = stencil_sum(values, numerators) / scale
+        # EPS * sum |c_j f_j|, scaled before the sum so that |f| near the largest double does not overflow.
+        magnitude = stencil_sum(EPS * np.abs(values), absolute)
+        resolved = np.abs(estimates) > RESOLVED_ABOVE * magnitude / scale
+        table = neville(estimates, steps * steps)
+        value, pair, previous = table[-1][1], table[-1][0], table[-2]
+        noise = stencil_sum(magnitude / scale, top_weights(FAST_STEPS))
+        error = np.maximum(np.abs(value - pair), np.abs(value - previous[-1]))
+        # The rounding noise of f carried into the value, and a few ulps of the value for the tableau's own
+        # arithmetic.
+        error += noise + 8 * EPS * np.abs(value)
+        step = steps[1]
+        # Differences that agree at every step (within rounding) show f to be quadratic here (a polynomial of
+        # degree 2 or less along the line, for the first derivative): the one at the largest step, the least
+        # noisy, is then better than an extrapolation, which only adds rounding (x**2 at 1 gives 2.0, not 2 + 6e-15).
+        spread = np.abs(estimates - estimates[0]).max(axis=0) + magnitude[0] / scale[0]
+        flat = spread < error
+        value = np.where(flat, estimates[0], value)
+        error = np.where(flat, spread, error)
+        step = np.where(flat, steps[0], step)
+        typical = magnitude[-1] / (EPS * sum(absolute))
+        # A value consistent with zero is vouched for at the rounding level of f on the scale of these steps, or of
+        # |x| if larger: f may vary on that scale (x**2 at 1e9, order 2, where every difference is the rounding of
+        # f ~ 1e18 and 0 +- 8e3 would pass at steps of 0.1), and the relative first pass then does better.
+        rounding = fast_floor(typical, step, x, order)
+        settled = (error <= PRECISION[order] * np.abs(value)) | ((np.abs(value) <= 10 * error) & (error <= rounding))
+        # Exact zeros among resolved differences, or a growth towards the smallest step, are signs of steps f does
+        # not resolve or of steps beyond its scale; differences all at the rounding level (a derivative that is
+        # exactly 0) are neither.
+        zeros = np.count_nonzero(estimates == 0, axis=0)
+        trusted = (zeros == 0) | (zeros == count) | ~resolved.any(axis=0)
+        trusted &= (np.abs(estimates[-1]) * GROWTH_FACTOR <= np.abs(value)) | ~resolved[-1]
+        # Differences all at the rounding level (and not all exactly 0) measure nothing at these steps: f may vary
+        # on a much larger scale (x**2 at 1e9, order 2, where every difference is the rounding of f ~ 1e18), on
+        # which the relative first pass resolves the derivative.
+        trusted &= resolved.any(axis=0) | (zeros == count)
+        # For orders 2 to 4, the ingredients of a tighter estimate (see vouch_fast): the truncation error of the
+        # value where the tableau converges as theory says, and the spread its rounding has in units of f's ulps.
+        if order >= 2:
+            truncation = converged_truncation(table, steps, magnitude / scale) + 8 * EPS * np.abs(value)
+            variance = stencil_sum(np.square(values), tuple(c * c for c in numerators)) * np.square(EPS / scale)
+            deviation = np.sqrt(stencil_sum(variance, tuple(w * w for w in top_weights(FAST_STEPS))))
+            truncation = np.where(flat, np.inf, truncation)
+        else:
+            truncation = deviation = np.full(value.shape, np.inf)
+    return value, error, step, typical, settled & trusted, trusted, truncation, deviation
+
+
+def fast_pass(
+    along: Along, x: np.ndarray, order: int, sel: np.ndarray | None, shape: tuple[int, ...]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`fast_estimates` without the ingredients of :func:`vouch_fast`: value, error, step, typical |f| near x,
+    the settled mask and the trusted mask."""
+    return fast_estimates(along, x, order, sel, shape)[:6]
+
+
+def vouch_fast(
+    along: Along,
+    x: np.ndarray,
+    order: int,
+    value: np.ndarray,
+    error: np.ndarray,
+    step: np.ndarray,
+    settled: np.ndarray,
+    trusted: np.ndarray,
+    truncation: np.ndarray,
+    deviation: np.ndarray,
+) -> int:
+    """Orders 2 to 4: a tighter error estimate for the fast pass's values it does not settle, from the rounding f
+    actually carries; settles (updates ``error`` and ``settled``, of the shape of ``x``, in place) those it vouches
+    for, and returns the evaluations of f per point it made (0 if none).
+
+    The fast pass's own estimate counts the worst case of rounding (every value of f off by ``EPS * |f|`` with the
+    signs that add up, 5 to 10 times what the values carry) and the gaps to entries built on larger steps (about 100
+    times less accurate than the value). Where its tableau converges as theory says, the value's truncation error is
+    bounded from the last gap and its shrink from the level below (:func:`converged_truncation`: at least 0.3 times
+    the gap, which at order 2 is itself mostly rounding for smooth functions), and its rounding is counted as
+    :data:`~.fine.NOISE_SIGMAS` standard deviations from the rounding of f measured next to x
+    (:func:`~.fine.measured_sigmas`), as the fine pass counts it. Only the points that could settle so are probed.
+    """
+    flat = [a.reshape(-1) for a in (x, value, error, step, settled, trusted, truncation, deviation)]
+    xs, v, e, s, done, sure, t, d = flat
+    with np.errstate(all="ignore"):
+        hopeful = ~done & sure & (t + NOISE_SIGMAS * QUIET_ULPS * d <= PRECISION[order] * np.abs(v))
+    sel = np.flatnonzero(hopeful)
+    if not sel.size:
+        return 0
+    tight = t[sel] + measured_sigmas(along, xs[sel], s[sel], sel) * d[sel]
+    with np.errstate(invalid="ignore"):
+        good = tight <= PRECISION[order] * np.abs(v[sel])
+    e[sel[good]] = tight[good]
+    done[sel[good]] = True
+    return PROBE_POINTS
