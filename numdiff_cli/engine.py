@@ -31,16 +31,14 @@ from numdiff_cli.contract import (
     UNRELIABLE,
     VANISHING_STEP,
 )
-from numdiff_cli.numerics.adaptive import adaptive
 from numdiff_cli.numerics.estimate import EPS, PRECISION, UNRELIABLE_ABOVE, Estimate, concatenated, reshaped
+from numdiff_cli.numerics.gradient import gradient_auto
 from numdiff_cli.numerics.hessian import hessian
 from numdiff_cli.numerics.lines import line_derivative
 from numdiff_cli.numerics.stencils import default_step, stencil, stencil_sum
 from numdiff_cli.numerics.steps import (
     COMPLEX_STEP,
-    GRADIENT_FIRST_STEP,
     GRADIENT_FIRST_STEPS,
-    GRADIENT_ROUNDING_LIMITED,
 )
 
 __all__ = [
@@ -231,18 +229,7 @@ def _gradient_block(
         return np.asarray(f(points))
 
     if method == "auto" and step is None:
-        # A cheap first pass (GRADIENT_FIRST_STEPS steps) keeps the cost per component low; components whose
-        # error estimate is above the flag threshold (and not at the rounding level) get the wide search.
-        return adaptive(
-            along,
-            X[dirs],
-            order=1,
-            fast=False,
-            first_steps=GRADIENT_FIRST_STEPS,
-            first_step=GRADIENT_FIRST_STEP,
-            rounding_limited=GRADIENT_ROUNDING_LIMITED,
-            accept=PRECISION[1],
-        )
+        return gradient_auto(along, X[dirs])
     return line_derivative(along, X[dirs], order=1, method=method, step=step, check_step=check_step)
 
 
