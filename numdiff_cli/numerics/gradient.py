@@ -70,7 +70,10 @@ def gradient_auto(along: Along, x: np.ndarray) -> Estimate:
         value[rest], error[rest], step[rest], status[rest] = later.value, later.error, later.step, later.status
         nfev += later.nfev
     error = np.where(np.isfinite(error), error, np.nan)
-    return Estimate(*(a.reshape(x.shape) for a in (value, error, step)), nfev, "auto", status.reshape(x.shape))
+    shape = x.shape
+    return Estimate(
+        value.reshape(shape), error.reshape(shape), step.reshape(shape), nfev, "auto", status.reshape(shape)
+    )
 
 
 def first_pass(along: Along, x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
