@@ -1,14 +1,22 @@
-"""``auto`` for gradients: a short first pass for every component, a middle pass for the few it cannot vouch for.
+"""``auto`` for gradients: a short first pass for every component, its continuation for the few it cannot vouch for.
 
-A gradient of ``m`` variables costs ``m`` times what one derivative costs, so the evaluations per component
-matter more than anywhere else. The first pass (:func:`first_pass`) evaluates :data:`~.steps.GRADIENT_FIRST_STEPS`
-central differences at steps from ``GRADIENT_FIRST_STEP * max(1, |x|)`` and one more stencil that guards against a
-false plateau, all components in one call. Its short tableau has a single entry at its last level, whose error
-estimate (the next term of the series, from how fast the gaps shrink) is often a thousand times pessimistic: 13-14
-correct digits under an estimate of 1e-11 (measured on ``exp(sin(x_i) x_(i+1))`` terms at n = 100). Such components
-go to the middle pass, :func:`~.adaptive.adaptive`'s own first pass of :data:`~.steps.GRADIENT_MIDDLE_STEPS` steps
-from :data:`~.steps.GRADIENT_MIDDLE_STEP`, whose longer tableau gives entries with neighbours on both sides (an
-honest error estimate of their own size); only the components that one cannot vouch for either pay its wide search.
+A gradient of ``m`` variables costs ``m`` times what one derivative costs, so the evaluations per component matter
+more than anywhere else. Three passes, each one batched call of f (and a reference stencil) for the components the
+one before left:
+
+1. the first pass: :data:`~.steps.GRADIENT_FIRST_STEPS` central differences at steps in a ratio of
+   :data:`~.steps.RATIO` from ``GRADIENT_FIRST_STEP * max(1, |x|)``, extrapolated; its short tableau has a single
+   entry at its last level, whose error estimate (from how fast the gaps of the levels below shrink) is often a
+   thousand times pessimistic: 13-14 correct digits under an estimate of 1e-11 (``exp(sin(x_i) x_(i+1))`` terms at
+   n = 100);
+2. the continuation: :data:`~.steps.GRADIENT_MORE_STEPS` more steps of the same sequence, the first pass's
+   evaluations reused: on the longer sequence the tableau's entries have neighbours on both sides, whose
+   distances are honest error estimates of their own size;
+3. the wide search of :func:`~.adaptive.adaptive` (:data:`~.steps.WIDE_SEARCH_STEPS` steps over 13 decades, the
+   rounding noise of f measured) for the components neither can vouch for.
+
+Each of the first two passes checks its choice against a false plateau with one more stencil (see
+:func:`plateau`); each component is judged as :func:`~.adaptive.adaptive` judges a point (:func:`verdict`).
 """
 
 from __future__ import annotations
@@ -16,59 +24,106 @@ from __future__ import annotations
 import numpy as np
 
 from numdiff_cli.contract import IMPRECISE, NONFINITE, OK, OVERFLOW, UNRELIABLE
-from numdiff_cli.numerics.adaptive import absolute_floor, adaptive, richardson_search
+from numdiff_cli.numerics.adaptive import absolute_floor, richardson_search
 from numdiff_cli.numerics.estimate import EPS, PRECISION, RESOLVED_ABOVE, UNRELIABLE_ABOVE, Along, Estimate
 from numdiff_cli.numerics.stencils import shaped_offsets, stencil, stencil_sum
 from numdiff_cli.numerics.steps import (
     GRADIENT_FIRST_STEP,
     GRADIENT_FIRST_STEPS,
-    GRADIENT_MIDDLE_ROUNDING_LIMITED,
-    GRADIENT_MIDDLE_STEP,
-    GRADIENT_MIDDLE_STEPS,
+    GRADIENT_MORE_ROUNDING_LIMITED,
+    GRADIENT_MORE_STEPS,
     GRADIENT_ROUNDING_LIMITED,
     GROWTH_FACTOR,
     GROWTH_SHIFT,
     RATIO,
+    WIDE_BLOCK,
+    WIDE_SEARCH_STEP,
+    WIDE_SEARCH_STEPS,
     geometric_steps,
     taken,
 )
 
-# The first pass's evaluations per component: two per step and two for the false-plateau guard.
+# Evaluations per component: two per step, and two for the false-plateau guard of each of the first two passes.
 FIRST_PASS_EVALUATIONS = 2 * (GRADIENT_FIRST_STEPS + 1)
+MORE_EVALUATIONS = 2 * (GRADIENT_MORE_STEPS + 1)
+WIDE_EVALUATIONS = 2 * WIDE_SEARCH_STEPS
 
 
 def gradient_auto(along: Along, x: np.ndarray) -> Estimate:
-    """``auto`` first derivatives along the lines through ``x`` (the components of a gradient, flat or of any
-    shape), with ``along`` as in :data:`~.estimate.Along`.
+    """``auto`` first derivatives along the lines through ``x`` (the components of a gradient, of any shape), with
+    ``along`` as in :data:`~.estimate.Along`.
 
-    Returns the :class:`~.estimate.Estimate` of every component. ``nfev`` is the largest number of evaluations
-    any component needed (:data:`FIRST_PASS_EVALUATIONS` where the first pass settled all of them).
+    Returns the :class:`~.estimate.Estimate` of every component; ``nfev`` is the largest number of evaluations any
+    component needed (:data:`FIRST_PASS_EVALUATIONS` where the first pass vouched for all of them).
     """
     flat_x = x.reshape(-1)
-    value, error, step, settled, floor = first_pass(along, x)
-    value, error, step, floor = (a.reshape(-1) for a in (value, error, step, floor))
-    status = verdict(value, error, floor)
+    count = GRADIENT_FIRST_STEPS
+    first_values: list[np.ndarray] = []
+
+    def recording(t: np.ndarray, sel: np.ndarray | None) -> np.ndarray:
+        first_values.append(along(t, sel))
+        return first_values[-1]
+
+    # 1. The first pass, at every component.
+    v, e, s, noise, typical, top = richardson_search(
+        recording, x, geometric_steps(x, GRADIENT_FIRST_STEP, count), 1, None
+    )
+    assert typical is not None  # richardson_search returns it with fscale (its default)
+    value, error, step, noise, fscale = (a.reshape(-1) for a in (v, e, s, noise, typical))
+    with np.errstate(all="ignore"):
+        settled = (error <= PRECISION[1] * np.abs(value)) | (error <= GRADIENT_ROUNDING_LIMITED * noise)
+    settled &= np.isfinite(error) & ~plateau(along, x, s, top.reshape(x.shape), None).reshape(-1)
+    floor = absolute_floor(fscale, np.maximum(1.0, np.abs(flat_x)), 1)
     nfev = FIRST_PASS_EVALUATIONS
-    rest = np.flatnonzero(~settled.reshape(-1))
+    # A component settled for rounding (its error estimate explained by the noise it carries) whose estimate is
+    # above the floor would be flagged: the continuation's longer tableau often vouches for it (an entry with
+    # neighbours on both sides), and it is then done by the first pass's criterion, never sent to the wide search.
+    with np.errstate(all="ignore"):
+        rounding_only = settled & ~((error <= PRECISION[1] * np.abs(value)) | (error <= floor))
+    rest = np.flatnonzero(~settled | rounding_only)
     if rest.size:
+        # 2. The same sequence continued for these components; the first pass's evaluations (2 offsets x count
+        # steps) are reused.
+        known = first_values[0].reshape(2, count, -1)[:, :, rest]
+        more = GRADIENT_MORE_STEPS
 
-        def along_rest(t: np.ndarray, sel: np.ndarray | None) -> np.ndarray:
-            return along(t, rest if sel is None else rest[sel])
+        def continued(t: np.ndarray, sel: np.ndarray | None) -> np.ndarray:
+            new = along(t.reshape(2, count + more, -1)[:, count:].reshape(2 * more, -1), rest)
+            return np.concatenate([known, new.reshape(2, more, -1)], axis=1).reshape(2 * (count + more), -1)
 
-        later = adaptive(
-            along_rest,
-            flat_x[rest],
-            order=1,
-            fast=False,
-            first_steps=GRADIENT_MIDDLE_STEPS,
-            first_step=GRADIENT_MIDDLE_STEP,
-            rounding_limited=GRADIENT_MIDDLE_ROUNDING_LIMITED,
-            accept=PRECISION[1],
+        xs = flat_x[rest]
+        v, e, s, noise, typical, top = richardson_search(
+            continued, xs, geometric_steps(xs, GRADIENT_FIRST_STEP, count + more), 1, None
         )
-        # The later passes look at these components more closely (longer tableaus): their estimate replaces the
-        # first one.
-        value[rest], error[rest], step[rest], status[rest] = later.value, later.error, later.step, later.status
-        nfev += later.nfev
+        assert typical is not None
+        value[rest], error[rest], step[rest] = v, e, s
+        fscale[rest] = np.fmax(fscale[rest], typical)
+        floor[rest] = absolute_floor(fscale[rest], np.maximum(1.0, np.abs(xs)), 1)
+        with np.errstate(all="ignore"):
+            limit = np.where(rounding_only[rest], GRADIENT_ROUNDING_LIMITED, GRADIENT_MORE_ROUNDING_LIMITED)
+            done = (e <= PRECISION[1] * np.abs(v)) | (e <= limit * noise)
+        done &= np.isfinite(e) & ~plateau(along, xs, s, top, rest)
+        nfev += MORE_EVALUATIONS
+        rest = rest[~done]
+    if rest.size:
+        # 3. The wide search; its grid contains the earlier steps, so its choice replaces theirs. The absolute floor
+        # is judged on the scale max(1, step) (its steps go down to 1e-14: a candidate chosen there for want of
+        # better ones is no measure of the scale of f), as in adaptive.
+        for begin in range(0, rest.size, WIDE_BLOCK):
+            sel = rest[begin : begin + WIDE_BLOCK]
+            xs = flat_x[sel]
+            value[sel], error[sel], step[sel], _, _, _ = richardson_search(
+                along,
+                xs,
+                geometric_steps(xs, WIDE_SEARCH_STEP, WIDE_SEARCH_STEPS),
+                1,
+                sel,
+                fscale=False,
+                measure_noise=True,
+            )
+            floor[sel] = absolute_floor(fscale[sel], np.maximum(1.0, step[sel]), 1)
+        nfev += WIDE_EVALUATIONS
+    status = verdict(value, error, floor)
     error = np.where(np.isfinite(error), error, np.nan)
     shape = x.shape
     return Estimate(
@@ -76,32 +131,21 @@ def gradient_auto(along: Along, x: np.ndarray) -> Estimate:
     )
 
 
-def first_pass(along: Along, x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """The gradient's first pass at every component: value, error, step, the settled mask and the absolute floor
-    (the accuracy the rounding of f allows on the scale ``max(1, |x|)`` of the steps: see :func:`verdict`).
-
-    A component is settled where its error estimate is within ``PRECISION[1]`` of its value or within
-    :data:`~.steps.GRADIENT_ROUNDING_LIMITED` times the rounding noise it carries (smaller steps would only add
-    noise), and no false plateau shows: the differences over the chosen candidate's steps are not much smaller than
-    the one at a step ``RATIO**GROWTH_SHIFT`` (about 40) times smaller, which a short sequence does not reach by
-    itself (steps all far beyond the scale of f can agree by accident: ``sin`` at 6434 with steps of thousands).
-    """
+def plateau(along: Along, x: np.ndarray, step: np.ndarray, top: np.ndarray, sel: np.ndarray | None) -> np.ndarray:
+    """Where a short pass's choice may be a false plateau: the differences over the chosen candidate's steps (largest
+    ``top``, the largest step ``step``) are much smaller than the one at a step ``RATIO**GROWTH_SHIFT`` (about 40)
+    times smaller, as :func:`~.adaptive.richardson_search` tests within its own sequence, which a short one does not
+    reach. Steps all far beyond the scale of f can agree by accident (``sin`` at 6434 with steps of thousands);
+    a reference difference at the rounding level of f is no evidence. One stencil, for the lines ``sel`` of ``along``
+    (``None``: all, of the shape of ``x``)."""
     offsets, numerators, denominator = stencil(1, "central")
-    v, e, s, noise, typical, top = richardson_search(
-        along, x, geometric_steps(x, GRADIENT_FIRST_STEP, GRADIENT_FIRST_STEPS), 1, None
-    )
-    reference_step = taken(x, s / RATIO**GROWTH_SHIFT)
+    reference_step = taken(x, step / RATIO**GROWTH_SHIFT)
     with np.errstate(all="ignore"):
-        values = along(shaped_offsets(offsets, x.ndim) * reference_step[None], None)
+        values = along(shaped_offsets(offsets, x.ndim) * reference_step[None], sel)
         scaled_step = denominator * reference_step
         reference = stencil_sum(values, numerators) / scaled_step
         reference_noise = stencil_sum(EPS * np.abs(values), tuple(map(abs, numerators))) / scaled_step
-        plateau = (top < GROWTH_FACTOR * np.abs(reference)) & (np.abs(reference) > RESOLVED_ABOVE * reference_noise)
-        settled = (e <= PRECISION[1] * np.abs(v)) | (e <= GRADIENT_ROUNDING_LIMITED * noise)
-    settled &= np.isfinite(e) & ~plateau
-    assert typical is not None  # richardson_search returns it with fscale (its default)
-    floor = absolute_floor(typical, np.maximum(1.0, np.abs(x)), 1)
-    return v, e, s, settled, floor
+        return (top < GROWTH_FACTOR * np.abs(reference)) & (np.abs(reference) > RESOLVED_ABOVE * reference_noise)
 
 
 def verdict(value: np.ndarray, error: np.ndarray, floor: np.ndarray) -> np.ndarray:

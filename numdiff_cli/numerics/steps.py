@@ -59,19 +59,13 @@ GRADIENT_FIRST_STEP = 0.15
 # The gradient settles for an error estimate up to this many times the rounding noise carried into it (the
 # default for one derivative is 10): many more components are then done after the cheap first pass.
 GRADIENT_ROUNDING_LIMITED = 100.0
-# The gradient's middle pass (numerics.gradient), for the components the first pass cannot vouch for: adaptive's
-# first pass with this many steps from this step times max(1, |x|), whose longer tableau has entries with neighbours
-# on both sides (error estimates of their own size). Measured over 10 functions at random points (Rosenbrock,
-# log-sum-exp, norms, products, chains of sines; |x| up to 30): 8 steps from 0.2 need 33 evaluations per component
-# on average (the first pass and the wide search alone: 64) where 8 from 0.5 need 46 and 6 from 0.3 need 54 (more go
-# on to the wide search), with the same components vouched for; from 0.5 the steps reach log's domain edge at x = 1
-# (2.000000000000011 for the 2.0 the wide search finds; from 0.2 again 2.0).
-GRADIENT_MIDDLE_STEPS = 8
-GRADIENT_MIDDLE_STEP = 0.2
-# The middle pass settles a component for rounding only when its error estimate is within the rounding noise it
+# The gradient's continuation (numerics.gradient), for the components the first pass cannot vouch for: this many
+# more steps of the first pass's sequence, its evaluations reused.
+GRADIENT_MORE_STEPS = 3
+# The continuation settles a component for rounding only when its error estimate is within the rounding noise it
 # carries (not 100 times it, as the first pass): the others get the wide search, which measures that noise on f
-# itself and vouches for more of them (7102 of 7300 components where 100 left 6976).
-GRADIENT_MIDDLE_ROUNDING_LIMITED = 1.0
+# itself and vouches for more of them.
+GRADIENT_MORE_ROUNDING_LIMITED = 1.0
 
 
 def taken(x: np.ndarray, h: np.ndarray) -> np.ndarray:
