@@ -136,3 +136,17 @@ def test_components_the_first_pass_cannot_vouch_for_are_continued_not_searched()
     exact = exact_gradient([mpmath.mpf(float(t)) for t in x])
     for i in np.flatnonzero(estimate.status[:, 0] == engine.OK):
         assert abs(mpmath.mpf(float(estimate.value[i, 0])) - exact[i]) <= 10 * float(estimate.error[i, 0])
+
+
+@pytest.mark.parametrize("x", [6434.0, 12868.0, 16471.0, 32942.0, 49413.0, 3e7, 1e8])
+def test_no_false_plateau_from_steps_beyond_the_scale_of_f(x: float) -> None:
+    # Steps relative to |x| are thousands here, far beyond the period of sin and cos, and differences at such steps
+    # once agreed by accident (1e-6 with an error estimate of 1e-20 for a derivative of about 1: see test_engine);
+    # the gradient's short passes must see it through their reference stencil, a step 40 times smaller.
+    estimate = engine.gradient(lambda v: np.sin(v[0]) + np.cos(v[1]), np.array([[x], [x + 0.5]]))
+    exact = [mpmath.cos(mpmath.mpf(x)), -mpmath.sin(mpmath.mpf(x + 0.5))]
+    for i in range(2):
+        if int(estimate.status[i, 0]) == engine.OK:
+            true_error = abs(mpmath.mpf(float(estimate.value[i, 0])) - exact[i])
+            assert true_error <= 10 * float(estimate.error[i, 0])
+            assert true_error <= 100 * PRECISION[1] * abs(exact[i]) or true_error <= 1e3 * engine.EPS / abs(x)
