@@ -1,8 +1,7 @@
 """``auto`` for gradients: a short first pass for every component, its continuation for the few it cannot vouch for.
 
 A gradient of ``m`` variables costs ``m`` times what one derivative costs, so the evaluations per component matter
-more than anywhere else. Three passes, each one batched call of f (and a reference stencil) for the components the
-one before left:
+more than anywhere else. Three passes, each one batched call of f for the components the one before left:
 
 1. the first pass: :data:`~.steps.GRADIENT_FIRST_STEPS` central differences at steps in a ratio of
    :data:`~.steps.RATIO` from ``GRADIENT_FIRST_STEP * max(1, |x|)``, extrapolated; its short tableau has a single
@@ -11,12 +10,14 @@ one before left:
    n = 100);
 2. the continuation: :data:`~.steps.GRADIENT_MORE_STEPS` more steps of the same sequence, the first pass's
    evaluations reused: on the longer sequence the tableau's entries have neighbours on both sides, whose
-   distances are honest error estimates of their own size;
+   distances are honest error estimates of their own size. Also for the components the first pass settled for
+   rounding alone, which it would flag: the continuation vouches for about a quarter of them (measured over 10
+   functions at random points; on the cyclic benchmark function at n = 1000, 289 flags instead of 553);
 3. the wide search of :func:`~.adaptive.adaptive` (:data:`~.steps.WIDE_SEARCH_STEPS` steps over 13 decades, the
    rounding noise of f measured) for the components neither can vouch for.
 
-Each of the first two passes checks its choice against a false plateau with one more stencil (see
-:func:`plateau`); each component is judged as :func:`~.adaptive.adaptive` judges a point (:func:`verdict`).
+Each of the first two passes checks its choice against a false plateau with one more stencil in the same call (see
+:func:`short_pass`); each component is judged as :func:`~.adaptive.adaptive` judges a point (:func:`verdict`).
 """
 
 from __future__ import annotations
@@ -57,22 +58,12 @@ def gradient_auto(along: Along, x: np.ndarray) -> Estimate:
     component needed (:data:`FIRST_PASS_EVALUATIONS` where the first pass vouched for all of them).
     """
     flat_x = x.reshape(-1)
-    count = GRADIENT_FIRST_STEPS
-    first_values: list[np.ndarray] = []
-
-    def recording(t: np.ndarray, sel: np.ndarray | None) -> np.ndarray:
-        first_values.append(along(t, sel))
-        return first_values[-1]
-
     # 1. The first pass, at every component.
-    v, e, s, noise, typical, top = richardson_search(
-        recording, x, geometric_steps(x, GRADIENT_FIRST_STEP, count), 1, None
-    )
-    assert typical is not None  # richardson_search returns it with fscale (its default)
+    v, e, s, noise, typical, false_plateau, first_values = short_pass(along, x, GRADIENT_FIRST_STEPS, None, None)
     value, error, step, noise, fscale = (a.reshape(-1) for a in (v, e, s, noise, typical))
     with np.errstate(all="ignore"):
         settled = (error <= PRECISION[1] * np.abs(value)) | (error <= GRADIENT_ROUNDING_LIMITED * noise)
-    settled &= np.isfinite(error) & ~plateau(along, x, s, top.reshape(x.shape), None).reshape(-1)
+    settled &= np.isfinite(error) & ~false_plateau.reshape(-1)
     floor = absolute_floor(fscale, np.maximum(1.0, np.abs(flat_x)), 1)
     nfev = FIRST_PASS_EVALUATIONS
     # A component settled for rounding (its error estimate explained by the noise it carries) whose estimate is
@@ -82,27 +73,19 @@ def gradient_auto(along: Along, x: np.ndarray) -> Estimate:
         rounding_only = settled & ~((error <= PRECISION[1] * np.abs(value)) | (error <= floor))
     rest = np.flatnonzero(~settled | rounding_only)
     if rest.size:
-        # 2. The same sequence continued for these components; the first pass's evaluations (2 offsets x count
-        # steps) are reused.
-        known = first_values[0].reshape(2, count, -1)[:, :, rest]
-        more = GRADIENT_MORE_STEPS
-
-        def continued(t: np.ndarray, sel: np.ndarray | None) -> np.ndarray:
-            new = along(t.reshape(2, count + more, -1)[:, count:].reshape(2 * more, -1), rest)
-            return np.concatenate([known, new.reshape(2, more, -1)], axis=1).reshape(2 * (count + more), -1)
-
+        # 2. The same sequence continued for these components, the first pass's evaluations reused.
         xs = flat_x[rest]
-        v, e, s, noise, typical, top = richardson_search(
-            continued, xs, geometric_steps(xs, GRADIENT_FIRST_STEP, count + more), 1, None
+        known = first_values.reshape(2, GRADIENT_FIRST_STEPS, -1)[:, :, rest]
+        v, e, s, noise, typical, false_plateau, _ = short_pass(
+            along, xs, GRADIENT_FIRST_STEPS + GRADIENT_MORE_STEPS, rest, known
         )
-        assert typical is not None
         value[rest], error[rest], step[rest] = v, e, s
         fscale[rest] = np.fmax(fscale[rest], typical)
         floor[rest] = absolute_floor(fscale[rest], np.maximum(1.0, np.abs(xs)), 1)
         with np.errstate(all="ignore"):
             limit = np.where(rounding_only[rest], GRADIENT_ROUNDING_LIMITED, GRADIENT_MORE_ROUNDING_LIMITED)
             done = (e <= PRECISION[1] * np.abs(v)) | (e <= limit * noise)
-        done &= np.isfinite(e) & ~plateau(along, xs, s, top, rest)
+        done &= np.isfinite(e) & ~false_plateau
         nfev += MORE_EVALUATIONS
         rest = rest[~done]
     if rest.size:
@@ -131,21 +114,45 @@ def gradient_auto(along: Along, x: np.ndarray) -> Estimate:
     )
 
 
-def plateau(along: Along, x: np.ndarray, step: np.ndarray, top: np.ndarray, sel: np.ndarray | None) -> np.ndarray:
-    """Where a short pass's choice may be a false plateau: the differences over the chosen candidate's steps (largest
-    ``top``, the largest step ``step``) are much smaller than the one at a step ``RATIO**GROWTH_SHIFT`` (about 40)
-    times smaller, as :func:`~.adaptive.richardson_search` tests within its own sequence, which a short one does not
-    reach. Steps all far beyond the scale of f can agree by accident (``sin`` at 6434 with steps of thousands);
-    a reference difference at the rounding level of f is no evidence. One stencil, for the lines ``sel`` of ``along``
-    (``None``: all, of the shape of ``x``)."""
+def short_pass(
+    along: Along, x: np.ndarray, count: int, sel: np.ndarray | None, known: np.ndarray | None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Central differences at the first ``count`` steps of the gradient's sequence, extrapolated
+    (:func:`~.adaptive.richardson_search`), with one call of f: the lines ``sel`` of ``along`` (``None``: all, of
+    the shape of ``x``), the values at the first steps given by ``known`` (shape ``(2, k, x.size)``, or ``None``).
+
+    The same call evaluates a reference stencil at ``RATIO**(GROWTH_SHIFT + count - 1)`` times below the largest
+    step, at least ``RATIO**GROWTH_SHIFT`` (about 40) times below any candidate's largest step: where the
+    differences over the chosen candidate's steps are much smaller than the reference, the candidate is a false
+    plateau, as :func:`~.adaptive.richardson_search` tests within its own sequence, which a short one does not
+    reach. Steps all far beyond the scale of f can agree by accident (``sin`` at 6434 with steps of thousands); a
+    reference at the rounding level of f is no evidence.
+
+    Returns value, error, step, carried rounding noise, typical |f|, the false-plateau mask, and f at the
+    sequence's stencils (shape ``(2, count, *x.shape)``).
+    """
     offsets, numerators, denominator = stencil(1, "central")
-    reference_step = taken(x, step / RATIO**GROWTH_SHIFT)
+    steps = geometric_steps(x, GRADIENT_FIRST_STEP, count)
+    reference_step = taken(x, steps[0] / RATIO ** (GROWTH_SHIFT + count - 1))
+    first = 0 if known is None else known.shape[1]
+    new_steps = np.concatenate([steps[first:], reference_step[None]])
+    t = shaped_offsets(offsets, new_steps.ndim) * new_steps[None]
     with np.errstate(all="ignore"):
-        values = along(shaped_offsets(offsets, x.ndim) * reference_step[None], sel)
+        new = along(t.reshape((-1,) + x.shape), sel).reshape(t.shape)
+    values = new[:, :-1] if known is None else np.concatenate([known.reshape((2, first) + x.shape), new[:, :-1]], 1)
+    v, e, s, noise, typical, top = richardson_search(
+        lambda _t, _sel: values.reshape((-1,) + x.shape), x, steps, 1, None
+    )
+    assert typical is not None  # richardson_search returns it with fscale (its default)
+    with np.errstate(all="ignore"):
+        reference_values = new[:, -1]
         scaled_step = denominator * reference_step
-        reference = stencil_sum(values, numerators) / scaled_step
-        reference_noise = stencil_sum(EPS * np.abs(values), tuple(map(abs, numerators))) / scaled_step
-        return (top < GROWTH_FACTOR * np.abs(reference)) & (np.abs(reference) > RESOLVED_ABOVE * reference_noise)
+        reference = stencil_sum(reference_values, numerators) / scaled_step
+        reference_noise = stencil_sum(EPS * np.abs(reference_values), tuple(map(abs, numerators))) / scaled_step
+        false_plateau = (top < GROWTH_FACTOR * np.abs(reference)) & (
+            np.abs(reference) > RESOLVED_ABOVE * reference_noise
+        )
+    return v, e, s, noise, typical, false_plateau, values
 
 
 def verdict(value: np.ndarray, error: np.ndarray, floor: np.ndarray) -> np.ndarray:
