@@ -32,14 +32,11 @@ from numdiff_cli.contract import (
     VANISHING_STEP,
 )
 from numdiff_cli.numerics.estimate import EPS, PRECISION, UNRELIABLE_ABOVE, Estimate, concatenated, reshaped
-from numdiff_cli.numerics.gradient import gradient_auto
+from numdiff_cli.numerics.gradient import FIRST_PASS_EVALUATIONS, gradient_auto
 from numdiff_cli.numerics.hessian import hessian
 from numdiff_cli.numerics.lines import line_derivative
 from numdiff_cli.numerics.stencils import default_step, stencil, stencil_sum
-from numdiff_cli.numerics.steps import (
-    COMPLEX_STEP,
-    GRADIENT_FIRST_STEPS,
-)
+from numdiff_cli.numerics.steps import COMPLEX_STEP
 
 __all__ = [
     "COMPLEX_STEP",
@@ -197,7 +194,7 @@ def gradient(
     """
     X = np.asarray(x, dtype=float)
     m, n = X.shape
-    per_direction = max(1, m * n * 2 * GRADIENT_FIRST_STEPS)
+    per_direction = max(1, m * n * FIRST_PASS_EVALUATIONS)
     width = max(1, min(m, block // per_direction))
     if rows is None:
         blocks: list[Sequence[int]] = [range(d, min(m, d + width)) for d in range(0, m, width)]
