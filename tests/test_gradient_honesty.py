@@ -131,8 +131,17 @@ def test_components_the_first_pass_cannot_vouch_for_are_continued_not_searched()
     # evaluations, nfev 138).
     f, exact_gradient = FUNCTIONS["cyclic"]
     x = np.random.default_rng(0).uniform(-1, 1, 100)
-    estimate = engine.gradient(f, x[:, None])
+    calls: list[int] = []
+
+    def counted(v: np.ndarray) -> np.ndarray:
+        calls.append(v.size // len(v))  # points evaluated in this call
+        return f(v)
+
+    estimate = engine.gradient(counted, x[:, None])
     assert 10 < estimate.nfev <= 10 + 8
+    # One batched call per pass: 10 points per component, then 8 per component continued (and no more).
+    assert len(calls) == 2
+    assert calls[0] == 10 * 100 and calls[1] % 8 == 0 and 0 < calls[1] < 8 * 100
     exact = exact_gradient([mpmath.mpf(float(t)) for t in x])
     for i in np.flatnonzero(estimate.status[:, 0] == engine.OK):
         assert abs(mpmath.mpf(float(estimate.value[i, 0])) - exact[i]) <= 10 * float(estimate.error[i, 0])
