@@ -77,6 +77,20 @@ FUNCTIONS: dict[str, tuple[Callable[[np.ndarray], np.ndarray], Callable[[list], 
             mpmath.exp(mpmath.fsum(mpmath.sin(3 * u) for u in v) / len(v)) * 3 * mpmath.cos(3 * t) / len(v) for t in v
         ],
     ),
+    # Functions that vary on scales below the first pass's steps (0.15 next to 0): the rescaled pass's cases.
+    "sine-50": (lambda x: np.sum(np.sin(50 * x), axis=0), lambda v: [50 * mpmath.cos(50 * t) for t in v]),
+    "tanh-30": (
+        lambda x: np.sum(np.tanh(30 * x), axis=0) + x[0],
+        lambda v: [30 * mpmath.sech(30 * t) ** 2 + (1 if i == 0 else 0) for i, t in enumerate(v)],
+    ),
+    "lorentzian": (
+        lambda x: np.sum(1 / (x**2 + 1e-2), axis=0),
+        lambda v: [-2 * t / (t**2 + mpmath.mpf(1e-2)) ** 2 for t in v],
+    ),
+    "log-near-0": (
+        lambda x: np.sum(np.log(x**2 + 1e-4), axis=0),
+        lambda v: [2 * t / (t**2 + mpmath.mpf(1e-4)) for t in v],
+    ),
 }
 
 
@@ -159,3 +173,17 @@ def test_no_false_plateau_from_steps_beyond_the_scale_of_f(x: float) -> None:
             true_error = abs(mpmath.mpf(float(estimate.value[i, 0])) - exact[i])
             assert true_error <= 10 * float(estimate.error[i, 0])
             assert true_error <= 100 * PRECISION[1] * abs(exact[i]) or true_error <= 1e3 * engine.EPS / abs(x)
+
+
+def test_functions_on_a_small_scale_get_the_rescaled_pass_not_the_wide_search() -> None:
+    # sin(50 x) has a period of 0.13: the first pass's steps (0.15 down to 0.037) and their continuation (down to
+    # 0.009) do not settle it, the same sequence 40 times smaller does (2 x 7 + 2 = 16 evaluations); the wide search
+    # would cost 128.
+    f, exact_gradient = FUNCTIONS["sine-50"]
+    x = np.random.default_rng(1).uniform(-1, 1, 10)
+    estimate = engine.gradient(f, x[:, None])
+    assert estimate.nfev == 10 + 8 + 16
+    exact = exact_gradient([mpmath.mpf(float(t)) for t in x])
+    assert (estimate.status == engine.OK).all()
+    for i in range(10):
+        assert abs(mpmath.mpf(float(estimate.value[i, 0])) - exact[i]) <= 10 * float(estimate.error[i, 0])

@@ -1,7 +1,7 @@
 """``auto`` for gradients: a short first pass for every component, its continuation for the few it cannot vouch for.
 
 A gradient of ``m`` variables costs ``m`` times what one derivative costs, so the evaluations per component matter
-more than anywhere else. Three passes, each one batched call of f for the components the one before left:
+more than anywhere else. Four passes, each one batched call of f for the components the one before left:
 
 1. the first pass: :data:`~.steps.GRADIENT_FIRST_STEPS` central differences at steps in a ratio of
    :data:`~.steps.RATIO` from ``GRADIENT_FIRST_STEP * max(1, |x|)``, extrapolated; its short tableau has a single
@@ -13,10 +13,17 @@ more than anywhere else. Three passes, each one batched call of f for the compon
    distances are honest error estimates of their own size. Also for the components the first pass settled for
    rounding alone, which it would flag: the continuation vouches for about a quarter of them (measured over 10
    functions at random points; on the cyclic benchmark function at n = 1000, 289 flags instead of 553);
-3. the wide search of :func:`~.adaptive.adaptive` (:data:`~.steps.WIDE_SEARCH_STEPS` steps over 13 decades, the
-   rounding noise of f measured) for the components neither can vouch for.
+3. the rescaled pass: the same 7 steps ``RATIO**GROWTH_SHIFT`` (about 40) times smaller, for f that varies on a
+   scale below the first steps (``sin(50 x)``, ``tanh(30 x)``, ``1 / (x**2 + 0.01)``: 34 evaluations in all
+   instead of the wide search's 146);
+4. the wide search of :func:`~.adaptive.adaptive` (:data:`~.steps.WIDE_SEARCH_STEPS` steps over 13 decades, the
+   rounding noise of f measured) for the components none of them can vouch for.
 
-Each of the first two passes checks its choice against a false plateau with one more stencil in the same call (see
+Over 14 functions at random points (|x| up to 30, n up to 20; those of ``tests/test_gradient_honesty.py``), 24.5
+evaluations per component on average where the first pass and the wide search alone spent 79, with more components
+vouched for (10231 of 10540, against 10179) and none wrong under an OK status.
+
+Each of the short passes checks its choice against a false plateau with one more stencil in the same call (see
 :func:`short_pass`); each component is judged as :func:`~.adaptive.adaptive` judges a point (:func:`verdict`).
 """
 
@@ -44,9 +51,10 @@ from numdiff_cli.numerics.steps import (
     taken,
 )
 
-# Evaluations per component: two per step, and two for the false-plateau guard of each of the first two passes.
+# Evaluations per component: two per step, and two for the false-plateau guard of each short pass.
 FIRST_PASS_EVALUATIONS = 2 * (GRADIENT_FIRST_STEPS + 1)
 MORE_EVALUATIONS = 2 * (GRADIENT_MORE_STEPS + 1)
+RESCALED_EVALUATIONS = 2 * (GRADIENT_FIRST_STEPS + GRADIENT_MORE_STEPS + 1)
 WIDE_EVALUATIONS = 2 * WIDE_SEARCH_STEPS
 
 
@@ -89,7 +97,24 @@ def gradient_auto(along: Along, x: np.ndarray) -> Estimate:
         nfev += MORE_EVALUATIONS
         rest = rest[~done]
     if rest.size:
-        # 3. The wide search; its grid contains the earlier steps, so its choice replaces theirs. The absolute floor
+        # 3. The same short sequence RATIO**GROWTH_SHIFT (about 40) times smaller, for f that varies on a scale below
+        # the first steps (sin(50 x): its period is 0.13): a false plateau there, or differences that do not settle.
+        xs = flat_x[rest]
+        v, e, s, noise, typical, false_plateau, _ = short_pass(
+            along, xs, GRADIENT_FIRST_STEPS + GRADIENT_MORE_STEPS, rest, None, GRADIENT_FIRST_STEP / RATIO**GROWTH_SHIFT
+        )
+        with np.errstate(all="ignore"):
+            done = (e <= PRECISION[1] * np.abs(v)) | (e <= GRADIENT_MORE_ROUNDING_LIMITED * noise)
+        done &= np.isfinite(e) & ~false_plateau
+        # The floor stays the one on the scale max(1, |x|) (not the smaller scale of these steps: no leniency).
+        fscale[rest] = np.fmax(fscale[rest], typical)
+        floor[rest] = absolute_floor(fscale[rest], np.maximum(1.0, np.abs(xs)), 1)
+        settled_here = rest[done]
+        value[settled_here], error[settled_here], step[settled_here] = v[done], e[done], s[done]
+        nfev += RESCALED_EVALUATIONS
+        rest = rest[~done]
+    if rest.size:
+        # 4. The wide search; its grid contains the earlier steps, so its choice replaces theirs. The absolute floor
         # is judged on the scale max(1, step) (its steps go down to 1e-14: a candidate chosen there for want of
         # better ones is no measure of the scale of f), as in adaptive.
         for begin in range(0, rest.size, WIDE_BLOCK):
@@ -115,9 +140,14 @@ def gradient_auto(along: Along, x: np.ndarray) -> Estimate:
 
 
 def short_pass(
-    along: Along, x: np.ndarray, count: int, sel: np.ndarray | None, known: np.ndarray | None
+    along: Along,
+    x: np.ndarray,
+    count: int,
+    sel: np.ndarray | None,
+    known: np.ndarray | None,
+    largest: float = GRADIENT_FIRST_STEP,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Central differences at the first ``count`` steps of the gradient's sequence, extrapolated
+    """Central differences at ``count`` steps from ``largest * max(1, |x|)`` (the gradient's sequence), extrapolated
     (:func:`~.adaptive.richardson_search`), with one call of f: the lines ``sel`` of ``along`` (``None``: all, of
     the shape of ``x``), the values at the first steps given by ``known`` (shape ``(2, k, x.size)``, or ``None``).
 
@@ -132,7 +162,7 @@ def short_pass(
     sequence's stencils (shape ``(2, count, *x.shape)``).
     """
     offsets, numerators, denominator = stencil(1, "central")
-    steps = geometric_steps(x, GRADIENT_FIRST_STEP, count)
+    steps = geometric_steps(x, largest, count)
     reference_step = taken(x, steps[0] / RATIO ** (GROWTH_SHIFT + count - 1))
     first = 0 if known is None else known.shape[1]
     new_steps = np.concatenate([steps[first:], reference_step[None]])
