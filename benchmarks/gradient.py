@@ -168,7 +168,7 @@ def main() -> None:
         "defaults, both on the function written in numpy. Time: best of 7 rounds of one whole gradient, the three",
         "libraries alternating within a round. Digits: min / median over the n components against mpmath at 50",
         "digits. Evaluations: points at which each library evaluated f, per component (numdiff's first pass: 10;",
-        "components it cannot vouch for get a middle pass of 18 and, if needed, the wide search of 128).",
+        "components it cannot vouch for get 8 more, then 16 at smaller steps, and if needed the wide search's 128).",
         "numdiff's error estimates: the share of components whose estimate bounds the true error within a",
         "factor 10, and the number of components flagged (estimated relative error above 1e-10).",
         "",
