@@ -69,6 +69,9 @@ GRADIENT_MORE_STEPS = 3
 # carries (not 100 times it, as the first pass): the others get the wide search, which measures that noise on f
 # itself and vouches for more of them (7148 of 7300 components in the sweep above, where 100 left 7036).
 GRADIENT_MORE_ROUNDING_LIMITED = 1.0
+# The gradient's rescaled pass (numerics.gradient): this many steps of the same sequence 40 times smaller, for f that
+# varies on a smaller scale (sin(50 x)).
+GRADIENT_RESCALED_STEPS = 7
 
 
 def taken(x: np.ndarray, h: np.ndarray) -> np.ndarray:
