@@ -31,17 +31,12 @@ from numdiff_cli.contract import (
     UNRELIABLE,
     VANISHING_STEP,
 )
-from numdiff_cli.numerics.adaptive import adaptive
 from numdiff_cli.numerics.estimate import EPS, PRECISION, UNRELIABLE_ABOVE, Estimate, concatenated, reshaped
+from numdiff_cli.numerics.gradient import FIRST_PASS_EVALUATIONS, gradient_auto
 from numdiff_cli.numerics.hessian import hessian
 from numdiff_cli.numerics.lines import line_derivative
 from numdiff_cli.numerics.stencils import default_step, stencil, stencil_sum
-from numdiff_cli.numerics.steps import (
-    COMPLEX_STEP,
-    GRADIENT_FIRST_STEP,
-    GRADIENT_FIRST_STEPS,
-    GRADIENT_ROUNDING_LIMITED,
-)
+from numdiff_cli.numerics.steps import COMPLEX_STEP
 
 __all__ = [
     "COMPLEX_STEP",
@@ -199,7 +194,7 @@ def gradient(
     """
     X = np.asarray(x, dtype=float)
     m, n = X.shape
-    per_direction = max(1, m * n * 2 * GRADIENT_FIRST_STEPS)
+    per_direction = max(1, m * n * FIRST_PASS_EVALUATIONS)
     width = max(1, min(m, block // per_direction))
     if rows is None:
         blocks: list[Sequence[int]] = [range(d, min(m, d + width)) for d in range(0, m, width)]
@@ -231,18 +226,7 @@ def _gradient_block(
         return np.asarray(f(points))
 
     if method == "auto" and step is None:
-        # A cheap first pass (GRADIENT_FIRST_STEPS steps) keeps the cost per component low; components whose
-        # error estimate is above the flag threshold (and not at the rounding level) get the wide search.
-        return adaptive(
-            along,
-            X[dirs],
-            order=1,
-            fast=False,
-            first_steps=GRADIENT_FIRST_STEPS,
-            first_step=GRADIENT_FIRST_STEP,
-            rounding_limited=GRADIENT_ROUNDING_LIMITED,
-            accept=PRECISION[1],
-        )
+        return gradient_auto(along, X[dirs])
     return line_derivative(along, X[dirs], order=1, method=method, step=step, check_step=check_step)
 
 
