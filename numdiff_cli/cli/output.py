@@ -3,7 +3,7 @@
 Results go to stdout in the chosen format (:class:`Writer`); warnings and errors go to stderr (:func:`stderr`),
 above the progress display when one is shown. This is the one place where an engine status code becomes a
 sentence (:func:`warning_text`) and where an unreadable input line becomes the rows it stands for
-(:func:`mark_bad`, :func:`with_bad_lines`). numpy, rich and the renderer are imported only when results are written,
+(:func:`bad_lines`, for every command). numpy, rich and the renderer are imported only when results are written,
 so importing this module is as cheap as importing click.
 """
 
@@ -116,6 +116,7 @@ class Block:
     plain: Callable[[], list[str]]
     warnings: dict[int, tuple[str, Any]]  # row index -> (message, point)
     bad: set[int] = field(default_factory=set)  # rows from unreadable input lines
+    lines: dict[int, str] = field(default_factory=dict)  # the first row of each unreadable line -> its message
     failed: dict[int, str] = field(default_factory=dict)  # rows of a check that failed -> why (with the numbers)
     fast: dict[str, Callable[[Block], list[str]]] = field(default_factory=dict)  # format -> its lines, vectorized
 
@@ -135,16 +136,25 @@ class Block:
         return [self.full_row(index) for index in range(self.count)]
 
 
+def bad_lines(chunk: Chunk, block: Block, rows_of: Callable[[int], range]) -> Block:
+    """The one place where an unreadable input line becomes rows: ``rows_of(point)`` are the rows of the chunk's
+    point ``point``; each carries the line's message instead of a result, and the message is said once.
+    """
+    for point, message in chunk.problems.items():
+        rows = rows_of(point)
+        for row_index in rows:
+            block.warnings[row_index] = (message, None)
+            block.bad.add(row_index)
+        block.lines[rows[0]] = message
+    return block
+
+
 def mark_bad(chunk: Chunk, block: Block, per_point: int = 1) -> Block:
     """Rows that come from unreadable input lines carry the line's message instead of a result.
 
     Each point of the chunk stands for ``per_point`` consecutive rows (``compare --method all``: one per method).
     """
-    for column, message in chunk.problems.items():
-        for row_index in range(column * per_point, (column + 1) * per_point):
-            block.warnings[row_index] = (message, None)
-            block.bad.add(row_index)
-    return block
+    return bad_lines(chunk, block, lambda point: range(point * per_point, (point + 1) * per_point))
 
 
 def with_bad_lines(chunk: Chunk, rows: list[dict[str, Any]], plain: list[str], expr: str) -> Block:
@@ -153,10 +163,9 @@ def with_bad_lines(chunk: Chunk, rows: list[dict[str, Any]], plain: list[str], e
     For a command whose points have a varying number of rows (``compare --sweep``: one per step, none for a point
     that cannot be read), so that an input line cannot be mapped to rows by position as :func:`mark_bad` does.
     """
-    rows = rows + [{"expr": expr, "warning": message} for message in chunk.problems.values()]
-    block = Block.of_rows(rows, plain + ["nan"] * len(chunk.problems))
-    block.bad.update(range(len(rows) - len(chunk.problems), len(rows)))
-    return block
+    first = {point: len(rows) + index for index, point in enumerate(chunk.problems)}
+    block = Block.of_rows(rows + [{"expr": expr} for _ in first], plain + ["nan"] * len(first))
+    return bad_lines(chunk, block, lambda point: range(first[point], first[point] + 1))
 
 
 class _Format:
@@ -334,8 +343,10 @@ class Writer:
                 continue
             message = block.warnings[index][0]
             if index in block.bad:
+                # Said once for the line, however many rows it stands for (see bad_lines).
                 self.bad = True
-                self.say(f"Error: {message}")
+                if index in block.lines:
+                    self.say(f"Error: {message}")
             else:
                 self.warned = True
                 self.say(f"Warning: {self.context(block, index)}: {message}{self.numbers(block, index)}")
