@@ -295,9 +295,14 @@ def test_fourth_derivative_of_asinh_at_0_is_not_garbage(run) -> None:
     value, error, status = float(est.value[0]), float(est.error[0]), int(est.status[0])
     assert abs(value) <= 10 * error
     # Rounding of f ~ 1 over a scale of 1, amplified by the order-4 stencil (weight 16) and the tableau: 1e-11.
-    assert status != OK or abs(value) <= 1e-11
+    # asinh is analytic at 0 (radius of convergence 1), so this zero is well-conditioned: the README's "a
+    # derivative that is zero is judged by absolute accuracy at the rounding level of f" vouches for it. Not
+    # flagged, and within that level (a flag here would be a false alarm, a larger value a wrong answer).
+    assert status == OK
+    assert abs(value) <= 1e-11
     result = run("diff", "--order", "4", "log(x + sqrt(x**2 + 1))", "--at", "0", "--format", "json")
-    assert result.exit_code == 3 or abs(json.loads(result.stdout)["derivative"]) <= 1e-11
+    assert result.exit_code == 0
+    assert abs(json.loads(result.stdout)["derivative"]) <= 1e-11
 
 
 @pytest.mark.parametrize("order", [3, 4])
