@@ -133,3 +133,46 @@ def test_jacobian_row_warnings_are_said_and_set_the_status(run: Callable[..., Re
     assert row["warning"].startswith("the derivative is not finite here")
     assert result.stderr.startswith("Warning: log(x), y at x=-1.0,y=2.0, method auto: the derivative is not finite")
     assert len(result.stderr.splitlines()) == 1
+
+
+def test_sweep_keeps_every_bad_line(run: Callable[..., Result]) -> None:
+    args = ("compare", "x**2", "--at", "-", "--sweep", "--sweep-range", "1e-1:1e-2:2", "--format", "json")
+    result = run(*args, input="foo\n1\nbar\n")
+    assert result.exit_code == 2
+    rows = json_lines(result.stdout)
+    # Two rows for x = 1 (line 2), then one row for each unreadable line, in input order.
+    assert [row.get("warning") for row in rows] == [
+        None,
+        None,
+        "line 1: cannot read 'foo' as a number",
+        "line 3: cannot read 'bar' as a number",
+    ]
+    assert result.stderr.splitlines() == [
+        "Error: line 1: cannot read 'foo' as a number",
+        "Error: line 3: cannot read 'bar' as a number",
+    ]
+
+
+def test_the_same_warning_is_said_once_but_every_row_keeps_it(run: Callable[..., Result]) -> None:
+    result = run("diff", "log(x)", "--at", "-1", "--at", "-1", "--format", "json")
+    assert result.exit_code == 3
+    rows = json_lines(result.stdout)
+    assert len(rows) == 2 and all(row["warning"].startswith("the derivative is not finite") for row in rows)
+    assert len(result.stderr.splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        pytest.param(["tangent", "x**2", "--at", "1"], id="tangent"),
+        pytest.param(["jacobian", "x*y", "--at", "1,2"], id="jacobian"),
+        pytest.param(["hessian", "x*y", "--at", "1,2"], id="hessian"),
+        pytest.param(["grad", "x*y", "--at", "1,2"], id="grad"),
+        pytest.param(["diff", "x**2", "--at", "1"], id="diff"),
+    ],
+)
+def test_a_vanishing_step_is_named_in_double_precision(run: Callable[..., Result], args: list[str]) -> None:
+    # h = 1e-300 next to x = 1: 1 + h == 1 in float64, whose name the message gives.
+    result = run(*args, "--method", "central", "--h", "1e-300")
+    assert result.exit_code == 3
+    assert "(x + h == x in double precision)" in result.stderr
