@@ -166,3 +166,17 @@ def test_tolerance_rule(error: float, reference: float, atol, rtol, passed: bool
         assert verdict.bound == (atol or 0.0) + (rtol or 0.0) * abs(reference)
     else:
         assert math.isnan(verdict.bound)
+
+
+# --- evaluations per point -------------------------------------------------------------------------------------------
+
+
+def test_the_fast_pass_costs_10_evaluations_and_the_kink_check_7_more() -> None:
+    # README: the fast pass is "central differences at five fixed absolute steps ... 10 evaluations per point";
+    # "diff adds 7 per point for the kink check". exp(sin(x)) at 0.7 is settled by the fast pass alone.
+    def f(v: np.ndarray) -> np.ndarray:
+        return np.exp(np.sin(v))
+
+    plain = derivative(f, np.array([0.7]))
+    assert int(plain.status[0]) == OK and plain.nfev == 2 * 5
+    assert derivative(f, np.array([0.7]), check_kink=True).nfev == 2 * 5 + 7

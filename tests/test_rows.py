@@ -10,6 +10,7 @@ line counts the rest.
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable
 
 import numpy as np
@@ -176,3 +177,29 @@ def test_a_vanishing_step_is_named_in_double_precision(run: Callable[..., Result
     result = run(*args, "--method", "central", "--h", "1e-300")
     assert result.exit_code == 3
     assert "(x + h == x in double precision)" in result.stderr
+
+
+def test_past_the_cap_no_row_is_built_for_a_line_that_is_not_said(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A million flagged points must not build a million rows to count their warnings: only the 20 said lines
+    # build theirs (for the point and the numbers they quote); the other 980 warnings and 1000 failures are counted.
+    from numdiff_cli.cli import output
+
+    monkeypatch.setattr(output, "stderr", lambda line: None)
+    built: list[int] = []
+
+    def row(index: int) -> dict:
+        built.append(index)
+        return {"expr": "f", "at": float(index), "method": "auto", "derivative": 1.0}
+
+    block = output.Block(
+        1000,
+        row,
+        lambda: ["1.0"] * 1000,
+        {index: ("low accuracy", float(index)) for index in range(1000)},
+        failed={index: "too far" for index in range(1000)},
+    )
+    writer = output.Writer("plain", ["expr"], "f")
+    monkeypatch.setattr(output.sys, "stdout", io.StringIO())
+    writer.write(block)
+    assert writer.warnings == 2000
+    assert set(built) <= set(range(10)), sorted(set(built))

@@ -320,7 +320,6 @@ class Writer:
     ):
         if fmt == "auto":
             fmt = "table" if sys.stdout.isatty() else "plain"
-        self.fmt = fmt
         self.format = FORMAT_WRITERS[fmt](keys, title)
         self.expr = expr
         self.method = method
