@@ -348,3 +348,83 @@ def test_compile_text_round_trip(private_cache: Path) -> None:
     cached = compile_text("W[0,0]*W[1,1] - y", use_cache=True)
     assert cached == fresh  # the dataclass equality ignores the parsed tree, which the cached one lacks
     assert getattr(cached, "parsed", "absent") is None
+
+
+def test_eviction_removes_the_least_recently_written_quarter(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Past MAX_ENTRIES (8 here) the oldest entries go until 3/4 of it (6) are left: the 6 most recently written.
+    # Only the cache's own files are counted and removed: not other files, not a directory named like an entry.
+    from numdiff_cli import cache
+
+    monkeypatch.setattr(cache, "MAX_ENTRIES", 8)
+    entries = [tmp_path / f"{n:02d}.json" for n in range(9)]
+    for age, entry in zip(range(9, 0, -1), entries):
+        entry.write_text("{}")
+        os.utime(entry, (1_000_000 - age, 1_000_000 - age))  # entry 0 the oldest, entry 8 the newest
+    (tmp_path / "notes.txt").write_text("not an entry")
+    (tmp_path / "dir.json").mkdir()
+    os.utime(tmp_path / "dir.json", (1, 1))
+    cache._evict(tmp_path)
+    assert sorted(p.name for p in tmp_path.glob("??.json")) == [f"{n:02d}.json" for n in range(3, 9)]
+    assert (tmp_path / "notes.txt").exists() and (tmp_path / "dir.json").is_dir()
+    # A symlink named like an entry is not an entry of the cache: not counted, not removed, its target untouched.
+    target = tmp_path.parent / f"{tmp_path.name}-target.json"
+    target.write_text("{}")
+    (tmp_path / "link.json").symlink_to(target)
+    cache._evict(tmp_path)
+    assert (tmp_path / "link.json").is_symlink() and target.exists()
+    assert len([p for p in tmp_path.glob("*.json") if p.is_file() and not p.is_symlink()]) == 6
+    # At the limit (8 entries) nothing goes; one more, and the oldest quarter goes again.
+    for n in range(2):
+        (tmp_path / f"new{n}.json").write_text("{}")
+    cache._evict(tmp_path)
+    assert len([p for p in tmp_path.glob("*.json") if p.is_file() and not p.is_symlink()]) == 8
+    (tmp_path / "new2.json").write_text("{}")
+    cache._evict(tmp_path)
+    assert len([p for p in tmp_path.glob("*.json") if p.is_file() and not p.is_symlink()]) == 6
+    assert (tmp_path / "link.json").is_symlink() and target.exists()
+
+
+def test_cache_is_on_with_numdiff_no_cache_0(
+    run: Callable[..., Result], parses: list[str], private_cache: Path
+) -> None:
+    # NUMDIFF_NO_CACHE turns the cache off when set to anything but "" or "0".
+    for _ in range(2):
+        assert run("diff", "x**2", "--at", "3", env={"NUMDIFF_NO_CACHE": "0"}).stdout == "6.0\n"
+    assert parses == ["x**2"]
+    assert len(entries(private_cache)) == 1
+
+
+def test_a_failed_write_leaves_no_temporary_file(private_cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The entry is written to a temporary file in the cache directory, then renamed: when the rename fails the
+    # temporary file is removed and the cache is as it was (no entry, no error).
+    from numdiff_cli import cache
+
+    def refuse(source: object, destination: object) -> None:
+        raise OSError("read-only")
+
+    monkeypatch.setattr(cache.os, "replace", refuse)
+    cache.store(["test", 1], {"value": 1})
+    assert private_cache.is_dir()
+    assert list(private_cache.iterdir()) == []
+    assert cache.load(["test", 1]) is None
+
+
+def test_the_temporary_file_is_written_in_the_cache_directory(
+    private_cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Written next to its entry (a rename within one directory is atomic), named so no reader takes it for one.
+    from numdiff_cli import cache
+
+    seen: list[tuple[str, str]] = []
+    real = cache.os.replace
+
+    def watch(source: str, destination: object) -> None:
+        seen.append((source, str(destination)))
+        real(source, destination)
+
+    monkeypatch.setattr(cache.os, "replace", watch)
+    cache.store(["test", 2], {"value": 2})
+    ((source, destination),) = seen
+    assert Path(source).parent == private_cache == Path(destination).parent
+    assert Path(source).name.startswith(".tmp-") and Path(source).name.endswith(".json")
+    assert cache.load(["test", 2]) == {"value": 2}
