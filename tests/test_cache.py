@@ -428,3 +428,64 @@ def test_the_temporary_file_is_written_in_the_cache_directory(
     assert Path(source).parent == private_cache == Path(destination).parent
     assert Path(source).name.startswith(".tmp-") and Path(source).name.endswith(".json")
     assert cache.load(["test", 2]) == {"value": 2}
+
+
+@pytest.mark.parametrize(
+    ("mode", "used"),
+    [
+        pytest.param(0o700, True, id="only-me"),
+        pytest.param(0o755, True, id="others-read-and-enter"),
+        pytest.param(0o711, True, id="others-enter"),
+        pytest.param(0o720, False, id="group-writes"),
+        pytest.param(0o702, False, id="others-write"),
+    ],
+)
+def test_the_directory_is_used_only_if_nobody_else_can_write_it(
+    run: Callable[..., Result], parses: list[str], private_cache: Path, mode: int, used: bool
+) -> None:
+    run("diff", "x**2", "--at", "3")
+    os.chmod(private_cache, mode)
+    result = run("diff", "x**2", "--at", "3")
+    assert (result.exit_code, result.stdout) == (0, "6.0\n")
+    assert parses == (["x**2"] if used else ["x**2", "x**2"])
+    assert ("not using the cache" in result.stderr) is not used
+
+
+def test_a_directory_owned_by_someone_else_is_not_used(
+    run: Callable[..., Result], parses: list[str], private_cache: Path
+) -> None:
+    if os.getuid() != 0:
+        pytest.skip("giving a directory away needs root")
+    run("diff", "x**2", "--at", "3")
+    os.chown(private_cache, 12345, 12345)  # mode 0700 still: only the owning stranger can write
+    result = run("diff", "x**2", "--at", "3")
+    assert (result.exit_code, result.stdout) == (0, "6.0\n")
+    assert parses == ["x**2", "x**2"]
+    assert "not using the cache" in result.stderr
+
+
+def test_a_file_in_place_of_the_directory_is_not_used(
+    run: Callable[..., Result], parses: list[str], private_cache: Path
+) -> None:
+    private_cache.write_text("not a directory")
+    result = run("diff", "x**2", "--at", "3")
+    assert (result.exit_code, result.stdout) == (0, "6.0\n")
+    assert "not using the cache" in result.stderr
+    assert private_cache.read_text() == "not a directory"
+
+
+def test_the_cache_directory_is_created_with_its_parents(
+    run: Callable[..., Result], parses: list[str], tmp_path: Path
+) -> None:
+    home = tmp_path / "a" / "b"  # XDG_CACHE_HOME that does not exist yet
+    env = {"XDG_CACHE_HOME": str(home)}
+    for _ in range(2):
+        assert run("diff", "x**2", "--at", "3", env=env).stdout == "6.0\n"
+    assert parses == ["x**2"]
+    assert stat.S_IMODE(os.stat(home / "numdiff").st_mode) == 0o700
+
+
+def test_a_refused_expression_writes_nothing(run: Callable[..., Result], private_cache: Path) -> None:
+    # Reading the cache never creates it: only a store does, after the expression was read.
+    assert run("diff", "x**", "--at", "3").exit_code == 2
+    assert not private_cache.exists()
