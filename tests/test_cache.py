@@ -489,3 +489,35 @@ def test_a_refused_expression_writes_nothing(run: Callable[..., Result], private
     # Reading the cache never creates it: only a store does, after the expression was read.
     assert run("diff", "x**", "--at", "3").exit_code == 2
     assert not private_cache.exists()
+
+
+@pytest.mark.parametrize(
+    ("mode", "used"), [(0o600, True), (0o644, True), (0o711, True), (0o620, False), (0o602, False)]
+)
+def test_an_entry_is_used_only_if_nobody_else_can_write_it(
+    run: Callable[..., Result], parses: list[str], private_cache: Path, mode: int, used: bool
+) -> None:
+    run("diff", "x**2", "--at", "3")
+    (entry,) = entries(private_cache)
+    os.chmod(entry, mode)
+    assert run("diff", "x**2", "--at", "3").stdout == "6.0\n"
+    assert parses == (["x**2"] if used else ["x**2", "x**2"])
+
+
+@pytest.mark.parametrize(("spare", "used"), [(0, True), (-1, False)])
+def test_an_entry_up_to_the_size_limit_is_read(
+    run: Callable[..., Result],
+    parses: list[str],
+    private_cache: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    spare: int,
+    used: bool,
+) -> None:
+    # An entry of exactly MAX_ENTRY_BYTES is read; one byte more and it is ignored (and rebuilt).
+    from numdiff_cli import cache
+
+    run("diff", "x**2", "--at", "3")
+    (entry,) = entries(private_cache)
+    monkeypatch.setattr(cache, "MAX_ENTRY_BYTES", entry.stat().st_size + spare)
+    assert run("diff", "x**2", "--at", "3").stdout == "6.0\n"
+    assert parses == (["x**2"] if used else ["x**2", "x**2"])
