@@ -1,11 +1,12 @@
 """Accuracy, honesty of the error estimates, flags and step sanity of the finite-difference engine (issue 3).
 
 References are sympy derivatives evaluated with mpmath at 50 digits at the exact floating-point point. The
-tolerances come from the engine's contract rather than from observed values:
+tolerances come from the documented contract rather than from observed values or the engine's constants:
 
 - ``auto`` flags (status IMPRECISE or UNRELIABLE) every result whose relative error estimate exceeds
-  ``PRECISION[order]`` (1e-10 for first derivatives), and its estimate bounds the true error within a factor 10
-  (issue 3); so an unflagged result is within ``10 * PRECISION[order]`` and within ``10 * error``.
+  ``VOUCHED[order]`` (the README's thresholds, copied in tests/documented.py: 1e-10 for first derivatives), and
+  its estimate bounds the true error within a factor 10 (issue 3); so an unflagged result is within
+  ``10 * VOUCHED[order]`` and within ``10 * error``.
 - The complex step has no subtraction: its error is the rounding of one evaluation of f, a few ulp.
 """
 
@@ -18,12 +19,13 @@ import numpy as np
 import pytest
 import sympy as sp
 from conftest import json_lines
+from documented import VOUCHED
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from numdiff_cli import engine
 from numdiff_cli.cli import output
-from numdiff_cli.engine import IMPRECISE, OK, PRECISION, STEP_TOO_LARGE, UNRELIABLE, VANISHING_STEP, derivative
+from numdiff_cli.engine import IMPRECISE, OK, STEP_TOO_LARGE, UNRELIABLE, VANISHING_STEP, derivative
 from numdiff_cli.expr import parse_expression
 from numdiff_cli.numerics import adaptive, steps
 
@@ -77,8 +79,8 @@ def test_auto_is_accurate_or_flagged_and_its_error_is_honest(text: str, x: float
     assert true_error <= 10 * error
     # These points are all hard but well-conditioned: auto must vouch for them (not flag) ...
     assert status == OK
-    # ... so the relative error is within 10 * PRECISION[order] (see the module docstring).
-    assert relative_error(value, exact) <= 10 * PRECISION[order]
+    # ... so the relative error is within 10 * VOUCHED[order] (see the module docstring).
+    assert relative_error(value, exact) <= 10 * VOUCHED[order]
 
 
 @pytest.mark.parametrize(
@@ -102,7 +104,7 @@ def test_ill_conditioned_point_is_flagged_not_silently_imprecise(run) -> None:
     # atan'(3e4) ~ 1.1e-9 while atan ~ 1.57: rounding of f limits any difference quotient to ~10 digits.
     result = estimate("atan(x)", 3e4)
     assert int(result.status[0]) == IMPRECISE
-    assert float(result.error[0]) > PRECISION[1] * abs(float(result.value[0]))
+    assert float(result.error[0]) > VOUCHED[1] * abs(float(result.value[0]))
     cli = run("diff", "atan(x)", "--at", "3e4", "--format", "json")
     assert cli.exit_code == 3  # a result the engine cannot vouch for (README: Exit status)
     (row,) = json_lines(cli.stdout)
@@ -233,7 +235,7 @@ def test_gradient_is_accurate_with_honest_errors() -> None:
     for i, reference in enumerate(exact):
         true_error = relative_error(float(value.value[i, 0]), reference) * abs(float(reference))
         assert true_error <= 10 * float(value.error[i, 0])
-        assert relative_error(float(value.value[i, 0]), reference) <= 10 * PRECISION[1]
+        assert relative_error(float(value.value[i, 0]), reference) <= 10 * VOUCHED[1]
     assert (value.status == OK).all()
 
 
@@ -286,7 +288,7 @@ def test_auto_is_never_confidently_wrong(family: str, exponent: float, mantissa:
         exact = (first if order == 1 else second)(mpmath.mpf(x))
         true_error = float(abs(mpmath.mpf(value) - exact)) if math.isfinite(value) else math.inf
     if status == OK:
-        # Vouched for: the estimate bounds the truth within 10 (issue 3), and it is within PRECISION[order]
+        # Vouched for: the estimate bounds the truth within 10 (issue 3), and it is within VOUCHED[order]
         # relative, or (a derivative consistent with zero) at the rounding level, or within what the rounding of f
         # allows at all: about eps * F / s**order, F the largest |f| within s/2 of x on the scale s = max(1, |x|),
         # amplified by the stencil and the Richardson tableau (12.5 * 4**order * weight <= 1000 for orders 1-2).
@@ -295,7 +297,7 @@ def test_auto_is_never_confidently_wrong(family: str, exponent: float, mantissa:
         with np.errstate(all="ignore"):
             near = np.abs(f(x + np.array([-2, -1, 0, 1, 2]) * s / 4))  # a magnitude: float precision is enough
         floor = 1000 * engine.EPS * float(np.nanmax(near)) / s**order
-        assert error <= PRECISION[order] * abs(value) or abs(value) <= 10 * error or error <= floor
+        assert error <= VOUCHED[order] * abs(value) or abs(value) <= 10 * error or error <= floor
     elif status == engine.OVERFLOW:
         # A flag of its own since the derivative beyond the largest double got one (exp at 948).
         assert abs(exact) > np.finfo(float).max
@@ -373,10 +375,10 @@ def test_fast_pass_settles_only_what_it_can_vouch_for(family: str) -> None:
         truth = np.array([float(exact(mpmath.mpf(float(v)))) for v in x])
     true_error = np.abs(value - truth)
     # Settled points are final: their error estimate must bound the true error (within 10, issue 3) and vouch
-    # for PRECISION[1] relative, or for a derivative consistent with zero at the rounding level.
+    # for VOUCHED[1] relative, or for a derivative consistent with zero at the rounding level.
     assert settled.mean() > 0.3
     assert np.all(true_error[settled] <= 10 * error[settled])
-    vouched = (error <= PRECISION[1] * np.abs(value)) | (np.abs(value) <= 10 * error)
+    vouched = (error <= VOUCHED[1] * np.abs(value)) | (np.abs(value) <= 10 * error)
     assert np.all(vouched[settled])
 
 

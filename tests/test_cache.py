@@ -348,3 +348,176 @@ def test_compile_text_round_trip(private_cache: Path) -> None:
     cached = compile_text("W[0,0]*W[1,1] - y", use_cache=True)
     assert cached == fresh  # the dataclass equality ignores the parsed tree, which the cached one lacks
     assert getattr(cached, "parsed", "absent") is None
+
+
+def test_eviction_removes_the_least_recently_written_quarter(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Past MAX_ENTRIES (8 here) the oldest entries go until 3/4 of it (6) are left: the 6 most recently written.
+    # Only the cache's own files are counted and removed: not other files, not a directory named like an entry.
+    from numdiff_cli import cache
+
+    monkeypatch.setattr(cache, "MAX_ENTRIES", 8)
+    entries = [tmp_path / f"{n:02d}.json" for n in range(9)]
+    for age, entry in zip(range(9, 0, -1), entries):
+        entry.write_text("{}")
+        os.utime(entry, (1_000_000 - age, 1_000_000 - age))  # entry 0 the oldest, entry 8 the newest
+    (tmp_path / "notes.txt").write_text("not an entry")
+    (tmp_path / "dir.json").mkdir()
+    os.utime(tmp_path / "dir.json", (1, 1))
+    cache._evict(tmp_path)
+    assert sorted(p.name for p in tmp_path.glob("??.json")) == [f"{n:02d}.json" for n in range(3, 9)]
+    assert (tmp_path / "notes.txt").exists() and (tmp_path / "dir.json").is_dir()
+    # A symlink named like an entry is not an entry of the cache: not counted, not removed, its target untouched.
+    target = tmp_path.parent / f"{tmp_path.name}-target.json"
+    target.write_text("{}")
+    (tmp_path / "link.json").symlink_to(target)
+    cache._evict(tmp_path)
+    assert (tmp_path / "link.json").is_symlink() and target.exists()
+    assert len([p for p in tmp_path.glob("*.json") if p.is_file() and not p.is_symlink()]) == 6
+    # At the limit (8 entries) nothing goes; one more, and the oldest quarter goes again.
+    for n in range(2):
+        (tmp_path / f"new{n}.json").write_text("{}")
+    cache._evict(tmp_path)
+    assert len([p for p in tmp_path.glob("*.json") if p.is_file() and not p.is_symlink()]) == 8
+    (tmp_path / "new2.json").write_text("{}")
+    cache._evict(tmp_path)
+    assert len([p for p in tmp_path.glob("*.json") if p.is_file() and not p.is_symlink()]) == 6
+    assert (tmp_path / "link.json").is_symlink() and target.exists()
+
+
+def test_cache_is_on_with_numdiff_no_cache_0(
+    run: Callable[..., Result], parses: list[str], private_cache: Path
+) -> None:
+    # NUMDIFF_NO_CACHE turns the cache off when set to anything but "" or "0".
+    for _ in range(2):
+        assert run("diff", "x**2", "--at", "3", env={"NUMDIFF_NO_CACHE": "0"}).stdout == "6.0\n"
+    assert parses == ["x**2"]
+    assert len(entries(private_cache)) == 1
+
+
+def test_a_failed_write_leaves_no_temporary_file(private_cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The entry is written to a temporary file in the cache directory, then renamed: when the rename fails the
+    # temporary file is removed and the cache is as it was (no entry, no error).
+    from numdiff_cli import cache
+
+    def refuse(source: object, destination: object) -> None:
+        raise OSError("read-only")
+
+    monkeypatch.setattr(cache.os, "replace", refuse)
+    cache.store(["test", 1], {"value": 1})
+    assert private_cache.is_dir()
+    assert list(private_cache.iterdir()) == []
+    assert cache.load(["test", 1]) is None
+
+
+def test_the_temporary_file_is_written_in_the_cache_directory(
+    private_cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Written next to its entry (a rename within one directory is atomic), named so no reader takes it for one.
+    from numdiff_cli import cache
+
+    seen: list[tuple[str, str]] = []
+    real = cache.os.replace
+
+    def watch(source: str, destination: object) -> None:
+        seen.append((source, str(destination)))
+        real(source, destination)
+
+    monkeypatch.setattr(cache.os, "replace", watch)
+    cache.store(["test", 2], {"value": 2})
+    ((source, destination),) = seen
+    assert Path(source).parent == private_cache == Path(destination).parent
+    assert Path(source).name.startswith(".tmp-") and Path(source).name.endswith(".json")
+    assert cache.load(["test", 2]) == {"value": 2}
+
+
+@pytest.mark.parametrize(
+    ("mode", "used"),
+    [
+        pytest.param(0o700, True, id="only-me"),
+        pytest.param(0o755, True, id="others-read-and-enter"),
+        pytest.param(0o711, True, id="others-enter"),
+        pytest.param(0o720, False, id="group-writes"),
+        pytest.param(0o702, False, id="others-write"),
+    ],
+)
+def test_the_directory_is_used_only_if_nobody_else_can_write_it(
+    run: Callable[..., Result], parses: list[str], private_cache: Path, mode: int, used: bool
+) -> None:
+    run("diff", "x**2", "--at", "3")
+    os.chmod(private_cache, mode)
+    result = run("diff", "x**2", "--at", "3")
+    assert (result.exit_code, result.stdout) == (0, "6.0\n")
+    assert parses == (["x**2"] if used else ["x**2", "x**2"])
+    assert ("not using the cache" in result.stderr) is not used
+
+
+def test_a_directory_owned_by_someone_else_is_not_used(
+    run: Callable[..., Result], parses: list[str], private_cache: Path
+) -> None:
+    if os.getuid() != 0:
+        pytest.skip("giving a directory away needs root")
+    run("diff", "x**2", "--at", "3")
+    os.chown(private_cache, 12345, 12345)  # mode 0700 still: only the owning stranger can write
+    result = run("diff", "x**2", "--at", "3")
+    assert (result.exit_code, result.stdout) == (0, "6.0\n")
+    assert parses == ["x**2", "x**2"]
+    assert "not using the cache" in result.stderr
+
+
+def test_a_file_in_place_of_the_directory_is_not_used(
+    run: Callable[..., Result], parses: list[str], private_cache: Path
+) -> None:
+    private_cache.write_text("not a directory")
+    result = run("diff", "x**2", "--at", "3")
+    assert (result.exit_code, result.stdout) == (0, "6.0\n")
+    assert "not using the cache" in result.stderr
+    assert private_cache.read_text() == "not a directory"
+
+
+def test_the_cache_directory_is_created_with_its_parents(
+    run: Callable[..., Result], parses: list[str], tmp_path: Path
+) -> None:
+    home = tmp_path / "a" / "b"  # XDG_CACHE_HOME that does not exist yet
+    env = {"XDG_CACHE_HOME": str(home)}
+    for _ in range(2):
+        assert run("diff", "x**2", "--at", "3", env=env).stdout == "6.0\n"
+    assert parses == ["x**2"]
+    assert stat.S_IMODE(os.stat(home / "numdiff").st_mode) == 0o700
+
+
+def test_a_refused_expression_writes_nothing(run: Callable[..., Result], private_cache: Path) -> None:
+    # Reading the cache never creates it: only a store does, after the expression was read.
+    assert run("diff", "x**", "--at", "3").exit_code == 2
+    assert not private_cache.exists()
+
+
+@pytest.mark.parametrize(
+    ("mode", "used"), [(0o600, True), (0o644, True), (0o711, True), (0o620, False), (0o602, False)]
+)
+def test_an_entry_is_used_only_if_nobody_else_can_write_it(
+    run: Callable[..., Result], parses: list[str], private_cache: Path, mode: int, used: bool
+) -> None:
+    run("diff", "x**2", "--at", "3")
+    (entry,) = entries(private_cache)
+    os.chmod(entry, mode)
+    assert run("diff", "x**2", "--at", "3").stdout == "6.0\n"
+    assert parses == (["x**2"] if used else ["x**2", "x**2"])
+
+
+@pytest.mark.parametrize(("spare", "used"), [(0, True), (-1, False)])
+def test_an_entry_up_to_the_size_limit_is_read(
+    run: Callable[..., Result],
+    parses: list[str],
+    private_cache: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    spare: int,
+    used: bool,
+) -> None:
+    # An entry of exactly MAX_ENTRY_BYTES is read; one byte more and it is ignored (and rebuilt).
+    from numdiff_cli import cache
+
+    run("diff", "x**2", "--at", "3")
+    (entry,) = entries(private_cache)
+    monkeypatch.setattr(cache, "MAX_ENTRY_BYTES", entry.stat().st_size + spare)
+    assert run("diff", "x**2", "--at", "3").stdout == "6.0\n"
+    assert parses == (["x**2"] if used else ["x**2", "x**2"])

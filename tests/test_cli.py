@@ -224,8 +224,13 @@ def test_stdin_multivariate(run) -> None:
 
 
 def test_range(run) -> None:
+    # 11 points 0, 0.1, ..., 1 (both ends included): d/dx x**2 = 2x there, each vouched for (exit 0).
     result = run("diff", "x**2", "--range", "0:1:11")
-    assert len(result.stdout.splitlines()) == 11
+    assert result.exit_code == 0 and result.stderr == ""
+    values = [float(line) for line in result.stdout.splitlines()]
+    assert values == pytest.approx([2 * k / 10 for k in range(11)], rel=1e-12, abs=1e-12)
+    rows = json_lines(run("diff", "x**2", "--range", "0:1:11", "--format", "json").stdout)
+    assert [row["at"] for row in rows] == pytest.approx([k / 10 for k in range(11)], rel=1e-15, abs=0)
 
 
 def test_constant_expression_points(run) -> None:
@@ -291,8 +296,18 @@ def test_help_examples_run(run, tmp_path, monkeypatch) -> None:
         for line in (line.strip() for line in examples):
             if not line.startswith("numdiff ") or "|" in line:
                 continue
-            result = run(*shlex.split(line)[1:])
-            assert result.exit_code == 0, (name, line, result.stderr)
+            args = shlex.split(line)[1:]
+            result = run(*args)
+            # Works: exit 0, no warning, error or failure on stderr (check's summary goes there), and a result:
+            # lines on stdout (JSON lines that parse, with --format json), or the picture a --plot names.
+            said = [said for said in result.stderr.splitlines() if said.startswith(("Warning", "Error", "FAIL"))]
+            assert result.exit_code == 0 and not said, (name, line, result.stderr)
+            if "--plot" in args:
+                assert Path(args[args.index("--plot") + 1]).stat().st_size > 0, line
+            else:
+                assert result.stdout.strip(), line
+            if "json" in args:
+                assert json_lines(result.stdout), line
 
 
 def test_version(run) -> None:

@@ -7,8 +7,9 @@ import numpy as np
 import pytest
 import sympy as sp
 from conftest import json_lines
+from documented import VOUCHED
 
-from numdiff_cli.engine import OK, PRECISION, gradient, hessian
+from numdiff_cli.engine import OK, gradient, hessian
 from numdiff_cli.expr import parse_expression
 from numdiff_cli.numerics.hessian import hessian_directions
 
@@ -42,7 +43,7 @@ def test_hessian_matches_sympy_and_is_symmetric(text: str, point: dict[str, floa
     # precision relative to the largest entry (f_ij = (f_uu - f_vv)/4 can cancel, so entry-wise relative
     # precision is not promised for entries much smaller than the rest).
     assert (np.abs(H - exact) <= 10 * error + 1e-300).all()
-    assert (np.abs(H - exact) <= 10 * PRECISION[2] * np.abs(exact).max()).all()
+    assert (np.abs(H - exact) <= 10 * VOUCHED[2] * np.abs(exact).max()).all()
 
 
 def test_hessian_evaluates_all_points_in_a_few_batched_calls() -> None:
@@ -86,6 +87,11 @@ def test_hessian_command_csv_and_vars_order(run) -> None:
     header, line = result.stdout.splitlines()
     assert header == "expr,vars,at,hessian,error,warning"
     assert '"[""y"",""x""]"' in line
+    # --at 2,1 in the order y, x: y = 2, x = 1. Rows and columns in the order (y, x): f_yy = 6y = 12,
+    # f_yx = 2x = 2, f_xx = 2y = 4 (the expression's own order would give [[4, 2], [2, 12]]).
+    (row,) = json_lines(run("hessian", "x**2*y + y**3", "--at", "2,1", "--vars", "y,x", "--format", "json").stdout)
+    assert row["vars"] == ["y", "x"] and row["at"] == {"y": 2.0, "x": 1.0}
+    assert np.allclose(row["hessian"], [[12, 2], [2, 4]], rtol=1e-9, atol=1e-9)
 
 
 @pytest.mark.parametrize(
@@ -141,7 +147,7 @@ def test_jacobian_matches_gradients_of_each_expression(run) -> None:
         assert jac_row == expected.tolist()
     r, t = mpmath.mpf(2), mpmath.mpf(0.5)
     exact = [[mpmath.cos(t), -r * mpmath.sin(t)], [mpmath.sin(t), r * mpmath.cos(t)]]
-    assert np.allclose(row["jacobian"], np.array(exact, dtype=float), rtol=10 * PRECISION[1])
+    assert np.allclose(row["jacobian"], np.array(exact, dtype=float), rtol=10 * VOUCHED[1])
 
 
 def test_jacobian_refuses_complex_for_non_analytic(run) -> None:

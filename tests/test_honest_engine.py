@@ -278,6 +278,11 @@ def test_complex_step_sweep_is_honest(name: str) -> None:
     rng = np.random.default_rng(11)
     x = rng.uniform(low, high, 400) if low < 0 else 10 ** rng.uniform(np.log10(low), np.log10(high), 400)
     est = derivative(f, x, method="complex")
+    # Not vacuous: these functions are analytic on the whole range and their derivatives finite, so the complex
+    # step (h = 1e-200, no subtraction) has nothing to flag wherever h is negligible next to x (log: x >= 1e-190;
+    # below, x + ih is no longer a small step from the real axis and the result is rightly flagged).
+    vouchable = x >= 1e-190 if name == "log" else np.ones(x.shape, dtype=bool)
+    assert (est.status[vouchable] == OK).all(), x[vouchable & (est.status != OK)]
     for value, error, status, point in zip(est.value, est.error, est.status, x):
         reference = exact(mpmath.mpf(float(point)))
         if status != OK or abs(reference) < 1e-300:
@@ -295,9 +300,14 @@ def test_fourth_derivative_of_asinh_at_0_is_not_garbage(run) -> None:
     value, error, status = float(est.value[0]), float(est.error[0]), int(est.status[0])
     assert abs(value) <= 10 * error
     # Rounding of f ~ 1 over a scale of 1, amplified by the order-4 stencil (weight 16) and the tableau: 1e-11.
-    assert status != OK or abs(value) <= 1e-11
+    # asinh is analytic at 0 (radius of convergence 1), so this zero is well-conditioned: the README's "a
+    # derivative that is zero is judged by absolute accuracy at the rounding level of f" vouches for it. Not
+    # flagged, and within that level (a flag here would be a false alarm, a larger value a wrong answer).
+    assert status == OK
+    assert abs(value) <= 1e-11
     result = run("diff", "--order", "4", "log(x + sqrt(x**2 + 1))", "--at", "0", "--format", "json")
-    assert result.exit_code == 3 or abs(json.loads(result.stdout)["derivative"]) <= 1e-11
+    assert result.exit_code == 0
+    assert abs(json.loads(result.stdout)["derivative"]) <= 1e-11
 
 
 @pytest.mark.parametrize("order", [3, 4])

@@ -3,7 +3,7 @@
 Results go to stdout in the chosen format (:class:`Writer`); warnings and errors go to stderr (:func:`stderr`),
 above the progress display when one is shown. This is the one place where an engine status code becomes a
 sentence (:func:`warning_text`) and where an unreadable input line becomes the rows it stands for
-(:func:`mark_bad`, :func:`with_bad_lines`). numpy, rich and the renderer are imported only when results are written,
+(:func:`bad_lines`, for every command). numpy, rich and the renderer are imported only when results are written,
 so importing this module is as cheap as importing click.
 """
 
@@ -116,6 +116,7 @@ class Block:
     plain: Callable[[], list[str]]
     warnings: dict[int, tuple[str, Any]]  # row index -> (message, point)
     bad: set[int] = field(default_factory=set)  # rows from unreadable input lines
+    said: set[int] = field(default_factory=set)  # the first row of each unreadable line: its message is said there
     failed: dict[int, str] = field(default_factory=dict)  # rows of a check that failed -> why (with the numbers)
     fast: dict[str, Callable[[Block], list[str]]] = field(default_factory=dict)  # format -> its lines, vectorized
 
@@ -135,28 +136,32 @@ class Block:
         return [self.full_row(index) for index in range(self.count)]
 
 
-def mark_bad(chunk: Chunk, block: Block, per_point: int = 1) -> Block:
-    """Rows that come from unreadable input lines carry the line's message instead of a result.
-
-    Each point of the chunk stands for ``per_point`` consecutive rows (``compare --method all``: one per method).
+def bad_lines(chunk: Chunk, block: Block, rows_of: Callable[[int], range]) -> Block:
+    """The one place where an unreadable input line becomes rows: ``rows_of(point)`` are the rows of the chunk's
+    point ``point``; each carries the line's message instead of a result, and the message is said once.
     """
-    for column, message in chunk.problems.items():
-        for row_index in range(column * per_point, (column + 1) * per_point):
+    for point, message in chunk.problems.items():
+        rows = rows_of(point)
+        for row_index in rows:
             block.warnings[row_index] = (message, None)
             block.bad.add(row_index)
+        block.said.add(rows[0])
     return block
+
+
+def mark_bad(chunk: Chunk, block: Block, per_point: int = 1) -> Block:
+    """:func:`bad_lines` where each point stands for ``per_point`` consecutive rows (``compare --method all``)."""
+    return bad_lines(chunk, block, lambda point: range(point * per_point, (point + 1) * per_point))
 
 
 def with_bad_lines(chunk: Chunk, rows: list[dict[str, Any]], plain: list[str], expr: str) -> Block:
-    """The block of ``rows`` for the readable points of ``chunk``, then one row per unreadable line with its message.
+    """The block of ``rows`` for the readable points of ``chunk``, then one row per unreadable line (:func:`bad_lines`).
 
-    For a command whose points have a varying number of rows (``compare --sweep``: one per step, none for a point
-    that cannot be read), so that an input line cannot be mapped to rows by position as :func:`mark_bad` does.
+    For points with a varying number of rows (``compare --sweep``: one per step), which cannot be mapped by position.
     """
-    rows = rows + [{"expr": expr, "warning": message} for message in chunk.problems.values()]
-    block = Block.of_rows(rows, plain + ["nan"] * len(chunk.problems))
-    block.bad.update(range(len(rows) - len(chunk.problems), len(rows)))
-    return block
+    first = {point: len(rows) + index for index, point in enumerate(chunk.problems)}
+    block = Block.of_rows(rows + [{"expr": expr} for _ in first], plain + ["nan"] * len(first))
+    return bad_lines(chunk, block, lambda point: range(first[point], first[point] + 1))
 
 
 class _Format:
@@ -315,7 +320,6 @@ class Writer:
     ):
         if fmt == "auto":
             fmt = "table" if sys.stdout.isatty() else "plain"
-        self.fmt = fmt
         self.format = FORMAT_WRITERS[fmt](keys, title)
         self.expr = expr
         self.method = method
@@ -329,16 +333,19 @@ class Writer:
         for index in sorted(set(block.warnings) | set(block.failed)):
             if index in block.failed:
                 self.failed = True
-                self.say(f"FAIL: {self.context(block, index)}: {block.failed[index]}")
+                self.say(None if self.full else f"FAIL: {self.context(block, index)}: {block.failed[index]}")
             if index not in block.warnings:
                 continue
             message = block.warnings[index][0]
             if index in block.bad:
+                # Said once for the line, however many rows it stands for (see bad_lines).
                 self.bad = True
-                self.say(f"Error: {message}")
+                if index in block.said:
+                    self.say(f"Error: {message}")
             else:
                 self.warned = True
-                self.say(f"Warning: {self.context(block, index)}: {message}{self.numbers(block, index)}")
+                numbers = "" if self.full else self.numbers(block, index)
+                self.say(None if self.full else f"Warning: {self.context(block, index)}: {message}{numbers}")
         text = self.format.lines(block)
         if text:
             try:
@@ -351,9 +358,9 @@ class Writer:
         """``EXPR at POINT, method M``: what a warning or a failure is about."""
         from numdiff_cli.render import describe
 
-        row = block.row(index) if self.warnings < MAX_WARNINGS else {}
+        row = block.row(index)
         at = block.warnings[index][1] if index in block.warnings else row.get("at")
-        parts = [self.expr or row.get("expr") or "", f"at {describe(row.get('at', at))}"]
+        parts = [self.expr or row.get("expr") or "", f"at {describe(at)}"]
         method = row.get("method", self.method)
         text = " ".join(part for part in parts if part)
         return text + (f", method {method}" if method else "")
@@ -362,18 +369,21 @@ class Writer:
         """`` (numeric 0.54, analytic 0.54, ...)``: the numbers of the row a warning is about."""
         from numdiff_cli.render import quoted
 
-        if self.warnings >= MAX_WARNINGS:
-            return ""
         row = block.row(index)
         quoted_numbers = [f"{key} {quoted(row[key])}" for key in _QUOTED if row.get(key) is not None]
         return f" ({', '.join(quoted_numbers)})" if quoted_numbers else ""
 
-    def say(self, line: str) -> None:
-        """One line on stderr: at most :data:`MAX_WARNINGS` of them, never the same line twice."""
-        if line in self.said:
-            return
-        self.warnings += 1
-        if self.warnings <= MAX_WARNINGS:
+    @property
+    def full(self) -> bool:
+        """Past the cap a line is only counted, never built (its row would be: not for a million flagged points)."""
+        return self.warnings >= MAX_WARNINGS
+
+    def say(self, line: str | None) -> None:
+        """One line on stderr: at most :data:`MAX_WARNINGS` of them, never the same line twice (None: past the cap)."""
+        if line is None or self.full:
+            self.warnings += 1
+        elif line not in self.said:
+            self.warnings += 1
             self.said.add(line)
             stderr(line)
 
