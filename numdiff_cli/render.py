@@ -38,20 +38,48 @@ def number(value: Any) -> str:
     return repr(float(value))
 
 
+# A message names at most this many values of a point or a list (a 784x10 weight matrix is 7,840): the first ones,
+# then how many there are. The rows themselves (stdout) always carry every value.
+SHOWN_VALUES = 6
+
+
+def _elided(parts: list[str], total: int) -> str:
+    return ",".join(parts) + (f",... ({total} values)" if total > len(parts) else "")
+
+
 def describe(at: Any) -> str:
-    """A point in a message: ``2.0`` or ``x=1.0,y=2.0`` (``nan`` for a missing value)."""
+    """A point in a message: ``2.0`` or ``x=1.0,y=2.0`` (``nan`` for a missing value); past :data:`SHOWN_VALUES`
+    coordinates, the first ones and their count."""
     at = clean(at)
     if isinstance(at, dict):
-        return ",".join(f"{name}={number(value)}" for name, value in at.items())
+        shown = list(at.items())[:SHOWN_VALUES]
+        return _elided([f"{name}={number(value)}" for name, value in shown], len(at))
     return number(at)
 
 
+def _leaves(value: Any) -> list[Any]:
+    return [leaf for item in value for leaf in _leaves(item)] if isinstance(value, list) else [value]
+
+
 def quoted(value: Any) -> str:
-    """A number in a warning: 6 significant digits (``nan`` if missing); lists and points element by element."""
+    """A number in a warning: 6 significant digits (``nan`` if missing); lists and points element by element, past
+    :data:`SHOWN_VALUES` elements the first ones and their count.
+
+    Examples
+    --------
+    >>> quoted([[1.0, 2.0], [3.0, 4.0]])
+    '[[1, 2], [3, 4]]'
+    >>> quoted(list(range(10)))
+    '[0, 1, 2, 3, 4, 5, ... (10 values)]'
+    """
     value = clean(value)
     if isinstance(value, dict):
-        return ",".join(f"{name}={quoted(item)}" for name, item in value.items())
+        shown = list(value.items())[:SHOWN_VALUES]
+        return _elided([f"{name}={quoted(item)}" for name, item in shown], len(value))
     if isinstance(value, list):
+        leaves = _leaves(value)
+        if len(leaves) > SHOWN_VALUES:
+            return "[" + ", ".join(quoted(item) for item in leaves[:SHOWN_VALUES]) + f", ... ({len(leaves)} values)]"
         return "[" + ", ".join(quoted(item) for item in value) + "]"
     if value is None:
         return "nan"

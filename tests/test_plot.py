@@ -228,11 +228,11 @@ def test_text_field_arrows_point_downhill() -> None:
 
 
 def test_text_plots_only_on_a_terminal(run, monkeypatch) -> None:
-    from numdiff_cli.cli import output
+    from numdiff_cli.cli import terminal
 
     args = ("compare", "sin(x)", "--at", "1", "--method", "central", "--sweep")
     assert "abs_error\n" not in run(*args).stdout  # CliRunner's stdout is not a terminal
-    monkeypatch.setattr(output, "terminal_plots", lambda fmt: fmt in ("auto", "table"))
+    monkeypatch.setattr(terminal, "terminal_plots", lambda fmt: fmt in ("auto", "table"))
     shown = run(*args).stdout
     assert "abs_error\n" in shown and " B " in shown.split("abs_error\n", 1)[1]
     assert "abs_error\n" not in run(*args, "--format", "plain").stdout
@@ -253,17 +253,17 @@ def test_text_plots_only_on_a_terminal(run, monkeypatch) -> None:
 def test_terminal_check_follows_stdout(monkeypatch) -> None:
     import io
 
-    from numdiff_cli.cli import output
+    from numdiff_cli.cli import terminal
 
     class Terminal(io.StringIO):
         def isatty(self) -> bool:
             return True
 
     monkeypatch.setattr(sys, "stdout", io.StringIO())
-    assert not output.terminal_plots("auto")
+    assert not terminal.terminal_plots("auto")
     monkeypatch.setattr(sys, "stdout", Terminal())
-    assert output.terminal_plots("auto") and output.terminal_plots("table")
-    assert not output.terminal_plots("plain") and not output.terminal_plots("json")
+    assert terminal.terminal_plots("auto") and terminal.terminal_plots("table")
+    assert not terminal.terminal_plots("plain") and not terminal.terminal_plots("json")
 
 
 def test_unwritable_picture_is_an_error(mpl, run, tmp_path: Path) -> None:

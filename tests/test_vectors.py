@@ -356,3 +356,17 @@ def test_a_tie_of_max_is_flagged_as_a_kink(run) -> None:  # type: ignore[no-unty
     assert result.exit_code == 3 and "kink" in result.stderr and float(result.stdout) == pytest.approx(0.5)
     result = run("diff", "max(x)", "--wrt", "x[0]", "--at", "2,1")
     assert result.exit_code == 0 and float(result.stdout) == pytest.approx(1.0, rel=1e-12)
+
+
+def test_a_warning_about_a_large_array_names_a_few_values_and_their_count(run) -> None:  # type: ignore[no-untyped-def]
+    # A warning is one readable line, however large the point: the first values and how many there are (a 784x10
+    # weight matrix once gave a line of hundreds of KB). stdout still carries every value of the row.
+    values = [float(i + 1) for i in range(400)]
+    values[-1] = -1.0  # log of a negative number: every component of the gradient is flagged
+    result = run("grad", "sum(log(x))", "--at", "x=" + json.dumps(values))
+    assert result.exit_code == 3
+    [warning] = result.stderr.splitlines()
+    assert warning.startswith("Warning: sum(log(x)) at x[0]=1.0,x[1]=2.0,")
+    assert "(400 values), method auto" in warning and "... (400 values)])" in warning
+    assert len(warning) < 400
+    assert len(result.stdout.split()) == 400

@@ -9,6 +9,7 @@ import click
 
 import numdiff_cli.cli.inputs as inputs
 import numdiff_cli.cli.output as output
+import numdiff_cli.cli.terminal as terminal
 from numdiff_cli.cli.options import DTYPE, PLOT, TARGET, VIEW, How, StepType, Target, View, how
 from numdiff_cli.contract import KEYS, METHODS, method_refusal
 from numdiff_cli.errors import OptionError
@@ -202,7 +203,7 @@ def _sweep(
 
     if plot_path is None:
         title = f"{output.derivative_title(order, var, expr)}: {kind} difference by step"
-        output.run_then_draw(lambda: output.run(chunks, compute, fmt, KEYS["sweep"], title), study.text_plots, fmt)
+        terminal.run_then_draw(lambda: output.run(chunks, compute, fmt, KEYS["sweep"], title), study.text_plots, fmt)
         return
     for chunk in chunks:
         compute(chunk)

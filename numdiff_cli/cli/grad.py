@@ -9,6 +9,7 @@ import click
 
 import numdiff_cli.cli.inputs as inputs
 import numdiff_cli.cli.output as output
+import numdiff_cli.cli.terminal as terminal
 from numdiff_cli import deadline
 from numdiff_cli.cli.options import AT, HOW, LET, PLOT, VIEW, How, LimitsType, View
 from numdiff_cli.contract import KEYS
@@ -139,7 +140,7 @@ def grad(
             -grad[0], -grad[1], 15
         )
 
-    output.run_then_draw(
+    terminal.run_then_draw(
         lambda: output.run(chunks, compute, fmt, KEYS["grad"], f"grad {expr}", expr=expr, method=method), draw, fmt
     )
 

@@ -438,20 +438,3 @@ def run(
     status = writer.close()
     if status:
         raise click.exceptions.Exit(status)
-
-
-def terminal_plots(fmt: str) -> bool:
-    """Text plots only for a person at a terminal: never in a pipe or a file, never with plain/json/csv."""
-    return fmt in ("auto", "table") and sys.stdout.isatty()
-
-
-def run_then_draw(run: Callable[[], None], draw: Callable[[], str], fmt: str) -> None:
-    """``run()``, then on a terminal the small text plot ``draw()`` (also after a failed check or a warning)."""
-    try:
-        run()
-    except click.exceptions.Exit as exit_:
-        if exit_.exit_code in (contract.EXIT_FAILED, contract.EXIT_UNVOUCHED) and terminal_plots(fmt):
-            click.echo("\n" + draw())
-        raise
-    if terminal_plots(fmt):
-        click.echo("\n" + draw())

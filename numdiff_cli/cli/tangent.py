@@ -8,6 +8,7 @@ import click
 
 import numdiff_cli.cli.inputs as inputs
 import numdiff_cli.cli.output as output
+import numdiff_cli.cli.terminal as terminal
 from numdiff_cli import deadline
 from numdiff_cli.cli.options import AT, HOW, PLOT, VIEW, How, LimitsType, View
 from numdiff_cli.contract import KEYS
@@ -126,6 +127,6 @@ def tangent(
         points = np.concatenate(seen)[:10]
         return tangents.text_picture(expression.function, points, method, step, names[0], xlim)
 
-    output.run_then_draw(
+    terminal.run_then_draw(
         lambda: output.run(chunks, remember, fmt, keys, f"tangent of {expr}", expr=expr, method=method), draw, fmt
     )

@@ -1,7 +1,8 @@
-"""The progress display of a long run: on stderr, only on a terminal, with a percentage when the total is known.
+"""What is shown only to a person at a terminal: the progress display of a long run (on stderr, with a percentage
+when the total is known) and the small text plots drawn after the rows.
 
-Kept apart from :mod:`numdiff_cli.cli.output` (which shows it, and prints warnings above it) because it is the one
-part of the output that is about time rather than rows.
+Kept apart from :mod:`numdiff_cli.cli.output` (which shows the progress, and prints warnings above it) because it is
+the part of the output that depends on the terminal rather than on the rows.
 """
 
 from __future__ import annotations
@@ -9,7 +10,12 @@ from __future__ import annotations
 import os
 import sys
 import time
+from collections.abc import Callable
 from typing import Any
+
+import click
+
+from numdiff_cli import contract
 
 PROGRESS_AFTER = 0.5  # seconds
 
@@ -72,3 +78,20 @@ class Progress:
             self.live.stop()
             self.live = None
             Progress.live_console = None
+
+
+def terminal_plots(fmt: str) -> bool:
+    """Text plots only for a person at a terminal: never in a pipe or a file, never with plain/json/csv."""
+    return fmt in ("auto", "table") and sys.stdout.isatty()
+
+
+def run_then_draw(run: Callable[[], None], draw: Callable[[], str], fmt: str) -> None:
+    """``run()``, then on a terminal the small text plot ``draw()`` (also after a failed check or a warning)."""
+    try:
+        run()
+    except click.exceptions.Exit as exit_:
+        if exit_.exit_code in (contract.EXIT_FAILED, contract.EXIT_UNVOUCHED) and terminal_plots(fmt):
+            click.echo("\n" + draw())
+        raise
+    if terminal_plots(fmt):
+        click.echo("\n" + draw())
