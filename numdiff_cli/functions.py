@@ -4,8 +4,9 @@ A row says everything numdiff needs about one function: its name and argument co
 tree it builds (the parser), its value in double precision (constants, :mod:`numdiff_cli.floats`), the numpy
 and mpmath names that generated code may call for it (the whitelists of :mod:`numdiff_cli.codegen` and
 :mod:`numdiff_cli.analytic`), whether it is complex-analytic (the complex step) and a one-line description
-(the README's table, which the tests compare with the rows). It reads best whole: it is the one table of the
-language, and a row's helpers sit next to it.
+(the README's table, which the tests compare with the rows). It is the one table of the language; the
+implementations that numpy, sympy and math lack (the real cube root, hypot on complex numbers, float values that
+overflow to inf) are in :mod:`numdiff_cli.special`.
 
 Importing this module imports neither sympy nor mpmath (a cached run needs only numpy): a row's sympy builder
 is made from the sympy module when the parser asks for it, and mpmath objects are named, not imported.
@@ -17,7 +18,7 @@ the table); tests/test_functions.py and tests/test_cache.py then check it like e
 against sympy, whitelisted code, cacheable derivatives, analytic flag). Nothing else changes when sympy's
 printers already write the row's nodes as calls of the numpy/mpmath names it lists. Otherwise:
 
-- a sympy class of numdiff's own (like ``cbrt``) is defined here, next to its row, and prints itself
+- a sympy class of numdiff's own (like ``cbrt``) is defined in :mod:`numdiff_cli.special` and prints itself
   (``_numpycode``, ``_mpmathcode``);
 - a node of sympy's own that its printers write wrongly needs a ``_print_<Node>`` method in the printers of
   :mod:`numdiff_cli.codegen` (as ``Heaviside`` has);
@@ -41,7 +42,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from numdiff_cli import arrays
+from numdiff_cli import arrays, special
 
 
 class Symbolic(NamedTuple):
@@ -99,36 +100,6 @@ def _mpmath(*names: str) -> dict[str, str | Callable[..., Any]]:
     return {name: name for name in names}
 
 
-def _float_log(x: float, base: float = math.e) -> float:
-    return (math.log(x) if x != 0 else -math.inf) / math.log(base)
-
-
-def _float_sinh(x: float) -> float:
-    try:
-        return math.sinh(x)
-    except OverflowError:
-        return math.copysign(math.inf, x)
-
-
-def _float_cbrt(x: float) -> float:
-    return math.copysign(abs(x) ** (1 / 3), x)
-
-
-def _float_atanh(x: float) -> float:
-    return math.copysign(math.inf, x) if abs(x) == 1 else math.atanh(x)
-
-
-def _float_expm1(x: float) -> float:
-    try:
-        return math.expm1(x)
-    except OverflowError:
-        return math.inf
-
-
-def _float_log1p(x: float) -> float:
-    return -math.inf if x == -1 else math.log1p(x)
-
-
 def _cfunction(name: str) -> Callable[[Symbolic], Builder]:
     """The builder that is sympy's ``codegen.cfunctions.<name>`` (expm1, log1p: sympy knows their derivatives and
     prints them as the numpy and mpmath functions of the same name)."""
@@ -152,85 +123,6 @@ def _log(symbolic: Symbolic) -> Builder:
     return build
 
 
-def numpy_cbrt(z: Any) -> Any:
-    """Real cube root on real arrays; on complex arrays (the complex step) the analytic continuation of it
-    around the real axis."""
-    z = np.asarray(z)
-    if np.iscomplexobj(z):
-        return np.where(z.real >= 0, z ** (1 / 3), -((-z) ** (1 / 3)))
-    return np.cbrt(z)
-
-
-def mpmath_cbrt(value: Any) -> Any:
-    """Real cube root of an mpmath number (mpmath's own is the principal root for negative numbers)."""
-    import mpmath
-
-    return mpmath.sign(value) * mpmath.cbrt(abs(value))
-
-
-@functools.cache
-def _cbrt_class(sp: ModuleType) -> Any:
-    class cbrt(sp.Function):  # type: ignore[name-defined]
-        """Real cube root (negative for negative arguments), unlike sympy's principal ``x**(1/3)``."""
-
-        nargs = 1
-
-        def fdiff(self, argindex: int = 1) -> Any:
-            return 1 / (3 * cbrt(self.args[0]) ** 2)
-
-        def _eval_evalf(self, prec: int) -> Any:
-            arg = self.args[0]._eval_evalf(prec)
-            if arg is None or not arg.is_real:
-                return None
-            return sp.sign(arg) * sp.Abs(arg) ** sp.Rational(1, 3)
-
-        # Both printers call the helper of the same name (numpy_cbrt, mpmath_cbrt).
-        def _numpycode(self, printer: Any) -> str:
-            return f"cbrt({printer._print(self.args[0])})"
-
-        def _mpmathcode(self, printer: Any) -> str:
-            return f"cbrt({printer._print(self.args[0])})"
-
-    return cbrt
-
-
-def numpy_hypot(x: Any, y: Any) -> Any:
-    """``sqrt(x**2 + y**2)`` without overflow on real arrays (numpy's hypot); on complex arrays (the complex step)
-    the analytic continuation of it, scaled by the larger real part (numpy's hypot refuses complex numbers, and
-    ``abs`` of a complex number is not analytic)."""
-    x, y = np.asarray(x), np.asarray(y)
-    if not (np.iscomplexobj(x) or np.iscomplexobj(y)):
-        return np.hypot(x, y)
-    scale = np.maximum(np.abs(np.real(x)), np.abs(np.real(y)))
-    scale = np.where((scale > 0) & np.isfinite(scale), scale, 1.0)
-    return scale * np.sqrt((x / scale) ** 2 + (y / scale) ** 2)
-
-
-@functools.cache
-def _hypot_class(sp: ModuleType) -> Any:
-    class hypot(sp.Function):  # type: ignore[name-defined]
-        """``sqrt(x**2 + y**2)``, computed without overflow (the numpy and mpmath functions of the same name)."""
-
-        nargs = 2
-
-        def fdiff(self, argindex: int = 1) -> Any:
-            return self.args[argindex - 1] / self
-
-        def _eval_evalf(self, prec: int) -> Any:
-            x, y = (arg._eval_evalf(prec) for arg in self.args)
-            if x is None or y is None or not (x.is_real and y.is_real):
-                return None
-            return sp.sqrt(x**2 + y**2)._eval_evalf(prec)
-
-        def _numpycode(self, printer: Any) -> str:
-            return f"hypot({printer._print(self.args[0])}, {printer._print(self.args[1])})"
-
-        def _mpmathcode(self, printer: Any) -> str:
-            return f"hypot({printer._print(self.args[0])}, {printer._print(self.args[1])})"
-
-    return hypot
-
-
 # The largest numerator or denominator of an exact exponent that pow() keeps exact: sympy distributes an exact
 # power over the numbers of its base ((x/2)**(10**50) would compute 2**(10**50)), and a float exponent does not.
 _EXACT_EXPONENT = 1024
@@ -251,13 +143,6 @@ def _pow(symbolic: Symbolic) -> Builder:
     return build
 
 
-def _float_pow(base: float, exponent: float) -> float:
-    try:
-        return math.pow(base, exponent)
-    except OverflowError:
-        return math.inf if base > 0 or (float(exponent).is_integer() and exponent % 2 == 0) else -math.inf
-
-
 def _one(name: str, sympy: str, floats: Callable[..., float], numpy: str, description: str) -> Function:
     """A function of one argument that is a sympy, a math, a numpy and an mpmath function of the same name."""
     return Function(name, (1,), description, _sympy(sympy), floats, _numpy(numpy), _mpmath(sympy))
@@ -270,7 +155,7 @@ def _log_to(base: int) -> Function:
         (1,),
         f"logarithm to base {base}",
         lambda symbolic: lambda x: symbolic.sp.log(x) / symbolic.sp.log(base),
-        lambda x: _float_log(x, float(base)),
+        lambda x: special.float_log(x, float(base)),
         _numpy("log"),
         _mpmath("log"),
         single=False,
@@ -368,19 +253,19 @@ _ROWS = (
     _one("asin", "asin", math.asin, "arcsin", "inverse sine"),
     _one("acos", "acos", math.acos, "arccos", "inverse cosine"),
     _one("atan", "atan", math.atan, "arctan", "inverse tangent"),
-    _one("sinh", "sinh", _float_sinh, "sinh", "hyperbolic sine"),
+    _one("sinh", "sinh", special.float_sinh, "sinh", "hyperbolic sine"),
     _one("cosh", "cosh", math.cosh, "cosh", "hyperbolic cosine"),
     _one("tanh", "tanh", math.tanh, "tanh", "hyperbolic tangent"),
     _one("asinh", "asinh", math.asinh, "arcsinh", "inverse hyperbolic sine"),
     _one("acosh", "acosh", math.acosh, "arccosh", "inverse hyperbolic cosine"),
-    _one("atanh", "atanh", _float_atanh, "arctanh", "inverse hyperbolic tangent"),
+    _one("atanh", "atanh", special.float_atanh, "arctanh", "inverse hyperbolic tangent"),
     _one("exp", "exp", math.exp, "exp", "exponential"),
     Function(
         "expm1",
         (1,),
         "`exp(x) - 1`, accurate for small x",
         _cfunction("expm1"),
-        _float_expm1,
+        special.float_expm1,
         _numpy("expm1"),
         _mpmath("expm1"),
     ),
@@ -389,12 +274,12 @@ _ROWS = (
         (1, 2),
         "natural logarithm; `log(x, b)` is the logarithm to base b",
         _log,
-        _float_log,
+        special.float_log,
         _numpy("log"),
         _mpmath("log"),
         single=False,
     ),
-    _one("ln", "log", _float_log, "log", "natural logarithm"),
+    _one("ln", "log", special.float_log, "log", "natural logarithm"),
     _log_to(10),
     _log_to(2),
     Function(
@@ -402,7 +287,7 @@ _ROWS = (
         (1,),
         "`log(1 + x)`, accurate for small x",
         _cfunction("log1p"),
-        _float_log1p,
+        special.float_log1p,
         _numpy("log1p"),
         _mpmath("log1p"),
     ),
@@ -412,7 +297,7 @@ _ROWS = (
         (2,),
         "`pow(x, y)` is `x**y`",
         _pow,
-        _float_pow,
+        special.float_pow,
         {},
         {},
         single=False,
@@ -421,19 +306,19 @@ _ROWS = (
         "hypot",
         (2,),
         "`sqrt(x**2 + y**2)` without overflow",
-        lambda symbolic: _hypot_class(symbolic.sp),
+        lambda symbolic: special.hypot_class(symbolic.sp),
         math.hypot,
-        {"hypot": numpy_hypot},
+        {"hypot": special.numpy_hypot},
         {"hypot": "hypot"},
     ),
     Function(
         "cbrt",
         (1,),
         "real cube root: `cbrt(-8)` is -2",
-        lambda symbolic: _cbrt_class(symbolic.sp),
-        _float_cbrt,
-        {"cbrt": numpy_cbrt},
-        {"cbrt": mpmath_cbrt},
+        lambda symbolic: special.cbrt_class(symbolic.sp),
+        special.float_cbrt,
+        {"cbrt": special.numpy_cbrt},
+        {"cbrt": special.mpmath_cbrt},
     ),
     Function(
         "abs",
