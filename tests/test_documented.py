@@ -22,7 +22,7 @@ from documented import (
 from numdiff_cli.checks import tolerance
 from numdiff_cli.contract import IMPRECISE, OK, UNRELIABLE
 from numdiff_cli.engine import derivative
-from numdiff_cli.numerics import adaptive
+from numdiff_cli.numerics import fast
 
 # The README with its line breaks as spaces (a sentence may be wrapped anywhere).
 README = " ".join((Path(__file__).resolve().parent.parent / "README.md").read_text().split())
@@ -119,7 +119,7 @@ def test_fast_pass_settles_all_but_three_hundredths_of_a_percent_of_exp_sin() ->
     def along(t: np.ndarray, sel: np.ndarray | None) -> np.ndarray:
         return np.exp(np.sin((x if sel is None else x[sel]) + t))
 
-    _, _, _, _, settled, _ = adaptive.fast_pass(along, x, 1, None, x.shape)
+    _, _, _, _, settled, _ = fast.fast_pass(along, x, 1, None, x.shape)
     assert settled.mean() >= FAST_PASS_SETTLES
 
 

@@ -25,7 +25,6 @@ from numdiff_cli.numerics.estimate import (
     Estimate,
 )
 from numdiff_cli.numerics.fast import fast_estimates, fast_floor, vouch_fast
-from numdiff_cli.numerics.fast import fast_pass as fast_pass  # the fast pass alone, as before it had a module
 from numdiff_cli.numerics.fine import FAST_FINE_STEPS, PROBE_POINTS, evaluations, fine_search
 from numdiff_cli.numerics.noise import measured_noise
 from numdiff_cli.numerics.richardson import richardson
@@ -180,7 +179,7 @@ def adaptive(
     ones is no measure of the scale of f). A value whose error estimate exceeds it is therefore never OK unless
     that error is at this floor. :data:`OVERFLOW` where the derivative is beyond the largest double.
     """
-    offsets, numerators, denominator = stencil(order, "central")
+    offsets = stencil(order, "central")[0]
     nfev = 0
     flat_x = x.reshape(-1)
     todo: np.ndarray | None = None  # flat indices of the points still to settle; None: all of them
@@ -260,11 +259,7 @@ def adaptive(
         # derivative) are compared, and a reference at the rounding level of f is no evidence.
         with np.errstate(all="ignore"):
             reference_values = along(shaped_offsets(offsets, xs.ndim) * reference_step[None], todo)
-            scaled_step = denominator * reference_step**order
-            reference = stencil_sum(reference_values, numerators) / scaled_step
-            reference_noise = stencil_sum(EPS * np.abs(reference_values), tuple(map(abs, numerators))) / scaled_step
-            plateau = (top < GROWTH_FACTOR * np.abs(reference)) & (np.abs(reference) > RESOLVED_ABOVE * reference_noise)
-        settled &= ~plateau
+        settled &= ~false_plateau(top, reference_values, reference_step, order)
         flat_value[where], flat_error[where], flat_step[where] = v.reshape(-1), e.reshape(-1), s.reshape(-1)
         first_scale = np.maximum(1.0, np.abs(xs)).reshape(-1)
         if typical is not None:
@@ -277,15 +272,8 @@ def adaptive(
         todo = unsettled if todo is None else todo[unsettled]
     if todo.size:
         nfev += len(offsets) * WIDE_SEARCH_STEPS
-        for start in range(0, todo.size, WIDE_BLOCK):
-            sel = todo[start : start + WIDE_BLOCK]
-            xs = flat_x[sel]
-            steps = geometric_steps(xs, WIDE_SEARCH_STEP, WIDE_SEARCH_STEPS)
-            # The wide grid contains the first pass's steps, so its choice replaces the first one.
-            flat_value[sel], flat_error[sel], flat_step[sel], _, _, _ = richardson_search(
-                along, xs, steps, order, sel, fscale=False, measure_noise=True
-            )
-            flat_floor[sel] = absolute_floor(flat_fscale[sel], np.maximum(1.0, flat_step[sel]), order)
+        # The wide grid contains the first pass's steps, so its choice replaces the first one.
+        wide_search(along, flat_x, todo, order, flat_value, flat_error, flat_step, flat_floor, flat_fscale)
     # Two estimates from different steps must agree within their error bars. Where the fast pass's estimate was
     # meaningful (error below FAST_CHECK_ABOVE of its value) and a later pass's disagrees with it by more than both
     # error bars, that later estimate agreed with its neighbours by accident (steps beyond the radius of convergence
@@ -305,12 +293,7 @@ def adaptive(
     )
     # Relative accuracy; or (a derivative small next to f: a zero of f', a Hessian direction along which f is
     # linear) the absolute accuracy the rounding of f allows on the scale the pass measured f on.
-    status = np.where(np.isfinite(value), OK, np.where(np.isinf(value), OVERFLOW, NONFINITE))
-    # UNRELIABLE is as far beyond the floor as beyond the relative precision: an estimate consistent with zero
-    # within a few hundred times the floor is imprecise, not a disagreement of the candidates.
-    for bound, code in ((PRECISION[order], IMPRECISE), (UNRELIABLE_ABOVE, UNRELIABLE)):
-        vouched = (error <= bound * np.abs(value)) | (error <= floor * bound / PRECISION[order])
-        status = np.where(np.isfinite(value) & ~vouched, code, status)
+    status = verdict(value, error, floor, order)
     if kink_check and order == 1:
         status = np.where(np.isfinite(value) & kinked(along, x, step, np.maximum(np.abs(value), error)), KINK, status)
         nfev += 7
@@ -376,3 +359,56 @@ def kinked(along: Along, x: np.ndarray, step: np.ndarray, size: np.ndarray) -> n
         noise = 1e3 * EPS * np.abs(values).max(axis=0) / steps[-1]
         kept = (kappa[1] > 0.5 * kappa[0]) & (kappa[2] > 0.5 * kappa[1])
         return kept & (kappa[2] > noise) & (kappa[2] > 1e-8 * size) & (kappa[0] > 0)
+
+
+def false_plateau(top: np.ndarray, reference_values: np.ndarray, reference_step: np.ndarray, order: int) -> np.ndarray:
+    """Where a candidate chosen from a short sequence is a false plateau: the largest |difference| over its steps
+    (``top``) is much smaller than the difference at ``reference_step``, a step about 40 times smaller (f there:
+    ``reference_values``, one row per stencil offset), which a genuine derivative estimate never is. As in
+    :func:`richardson_search`, a reference at the rounding level of f is no evidence."""
+    _, numerators, denominator = stencil(order, "central")
+    with np.errstate(all="ignore"):
+        scaled_step = denominator * reference_step**order
+        reference = stencil_sum(reference_values, numerators) / scaled_step
+        reference_noise = stencil_sum(EPS * np.abs(reference_values), tuple(map(abs, numerators))) / scaled_step
+        return (top < GROWTH_FACTOR * np.abs(reference)) & (np.abs(reference) > RESOLVED_ABOVE * reference_noise)
+
+
+def wide_search(
+    along: Along,
+    flat_x: np.ndarray,
+    todo: np.ndarray,
+    order: int,
+    value: np.ndarray,
+    error: np.ndarray,
+    step: np.ndarray,
+    floor: np.ndarray,
+    fscale: np.ndarray,
+) -> None:
+    """The wide search (:data:`WIDE_SEARCH_STEPS` steps from ``WIDE_SEARCH_STEP * max(1, |x|)``, the rounding noise
+    of f measured) at the flat indices ``todo``, in blocks of :data:`WIDE_BLOCK` points; writes ``value``,
+    ``error``, ``step`` and the absolute ``floor`` (judged with ``fscale`` on the scale ``max(1, step)``: its steps
+    go down to 1e-14, and a candidate chosen there for want of better ones is no measure of the scale of f) in
+    place."""
+    for start in range(0, todo.size, WIDE_BLOCK):
+        sel = todo[start : start + WIDE_BLOCK]
+        xs = flat_x[sel]
+        steps = geometric_steps(xs, WIDE_SEARCH_STEP, WIDE_SEARCH_STEPS)
+        value[sel], error[sel], step[sel], _, _, _ = richardson_search(
+            along, xs, steps, order, sel, fscale=False, measure_noise=True
+        )
+        floor[sel] = absolute_floor(fscale[sel], np.maximum(1.0, step[sel]), order)
+
+
+def verdict(value: np.ndarray, error: np.ndarray, floor: np.ndarray, order: int) -> np.ndarray:
+    """The status of derivatives of ``order``: :data:`OK` where the error estimate is within ``PRECISION[order]`` of
+    the value or within the absolute ``floor`` the rounding of f allows; :data:`IMPRECISE`, or :data:`UNRELIABLE`
+    beyond ``UNRELIABLE_ABOVE`` (relative, or that many times the floor over ``PRECISION[order]``: an estimate
+    consistent with zero within a few hundred times the floor is imprecise, not a disagreement of the candidates);
+    :data:`OVERFLOW` and :data:`NONFINITE` for values that are not finite."""
+    status = np.where(np.isfinite(value), OK, np.where(np.isinf(value), OVERFLOW, NONFINITE))
+    with np.errstate(all="ignore"):
+        for bound, code in ((PRECISION[order], IMPRECISE), (UNRELIABLE_ABOVE, UNRELIABLE)):
+            vouched = (error <= bound * np.abs(value)) | (error <= floor * bound / PRECISION[order])
+            status = np.where(np.isfinite(value) & ~vouched, code, status)
+    return status

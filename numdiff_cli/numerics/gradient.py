@@ -24,17 +24,17 @@ evaluations per component on average where the first pass and the wide search al
 vouched for (10231 of 10540, against 10179) and none wrong under an OK status.
 
 Each of the short passes checks its choice against a false plateau with one more stencil in the same call (see
-:func:`short_pass`); each component is judged as :func:`~.adaptive.adaptive` judges a point (:func:`verdict`).
+:func:`short_pass`); each component is judged as :func:`~.adaptive.adaptive` judges a point
+(:func:`~.adaptive.verdict`).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from numdiff_cli.contract import IMPRECISE, NONFINITE, OK, OVERFLOW, UNRELIABLE
-from numdiff_cli.numerics.adaptive import absolute_floor, richardson_search
-from numdiff_cli.numerics.estimate import EPS, PRECISION, RESOLVED_ABOVE, UNRELIABLE_ABOVE, Along, Estimate
-from numdiff_cli.numerics.stencils import shaped_offsets, stencil, stencil_sum
+from numdiff_cli.numerics.adaptive import absolute_floor, false_plateau, richardson_search, verdict, wide_search
+from numdiff_cli.numerics.estimate import PRECISION, Along, Estimate
+from numdiff_cli.numerics.stencils import shaped_offsets, stencil
 from numdiff_cli.numerics.steps import (
     GRADIENT_FIRST_STEP,
     GRADIENT_FIRST_STEPS,
@@ -42,11 +42,8 @@ from numdiff_cli.numerics.steps import (
     GRADIENT_MORE_STEPS,
     GRADIENT_RESCALED_STEPS,
     GRADIENT_ROUNDING_LIMITED,
-    GROWTH_FACTOR,
     GROWTH_SHIFT,
     RATIO,
-    WIDE_BLOCK,
-    WIDE_SEARCH_STEP,
     WIDE_SEARCH_STEPS,
     geometric_steps,
     taken,
@@ -68,11 +65,11 @@ def gradient_auto(along: Along, x: np.ndarray) -> Estimate:
     """
     flat_x = x.reshape(-1)
     # 1. The first pass, at every component.
-    v, e, s, noise, typical, false_plateau, first_values = short_pass(along, x, GRADIENT_FIRST_STEPS, None, None)
+    v, e, s, noise, typical, plateau, first_values = short_pass(along, x, GRADIENT_FIRST_STEPS, None, None)
     value, error, step, noise, fscale = (a.reshape(-1) for a in (v, e, s, noise, typical))
     with np.errstate(all="ignore"):
         settled = (error <= PRECISION[1] * np.abs(value)) | (error <= GRADIENT_ROUNDING_LIMITED * noise)
-    settled &= np.isfinite(error) & ~false_plateau.reshape(-1)
+    settled &= np.isfinite(error) & ~plateau.reshape(-1)
     floor = absolute_floor(fscale, np.maximum(1.0, np.abs(flat_x)), 1)
     nfev = FIRST_PASS_EVALUATIONS
     # A component settled for rounding (its error estimate explained by the noise it carries) whose estimate is
@@ -85,7 +82,7 @@ def gradient_auto(along: Along, x: np.ndarray) -> Estimate:
         # 2. The same sequence continued for these components, the first pass's evaluations reused.
         xs = flat_x[rest]
         known = first_values.reshape(2, GRADIENT_FIRST_STEPS, -1)[:, :, rest]
-        v, e, s, noise, typical, false_plateau, _ = short_pass(
+        v, e, s, noise, typical, plateau, _ = short_pass(
             along, xs, GRADIENT_FIRST_STEPS + GRADIENT_MORE_STEPS, rest, known
         )
         value[rest], error[rest], step[rest] = v, e, s
@@ -94,14 +91,14 @@ def gradient_auto(along: Along, x: np.ndarray) -> Estimate:
         with np.errstate(all="ignore"):
             limit = np.where(rounding_only[rest], GRADIENT_ROUNDING_LIMITED, GRADIENT_MORE_ROUNDING_LIMITED)
             done = (e <= PRECISION[1] * np.abs(v)) | (e <= limit * noise)
-        done &= np.isfinite(e) & ~false_plateau
+        done &= np.isfinite(e) & ~plateau
         nfev += MORE_EVALUATIONS
         rest = rest[~done]
     if rest.size:
         # 3. The same short sequence RATIO**GROWTH_SHIFT (about 40) times smaller, for f that varies on a scale below
         # the first steps (sin(50 x): its period is 0.13): a false plateau there, or differences that do not settle.
         xs = flat_x[rest]
-        v, e, s, noise, typical, false_plateau, _ = short_pass(
+        v, e, s, noise, typical, plateau, _ = short_pass(
             along, xs, GRADIENT_RESCALED_STEPS, rest, None, GRADIENT_FIRST_STEP / RATIO**GROWTH_SHIFT
         )
         # At these steps the rounding of f weighs 40 times more than at the first ones, and it is often many times
@@ -111,7 +108,7 @@ def gradient_auto(along: Along, x: np.ndarray) -> Estimate:
         e = e + GRADIENT_ROUNDING_LIMITED * noise
         with np.errstate(all="ignore"):
             done = e <= PRECISION[1] * np.abs(v)
-        done &= np.isfinite(e) & ~false_plateau
+        done &= np.isfinite(e) & ~plateau
         # The floor stays the one on the scale max(1, |x|) (not the smaller scale of these steps: no leniency).
         fscale[rest] = np.fmax(fscale[rest], typical)
         floor[rest] = absolute_floor(fscale[rest], np.maximum(1.0, np.abs(xs)), 1)
@@ -123,21 +120,9 @@ def gradient_auto(along: Along, x: np.ndarray) -> Estimate:
         # 4. The wide search; its grid contains the earlier steps, so its choice replaces theirs. The absolute floor
         # is judged on the scale max(1, step) (its steps go down to 1e-14: a candidate chosen there for want of
         # better ones is no measure of the scale of f), as in adaptive.
-        for begin in range(0, rest.size, WIDE_BLOCK):
-            sel = rest[begin : begin + WIDE_BLOCK]
-            xs = flat_x[sel]
-            value[sel], error[sel], step[sel], _, _, _ = richardson_search(
-                along,
-                xs,
-                geometric_steps(xs, WIDE_SEARCH_STEP, WIDE_SEARCH_STEPS),
-                1,
-                sel,
-                fscale=False,
-                measure_noise=True,
-            )
-            floor[sel] = absolute_floor(fscale[sel], np.maximum(1.0, step[sel]), 1)
+        wide_search(along, flat_x, rest, 1, value, error, step, floor, fscale)
         nfev += WIDE_EVALUATIONS
-    status = verdict(value, error, floor)
+    status = verdict(value, error, floor, 1)
     error = np.where(np.isfinite(error), error, np.nan)
     shape = x.shape
     return Estimate(
@@ -167,7 +152,7 @@ def short_pass(
     Returns value, error, step, carried rounding noise, typical |f|, the false-plateau mask, and f at the
     sequence's stencils (shape ``(2, count, *x.shape)``).
     """
-    offsets, numerators, denominator = stencil(1, "central")
+    offsets = stencil(1, "central")[0]
     steps = geometric_steps(x, largest, count)
     reference_step = taken(x, steps[0] / RATIO ** (GROWTH_SHIFT + count - 1))
     first = 0 if known is None else known.shape[1]
@@ -180,25 +165,5 @@ def short_pass(
         lambda _t, _sel: values.reshape((-1,) + x.shape), x, steps, 1, None
     )
     assert typical is not None  # richardson_search returns it with fscale (its default)
-    with np.errstate(all="ignore"):
-        reference_values = new[:, -1]
-        scaled_step = denominator * reference_step
-        reference = stencil_sum(reference_values, numerators) / scaled_step
-        reference_noise = stencil_sum(EPS * np.abs(reference_values), tuple(map(abs, numerators))) / scaled_step
-        false_plateau = (top < GROWTH_FACTOR * np.abs(reference)) & (
-            np.abs(reference) > RESOLVED_ABOVE * reference_noise
-        )
-    return v, e, s, noise, typical, false_plateau, values
-
-
-def verdict(value: np.ndarray, error: np.ndarray, floor: np.ndarray) -> np.ndarray:
-    """The status of first derivatives: :data:`OK` where the error estimate is within ``PRECISION[1]`` of the value
-    or within the absolute ``floor`` the rounding of f allows; :data:`IMPRECISE`, or :data:`UNRELIABLE` beyond
-    ``UNRELIABLE_ABOVE`` (relative, or that many times the floor over ``PRECISION[1]``); :data:`OVERFLOW` and
-    :data:`NONFINITE` for values that are not finite. As :func:`~.adaptive.adaptive` judges its points."""
-    status = np.where(np.isfinite(value), OK, np.where(np.isinf(value), OVERFLOW, NONFINITE))
-    with np.errstate(all="ignore"):
-        for bound, code in ((PRECISION[1], IMPRECISE), (UNRELIABLE_ABOVE, UNRELIABLE)):
-            vouched = (error <= bound * np.abs(value)) | (error <= floor * bound / PRECISION[1])
-            status = np.where(np.isfinite(value) & ~vouched, code, status)
-    return status
+    plateau = false_plateau(top, new[:, -1], reference_step, 1)
+    return v, e, s, noise, typical, plateau, values
