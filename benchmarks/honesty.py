@@ -305,7 +305,13 @@ def _numdiff(method: str) -> Callable[..., tuple[np.ndarray, np.ndarray] | None]
         function = compiled.function
         # As the CLI's diff command calls the engine for a univariate expression.
         estimate = engine.derivative(
-            lambda x: function(x[None]), xs, order=order, method=method, check_step=True, check_kink=True
+            lambda x: function(x[None]),
+            xs,
+            order=order,
+            method=method,
+            check_step=True,
+            check_kink=True,
+            analytic=compiled.analytic,
         )
         return np.asarray(estimate.value, dtype=float), np.asarray(estimate.status) != 0
 
@@ -540,7 +546,8 @@ def report(results: list[Result], timing: dict[str, float], fast: bool, elapsed:
         )
         + f"{duplicates} points given by more than one source counted once, under the first.",
         "- numdiff: `numdiff_cli.engine.derivative` on the expression compiled as the `diff` command compiles it, "
-        "called as the command calls it (`check_step=True, check_kink=True`), methods auto, central (default "
+        "called as the command calls it (`check_step=True, check_kink=True`, and `analytic=True` for an analytic "
+        "expression: auto's second opinion in the complex plane), methods auto, central (default "
         "step), complex; all points of a case in one call. Like the command, complex is run only where the "
         "command accepts it: order 1 of an analytic expression (no abs, sign, step, relu, cbrt).",
         "- scipy.differentiate.derivative with default tolerances, order 1 only (it computes first derivatives); "

@@ -37,21 +37,19 @@ def derivative_of(
 
     In float64 it is the engine's (:func:`~numdiff_cli.engine.derivative` for one variable, else
     :func:`~numdiff_cli.engine.partial`), checking the user's step and looking for kinks; in another ``dtype``
-    it is :func:`numdiff_cli.lessons.single_precision`.
+    it is :func:`numdiff_cli.lessons.single_precision`. An analytic expression lets ``auto`` take a second opinion
+    on circles in the complex plane where it cannot vouch for its result.
     """
     if dtype != "float64":
         from numdiff_cli.lessons import single_precision
 
         return single_precision(expression, X, var, order, method, step, dtype)
     function = expression.function
+    options: dict[str, Any] = {"check_step": True, "check_kink": True, "analytic": expression.analytic}
     if X.shape[0] == 1:
-        return engine.derivative(
-            lambda x: function(x[None]), X[0], order=order, method=method, step=step, check_step=True, check_kink=True
-        )
+        return engine.derivative(lambda x: function(x[None]), X[0], order=order, method=method, step=step, **options)
     index = expression.names.index(var)
-    return engine.partial(
-        function, X, index=index, order=order, method=method, step=step, check_step=True, check_kink=True
-    )
+    return engine.partial(function, X, index=index, order=order, method=method, step=step, **options)
 
 
 def hessian_of(expression: Expression, X: np.ndarray, *, method: str, step: float | None) -> engine.Estimate:

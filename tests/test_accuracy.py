@@ -101,11 +101,14 @@ def test_auto_digits_on_hard_points(text: str, x: float, order: int, digits: int
 
 
 def test_ill_conditioned_point_is_flagged_not_silently_imprecise(run) -> None:
-    # atan'(3e4) ~ 1.1e-9 while atan ~ 1.57: rounding of f limits any difference quotient to ~10 digits.
+    # atan'(3e4) ~ 1.1e-9 while atan ~ 1.57: rounding of f limits any real difference quotient to ~10 digits (the
+    # command, for an analytic expression, then asks the complex plane: test_second_opinion.py).
     result = estimate("atan(x)", 3e4)
     assert int(result.status[0]) == IMPRECISE
     assert float(result.error[0]) > VOUCHED[1] * abs(float(result.value[0]))
-    cli = run("diff", "atan(x)", "--at", "3e4", "--format", "json")
+    # log(1 + x**2) at 3e-6: every value, real or complex, carries the rounding of 1 + x**2 (1.1e-16) next to a
+    # derivative of 6e-6, and the poles at +-i keep steps and circles within about 1: flagged by the command too.
+    cli = run("diff", "log(1 + x**2)", "--at", "3e-6", "--format", "json")
     assert cli.exit_code == 3  # a result the engine cannot vouch for (README: Exit status)
     (row,) = json_lines(cli.stdout)
     assert row["warning"] == output.STATUS_MESSAGES[IMPRECISE]

@@ -36,13 +36,13 @@ def junit_problems(text: str) -> list[str]:
         pytest.param(["sin(x)", "--at", "pi/2", "--rtol", "1e-6"], 1, id="zero-derivative-rtol-alone"),
         pytest.param(["sin(x)", "--at", "pi/2", "--atol", "1e-12"], 0, id="atol-spelling"),
         # Low-accuracy warnings at ill-conditioned points: the check decides, --strict makes the warning count.
-        pytest.param(["atan(x)", "--at", "3e4", "--rtol", "1e-6"], 0, id="warning-passes-rtol"),
-        pytest.param(["atan(x)", "--at", "3e4", "--tol", "1e-6"], 0, id="warning-passes-atol"),
-        pytest.param(["atan(x)", "--at", "3e4", "--rtol", "1e-6", "--strict"], 3, id="strict"),
-        pytest.param(["atan(x)", "--at", "3e4"], 3, id="warning-without-tolerance"),
+        pytest.param(["log(1 + x**2)", "--at", "3e-6", "--rtol", "1e-6"], 0, id="warning-passes-rtol"),
+        pytest.param(["log(1 + x**2)", "--at", "3e-6", "--tol", "1e-6"], 0, id="warning-passes-atol"),
+        pytest.param(["log(1 + x**2)", "--at", "3e-6", "--rtol", "1e-6", "--strict"], 3, id="strict"),
+        pytest.param(["log(1 + x**2)", "--at", "3e-6"], 3, id="warning-without-tolerance"),
         pytest.param(["sin(x)", "--at", "1"], 0, id="no-tolerance-no-warning"),
         # A failed check wins over a warning.
-        pytest.param(["atan(x)", "--at", "3e4", "--rtol", "1e-20", "--strict"], 1, id="failure-beats-strict"),
+        pytest.param(["log(1 + x**2)", "--at", "3e-6", "--rtol", "1e-20", "--strict"], 1, id="failure-beats-strict"),
         pytest.param(["log(x)", "--at", "-1", "--atol", "1"], 1, id="not-finite-fails"),
     ],
 )
@@ -88,10 +88,10 @@ def test_failures_name_expression_point_method_and_numbers_once_each(run) -> Non
 
 
 def test_warnings_name_expression_point_method_and_numbers(run) -> None:
-    result = run("compare", "atan(x)", "--at", "3e4", "--tol", "1e-6")
+    result = run("compare", "log(1 + x**2)", "--at", "3e-6", "--tol", "1e-6")
     assert result.exit_code == 0
-    assert result.stderr.startswith("Warning: atan(x) at 30000.0, method auto: low accuracy")
-    assert "(numeric 1.11111e-09, analytic 1.11111e-09, abs_error 1.0337e-19, h " in result.stderr
+    assert result.stderr.startswith("Warning: log(1 + x**2) at 3e-06, method auto: low accuracy")
+    assert "(numeric 6e-06, analytic 6e-06, abs_error 2.88989e-16, h " in result.stderr
     grad = run("grad", "log(x)*y", "--at", "-1,2")
     assert grad.exit_code == 3
     assert grad.stderr.startswith("Warning: log(x)*y at x=-1.0,y=2.0, method auto: the derivative is not finite")
@@ -284,10 +284,10 @@ def test_github_annotations_point_at_the_check_line(run, tmp_path: Path) -> None
 
 
 def test_check_strict_counts_warnings(run, tmp_path: Path) -> None:
-    path = write(tmp_path, '[[check]]\nname = "s"\nexpr = "atan(x)"\nat = [3e4]\nrtol = 1e-6\n')
+    path = write(tmp_path, '[[check]]\nname = "s"\nexpr = "log(1 + x**2)"\nat = [3e-6]\nrtol = 1e-6\n')
     loose = run("check", path)
     assert loose.exit_code == 0
-    assert loose.stderr.startswith("Warning: s: atan(x) at 30000.0, method auto: low accuracy")
+    assert loose.stderr.startswith("Warning: s: log(1 + x**2) at 3e-06, method auto: low accuracy")
     assert run("check", path, "--strict").exit_code == 3
 
 

@@ -95,10 +95,11 @@ def test_low_accuracy_turns_into_no_reliable_estimate_above_the_documented_1e_6(
 
 def test_order_1_threshold_in_the_cli(run) -> None:
     # The same noisy function through the command line is not possible (an expression has no hash), so the
-    # documented example: atan(x) at 3e4 has a derivative of 1.1e-9 next to |atan| = 1.57, whose rounding
-    # (1.57 * 1.1e-16 over any step) limits every difference quotient to about 10 digits: flagged, exit 3, with
-    # its relative error estimate above 1e-10. At 30 the derivative is 1.1e-3 and 10 digits are easy: exit 0.
-    flagged = run("diff", "atan(x)", "--at", "3e4", "--format", "json")
+    # documented example: log(1 + x**2) at 3e-6 carries the rounding of 1 + x**2, about 1.1e-16 absolute, in every
+    # value of f, real or complex; its poles at +-i keep every step and circle within about 1 of x, so no
+    # difference and no circle can beat ~1e-16 / 0.1 = 1e-15 against a derivative of 6e-6: about 9.8 digits,
+    # flagged, exit 3, with its relative error estimate above 1e-10. atan(x) at 30: 1.1e-3, 10 digits are easy.
+    flagged = run("diff", "log(1 + x**2)", "--at", "3e-6", "--format", "json")
     assert flagged.exit_code == 3
     (row,) = json_lines(flagged.stdout)
     assert row["error"] > FIRST_ORDER_VOUCHED * abs(row["derivative"])

@@ -4,7 +4,7 @@ Three passes, each for the points the one before did not settle: a fast pass of 
 for orders 2 to 4 with a tighter estimate where f's measured rounding allows it), a first pass of steps relative
 to |x| and a wide search over about 13 decades of steps (both :func:`richardson_search`); for orders 2 to 4, a
 fine pass for the points they cannot vouch for (:func:`refine`); then, optionally, the kink test
-(:func:`kinked`). :func:`adaptive` runs them and judges each point (:func:`absolute_floor`,
+(:func:`~.kinks.kinked`). :func:`adaptive` runs them and judges each point (:func:`absolute_floor`,
 :func:`~.fast.fast_floor`); :func:`~.lines.line_derivative` chooses between it and the one-step methods.
 """
 
@@ -26,10 +26,12 @@ from numdiff_cli.numerics.estimate import (
 )
 from numdiff_cli.numerics.fast import fast_estimates, fast_floor, vouch_fast
 from numdiff_cli.numerics.fine import FAST_FINE_STEPS, PROBE_POINTS, evaluations, fine_search
+from numdiff_cli.numerics.kinks import kinked
 from numdiff_cli.numerics.noise import measured_noise
-from numdiff_cli.numerics.richardson import richardson
+from numdiff_cli.numerics.richardson import best_on_larger_steps, richardson
 from numdiff_cli.numerics.stencils import shaped_offsets, stencil, stencil_sum
 from numdiff_cli.numerics.steps import (
+    DRIFT_ULPS,
     FAST_BLOCK,
     FAST_STEPS,
     FINE_AFTER_FAST,
@@ -39,7 +41,6 @@ from numdiff_cli.numerics.steps import (
     FIRST_PASS_STEPS,
     GROWTH_FACTOR,
     GROWTH_SHIFT,
-    KINK_SHRINK,
     RATIO,
     RICHARDSON_LEVELS,
     WIDE_BLOCK,
@@ -59,6 +60,7 @@ def richardson_search(
     *,
     fscale: bool = True,
     measure_noise: bool = False,
+    disputed: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray | None, np.ndarray]:
     """Central differences at every step of ``steps`` (shape ``(K, *x.shape)``), one evaluation call,
     then the Richardson tableau; returns the best value, its error, its step, its carried rounding noise,
@@ -73,6 +75,9 @@ def richardson_search(
     at the rounding level of f (within :data:`RESOLVED_ABOVE` times it) are no evidence either way: where the
     derivative is exactly 0 (a Hessian direction of ``sin(x)*cos(y)``) every difference is rounding, and taking
     that for a false plateau discarded the right answer for a garbage one at a tiny step.
+
+    The chosen candidate is checked against the best one on steps all ``RATIO**GROWTH_SHIFT`` times larger (see
+    below); ``disputed`` (optional, shape of ``x``) is set in place where they disagree.
     """
     offsets, numerators, denominator = stencil(order, "central")
     count = len(steps)
@@ -122,9 +127,22 @@ def richardson_search(
     best = np.argmin(errors, axis=0)
     value = np.take_along_axis(candidates, best[None], 0)[0]
     error = np.take_along_axis(errors, best[None], 0)[0]
+    # Within DRIFT_ULPS ulps of x, the values of f can follow a different function than f: the rounding of an
+    # intermediate that then cancels (x**2 in sqrt(1 - x**2) at 0.999999) drifts linearly over up to a few hundred
+    # thousand ulps of x, so the differences there agree to 11 digits on a slope 1e-6 off. A candidate chosen on
+    # such steps must agree with the best one on steps all RATIO**GROWTH_SHIFT times larger; where it disagrees
+    # beyond both error estimates, its error is at least the disagreement. (Not on larger steps: next to a pole,
+    # as tan a millionth from pi/2, the larger steps cross it and disagree with the right answer.)
+    check_value, check_error = best_on_larger_steps(candidates, errors, starts, levels, best, GROWTH_SHIFT)
+    step = np.take_along_axis(steps, np.minimum(starts[best], count - 1)[None], 0)[0]
+    with np.errstate(all="ignore"):
+        disagreement = np.abs(check_value - value)
+        disagrees = (disagreement > error + check_error) & (step < DRIFT_ULPS * np.spacing(np.abs(x)))
+    error = np.where(disagrees, np.fmax(error, disagreement), error)
+    if disputed is not None:
+        disputed[...] = disagrees.reshape(disputed.shape)
     rounding = np.take_along_axis(noises, best[None], 0)[0]
     chosen_top = np.take_along_axis(top, best[None], 0)[0]
-    step = np.take_along_axis(steps, np.minimum(starts[best], count - 1)[None], 0)[0]
     # No usable candidate, and differences overflowing where f is finite: the derivative overflows.
     value = np.where(np.isinf(error) & overflowed.any(axis=0), np.copysign(np.inf, overflow_sign), value)
     if not fscale:
@@ -270,10 +288,11 @@ def adaptive(
         flat_floor[where] = absolute_floor(flat_fscale[where], first_scale, order)
         unsettled = np.flatnonzero(~settled.reshape(-1))
         todo = unsettled if todo is None else todo[unsettled]
+    disputed = np.zeros(x.size, dtype=bool)
     if todo.size:
         nfev += len(offsets) * WIDE_SEARCH_STEPS
         # The wide grid contains the first pass's steps, so its choice replaces the first one.
-        wide_search(along, flat_x, todo, order, flat_value, flat_error, flat_step, flat_floor, flat_fscale)
+        wide_search(along, flat_x, todo, order, flat_value, flat_error, flat_step, flat_floor, flat_fscale, disputed)
     # Two estimates from different steps must agree within their error bars. Where the fast pass's estimate was
     # meaningful (error below FAST_CHECK_ABOVE of its value) and a later pass's disagrees with it by more than both
     # error bars, that later estimate agreed with its neighbours by accident (steps beyond the radius of convergence
@@ -288,8 +307,18 @@ def adaptive(
     # The fine pass for the points still not vouched for; first derivatives too, where it vouches relatively: next
     # to a pole or a branch point (tan near pi/2, log and x**1.5 near 0, acos near 1) its ratio of 1.25 and measured
     # rounding deliver 13 to 15 digits where the searches' tableau vouched for fewer than 10.
+    # Not where the wide search's larger steps disputed its choice: the fine pass's steps (a ratio of 36 around
+    # that choice) would see the same smooth rounding and vouch for it again.
     nfev += refine(
-        along, flat_x, order, flat_value, flat_error, flat_step, flat_floor, np.arange(x.size), relative=order == 1
+        along,
+        flat_x,
+        order,
+        flat_value,
+        flat_error,
+        flat_step,
+        flat_floor,
+        np.flatnonzero(~disputed),
+        relative=order == 1,
     )
     # Relative accuracy; or (a derivative small next to f: a zero of f', a Hessian direction along which f is
     # linear) the absolute accuracy the rounding of f allows on the scale the pass measured f on.
@@ -322,7 +351,12 @@ def refine(
     least their disagreement (two tableaus on different steps that disagree say that one of them converged by
     accident). With ``relative``, it replaces only estimates it vouches for relative to the value
     (``PRECISION[order]``): for first derivatives, whose absolute floor allows more than the fine pass's error
-    estimate should be trusted with (atan at 1e6, where its 9.3 digits would pass the floor).
+    estimate should be trusted with (atan at 1e6, where its 9.3 digits would pass the floor). An estimate that
+    replaces one with no meaning (an error estimate above ``UNRELIABLE_ABOVE`` of its value) must have a meaning
+    itself, relative to its own value: no pass found a step on which f is smooth, and the tableau around that step
+    can converge on steps far beyond the scale of f (``1/sin(x)`` a millionth from pi, order 3: steps of 7.5, which
+    see a function of period 2 pi, and a value of -0.08 for 6e24 whose error estimate, 1.2, was within the floor
+    that f's size there, 1e6, allows).
     """
     with np.errstate(all="ignore"):
         vouched = (error[among] <= PRECISION[order] * np.abs(value[among])) | (error[among] <= floor[among])
@@ -332,33 +366,17 @@ def refine(
         return 0
     v, e, s = fine_search(along, x[redo], anchor * step[redo], order, redo, count)
     with np.errstate(all="ignore"):
+        meaningless = ~(error[redo] <= UNRELIABLE_ABOVE * np.abs(value[redo]))
         disagreement = np.abs(v - value[redo])
         e = np.where(disagreement > e + error[redo], np.fmax(e, disagreement), e)
         better = e < error[redo]
         if relative:
             better &= e <= PRECISION[order] * np.abs(v)
+        better &= ~meaningless | (e <= UNRELIABLE_ABOVE * np.abs(v))
         better = np.flatnonzero(better)
     done = redo[better]
     value[done], error[done], step[done] = v[better], e[better], s[better]
     return evaluations(stencil(order, "central")[0], count) + PROBE_POINTS
-
-
-def kinked(along: Along, x: np.ndarray, step: np.ndarray, size: np.ndarray) -> np.ndarray:
-    """Where the left and right slopes of f at x differ (a kink, as ``abs`` or ``relu`` at 0).
-
-    ``kappa(h) = (f(x+h) - 2 f(x) + f(x-h)) / h`` is ``f''(x) h + O(h**3)`` for a smooth f, but tends to the jump
-    of the slope at a kink. It is compared at the chosen step ``h``, at ``h / 10`` and at ``h / 100``: a smooth f
-    shrinks it about 10 times at each stage, a kink keeps it (or makes it grow, for an infinite slope); two
-    stages, so that an accidental cancellation of the ``h`` and ``h**3`` terms at one step is not taken for a
-    kink. Values at the rounding level of f, or tiny next to the derivative, are not kinks. 7 evaluations.
-    """
-    with np.errstate(all="ignore"):
-        steps = [step, taken(x, step / KINK_SHRINK), taken(x, step / KINK_SHRINK**2)]
-        values = along(np.stack([np.zeros_like(x)] + [sign * h for h in steps for sign in (1, -1)]), None)
-        kappa = [np.abs(values[1 + 2 * i] - 2 * values[0] + values[2 + 2 * i]) / h for i, h in enumerate(steps)]
-        noise = 1e3 * EPS * np.abs(values).max(axis=0) / steps[-1]
-        kept = (kappa[1] > 0.5 * kappa[0]) & (kappa[2] > 0.5 * kappa[1])
-        return kept & (kappa[2] > noise) & (kappa[2] > 1e-8 * size) & (kappa[0] > 0)
 
 
 def false_plateau(top: np.ndarray, reference_values: np.ndarray, reference_step: np.ndarray, order: int) -> np.ndarray:
@@ -384,19 +402,23 @@ def wide_search(
     step: np.ndarray,
     floor: np.ndarray,
     fscale: np.ndarray,
+    disputed: np.ndarray | None = None,
 ) -> None:
     """The wide search (:data:`WIDE_SEARCH_STEPS` steps from ``WIDE_SEARCH_STEP * max(1, |x|)``, the rounding noise
     of f measured) at the flat indices ``todo``, in blocks of :data:`WIDE_BLOCK` points; writes ``value``,
     ``error``, ``step`` and the absolute ``floor`` (judged with ``fscale`` on the scale ``max(1, step)``: its steps
     go down to 1e-14, and a candidate chosen there for want of better ones is no measure of the scale of f) in
-    place."""
+    place, and ``disputed`` (flat, optional) where larger steps disagree with the chosen candidate."""
     for start in range(0, todo.size, WIDE_BLOCK):
         sel = todo[start : start + WIDE_BLOCK]
         xs = flat_x[sel]
         steps = geometric_steps(xs, WIDE_SEARCH_STEP, WIDE_SEARCH_STEPS)
+        found = np.zeros(sel.size, dtype=bool)
         value[sel], error[sel], step[sel], _, _, _ = richardson_search(
-            along, xs, steps, order, sel, fscale=False, measure_noise=True
+            along, xs, steps, order, sel, fscale=False, measure_noise=True, disputed=found
         )
+        if disputed is not None:
+            disputed[sel] = found
         floor[sel] = absolute_floor(fscale[sel], np.maximum(1.0, step[sel]), order)
 
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from numdiff_cli.contract import METHODS, OK, fixed_step_kind
-from numdiff_cli.numerics.adaptive import adaptive
+from numdiff_cli.contract import IMPRECISE, METHODS, OK, fixed_step_kind
+from numdiff_cli.numerics.adaptive import absolute_floor, adaptive, verdict
+from numdiff_cli.numerics.contour import RADII, SAMPLES, on_circles
 from numdiff_cli.numerics.estimate import EPS, Along, Estimate
 from numdiff_cli.numerics.stencils import CHECK_TOLERANCE, complex_check, complex_step, fixed_step_difference
 from numdiff_cli.numerics.steps import COMPLEX_STEP, COMPLEX_UNDERFLOW, taken
@@ -104,11 +105,13 @@ def line_derivative(
     step: float | None,
     check_step: bool = False,
     check_kink: bool = False,
+    analytic: bool = False,
 ) -> Estimate:
     """The ``order``-th derivative of f along the lines through the points ``x``, by ``method``.
 
     The one entry on which the derivative, partial, gradient and Hessian are built: ``auto`` without a step is
-    :func:`adaptive`; ``complex`` the complex step; any other method, or ``auto`` with a step, one finite
+    :func:`adaptive` (and, for an ``analytic`` f that takes complex arguments, :func:`second_opinion` on the
+    points it cannot vouch for); ``complex`` the complex step; any other method, or ``auto`` with a step, one finite
     difference of the method's stencil (``auto``: central).
 
     Examples
@@ -127,6 +130,47 @@ def line_derivative(
     if method == "complex":
         return complex_with_fallback(along, x, order=order, step=step)
     if method == "auto" and step is None:
-        return adaptive(along, x, order=order, kink_check=check_kink)
+        result = adaptive(along, x, order=order, kink_check=check_kink)
+        return second_opinion(along, x, order, result) if analytic else result
     kind = fixed_step_kind(method)
     return fixed_step_difference(along, x, order=order, kind=kind, step=step, check_step=check_step)
+
+
+def second_opinion(along: Along, x: np.ndarray, order: int, result: Estimate) -> Estimate:
+    """``auto``'s results that it could not vouch for (:data:`IMPRECISE`), computed again in the complex plane: first
+    derivatives by the complex step where central differences confirm it (as ``complex`` does), then every order
+    on circles (:func:`~.contour.on_circles`). A point takes the new value where its error is vouched for and it
+    agrees with the real passes' value within both error estimates (each is a check on the other)."""
+    flat_status = result.status.reshape(-1)
+    points = np.flatnonzero(flat_status == IMPRECISE)
+    if not points.size:
+        return result
+    flat_x = x.reshape(-1)
+    value, error, step = (a.reshape(-1).copy() for a in (result.value, result.error, result.step))
+    status = flat_status.copy()
+    nfev = result.nfev
+
+    def adopt(new_value: np.ndarray, new_error: np.ndarray, floor: np.ndarray, usable: np.ndarray) -> np.ndarray:
+        with np.errstate(all="ignore"):
+            agrees = np.abs(new_value - value[points]) <= new_error + error[points]
+        taken = usable & agrees & (verdict(new_value, new_error, floor, order) == OK)
+        chosen = points[taken]
+        value[chosen], error[chosen], status[chosen] = new_value[taken], new_error[taken], OK
+        return taken
+
+    if order == 1:
+        complex_value, complex_error, complex_status, lost, count = _vouched_complex_step(
+            _on(along, points), flat_x[points], 1, None
+        )
+        nfev += count
+        usable = (complex_status == OK) & ~lost
+        points = points[~adopt(complex_value, complex_error, np.zeros(points.size), usable)]
+    if points.size:
+        circle_value, circle_error, fscale = on_circles(along, flat_x[points], order, step[points], points)
+        floor = absolute_floor(fscale, np.maximum(1.0, np.abs(flat_x[points])), order)
+        adopt(circle_value, circle_error, floor, np.ones(points.size, dtype=bool))
+        nfev += SAMPLES * len(RADII)
+    shape = x.shape
+    return Estimate(
+        value.reshape(shape), error.reshape(shape), step.reshape(shape), nfev, "auto", status.reshape(shape)
+    )

@@ -89,6 +89,27 @@ def richardson(
     )
 
 
+def best_on_larger_steps(
+    candidates: np.ndarray, errors: np.ndarray, starts: np.ndarray, levels: np.ndarray, best: np.ndarray, shift: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Value and error of the best candidate (smallest error) among those of :func:`richardson`'s tableau whose
+    steps all come at least ``shift`` places before the largest step of the candidate ``best`` (per point): an
+    estimate independent of it. Error ``inf`` where there is none.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> values, errors = np.array([[1.0], [2.0], [3.0]]), np.array([[0.1], [0.2], [0.3]])
+    >>> starts, levels = np.array([0, 1, 2]), np.array([0, 0, 0])
+    >>> best_on_larger_steps(values, errors, starts, levels, np.array([2]), 2)
+    (array([1.]), array([0.1]))
+    """
+    independent = (starts + levels)[:, None] <= starts[best].reshape(1, -1) - shift
+    allowed = np.where(independent.reshape(errors.shape[:1] + best.shape), errors, np.inf)
+    check = np.argmin(allowed, axis=0)[None]
+    return np.take_along_axis(candidates, check, 0)[0], np.take_along_axis(allowed, check, 0)[0]
+
+
 def neville(estimates: np.ndarray, squares: np.ndarray) -> list[np.ndarray]:
     """The levels ``0 .. K-2`` of the Richardson tableau (Neville's scheme in ``h**2``) of ``K`` central
     differences, ``squares`` holding their steps squared (broadcast against ``estimates``).

@@ -56,6 +56,10 @@ KINK_SHRINK = 10.0
 # times smaller comes from steps beyond the scale of f (D ~ 1/h**order there): see adaptive.richardson_search.
 GROWTH_SHIFT = 8
 GROWTH_FACTOR = 0.05
+# Steps below this many ulps of x can see the rounding of f's intermediates as a smooth function of the step: a
+# candidate chosen there must agree with the best one on steps RATIO**GROWTH_SHIFT times larger (see
+# adaptive.richardson_search).
+DRIFT_ULPS = 2.0**20
 # gradient: a cheap first pass of 4 steps (8 evaluations per component) from 0.15 * max(1, |x|), extrapolated to
 # O(h**8); the wide search only for components whose error estimate is still poor.
 GRADIENT_FIRST_STEPS = 4
