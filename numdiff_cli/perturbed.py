@@ -174,7 +174,10 @@ class Perturbed(NDArrayOperatorsMixin):
 
     def old(self, where: np.ndarray) -> np.ndarray:
         """The base values at the flat positions ``where`` (N, J) of each point."""
-        return self.base.reshape(self.size, -1)[np.maximum(where, 0), self.which[:, None]]
+        flat = self.base.reshape(self.size, -1)
+        if flat.shape[1] == 1:  # one base point (a gradient at one point): a plain gather
+            return flat[:, 0][np.maximum(where, 0)]
+        return flat[np.maximum(where, 0), self.which[:, None]]
 
     def at(self, where: np.ndarray) -> np.ndarray:
         """The values at the flat positions ``where`` (N, J) of each point (-1: any value)."""
@@ -237,16 +240,22 @@ def _source(small: tuple[int, ...], shape: tuple[int, ...]) -> np.ndarray:
 
 
 def union(wheres: Sequence[np.ndarray]) -> np.ndarray | None:
-    """Per row, the distinct positions of all ``wheres`` (valid ones first, -1 after); None past MAX_CHANGES."""
+    """Per row, the distinct positions of all ``wheres`` (-1 where a column has none for that row); None past
+    :data:`MAX_CHANGES` columns. A column at a time (there are a few), never a sort of the rows."""
     first = wheres[0]
     if all(w is first or (w.shape == first.shape and np.array_equal(w, first)) for w in wheres[1:]):
         return first
-    joined = np.sort(np.concatenate(wheres, axis=1), axis=1)
-    repeated = np.zeros(joined.shape, dtype=bool)
-    repeated[:, 1:] = joined[:, 1:] == joined[:, :-1]
-    joined = -np.sort(-np.where(repeated, -1, joined), axis=1)
-    kept = int((joined >= 0).sum(axis=1).max()) if len(joined) else 0
-    return None if kept > MAX_CHANGES else joined[:, :kept]
+    kept: list[np.ndarray] = []
+    for where in wheres:
+        for k in range(where.shape[1]):
+            column = where[:, k]
+            for other in kept:
+                column = np.where(column == other, -1, column)
+            if (column >= 0).any():
+                kept.append(column)
+    if len(kept) > MAX_CHANGES:
+        return None
+    return np.stack(kept, axis=1) if kept else np.zeros((len(first), 0), dtype=first.dtype)
 
 
 def elementwise(function: Callable[..., Any], inputs: Sequence[Any]) -> Any:
@@ -262,7 +271,7 @@ def elementwise(function: Callable[..., Any], inputs: Sequence[Any]) -> Any:
     shapes = [_value_shape(a, count) for a in inputs]
     if any(s is None for s in shapes) or any(p.which is not first.which for p in perturbed):
         return function(*dense_values(inputs))
-    shape = tuple(np.broadcast_shapes(*shapes))  # type: ignore[arg-type]
+    shape = shapes[0] if all(s == shapes[0] for s in shapes) else tuple(np.broadcast_shapes(*shapes))  # type: ignore[arg-type]
     wheres = []
     for p in perturbed:
         spread = p.where if p.shape == shape else _spread(p.where, p.shape, shape)

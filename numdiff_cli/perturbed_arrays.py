@@ -18,6 +18,7 @@ finite): those points get exactly the dense evaluation. Imports numpy only.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable
 from typing import Any
@@ -37,9 +38,9 @@ def _reducible(a: Any) -> bool:
 
 def _redo(result: np.ndarray, a: Perturbed, bad: np.ndarray, reduce: Callable[[Any], Any]) -> np.ndarray:
     """``result`` (value axes first, points last) with the points ``bad`` computed densely, in parts."""
-    columns = np.flatnonzero(bad)
-    if not columns.size:
+    if not bad.any():
         return result
+    columns = np.flatnonzero(bad)
     result = result.astype(np.result_type(result, a.base, a.new), copy=True)
     size = max(1, int(min(a.budget, 10**6)) // max(a.size, 1))
     for start in range(0, columns.size, size):
@@ -53,8 +54,9 @@ def array_sum(a: Any) -> Any:
         return arrays.array_sum(dense_values(a))
     total = np.sum(a.base.reshape(a.size, -1), axis=0)[a.which]
     result = total + a.delta().sum(axis=1)
-    bad = ~np.isfinite(total) | ((a.where >= 0) & ~np.isfinite(a.old(a.where))).any(axis=1)
-    return _redo(result, a, bad, arrays.array_sum)
+    # A finite result comes from finite base values and changes; any other point (a non-finite element at the
+    # base point, which S - g + g' cannot take out) is summed afresh.
+    return _redo(result, a, ~np.isfinite(result), arrays.array_sum)
 
 
 def array_mean(a: Any) -> Any:
@@ -165,8 +167,8 @@ def array_matmul(a: Any, b: Any) -> Any:
                 out[j, columns] += f[index[0]] * d
             else:
                 out[:, j, columns] += f[:, index[0]] * d
-    bad = ~np.isfinite(base[..., p.which].reshape(-1, len(p.which))).all(axis=0)
-    bad |= ((p.where >= 0) & ~np.isfinite(p.old(p.where))).any(axis=1)
+    # Finite values come from finite base values and changes; other points (inf - inf) are computed afresh.
+    bad = ~np.isfinite(out.reshape(-1, len(p.which))).all(axis=0)
     return _redo(out, p, bad, lambda d: arrays.array_matmul(d, b) if p is a else arrays.array_matmul(a, d))
 
 
@@ -184,14 +186,24 @@ def array_transpose(a: Any) -> Any:
     return Perturbed(np.swapaxes(a.base, 0, 1), a.which, where, a.new, a.budget)
 
 
+@functools.lru_cache(maxsize=256)
+def _moved(shape: tuple[int, ...], index: tuple[Any, ...]) -> np.ndarray:
+    """For each flat position of a value of ``shape``, its position in ``value[index]`` (-1: left out); slices
+    as (start, stop, step)."""
+    where = tuple(slice(*w) if isinstance(w, tuple) else w for w in index)
+    kept = np.arange(math.prod(shape)).reshape(shape)[where]
+    moved = np.full(math.prod(shape), -1)
+    moved[kept.reshape(-1)] = np.arange(kept.size)
+    moved.setflags(write=False)
+    return moved
+
+
 def item(a: Any, *where: Any) -> Any:
     """``a[where]``: the positions of a Perturbed value move with its elements (those left out are dropped)."""
     if not isinstance(a, Perturbed):
         return arrays.item(a, *where)
     index = tuple(int(w) if not isinstance(w, slice) else w for w in where)
-    kept = np.arange(a.size).reshape(a.shape)[index]
-    moved = np.full(a.size, -1)
-    moved[kept.reshape(-1)] = np.arange(kept.size)
+    moved = _moved(a.shape, tuple((w.start, w.stop, w.step) if isinstance(w, slice) else w for w in index))
     positions = np.where(a.where >= 0, moved[np.maximum(a.where, 0)], -1)
     any_left = (positions >= 0).any(axis=0)
     return Perturbed(a.base[index], a.which, positions[:, any_left], a.new[:, any_left], a.budget)
