@@ -268,10 +268,11 @@ def elementwise(function: Callable[..., Any], inputs: Sequence[Any]) -> Any:
         news = [first.new if a is first else a for a in inputs]
         return Perturbed(function(*bases), first.which, first.where, function(*news), first.budget)
     count = len(first.which)
-    shapes = [_value_shape(a, count) for a in inputs]
-    if any(s is None for s in shapes) or any(p.which is not first.which for p in perturbed):
+    found = [_value_shape(a, count) for a in inputs]
+    if any(s is None for s in found) or any(p.which is not first.which for p in perturbed):
         return function(*dense_values(inputs))
-    shape = shapes[0] if all(s == shapes[0] for s in shapes) else tuple(np.broadcast_shapes(*shapes))  # type: ignore[arg-type]
+    shapes = [s for s in found if s is not None]
+    shape = shapes[0] if all(s == shapes[0] for s in shapes) else tuple(np.broadcast_shapes(*shapes))
     wheres = []
     for p in perturbed:
         spread = p.where if p.shape == shape else _spread(p.where, p.shape, shape)
