@@ -12,6 +12,7 @@ cross-entropy loss by a 784x10 weight matrix (7,840 variables): time and peak me
 from __future__ import annotations
 
 import math
+import os
 import resource
 import time
 from collections.abc import Callable
@@ -25,6 +26,7 @@ from scipy.differentiate import jacobian as scipy_jacobian
 from numdiff_cli import engine
 from numdiff_cli.bound import bind
 from numdiff_cli.expr import parse_expression
+from numdiff_cli.perturbed import STRUCTURED_FROM, Changes
 
 CAP = 17.0
 DIMENSIONS = (10, 100, 1000)
@@ -73,18 +75,36 @@ def reference(x: np.ndarray) -> list[mpmath.mpf]:
         ]
 
 
-def evaluations(gradient: Callable[[Callable[[np.ndarray], np.ndarray]], object], f, n: int) -> float:
-    """Evaluations of ``f`` per component made by ``gradient(f)``: the points in all its calls of f (a call on an
-    array of shape ``(n, *batch)`` evaluates ``prod(batch)`` points) over ``n``."""
-    points = [0]
+class Counted:
+    """``f`` with a count of the points at which it was evaluated (a call on an array of shape ``(m, *batch)``
+    evaluates ``prod(batch)`` points)."""
 
-    def counted(v: np.ndarray) -> np.ndarray:
+    def __init__(self, f: Callable[[np.ndarray], np.ndarray], m: int):
+        self.f, self.m, self.points = f, m, 0
+
+    def __call__(self, v: np.ndarray) -> np.ndarray:
         v = np.asarray(v)
-        points[0] += v.size // n
-        return f(v)
+        self.points += v.size // self.m
+        return self.f(v)
 
-    gradient(counted)
-    return points[0] / n
+
+class CountedChanges(Counted):
+    """:class:`Counted` for a function that also evaluates batches of changes (numdiff's compiled expressions)."""
+
+    def at_changes(self, changes: Changes, budget: int) -> np.ndarray:
+        self.points += math.prod(changes.shape)
+        return self.f.at_changes(changes, budget)  # type: ignore[attr-defined]
+
+
+def counted(f: Callable[[np.ndarray], np.ndarray], m: int) -> Counted:
+    return CountedChanges(f, m) if hasattr(f, "at_changes") else Counted(f, m)
+
+
+def evaluations(gradient: Callable[[Callable[[np.ndarray], np.ndarray]], object], f, n: int) -> float:
+    """Evaluations of ``f`` per component made by ``gradient(f)``."""
+    wrapped = counted(f, n)
+    gradient(wrapped)
+    return wrapped.points / n
 
 
 def digits(values: np.ndarray, exact: list[mpmath.mpf]) -> tuple[float, float]:
@@ -123,15 +143,10 @@ def softmax_cross_entropy() -> list[str]:
     rng = np.random.default_rng(0)
     x, t, W = rng.uniform(0, 1, 784), np.eye(10)[3], 0.01 * rng.standard_normal((784, 10))
     bound = bind(parse_expression("-sum(t*log(softmax(x @ W)))"), {"W": (784, 10)}, {"x": x, "t": t})
-    points = [0]
-
-    def counted(v: np.ndarray) -> np.ndarray:
-        points[0] += v.size // W.size
-        return bound.function(v)
-
+    function = counted(bound.function, W.size)
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     begin = time.perf_counter()
-    estimate = engine.gradient(counted, W.reshape(-1, 1))
+    estimate = engine.gradient(function, W.reshape(-1, 1))
     elapsed = time.perf_counter() - begin
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     z = x @ W
@@ -139,22 +154,37 @@ def softmax_cross_entropy() -> list[str]:
     exact = np.outer(x, s - t).reshape(-1)
     error = np.abs(estimate.value[:, 0] - exact)
     scale = np.abs(exact).max()
+    # The same gradient with the perturbed points built in full (the function without its structured evaluation).
+    begin = time.perf_counter()
+    full = engine.gradient(Counted(bound.function, W.size), W.reshape(-1, 1))
+    full_elapsed = time.perf_counter() - begin
+    flags = []
+    for i in np.flatnonzero((estimate.status != engine.OK) | (full.status != engine.OK)):
+        ours, theirs = (e.error[i, 0] / abs(e.value[i, 0]) for e in (estimate, full))
+        flags.append(
+            f"W[{i // 10},{i % 10}] estimate {ours:.2e} relative, in full {theirs:.2e}, true error "
+            f"{error[i] / abs(exact[i]):.1e}"
+        )
     return [
         "Softmax cross-entropy `-sum(t*log(softmax(x @ W)))`, gradient by W of shape 784x10 (7,840 variables), x",
         "uniform in [0, 1], t one-hot, W ~ 0.01 N(0, 1); `method='auto'`, one run:",
         "",
-        f"- time {elapsed:.2f} s; {points[0] / W.size:.1f} evaluations per component on average, {estimate.nfev} "
+        f"- time {elapsed:.2f} s; {function.points / W.size:.1f} evaluations per component on average, {estimate.nfev} "
         "at most; "
         f"{int((estimate.status != engine.OK).sum())} components flagged",
         f"- peak resident memory of the process {peak / 1024:.0f} MB (measured first in the run; before the gradient:"
         f" {before / 1024:.0f} MB: Python, numpy, scipy, sympy)",
         f"- largest error against the closed form outer(x, softmax(x@W) - t): {error.max():.1e} "
         f"({error.max() / scale:.1e} of the largest component)",
+        f"- with the perturbed points built in full (measured after, so not in the peak): time {full_elapsed:.2f} s; "
+        f"{int((full.status != engine.OK).sum())} components flagged",
+        f"- components flagged either way: {'; '.join(flags) if flags else 'none'}",
     ]
 
 
 def main() -> None:
     # First, so that the process's peak memory is this case's (the peers' n = 1000 runs come later).
+    load_before = os.getloadavg()
     cross_entropy = softmax_cross_entropy()
     rng = np.random.default_rng(3)
     out = [
@@ -162,8 +192,15 @@ def main() -> None:
         "",
         "Generated by `python benchmarks/gradient.py > benchmarks/gradient.md`; all rows measured in the same run.",
         "Two functions at one random point in [-1, 1]^n. numdiff: `engine.gradient(f, X, method='auto')` of the",
-        "function written as an expression of array values and compiled as `numdiff grad` compiles it (the",
-        "2n perturbed points are rows of batched array calls); scipy:",
+        "function written as an expression of array values and compiled as `numdiff grad` compiles it. From",
+        f"{STRUCTURED_FROM} variables on, its batches of perturbed points (each the point with one variable moved)",
+        "are evaluated structured: the base point once, then per perturbed point only the elements that differ,",
+        "reductions (sum, prod, @ with a fixed operand, ...) as the base value plus the change, anything else as",
+        "the dense batch (numdiff_cli/perturbed.py): O(n) work per batch of 2n points instead of O(n^2); below",
+        f"{STRUCTURED_FROM} variables (n = 10 here), the 2n points are rows of batched dense array calls. The",
+        "column 'numdiff, points in full' is the same gradient of the same function passed as a plain callable, so",
+        "that every perturbed point is built and evaluated in full (how numdiff evaluated them before): at n = 10",
+        "both columns are the same evaluation, and the difference of their times is the noise of the machine. scipy:",
         "`scipy.differentiate.jacobian(f, x)` with its defaults; numdifftools: `numdifftools.Gradient(f)(x)` with its",
         "defaults, both on the function written in numpy. Time: best of 7 rounds of one whole gradient, the three",
         "libraries alternating within a round. Digits: min / median over the n components against mpmath at 50",
@@ -174,24 +211,29 @@ def main() -> None:
         "",
         *machine(),
     ]
+    ratios: dict[str, list[float]] = {title: [] for title, *_ in CASES}
     for title, text_of, numpy_function, exact_of in CASES:
         out += [
             "",
             f"## {title}",
             "",
             "| n | numdiff auto time | evaluations | numdiff digits (min / median) | numdiff error bounds / flagged "
+            "| numdiff, points in full: time / evaluations / digits / flagged "
             "| scipy time | evaluations | scipy digits | scipy / numdiff time "
             "| numdifftools time | evaluations | numdifftools digits | numdifftools / numdiff time |",
-            "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+            "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
         ]
         for n in DIMENSIONS:
             x = rng.uniform(-1, 1, n)
             exact = exact_of(x)
             ours_function = bind(parse_expression(text_of(n)), {"x": (n,)}, {}).function
+            # The same function without its structured evaluation: the perturbed points built in full.
+            full_function = Counted(ours_function, n)
             nd_gradient = numdifftools.Gradient(lambda v, f=numpy_function: f(np.asarray(v)))
-            (ours_time, theirs_time, nd_time), (ours, theirs, nd) = best_times(
+            (ours_time, full_time, theirs_time, nd_time), (ours, full, theirs, nd) = best_times(
                 [
                     lambda x=x, f=ours_function: engine.gradient(f, x[:, None]).value[:, 0],
+                    lambda x=x, f=full_function: engine.gradient(f, x[:, None]).value[:, 0],
                     lambda x=x, f=numpy_function: scipy_jacobian(f, x).df,
                     lambda x=x, g=nd_gradient: g(x),
                 ],
@@ -207,15 +249,32 @@ def main() -> None:
                 evaluations(lambda g, x=x: numdifftools.Gradient(lambda p: g(np.asarray(p)))(x), numpy_function, n),
             )
             flagged = int((estimate.status != engine.OK).sum())
+            full_function.points = 0
+            full_flagged = int((engine.gradient(full_function, x[:, None]).status != engine.OK).sum())
+            full_digits = digits(full, exact)
+            ratios[title].append(theirs_time / ours_time)
             ours_digits, theirs_digits, nd_digits = digits(ours, exact), digits(theirs, exact), digits(nd, exact)
             out.append(
                 f"| {n} | {ours_time * 1e3:.2f} ms | {counts[0]:.1f} | {ours_digits[0]:.2f} / {ours_digits[1]:.2f} "
                 f"| {bounded:.0%} / {flagged} "
+                f"| {full_time * 1e3:.2f} ms / {full_function.points / n:.1f} / {full_digits[0]:.2f} / {full_flagged} "
                 f"| {theirs_time * 1e3:.2f} ms | {counts[1]:.1f} | {theirs_digits[0]:.2f} / {theirs_digits[1]:.2f} "
                 f"| {theirs_time / ours_time:.1f}x | {nd_time * 1e3:.2f} ms | {counts[2]:.1f} "
                 f"| {nd_digits[0]:.2f} / {nd_digits[1]:.2f} | {nd_time / ours_time:.1f}x |"
             )
     out += ["", "## Softmax cross-entropy by a weight matrix", "", *cross_entropy]
+    load_after = os.getloadavg()
+    out += [
+        "",
+        "## Load",
+        "",
+        "The machine is shared: its load average (1, 5, 15 minutes) was "
+        f"{', '.join(f'{v:.2f}' for v in load_before)} when the run began and "
+        f"{', '.join(f'{v:.2f}' for v in load_after)} when it ended; times are the best of the rounds, so a busy",
+        "moment costs a library a round, not its row. scipy / numdiff time at n = "
+        f"{', '.join(map(str, DIMENSIONS))}: "
+        + "; ".join(f"{title}: {', '.join(f'{r:.1f}x' for r in values)}" for title, values in ratios.items()),
+    ]
     print("\n".join(out))
 
 

@@ -78,6 +78,8 @@ SOURCES = (
     "builder.py",
     "subscripts.py",
     "bound.py",
+    "perturbed.py",
+    "perturbed_arrays.py",
     "components.py",
     "codegen.py",
     "expr.py",
