@@ -317,7 +317,9 @@ def run(prepared: Prepared, use_cache: bool) -> Outcome:
         assert prepared.var is not None
         estimate = derivative_of(expression, X, prepared.var, order=check.order, method=check.method, step=None)
     elif check.what == "gradient":
-        estimate = engine.gradient(expression.function, X, method=check.method, check_step=True)
+        estimate = engine.gradient(
+            expression.function, X, method=check.method, check_step=True, analytic=expression.analytic
+        )
     else:
         estimate = engine.hessian(expression.function, X, method=check.method, check_step=True)
     numeric = np.asarray(estimate.value, dtype=float)

@@ -161,10 +161,12 @@ def jacobian_of(
     *,
     method: str,
     step: float | None,
+    analytic: bool = False,
 ) -> Jacobian:
     """The Jacobian at the points ``X`` (shape ``(m, n)``), one :func:`~numdiff_cli.engine.gradient` per function.
 
-    ``functions[i]`` takes the rows ``columns[i]`` of ``X`` (its own variables, in its own order).
+    ``functions[i]`` takes the rows ``columns[i]`` of ``X`` (its own variables, in its own order). ``analytic``:
+    every function is (see :func:`~numdiff_cli.engine.derivative`).
     """
     count = X.shape[1]
     value = np.zeros((len(functions), X.shape[0], count))
@@ -174,7 +176,9 @@ def jacobian_of(
     for k, (function, index) in enumerate(zip(functions, columns)):
         if not index:
             continue
-        estimate = engine.gradient(function, X[list(index)], method=method, step=step, check_step=True)
+        estimate = engine.gradient(
+            function, X[list(index)], method=method, step=step, check_step=True, analytic=analytic
+        )
         value[k, index] = estimate.value
         error[k, index] = estimate.error
         any_error = any_error or not np.isnan(estimate.error).all()

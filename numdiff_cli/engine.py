@@ -34,7 +34,7 @@ from numdiff_cli.contract import (
 from numdiff_cli.numerics.estimate import EPS, PRECISION, UNRELIABLE_ABOVE, Estimate, concatenated, reshaped
 from numdiff_cli.numerics.gradient import FIRST_PASS_EVALUATIONS, gradient_auto
 from numdiff_cli.numerics.hessian import hessian
-from numdiff_cli.numerics.lines import line_derivative
+from numdiff_cli.numerics.lines import line_derivative, second_opinion
 from numdiff_cli.numerics.stencils import default_step, stencil, stencil_sum
 from numdiff_cli.numerics.steps import COMPLEX_STEP
 from numdiff_cli.perturbed import STRUCTURED_FROM, Changes
@@ -203,11 +203,13 @@ def gradient(
     block: int = 1_000_000,
     check_step: bool = False,
     rows: Sequence[int] | None = None,
+    analytic: bool = False,
 ) -> Estimate:
     """Gradient of ``f(X)`` at ``n`` points, ``X`` of shape ``(m, n)``; the result has shape ``(m, n)``.
 
     ``rows``: the variables to differentiate by (the others are held at their values); the result then has
-    shape ``(len(rows), n)``.
+    shape ``(len(rows), n)``. ``analytic``: as for :func:`derivative` (``auto`` takes a second opinion in the
+    complex plane on the components it cannot vouch for).
 
     All ``2m`` perturbed points of a stencil (for every point) are evaluated in one call of ``f``, in blocks of
     directions so that no call holds more than about ``block`` values (a million values, 8 MB per array, keeps
@@ -237,7 +239,7 @@ def gradient(
     else:
         blocks = [list(rows)[d : d + width] for d in range(0, len(rows), width)]
     return concatenated(
-        [_gradient_block(f, X, directions, method, step, check_step, block, changes) for directions in blocks]
+        [_gradient_block(f, X, directions, method, step, check_step, block, changes, analytic) for directions in blocks]
     )
 
 
@@ -250,6 +252,7 @@ def _gradient_block(
     check_step: bool,
     block: int,
     structured: bool,
+    analytic: bool = False,
 ) -> Estimate:
     dirs = np.asarray(directions)
     at_changes = getattr(f, "at_changes", None) if structured else None
@@ -270,7 +273,8 @@ def _gradient_block(
         return np.asarray(f(changes.dense()))
 
     if method == "auto" and step is None:
-        return gradient_auto(along, X[dirs])
+        result = gradient_auto(along, X[dirs])
+        return second_opinion(along, X[dirs], 1, result) if analytic else result
     return line_derivative(along, X[dirs], order=1, method=method, step=step, check_step=check_step)
 
 

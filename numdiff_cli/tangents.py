@@ -23,14 +23,21 @@ def signed(value: float) -> str:
 
 
 def slopes(
-    function: Callable[[np.ndarray], np.ndarray], X: np.ndarray, *, method: str, step: float | None, one_variable: bool
+    function: Callable[[np.ndarray], np.ndarray],
+    X: np.ndarray,
+    *,
+    method: str,
+    step: float | None,
+    one_variable: bool,
+    analytic: bool = False,
 ) -> engine.Estimate:
     """The slopes of the tangent at the points ``X`` (the gradient, one row per variable).
 
     For one variable a kink is flagged as ``diff`` flags it (``abs(x)`` at 0 has no tangent, and a central
-    difference would return the average of the two slopes, 0, without a word).
+    difference would return the average of the two slopes, 0, without a word). ``analytic``: as for
+    :func:`~numdiff_cli.engine.derivative`.
     """
-    estimate = engine.gradient(function, X, method=method, step=step, check_step=True)
+    estimate = engine.gradient(function, X, method=method, step=step, check_step=True, analytic=analytic)
     if not one_variable or method == "complex":
         return estimate
     along = engine.derivative(lambda x: function(x[None]), X[0], method=method, step=step, check_kink=True)

@@ -108,7 +108,9 @@ def grad(
 
     def compute(chunk: Chunk) -> output.Block:
         X = chunk.values
-        estimate = engine.gradient(expression.function, X, method=method, step=step, check_step=True, rows=rows)
+        estimate = engine.gradient(
+            expression.function, X, method=method, step=step, check_step=True, rows=rows, analytic=expression.analytic
+        )
 
         def row(j: int) -> dict[str, Any]:
             values, errors = estimate.value[:, j], estimate.error[:, j]

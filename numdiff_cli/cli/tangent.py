@@ -89,7 +89,9 @@ def tangent(
     def compute(chunk: Chunk) -> output.Block:
         X = chunk.values
         values = expression.function(X)
-        estimate = tangents.slopes(expression.function, X, method=method, step=step, one_variable=univariate)
+        estimate = tangents.slopes(
+            expression.function, X, method=method, step=step, one_variable=univariate, analytic=expression.analytic
+        )
         rows, plain = [], []
         for j in range(X.shape[1]):
             value = float(values[j])
