@@ -379,8 +379,10 @@ def point_chunks(
     names: tuple[str, ...],
     shapes: dict[str, tuple[int, ...]],
     stdin: IO[str] | None,
+    size: int = CHUNK,
 ) -> Iterator[Chunk]:
-    """All points in order: each ``--at`` (``-`` reads standard input), then ``--range``.
+    """All points in order: each ``--at`` (``-`` reads standard input), then ``--range``; standard input and the
+    range in chunks of ``size`` points.
 
     Every ``--at`` value and the range are checked before the first point is yielded, so a typo in a later
     option fails before any output is written.
@@ -396,11 +398,15 @@ def point_chunks(
         if len(names) > 1:
             raise PointError("--range works for expressions of one variable; use --at for several")
         bounds = parse_range(range_text)
-    return _chain(groups, bounds, len(names), stdin if stdin is not None else io.StringIO())
+    return _chain(groups, bounds, len(names), stdin if stdin is not None else io.StringIO(), size)
 
 
 def _chain(
-    groups: list[np.ndarray | None], bounds: tuple[float, float, int] | None, width: int, stdin: IO[str]
+    groups: list[np.ndarray | None],
+    bounds: tuple[float, float, int] | None,
+    width: int,
+    stdin: IO[str],
+    size: int,
 ) -> Iterator[Chunk]:
     pending: list[np.ndarray] = []
     for group in groups:
@@ -408,10 +414,10 @@ def _chain(
             if pending:
                 yield Chunk(np.stack(pending, axis=1))
                 pending = []
-            yield from stdin_chunks(stdin, width, CHUNK)
+            yield from stdin_chunks(stdin, width, size)
         else:
             pending.append(group)
     if pending:
         yield Chunk(np.stack(pending, axis=1))
     if bounds is not None:
-        yield from range_chunks(*bounds, size=CHUNK)
+        yield from range_chunks(*bounds, size=size)

@@ -170,3 +170,18 @@ def test_long_constant_lines_do_not_reach_sympy(monkeypatch: pytest.MonkeyPatch)
     (chunk,) = points.stdin_chunks(io.StringIO(lines), 1)
     assert not chunk.problems
     assert np.allclose(np.diff(chunk.values[0]), 1.0)
+
+
+@pytest.mark.parametrize(("order", "first"), [(1, 65_536), (2, 16_384), (4, 16_384)])
+def test_points_of_higher_orders_come_in_smaller_chunks(monkeypatch, order: int, first: int) -> None:
+    # README (second opinion in the complex plane): order 2-4 points are read in chunks of 16,384, not 65,536.
+    import io
+
+    from numdiff_cli.cli import inputs
+    from numdiff_cli.compiled import compile_text
+
+    monkeypatch.setattr("sys.stdin", io.StringIO("\n".join(["1.5"] * 70_000) + "\n"))
+    sizes = [
+        chunk.values.shape[1] for chunk in inputs.points(compile_text("x**2", use_cache=False), ["-"], None, order)
+    ]
+    assert sizes[0] == first and sum(sizes) == 70_000

@@ -162,7 +162,7 @@ def compare(
 
     keys = KEYS["compare-check" if checking else "compare"]
     keys = keys if dtype == "float64" else (*keys, "dtype")
-    chunks = inputs.points(expression, target.at, target.range_text)
+    chunks = inputs.points(expression, target.at, target.range_text, order)
     title = output.derivative_title(order, var, expr)
     output.run(chunks, compute, fmt, keys, title, expr=expr, check=checking, strict=strict, total=target.total)
 

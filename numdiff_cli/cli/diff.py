@@ -44,7 +44,7 @@ def diff(expr: str, target: Target, how: How, dtype: str, explain: bool, view: V
     parsed = inputs.bind(inputs.expression(expr, view.var_order, view.no_cache), target.at, target.lets)
     expression, var = inputs.single_variable(parsed, target.wrt)
     inputs.check_method(method, order=order, analytic=expression.analytic, dtype=dtype)
-    chunks = inputs.points(expression, target.at, target.range_text)
+    chunks = inputs.points(expression, target.at, target.range_text, order)
     explanation = ""
     if explain:
         from numdiff_cli.lessons import explanation as explain_text

@@ -15,6 +15,10 @@ from typing import TYPE_CHECKING, Any
 from numdiff_cli.contract import method_refusal
 from numdiff_cli.errors import OptionError
 
+# Derivatives of order 2 to 4 read their points in chunks this many times smaller: where auto cannot vouch for
+# a result, its fine pass and its second opinion on circles cost several hundred evaluations per point.
+HIGHER_ORDER_CHUNK_DIVISOR = 4
+
 if TYPE_CHECKING:
     import numpy as np
 
@@ -113,13 +117,15 @@ class _Prefixed:
         return str(self.rest.readline())
 
 
-def points(expression: Expression, at: Sequence[str], range_text: str | None) -> Iterator[Chunk]:
-    """The points of ``--at`` and ``--range``, in chunks."""
-    from numdiff_cli.points import point_chunks
+def points(expression: Expression, at: Sequence[str], range_text: str | None, order: int = 1) -> Iterator[Chunk]:
+    """The points of ``--at`` and ``--range``, in chunks: smaller ones for derivatives of order 2 to 4, whose
+    points cost several times more (each chunk's work is bounded in time, see :mod:`numdiff_cli.deadline`)."""
+    from numdiff_cli.points import CHUNK, point_chunks
 
     if not at and range_text is None:
         raise OptionError("no points: give --at POINT (repeatable), --at - for standard input, or --range")
-    return point_chunks(at, range_text, expression.names, expression.shapes, sys.stdin)
+    size = CHUNK if order == 1 else CHUNK // HIGHER_ORDER_CHUNK_DIVISOR
+    return point_chunks(at, range_text, expression.names, expression.shapes, sys.stdin, size)
 
 
 def single_point(chunks: Iterator[Chunk], option: str) -> tuple[list[Chunk], np.ndarray]:

@@ -30,8 +30,9 @@ from numdiff_cli.numerics.estimate import EPS, Along
 # Samples per circle: the aliasing of c_(order + N) is negligible for r up to about a third of the distance to the
 # nearest singularity, and the upper half of the spectrum (16 coefficients) measures the noise.
 SAMPLES = 32
-# The circles' radii, times the step the real passes chose for the point: 8 h down to h / 16.
-RADII = 2.0 ** np.arange(3, -5, -1)
+# The circles' radii, times the step the real passes chose for the point: h down to h / 16 (on the order-2 to 4
+# cases of the honesty corpus, 44 of the 47 results that circles from 8 h down vouched for came from these).
+RADII = 2.0 ** np.arange(0, -5, -1)
 # The largest coefficient of the upper half of the spectrum bounds the noise of one coefficient with this factor
 # (16 samples of the same noise: their largest is 2 to 3 standard deviations).
 NOISE_SAFETY = 3.0

@@ -138,9 +138,13 @@ def line_derivative(
 
 def second_opinion(along: Along, x: np.ndarray, order: int, result: Estimate) -> Estimate:
     """``auto``'s results that it could not vouch for (:data:`IMPRECISE`), computed again in the complex plane: first
-    derivatives by the complex step where central differences confirm it (as ``complex`` does), then every order
-    on circles (:func:`~.contour.on_circles`). A point takes the new value where its error is vouched for and it
-    agrees with the real passes' value within both error estimates (each is a check on the other)."""
+    derivatives by the complex step where central differences confirm it (as ``complex`` does), orders 2 to 4 on
+    circles (:func:`~.contour.on_circles`). A point takes the new value where its error is vouched for and it
+    agrees with the real passes' value within both error estimates (each is a check on the other).
+
+    Circles are not tried for first derivatives: on the honesty corpus they vouched for 18 more of them (some 10
+    false alarms less), at 160 complex evaluations per point, which made a stream of points that all cancel
+    internally (``log(1 + x**2)`` near 1e-6) four times as costly."""
     flat_status = result.status.reshape(-1)
     points = np.flatnonzero(flat_status == IMPRECISE)
     if not points.size:
@@ -165,7 +169,7 @@ def second_opinion(along: Along, x: np.ndarray, order: int, result: Estimate) ->
         nfev += count
         usable = (complex_status == OK) & ~lost
         points = points[~adopt(complex_value, complex_error, np.zeros(points.size), usable)]
-    if points.size:
+    elif points.size:
         circle_value, circle_error, fscale = on_circles(along, flat_x[points], order, step[points], points)
         floor = absolute_floor(fscale, np.maximum(1.0, np.abs(flat_x[points])), order)
         adopt(circle_value, circle_error, floor, np.ones(points.size, dtype=bool))
