@@ -266,6 +266,19 @@ def elementwise(function: Callable[..., Any], inputs: Sequence[Any]) -> Any:
     if len(inputs) == 1:  # sin(x): the common case, without the bookkeeping below
         (a,) = inputs
         return Perturbed(function(a.base), a.which, a.where, function(a.new), a.budget)
+    if len(inputs) == 2:  # what the general case below does for two operands, in fewer steps
+        a, b = inputs
+        if isinstance(a, Perturbed) and isinstance(b, Perturbed):
+            if a.which is b.which and a.base.shape[:-1] == b.base.shape[:-1]:
+                where = union([a.where, b.where])
+                if where is not None:
+                    return Perturbed(
+                        function(a.base, b.base), a.which, where, function(a.at(where), b.at(where)), a.budget
+                    )
+        elif isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+            dense = a if isinstance(a, np.ndarray) else b
+            if dense.ndim and dense.shape[-1] != 1:  # a dense batch: so is the result
+                return function(*dense_values(inputs))
     perturbed = [a for a in inputs if isinstance(a, Perturbed)]
     first = perturbed[0]
     if all(a is first or (type(a) in (int, float) or isinstance(a, np.generic)) for a in inputs):

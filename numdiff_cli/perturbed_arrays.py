@@ -206,8 +206,6 @@ def item(a: Any, *where: Any) -> Any:
     index = tuple(int(w) if not isinstance(w, slice) else w for w in where)
     positions = _moved(a.shape, tuple((w.start, w.stop, w.step) if isinstance(w, slice) else w for w in index))[a.where]
     any_left = (positions >= 0).any(axis=0)
-    if any_left.all():
-        return Perturbed(a.base[index], a.which, positions, a.new, a.budget)
     return Perturbed(a.base[index], a.which, positions[:, any_left], a.new[:, any_left], a.budget)
 
 
