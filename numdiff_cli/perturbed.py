@@ -153,7 +153,7 @@ class Perturbed(NDArrayOperatorsMixin):
 
     @property
     def size(self) -> int:
-        return math.prod(self.shape)
+        return math.prod(self.base.shape[:-1])
 
     def dense(self) -> np.ndarray:
         """The values at the points, shape ``(*shape, N)``."""
@@ -174,18 +174,18 @@ class Perturbed(NDArrayOperatorsMixin):
 
     def old(self, where: np.ndarray) -> np.ndarray:
         """The base values at the flat positions ``where`` (N, J) of each point."""
-        flat = self.base.reshape(self.size, -1)
-        if flat.shape[1] == 1:  # one base point (a gradient at one point): a plain gather
-            return flat[:, 0][np.maximum(where, 0)]
-        return flat[np.maximum(where, 0), self.which[:, None]]
+        if self.base.shape[-1] == 1:  # one base point (a gradient at one point): a plain gather
+            return self.base.reshape(-1)[np.maximum(where, 0)]
+        return self.base.reshape(self.size, -1)[np.maximum(where, 0), self.which[:, None]]
 
     def at(self, where: np.ndarray) -> np.ndarray:
         """The values at the flat positions ``where`` (N, J) of each point (-1: any value)."""
         if where is self.where:
             return self.new
         values = self.old(where)
+        valid = where >= 0
         for k in range(self.where.shape[1]):
-            match = (self.where[:, k : k + 1] == where) & (where >= 0)
+            match = (self.where[:, k : k + 1] == where) & valid
             values = np.where(match, self.new[:, k : k + 1], values)
         return values
 
@@ -243,7 +243,7 @@ def union(wheres: Sequence[np.ndarray]) -> np.ndarray | None:
     """Per row, the distinct positions of all ``wheres`` (-1 where a column has none for that row); None past
     :data:`MAX_CHANGES` columns. A column at a time (there are a few), never a sort of the rows."""
     first = wheres[0]
-    if all(w is first or (w.shape == first.shape and np.array_equal(w, first)) for w in wheres[1:]):
+    if all(w is first or (w.shape == first.shape and bool((w == first).all())) for w in wheres[1:]):
         return first
     kept: list[np.ndarray] = []
     for where in wheres:
@@ -255,15 +255,34 @@ def union(wheres: Sequence[np.ndarray]) -> np.ndarray | None:
                 kept.append(column)
     if len(kept) > MAX_CHANGES:
         return None
-    return np.stack(kept, axis=1) if kept else np.zeros((len(first), 0), dtype=first.dtype)
+    result = np.empty((len(first), len(kept)), dtype=np.result_type(*kept) if kept else first.dtype)
+    for k, column in enumerate(kept):
+        result[:, k] = column
+    return result
 
 
 def elementwise(function: Callable[..., Any], inputs: Sequence[Any]) -> Any:
     """``function`` (elementwise) of ``inputs``, some of them :class:`Perturbed`, as a Perturbed value."""
+    if len(inputs) == 1:  # sin(x): the common case, without the bookkeeping below
+        (a,) = inputs
+        return Perturbed(function(a.base), a.which, a.where, function(a.new), a.budget)
+    if len(inputs) == 2:  # what the general case below does for two operands, in fewer steps
+        a, b = inputs
+        if isinstance(a, Perturbed) and isinstance(b, Perturbed):
+            if a.which is b.which and a.base.shape[:-1] == b.base.shape[:-1]:
+                where = union([a.where, b.where])
+                if where is not None:
+                    return Perturbed(
+                        function(a.base, b.base), a.which, where, function(a.at(where), b.at(where)), a.budget
+                    )
+        elif isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+            dense = a if isinstance(a, np.ndarray) else b
+            if dense.ndim and dense.shape[-1] != 1:  # a dense batch: so is the result
+                return function(*dense_values(inputs))
     perturbed = [a for a in inputs if isinstance(a, Perturbed)]
     first = perturbed[0]
     if all(a is first or (type(a) in (int, float) or isinstance(a, np.generic)) for a in inputs):
-        # The common case (sin(x), x**2, 0.5*x): one perturbed value and numbers.
+        # The common case (x**2, 0.5*x): one perturbed value and numbers.
         bases = [first.base if a is first else a for a in inputs]
         news = [first.new if a is first else a for a in inputs]
         return Perturbed(function(*bases), first.which, first.where, function(*news), first.budget)

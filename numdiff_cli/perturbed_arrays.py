@@ -188,11 +188,12 @@ def array_transpose(a: Any) -> Any:
 
 @functools.lru_cache(maxsize=256)
 def _moved(shape: tuple[int, ...], index: tuple[Any, ...]) -> np.ndarray:
-    """For each flat position of a value of ``shape``, its position in ``value[index]`` (-1: left out); slices
-    as (start, stop, step)."""
+    """For each flat position of a value of ``shape``, its position in ``value[index]`` (-1: left out), and -1 for
+    position -1; slices as (start, stop, step)."""
     where = tuple(slice(*w) if isinstance(w, tuple) else w for w in index)
     kept = np.arange(math.prod(shape)).reshape(shape)[where]
-    moved = np.full(math.prod(shape), -1)
+    # One more entry, -1, at the end: position -1 (no change) indexes it and stays -1.
+    moved = np.full(math.prod(shape) + 1, -1)
     moved[kept.reshape(-1)] = np.arange(kept.size)
     moved.setflags(write=False)
     return moved
@@ -203,8 +204,7 @@ def item(a: Any, *where: Any) -> Any:
     if not isinstance(a, Perturbed):
         return arrays.item(a, *where)
     index = tuple(int(w) if not isinstance(w, slice) else w for w in where)
-    moved = _moved(a.shape, tuple((w.start, w.stop, w.step) if isinstance(w, slice) else w for w in index))
-    positions = np.where(a.where >= 0, moved[np.maximum(a.where, 0)], -1)
+    positions = _moved(a.shape, tuple((w.start, w.stop, w.step) if isinstance(w, slice) else w for w in index))[a.where]
     any_left = (positions >= 0).any(axis=0)
     return Perturbed(a.base[index], a.which, positions[:, any_left], a.new[:, any_left], a.budget)
 

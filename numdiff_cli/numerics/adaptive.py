@@ -28,7 +28,7 @@ from numdiff_cli.numerics.fast import fast_estimates, fast_floor, vouch_fast
 from numdiff_cli.numerics.fine import FAST_FINE_STEPS, PROBE_POINTS, evaluations, fine_search
 from numdiff_cli.numerics.kinks import kinked
 from numdiff_cli.numerics.noise import measured_noise
-from numdiff_cli.numerics.richardson import best_on_larger_steps, richardson
+from numdiff_cli.numerics.richardson import best_on_larger_steps, picked, richardson
 from numdiff_cli.numerics.stencils import shaped_offsets, stencil, stencil_sum
 from numdiff_cli.numerics.steps import (
     DRIFT_ULPS,
@@ -125,8 +125,8 @@ def richardson_search(
     bad = ~(np.isfinite(candidates) & np.isfinite(errors)) | false_plateau
     errors = np.where(bad, np.inf, errors)
     best = np.argmin(errors, axis=0)
-    value = np.take_along_axis(candidates, best[None], 0)[0]
-    error = np.take_along_axis(errors, best[None], 0)[0]
+    value = picked(candidates, best)
+    error = picked(errors, best)
     # Within DRIFT_ULPS ulps of x, the values of f can follow a different function than f: the rounding of an
     # intermediate that then cancels (x**2 in sqrt(1 - x**2) at 0.999999) drifts linearly over up to a few hundred
     # thousand ulps of x, so the differences there agree to 11 digits on a slope 1e-6 off. A candidate chosen on
@@ -141,8 +141,8 @@ def richardson_search(
     error = np.where(disagrees, np.fmax(error, disagreement), error)
     if disputed is not None:
         disputed[...] = disagrees.reshape(disputed.shape)
-    rounding = np.take_along_axis(noises, best[None], 0)[0]
-    chosen_top = np.take_along_axis(top, best[None], 0)[0]
+    rounding = picked(noises, best)
+    chosen_top = picked(top, best)
     # No usable candidate, and differences overflowing where f is finite: the derivative overflows.
     value = np.where(np.isinf(error) & overflowed.any(axis=0), np.copysign(np.inf, overflow_sign), value)
     if not fscale:
