@@ -221,6 +221,10 @@ def parse_expression(text: str) -> Expression:
         rewritten.append(piece)
         origin.extend([index] * len(piece))
     source = "".join(rewritten)
+    # Leading blanks are allowed, as trailing ones are (Python's parser takes them for an indentation); the map
+    # keeps the columns of the rest.
+    blanks = len(source) - len(source.lstrip(" \t"))
+    source, origin = source[blanks:], origin[blanks:]
     if problem := check_structure(source, origin, MAX_DEPTH, MAX_CHAIN):
         raise invalid(text, *problem)
     try:

@@ -180,3 +180,17 @@ def test_with_variable_and_reordered() -> None:
         expression.reordered(("x",))
     with pytest.raises(ExpressionError, match="invalid variable name"):
         expression.with_variable("sin")
+
+
+@pytest.mark.parametrize("text", [" x**2", "   x**2", "\tx**2", " \t x**2  "])
+def test_leading_blanks_are_accepted_like_trailing_ones(run, text: str) -> None:
+    # Python's parser takes leading blanks for an indentation; the expression language does not.
+    result = run("diff", text, "--at", "3", "--method", "central", "--h", "1e-4")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.strip() == "6.000000000012662"
+
+
+def test_columns_after_leading_blanks_are_those_of_the_text(run) -> None:
+    result = run("diff", "   foo(x)", "--at", "0")
+    assert result.exit_code == 2
+    assert result.stderr.rstrip().endswith("(column 4)")
