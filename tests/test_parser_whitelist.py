@@ -1,0 +1,219 @@
+"""The parser's whitelist and its messages, case by case: what is refused, with which words and at which column.
+
+Every expected message is written out here, its column counted by hand in the text (1-based, on the user's text,
+not on the rewritten one where '^' became '**'); the limits are those of the README's table of limits. Cases that
+tests/test_expr.py and tests/test_hostile.py already pin are not repeated.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+import sympy as sp
+from click.testing import Result
+
+from numdiff_cli.errors import ExpressionError
+from numdiff_cli.expr import parse_expression
+
+
+def refusal(text: str) -> str:
+    with pytest.raises(ExpressionError) as caught:
+        parse_expression(text)
+    return str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        # The column is that of the node refused, wherever it is in the text: 'foo' starts at column 5.
+        pytest.param("x + sin[0]", "'sin' cannot be indexed (column 5)", id="function-indexed"),
+        pytest.param("x + pi[0]", "'pi' cannot be indexed (column 5)", id="constant-indexed"),
+        pytest.param(
+            "x + y[-1]",
+            "indices must be non-negative whole numbers, as in x[0] or W[0,1] (column 5)",
+            id="negative-index",
+        ),
+        pytest.param("x + y[100001]", "index larger than 100000 (column 5)", id="index-over-the-limit"),
+        # y[100000] is within the index limit; it makes 100001 components, over the 1000 variables.
+        pytest.param("y[100000]", "'y' has more than 1000 components", id="index-at-the-limit"),
+        # The second y[...] starts at column 12.
+        pytest.param(
+            "x + y[0] + y[0,1]", "'y' is indexed with different numbers of indices (column 12)", id="rank-mismatch"
+        ),
+        pytest.param("x + _y[0]", "names starting with '_' are not allowed ('_y') (column 5)", id="underscore-base"),
+        pytest.param(
+            "x + 2(y)", "implicit multiplication is not supported; write '*' before '(' (column 5)", id="number-call"
+        ),
+        # 2**9000 is within the 10,000 bits; the product 2**18000 is not. The product starts at column 5.
+        pytest.param(
+            "x + 2**9000*2**9000",
+            "an exact number in the expression exceeds 10000 bits (column 5)",
+            id="exact-product-too-large",
+        ),
+        pytest.param(
+            "2**9000*2**9000",
+            "an exact number in the expression exceeds 10000 bits (column 1)",
+            id="exact-constant-too-large",
+        ),
+        # A sum is checked term by term: 2**9999 + 2**9999 = 2**10000 has 10001 bits.
+        pytest.param(
+            "x + 2**9999 + 2**9999",
+            "an exact number in the expression exceeds 10000 bits (column 1)",
+            id="exact-term-of-a-sum-too-large",
+        ),
+        # No column for a problem that has none.
+        pytest.param("", "the expression is empty", id="empty"),
+        pytest.param("   ", "the expression is empty", id="blank"),
+    ],
+)
+def test_the_builder_names_the_problem_and_its_column(text: str, reason: str) -> None:
+    assert refusal(text) == f"invalid expression {text!r}: {reason}"
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        # A Python keyword anywhere: its own message, at its column.
+        pytest.param("x + if", "'if' is a Python keyword, not a variable or function (column 5)", id="keyword"),
+        # True, False and None are keywords too, but they read as values: the text is missing an operator.
+        pytest.param("True x", "missing operator before 'x' (column 6)", id="true"),
+        pytest.param("False x", "missing operator before 'x' (column 7)", id="false"),
+        pytest.param("None x", "missing operator before 'x' (column 6)", id="none"),
+        pytest.param(
+            "(x]", "closing parenthesis ']' does not match opening parenthesis '(' (column 3)", id="mismatched"
+        ),
+        pytest.param("x] ", "unmatched ']' (column 2)", id="unmatched-bracket"),
+        # '^' is rewritten '**' before parsing: the column is still the one in the text typed.
+        pytest.param("x^2 + (x", "'(' is never closed (column 7)", id="never-closed-after-caret"),
+        pytest.param("x^^2", "unexpected '^' (column 3)", id="caret-caret"),
+        pytest.param("x + * 2", "unexpected '*' (column 5)", id="operator-after-operator"),
+        pytest.param("* x", "unexpected '*' (column 1)", id="operator-first"),
+        pytest.param("x ** * 2", "unexpected '*' (column 6)", id="after-power"),
+        pytest.param("x ! 2", "unexpected '!' (column 3)", id="unknown-character"),
+        pytest.param("x; y", "unexpected ';' (column 2)", id="semicolon"),
+        # The whole token is named, not its first character.
+        pytest.param("x 2.5", "missing operator before '2.5' (column 3)", id="number-after-name"),
+        pytest.param("x + 2.5 y", "missing operator before 'y' (column 9)", id="name-after-number"),
+        pytest.param("x .5", "missing operator before '.5' (column 3)", id="point-number"),
+        pytest.param("x _y", "missing operator before '_y' (column 3)", id="underscore-name"),
+        # What ends the text before: a name ending in '_', a number ending in '.', ')' and ']'.
+        pytest.param("x_ y", "missing operator before 'y' (column 4)", id="after-underscore"),
+        pytest.param("1. y", "missing operator before 'y' (column 4)", id="after-point"),
+        pytest.param("(x) y", "missing operator before 'y' (column 5)", id="after-parenthesis"),
+        pytest.param("x[0] y", "missing operator before 'y' (column 6)", id="after-bracket"),
+        # Trailing spaces are not part of the end: the column is just after the '+'.
+        pytest.param("x + ", "expression ends after '+' (column 4)", id="ends-with-spaces"),
+    ],
+)
+def test_syntax_errors_name_the_token_and_its_column(text: str, reason: str) -> None:
+    assert refusal(text) == f"invalid expression {text!r}: {reason}"
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        # Texts of up to 60 characters are quoted whole, longer ones as their first 57 and '...'.
+        pytest.param("x" * 58 + " y", "x" * 58 + " y", id="60-characters"),
+        pytest.param("x" * 59 + " y", "x" * 57 + "...", id="61-characters"),
+    ],
+)
+def test_long_texts_are_quoted_shortened(text: str, shown: str) -> None:
+    column = len(text)  # the 'y'
+    assert refusal(text) == f"invalid expression {shown!r}: missing operator before 'y' (column {column})"
+
+
+@pytest.mark.parametrize(
+    ("text", "start", "hint"),
+    [
+        # A function of another library whose name differs: the close name is suggested, or the multiplication.
+        pytest.param(
+            "logcosh(x)", "unknown function 'logcosh'", "; did you mean cosh? or write logcosh*(...) to multiply"
+        ),
+        pytest.param("x + foo(1)", "unknown function 'foo'", "; or write foo*(...) to multiply"),
+        # Not a possible variable either (a module name): no hint at all.
+        pytest.param("numpy(x)", "unknown function 'numpy'", ""),
+    ],
+)
+def test_unknown_functions_get_their_hint(text: str, start: str, hint: str) -> None:
+    message = refusal(text)
+    column = text.index(start.split("'")[1]) + 1
+    assert message.startswith(f"invalid expression {text!r}: {start}{hint} (functions: abs, acos, ")
+    assert message.endswith(f", transpose) (column {column})")
+
+
+@pytest.mark.parametrize("name", ["arcfoo", "arcsec", "arcsinus", "atan3", "sine", "expo"])
+def test_a_suggested_function_is_one_that_exists(name: str) -> None:
+    message = refusal(f"{name}(x)")
+    if "did you mean " in message:
+        suggested = message.split("did you mean ")[1].split("?")[0]
+        assert refusal(f"{suggested}(x, x, x, x)").endswith("got 4 (column 1)"), suggested  # it is a function
+
+
+def test_a_name_of_64_characters_is_a_variable_and_one_of_65_is_not() -> None:
+    # The README's limit: a name of up to 64 characters.
+    assert parse_expression("x").with_variable("a" * 64).names == ("a" * 64, "x")
+    assert parse_expression("a" * 64).names == ("a" * 64,)
+    with pytest.raises(ExpressionError) as caught:
+        parse_expression("x").with_variable("a" * 65)
+    assert str(caught.value) == f"invalid variable name {'a' * 65!r}: it must be a plain name such as x or theta"
+
+
+@pytest.mark.parametrize(
+    ("name", "reason"),
+    [
+        pytest.param("sin", "it is the name of a numpy/sympy object", id="function"),
+        pytest.param("print", "it is a Python built-in name", id="builtin"),
+        pytest.param("x-y", "it must be a plain name such as x or theta", id="not-a-name"),
+    ],
+)
+def test_a_variable_added_by_name_is_checked_like_one_in_the_text(name: str, reason: str) -> None:
+    with pytest.raises(ExpressionError) as caught:
+        parse_expression("x").with_variable(name)
+    assert str(caught.value) == f"invalid variable name {name!r}: {reason}"
+
+
+def test_an_added_variable_takes_its_place_in_the_variable_order() -> None:
+    # README: indexed components first, then plain names in natural order (x2 before x10).
+    added = parse_expression("x10 * W[0]").with_variable("x2")
+    assert added.names == ("W[0]", "x2", "x10")
+    assert added.text == "x10 * W[0]"
+    assert [symbol.name for symbol in added.symbols] == ["W[0]", "x2", "x10"]
+    assert all(symbol.is_real for symbol in added.symbols)
+    # An expression with array values stays one.
+    assert parse_expression("sum(x)").with_variable("y").arrays is True
+
+
+def test_reordering_names_the_first_six_missing_variables() -> None:
+    expression = parse_expression("p + q + r + s + t + u + v + w")
+    with pytest.raises(ExpressionError) as caught:
+        expression.reordered(("p",))
+    assert str(caught.value) == "--vars must list every variable; missing q, r, s, t, u, v"
+    assert expression.reordered(("w", "v", "u", "t", "s", "r", "q", "p")).text == expression.text
+
+
+def test_indexed_variables_are_real() -> None:
+    # d|t|/dt = sign(t) for real t; sympy keeps a derivative of re/im parts for a symbol that may be complex.
+    expression = parse_expression("abs(x[0])")
+    (symbol,) = expression.symbols
+    assert expression.tree.diff(symbol) == sp.sign(symbol)
+
+
+def test_nesting_up_to_the_limit_is_counted_once_per_level() -> None:
+    # 99 levels of '(... + 1)' are within the 100 levels; each level is one, whichever side of the operator.
+    left = "x"
+    for _ in range(99):
+        left = f"({left} + 1)"
+    assert sp.simplify(parse_expression(left).tree - (sp.Symbol("x", real=True) + 99)) == 0
+    right = "x"
+    for _ in range(50):  # '1 + (' counts twice (an operator and a bracket): 50 levels make 100
+        right = f"1 + ({right})"
+    assert sp.simplify(parse_expression(right).tree - (sp.Symbol("x", real=True) + 50)) == 0
+
+
+@pytest.mark.xfail(strict=True, reason="a leading space is refused as \"unexpected ' '\" (Python's indentation rule)")
+def test_leading_spaces_are_accepted_like_trailing_ones(run: Callable[..., Result]) -> None:
+    # d/dx x**2 = 2x = 2 at x = 1; "x**2 " is accepted, " x**2" should be too.
+    assert run("diff", "x**2 ", "--at", "1").stdout == "2.0\n"
+    result = run("diff", " x**2", "--at", "1")
+    assert (result.exit_code, result.stdout) == (0, "2.0\n")
