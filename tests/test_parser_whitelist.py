@@ -62,6 +62,22 @@ def refusal(text: str) -> str:
             "an exact number in the expression exceeds 10000 bits (column 1)",
             id="exact-term-of-a-sum-too-large",
         ),
+        # The checks of the text, before it is parsed: the column of the character or of the number.
+        pytest.param("x # + 1", "'#' is not allowed (comments are not supported) (column 3)", id="comment"),
+        pytest.param("x + \u0436", "character '\u0436' (U+0436) is not allowed; use ASCII (column 5)", id="cyrillic"),
+        pytest.param(
+            "x + y \u00b72", "character '\u00b7' (U+00B7) is not allowed; write '*' (column 7)", id="middle-dot"
+        ),
+        pytest.param("x + 2J", "complex numbers are not supported (column 5)", id="complex-capital-j"),
+        pytest.param("2j", "complex numbers are not supported (column 1)", id="complex"),
+        pytest.param(
+            "x + 0X1F", "hexadecimal, octal and binary numbers are not supported (column 5)", id="hex-capital"
+        ),
+        pytest.param(
+            "x + 0O17", "hexadecimal, octal and binary numbers are not supported (column 5)", id="octal-capital"
+        ),
+        pytest.param("0B101 + x", "hexadecimal, octal and binary numbers are not supported (column 1)", id="binary"),
+        pytest.param("x + 1_000", "'_' in numbers is not supported; write 1000 (column 5)", id="digit-separator"),
         # No column for a problem that has none.
         pytest.param("", "the expression is empty", id="empty"),
         pytest.param("   ", "the expression is empty", id="blank"),
