@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import numpy as np
 import pytest
 import sympy as sp
 from click.testing import Result
@@ -78,6 +79,29 @@ def refusal(text: str) -> str:
         ),
         pytest.param("0B101 + x", "hexadecimal, octal and binary numbers are not supported (column 1)", id="binary"),
         pytest.param("x + 1_000", "'_' in numbers is not supported; write 1000 (column 5)", id="digit-separator"),
+        pytest.param("x + ~y", "operator '~' is not supported (column 5)", id="invert"),
+        pytest.param("x + (not y)", "operator 'not' is not supported (column 6)", id="not"),
+        pytest.param("x + y % 2", "operator '%' is not supported (column 5)", id="modulo"),
+        # Literals and names the builder refuses, at their column.
+        pytest.param("x + True", "'True' is not allowed (column 5)", id="true-literal"),
+        pytest.param("x + None", "'None' is not allowed (column 5)", id="none-literal"),
+        pytest.param("x + ...", "'Ellipsis' is not allowed (column 5)", id="ellipsis"),
+        pytest.param("x + 1e999", "number is too large for double precision (column 5)", id="float-overflow"),
+        pytest.param("x + 'a'", "strings are not allowed (column 5)", id="string"),
+        pytest.param("x + [1]", "lists are not allowed (column 5)", id="list"),
+        pytest.param("x + b'a'", "strings are not allowed (column 5)", id="bytes"),
+        pytest.param("x + sin", "'sin' is a function; write sin(...) (column 5)", id="bare-function"),
+        pytest.param("x + oo", "'oo' is reserved and cannot be a variable (column 5)", id="reserved"),
+        pytest.param(
+            "x + os",
+            "'os' is the name of a module and cannot be a variable; choose another name, e.g. os_ (column 5)",
+            id="module-name",
+        ),
+        pytest.param(
+            "x + match",
+            "'match' is a Python keyword and cannot be a variable; choose another name, e.g. match_ (column 5)",
+            id="soft-keyword",
+        ),
         # No column for a problem that has none.
         pytest.param("", "the expression is empty", id="empty"),
         pytest.param("   ", "the expression is empty", id="blank"),
@@ -180,6 +204,8 @@ def test_a_name_of_64_characters_is_a_variable_and_one_of_65_is_not() -> None:
     [
         pytest.param("sin", "it is the name of a numpy/sympy object", id="function"),
         pytest.param("print", "it is a Python built-in name", id="builtin"),
+        pytest.param("if", "it is a Python keyword", id="keyword"),
+        pytest.param("os", "it is the name of a module", id="module"),
         pytest.param("x-y", "it must be a plain name such as x or theta", id="not-a-name"),
     ],
 )
@@ -233,3 +259,74 @@ def test_leading_spaces_are_accepted_like_trailing_ones(run: Callable[..., Resul
     assert run("diff", "x**2 ", "--at", "1").stdout == "2.0\n"
     result = run("diff", " x**2", "--at", "1")
     assert (result.exit_code, result.stdout) == (0, "2.0\n")
+
+
+def test_unary_signs_up_to_the_limit_are_one_level_each() -> None:
+    # README: 100 levels of nesting, unary signs included; 100 signs are within it (an even number of '-' is +).
+    x = sp.Symbol("x", real=True)
+    assert parse_expression("-" * 100 + "x").tree == x
+    assert parse_expression("+" * 100 + "x").tree == x
+
+
+def test_the_count_of_numbers_names_and_operations_names_the_one_past_the_limit() -> None:
+    # Six parenthesized sums of 500 x's: each is 500 names and 499 additions (999), and 5 additions join them.
+    # Counted left to right, the 5 joining additions and the first five sums make 5000; the sixth sum, which
+    # starts at its first 'x' (one past its '('), is the 5001st: column 5 * (1001 + 1) + 2 = 5012.
+    group = "(" + "+".join(["x"] * 500) + ")"
+    assert len(group) == 1001
+    text = "+".join([group] * 6)
+    assert (
+        refusal(text)
+        == f"invalid expression {text[:57] + '...'!r}: more than 5000 numbers, names and operations (column 5012)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        # The README's limits: 100 digits in a number, 64 characters in a name (both start at column 5 here).
+        pytest.param("x + 1" + "0" * 100, "number has more than 100 digits (column 5)", id="101-digits"),
+        pytest.param("x + " + "a" * 65, "name longer than 64 characters (column 5)", id="65-characters"),
+    ],
+)
+def test_long_literals_and_names_are_refused_at_their_column(text: str, reason: str) -> None:
+    assert refusal(text) == f"invalid expression {text[:57] + '...'!r}: {reason}"
+
+
+def test_limits_are_reached_not_crossed() -> None:
+    # 100 digits, and exactly 5000 numbers, names and operations (5 sums of 999, 4 additions and one '-'), pass.
+    x = sp.Symbol("x", real=True)
+    assert parse_expression("x + 1" + "0" * 99).tree == x + sp.Integer(10) ** 99
+    group = "(" + "+".join(["x"] * 500) + ")"
+    assert parse_expression("-" + "+".join([group] * 5)).tree == 1500 * x
+
+
+def test_a_name_both_plain_and_indexed_is_an_array() -> None:
+    # README (vectors): x[0] * sum(x) makes x an array whose element x[0] is; not an error.
+    expression = parse_expression("x[0] + sum(x)")
+    assert expression.arrays and expression.names == ("x",)
+
+
+def test_powers_nest_one_level_per_power() -> None:
+    # 100 powers to the right, and 99 parenthesized to the left, are within the 100 levels.
+    assert parse_expression("x**" * 100 + "x").names == ("x",)
+    assert parse_expression("(" * 99 + "x" + "**x)" * 99).names == ("x",)
+
+
+def test_the_length_limit_is_10000_characters() -> None:
+    # README: expressions up to 10,000 characters (spaces count).
+    text = "x" + " " * 9997 + "+1"
+    assert len(text) == 10_000
+    assert parse_expression(text).tree == sp.Symbol("x", real=True) + 1
+    with pytest.raises(ExpressionError) as caught:
+        parse_expression(text + " ")
+    assert str(caught.value) == "invalid expression: too long (10001 characters; the limit is 10000)"
+
+
+def test_a_constant_that_overflows_a_double_is_infinite() -> None:
+    # README: constants whose value overflows a double are computed in floating point: e**(e**(e**5)) is far past
+    # 1.8e308, so x + it is +inf at x = 1, and step(it - x) is 1 (the step of a positive number).
+    at_one = np.array([[1.0]])
+    assert parse_expression("x + E**(E**(E**5))").function(at_one)[0] == np.inf
+    assert parse_expression("x * pi**(pi**(pi**5))").function(at_one)[0] == np.inf
+    assert parse_expression("step(E**(E**(E**5)) - x)").function(at_one)[0] == 1.0
