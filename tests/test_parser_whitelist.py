@@ -330,3 +330,18 @@ def test_a_constant_that_overflows_a_double_is_infinite() -> None:
     assert parse_expression("x + E**(E**(E**5))").function(at_one)[0] == np.inf
     assert parse_expression("x * pi**(pi**(pi**5))").function(at_one)[0] == np.inf
     assert parse_expression("step(E**(E**(E**5)) - x)").function(at_one)[0] == 1.0
+
+
+def test_exact_powers_stay_exact_within_the_bounds_and_go_to_floats_past_them() -> None:
+    # README: exact integers and powers up to 10,000 bits; roots exact for numbers up to 256 bits, in floating point
+    # above. 3**7000 has 7000 * log2(3) = 11,095 bits: refused, as 9**9**9**9 is.
+    x = sp.Symbol("x", real=True)
+    assert refusal("3**7000") == "invalid expression '3**7000': the power is too large to compute (column 1)"
+    # (3**200)**2 is 3**400 exactly (634 bits): the difference is exactly 0, not a float's rounding of 1e190.
+    assert parse_expression("x + (3**200)**2 - 3**400").tree == x
+    # 2**255 has 256 bits: its square root is exact, 2**127 * sqrt(2).
+    assert parse_expression("x + (2**255)**(1/2) - 2**127*sqrt(2)").tree == x
+    # (1/3)**7000 would need 11,095 bits exactly: computed in floating point (it underflows to 0).
+    assert parse_expression("x + (1/3)**7000").tree == x
+    # A float base is not exact: its power is computed as a float.
+    assert parse_expression("2.5**2").tree == sp.Float(6.25)
