@@ -345,3 +345,26 @@ def test_exact_powers_stay_exact_within_the_bounds_and_go_to_floats_past_them() 
     assert parse_expression("x + (1/3)**7000").tree == x
     # A float base is not exact: its power is computed as a float.
     assert parse_expression("2.5**2").tree == sp.Float(6.25)
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        # An exponent past float64's exact integers keeps its exact parity: (-1)**odd is -1, (-1)**even is 1
+        # (2**53 + 1 as a float would be the even 2**53), and 1 to any power is 1.
+        pytest.param("(-1)**(2**53+1)", -1, id="minus-one-odd"),
+        pytest.param("(-1)**(2**53)", 1, id="minus-one-even"),
+        pytest.param("(-1)**(2**64+1)", -1, id="minus-one-odd-past-64-bits"),
+        pytest.param("1**(2**60+1)", 1, id="one-odd"),
+        # A base of size below 1 to such a power underflows to 0 (sympy's zero has no sign).
+        pytest.param("(-1/2)**(2**53+1)", 0, id="minus-half-odd"),
+    ],
+)
+def test_huge_integer_powers_of_small_bases(text: str, value: int) -> None:
+    assert float(parse_expression(text).tree) == value
+
+
+def test_a_huge_integer_power_of_a_negative_base_larger_than_one_is_too_large() -> None:
+    assert refusal("(-3)**(2**53+1)") == (
+        "invalid expression '(-3)**(2**53+1)': the power is too large to compute (column 1)"
+    )
