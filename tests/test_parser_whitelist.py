@@ -364,7 +364,19 @@ def test_huge_integer_powers_of_small_bases(text: str, value: int) -> None:
     assert float(parse_expression(text).tree) == value
 
 
-def test_a_huge_integer_power_of_a_negative_base_larger_than_one_is_too_large() -> None:
-    assert refusal("(-3)**(2**53+1)") == (
-        "invalid expression '(-3)**(2**53+1)': the power is too large to compute (column 1)"
-    )
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param("x + (-3)**(2**53+1)", id="negative-base-odd-exponent"),
+        pytest.param("x + (-3)**(2**53)", id="negative-base-even-exponent"),
+        pytest.param("x + 3**7000", id="positive-base"),
+    ],
+)
+def test_a_huge_integer_power_of_a_base_larger_than_one_is_too_large(text: str) -> None:
+    # The power starts at column 5.
+    assert refusal(text) == f"invalid expression {text!r}: the power is too large to compute (column 5)"
+
+
+def test_indexed_variables_come_in_natural_order_of_their_names() -> None:
+    # As plain names do (x2 before x10): a2[...] before a10[...], then plain names.
+    assert parse_expression("a10[0] + a2[1] + b").names == ("a2[0]", "a2[1]", "a10[0]", "b")
