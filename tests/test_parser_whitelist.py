@@ -380,3 +380,14 @@ def test_a_huge_integer_power_of_a_base_larger_than_one_is_too_large(text: str) 
 def test_indexed_variables_come_in_natural_order_of_their_names() -> None:
     # As plain names do (x2 before x10): a2[...] before a10[...], then plain names.
     assert parse_expression("a10[0] + a2[1] + b").names == ("a2[0]", "a2[1]", "a10[0]", "b")
+
+
+@pytest.mark.parametrize(
+    "text", ["(x*2**100)**100", "(x/2**100)**100", "(sqrt(2)*x/2**100)**102", "(x/2)**(10**50)", "(3*x)**6000"]
+)
+def test_powers_with_a_variable_keep_their_exact_numbers_within_10000_bits(text: str) -> None:
+    # README: powers with a variable whose coefficients would grow get a float exponent; (x*2**100)**100 written
+    # out exactly would hold 2**10000, of 10,001 bits.
+    tree = parse_expression(text).tree
+    numbers = tree.atoms(sp.Rational)
+    assert all(max(abs(n.p), n.q).bit_length() <= 10_000 for n in numbers), text
