@@ -71,6 +71,7 @@ def refusal(text: str) -> str:
         ),
         pytest.param("x + 2J", "complex numbers are not supported (column 5)", id="complex-capital-j"),
         pytest.param("2j", "complex numbers are not supported (column 1)", id="complex"),
+        pytest.param("2X", "implicit multiplication '2X' is not supported; write '2*X' (column 1)", id="capital-x"),
         pytest.param(
             "x + 0X1F", "hexadecimal, octal and binary numbers are not supported (column 5)", id="hex-capital"
         ),
@@ -137,6 +138,7 @@ def test_the_builder_names_the_problem_and_its_column(text: str, reason: str) ->
         pytest.param("* x", "unexpected '*' (column 1)", id="operator-first"),
         pytest.param("x ** * 2", "unexpected '*' (column 6)", id="after-power"),
         pytest.param("x ! 2", "unexpected '!' (column 3)", id="unknown-character"),
+        pytest.param("x + ** 2", "unexpected '**' (column 5)", id="power-operator"),
         pytest.param("x; y", "unexpected ';' (column 2)", id="semicolon"),
         # The whole token is named, not its first character.
         pytest.param("x 2.5", "missing operator before '2.5' (column 3)", id="number-after-name"),
@@ -284,6 +286,14 @@ def test_the_count_of_numbers_names_and_operations_names_the_one_past_the_limit(
     assert (
         refusal(text)
         == f"invalid expression {text[:57] + '...'!r}: more than 5000 numbers, names and operations (column 5012)"
+    )
+    # With sums of 499 x's (997 each) the count passes 5000 inside the sixth sum, at one of its additions; a chain
+    # of additions starts at its first 'x': column 5 * (999 + 1) + 2 = 5002.
+    group = "(" + "+".join(["x"] * 499) + ")"
+    text = "+".join([group] * 6)
+    assert (
+        refusal(text)
+        == f"invalid expression {text[:57] + '...'!r}: more than 5000 numbers, names and operations (column 5002)"
     )
 
 
