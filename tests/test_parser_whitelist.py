@@ -321,6 +321,10 @@ def test_a_name_both_plain_and_indexed_is_an_array() -> None:
     # README (vectors): x[0] * sum(x) makes x an array whose element x[0] is; not an error.
     expression = parse_expression("x[0] + sum(x)")
     assert expression.arrays and expression.names == ("x",)
+    # Without an array function too, whichever comes first: x[0] * x and x * x[1] scale the array x.
+    for text in ("x[0] * x", "x * x[1]"):
+        expression = parse_expression(text)
+        assert expression.arrays and expression.names == ("x",), text
 
 
 def test_powers_nest_one_level_per_power() -> None:
