@@ -77,4 +77,4 @@ class Focused:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    config.pluginmanager.register(Focused(), "mutants_focused")
+    config.pluginmanager.register(Focused(), "mutants-focused-runner")
