@@ -521,3 +521,79 @@ def test_an_entry_up_to_the_size_limit_is_read(
     monkeypatch.setattr(cache, "MAX_ENTRY_BYTES", entry.stat().st_size + spare)
     assert run("diff", "x**2", "--at", "3").stdout == "6.0\n"
     assert parses == (["x**2"] if used else ["x**2", "x**2"])
+
+
+@pytest.mark.parametrize("missing", [("O_NOFOLLOW",), ("O_NONBLOCK",), ("O_NOFOLLOW", "O_NONBLOCK")])
+def test_an_entry_is_read_where_the_platform_lacks_the_open_flags(
+    private_cache: Path, monkeypatch: pytest.MonkeyPatch, missing: tuple[str, ...]
+) -> None:
+    # O_NOFOLLOW and O_NONBLOCK are not on every platform: without them the entry is opened with the flags that
+    # are there (read only), and read as before.
+    cache.store(["test", 3], {"value": 3})
+    for name in missing:
+        monkeypatch.delattr(os, name)
+    assert cache.load(["test", 3]) == {"value": 3}
+
+
+def test_the_cache_is_on_unless_turned_off() -> None:
+    # The documented default: on, unless --no-cache or NUMDIFF_NO_CACHE (which the fixture unsets) says otherwise.
+    assert cache.enabled() is True
+    assert cache.enabled(no_cache=True) is False
+
+
+def test_a_failed_write_whose_cleanup_fails_too_is_not_an_error(
+    private_cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # "Any failure just leaves the cache as it was": the rename fails, and so does the removal of the temporary file.
+    def refuse(*args: object) -> None:
+        raise OSError("read-only")
+
+    monkeypatch.setattr(cache.os, "replace", refuse)
+    monkeypatch.setattr(cache.os, "unlink", refuse)
+    cache.store(["test", 4], {"value": 4})
+    assert cache.load(["test", 4]) is None
+
+
+def test_an_eviction_that_cannot_remove_a_file_is_not_an_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Past MAX_ENTRIES the oldest quarter goes; a file that cannot be removed stays, and the store is not an error.
+    monkeypatch.setattr(cache, "MAX_ENTRIES", 4)
+    for index in range(6):
+        (tmp_path / f"{index}.json").write_text("{}")
+
+    def refuse(*args: object) -> None:
+        raise OSError("busy")
+
+    monkeypatch.setattr(cache.os, "unlink", refuse)
+    cache._evict(tmp_path)
+    assert len(list(tmp_path.glob("*.json"))) == 6
+
+
+def test_an_entry_that_grows_after_its_size_was_checked_is_read_no_further_than_the_limit(
+    private_cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The size is checked with fstat, then read: a file that grows in between (another process writing) is read
+    # up to MAX_ENTRY_BYTES + 1 bytes only, and refused. The growth is made to happen right after fstat here.
+    import tracemalloc
+
+    cache.store(["test", 5], {"value": 5})
+    (entry,) = entries(private_cache)
+    monkeypatch.setattr(cache, "MAX_ENTRY_BYTES", 4096)
+    real = os.fstat
+    grown = 8_000_000
+
+    def fstat_then_grow(fd: int) -> os.stat_result:
+        info = real(fd)
+        chunk = b" " * 65536  # written in pieces: the test's own allocations stay small
+        with open(entry, "ab") as file:
+            for _ in range(grown // len(chunk)):
+                file.write(chunk)
+        return info
+
+    monkeypatch.setattr(cache.os, "fstat", fstat_then_grow)
+    tracemalloc.start()
+    try:
+        assert cache.load(["test", 5]) is None
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < grown // 4, peak
