@@ -7,12 +7,9 @@ tests/test_expr.py and tests/test_hostile.py already pin are not repeated.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import numpy as np
 import pytest
 import sympy as sp
-from click.testing import Result
 
 from numdiff_cli.errors import ExpressionError
 from numdiff_cli.expr import parse_expression
@@ -259,14 +256,6 @@ def test_nesting_up_to_the_limit_is_counted_once_per_level() -> None:
     for _ in range(50):  # '1 + (' counts twice (an operator and a bracket): 50 levels make 100
         right = f"1 + ({right})"
     assert sp.simplify(parse_expression(right).tree - (sp.Symbol("x", real=True) + 50)) == 0
-
-
-@pytest.mark.xfail(strict=True, reason="a leading space is refused as \"unexpected ' '\" (Python's indentation rule)")
-def test_leading_spaces_are_accepted_like_trailing_ones(run: Callable[..., Result]) -> None:
-    # d/dx x**2 = 2x = 2 at x = 1; "x**2 " is accepted, " x**2" should be too.
-    assert run("diff", "x**2 ", "--at", "1").stdout == "2.0\n"
-    result = run("diff", " x**2", "--at", "1")
-    assert (result.exit_code, result.stdout) == (0, "2.0\n")
 
 
 def test_unary_signs_up_to_the_limit_are_one_level_each() -> None:
