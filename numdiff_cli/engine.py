@@ -34,7 +34,7 @@ from numdiff_cli.contract import (
 from numdiff_cli.numerics.estimate import EPS, PRECISION, UNRELIABLE_ABOVE, Estimate, concatenated, reshaped
 from numdiff_cli.numerics.gradient import FIRST_PASS_EVALUATIONS, gradient_auto
 from numdiff_cli.numerics.hessian import hessian
-from numdiff_cli.numerics.lines import line_derivative, second_opinion
+from numdiff_cli.numerics.lines import line_derivative
 from numdiff_cli.numerics.stencils import default_step, stencil, stencil_sum
 from numdiff_cli.numerics.steps import COMPLEX_STEP
 from numdiff_cli.perturbed import STRUCTURED_FROM, Changes
@@ -273,8 +273,7 @@ def _gradient_block(
         return np.asarray(f(changes.dense()))
 
     if method == "auto" and step is None:
-        result = gradient_auto(along, X[dirs])
-        return second_opinion(along, X[dirs], 1, result) if analytic else result
+        return gradient_auto(along, X[dirs], analytic)
     return line_derivative(along, X[dirs], order=1, method=method, step=step, check_step=check_step)
 
 

@@ -32,8 +32,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from numdiff_cli.contract import IMPRECISE, OK
 from numdiff_cli.numerics.adaptive import absolute_floor, false_plateau, richardson_search, verdict, wide_search
 from numdiff_cli.numerics.estimate import PRECISION, Along, Estimate
+from numdiff_cli.numerics.lines import on_lines, second_opinion
 from numdiff_cli.numerics.stencils import shaped_offsets, stencil
 from numdiff_cli.numerics.steps import (
     GRADIENT_FIRST_STEP,
@@ -56,9 +58,12 @@ RESCALED_EVALUATIONS = 2 * (GRADIENT_RESCALED_STEPS + 1)
 WIDE_EVALUATIONS = 2 * WIDE_SEARCH_STEPS
 
 
-def gradient_auto(along: Along, x: np.ndarray) -> Estimate:
+def gradient_auto(along: Along, x: np.ndarray, analytic: bool = False) -> Estimate:
     """``auto`` first derivatives along the lines through ``x`` (the components of a gradient, of any shape), with
-    ``along`` as in :data:`~.estimate.Along`.
+    ``along`` as in :data:`~.estimate.Along`. With ``analytic`` (f is complex-analytic and takes complex arguments),
+    the components the first pass and its continuation cannot vouch for get the complex step
+    (:func:`~.lines.second_opinion`) before the searches: 8 evaluations where it vouches for them, instead of 34 or
+    162 for the real passes.
 
     Returns the :class:`~.estimate.Estimate` of every component; ``nfev`` is the largest number of evaluations any
     component needed (:data:`FIRST_PASS_EVALUATIONS` where the first pass vouched for all of them).
@@ -94,6 +99,13 @@ def gradient_auto(along: Along, x: np.ndarray) -> Estimate:
         done &= np.isfinite(e) & ~plateau
         nfev += MORE_EVALUATIONS
         rest = rest[~done]
+    tried = np.zeros(flat_x.size, dtype=bool)
+    if rest.size and analytic:
+        # 2b. The complex step, kept where it vouches for the component and agrees with the estimate so far.
+        value[rest], error[rest], done, count = _complex_opinion(along, flat_x, rest, value, error, step)
+        tried[rest] = True
+        nfev += count
+        rest = rest[~done]
     if rest.size:
         # 3. The same short sequence RATIO**GROWTH_SHIFT (about 40) times smaller, for f that varies on a scale below
         # the first steps (sin(50 x): its period is 0.13): a false plateau there, or differences that do not settle.
@@ -123,11 +135,28 @@ def gradient_auto(along: Along, x: np.ndarray) -> Estimate:
         wide_search(along, flat_x, rest, 1, value, error, step, floor, fscale)
         nfev += WIDE_EVALUATIONS
     status = verdict(value, error, floor, 1)
+    # The components settled by the passes above, but not vouched for (their error explained by f's rounding),
+    # get the complex step too.
+    again = np.flatnonzero((status == IMPRECISE) & ~tried) if analytic else np.empty(0, dtype=int)
+    if again.size:
+        value[again], error[again], done, count = _complex_opinion(along, flat_x, again, value, error, step)
+        status[again[done]] = OK
+        nfev += count
     error = np.where(np.isfinite(error), error, np.nan)
     shape = x.shape
     return Estimate(
         value.reshape(shape), error.reshape(shape), step.reshape(shape), nfev, "auto", status.reshape(shape)
     )
+
+
+def _complex_opinion(
+    along: Along, flat_x: np.ndarray, points: np.ndarray, value: np.ndarray, error: np.ndarray, step: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+    """:func:`~.lines.second_opinion` on the components ``points``: their values and errors, where it vouched for
+    them, and its evaluations."""
+    so_far = Estimate(value[points], error[points], step[points], 0, "auto", np.full(points.size, IMPRECISE))
+    opinion = second_opinion(on_lines(along, points), flat_x[points], 1, so_far)
+    return opinion.value, opinion.error, opinion.status == OK, opinion.nfev
 
 
 def short_pass(

@@ -38,14 +38,14 @@ def complex_with_fallback(along: Along, x: np.ndarray, *, order: int, step: floa
     else:
         # In blocks: the eight values of f per point stay in the CPU cache (twice as fast on a million points).
         parts = [
-            _vouched_complex_step(_on(along, block), flat[block], order, step)
+            _vouched_complex_step(on_lines(along, block), flat[block], order, step)
             for block in np.array_split(np.arange(flat.size), -(-flat.size // COMPLEX_BLOCK))
         ]
         value, error, status, lost = (np.concatenate([part[k] for part in parts]) for k in range(4))
         nfev = max(part[4] for part in parts)
     points = np.flatnonzero(lost)
     if points.size:
-        redone = adaptive(_on(along, points), flat[points], order=order)
+        redone = adaptive(on_lines(along, points), flat[points], order=order)
         value[points], error[points], status[points] = redone.value, redone.error, redone.status
         nfev += redone.nfev
     shape = x.shape
@@ -78,7 +78,7 @@ def _vouched_complex_step(
             # step of exactly 4 ulps of an intermediate of f (e**x at 1e-10) moves it by exactly 4 ulps at every
             # sample, and the differences would see f's rounding as smooth.
             steps = 2 * taken(flat[trial], CHECK_STEP * scale[trial] / 2)
-            confirmed, change = complex_check(_on(along, trial), flat[trial], value[trial], steps)
+            confirmed, change = complex_check(on_lines(along, trial), flat[trial], value[trial], steps)
             nfev += 5
             done = trial[confirmed]
             error[done] = np.maximum(error[done], 2 * EPS * change[confirmed])
@@ -87,7 +87,7 @@ def _vouched_complex_step(
     return value, error, status, lost, nfev
 
 
-def _on(along: Along, points: np.ndarray) -> Along:
+def on_lines(along: Along, points: np.ndarray) -> Along:
     """``along`` restricted to the lines through ``points`` (indices into the flattened points)."""
 
     def along_points(t: np.ndarray, sel: np.ndarray | None) -> np.ndarray:
@@ -164,7 +164,7 @@ def second_opinion(along: Along, x: np.ndarray, order: int, result: Estimate) ->
 
     if order == 1:
         complex_value, complex_error, complex_status, lost, count = _vouched_complex_step(
-            _on(along, points), flat_x[points], 1, None
+            on_lines(along, points), flat_x[points], 1, None
         )
         nfev += count
         usable = (complex_status == OK) & ~lost
