@@ -223,3 +223,30 @@ def test_gradient_components_the_real_passes_cannot_vouch_for_get_the_complex_st
 
     function = bind(parse_expression(expr), {"x": (n,)}, {}).function
     assert (engine.gradient(function, x[:, None]).status != OK).any()
+
+
+def test_an_imaginary_part_of_the_coefficient_adds_to_the_error() -> None:
+    # f(z) = exp(z) + 1e-3 i (z - x)**2 is not real on the real axis: its c_2 has an imaginary part 1e-3 r**2, and
+    # the value (the real part, exp(x) = e at x = 1) cannot be vouched for beyond it: the error is at least the
+    # imaginary part's share of the second derivative, 2 * 1e-3.
+    x = np.array([1.0])
+
+    def along(t: np.ndarray, sel: np.ndarray | None) -> np.ndarray:
+        z = (x if sel is None else x[sel]) + t
+        return np.exp(z) + 1e-3j * (z - 1.0) ** 2
+
+    value, error, _ = on_circles(along, x, 2, np.array([0.1]), None)
+    assert error[0] >= 2e-3 * (1 - 1e-6), (value, error)
+
+
+@pytest.mark.parametrize(("expr", "order", "x", "more"), [("atan(x)", 1, 3e4, 8), ("acos(x)", 3, 0.85, 160)])
+def test_the_second_opinion_costs_what_the_readme_says(expr, order, x, more) -> None:
+    # README: the complex step for first derivatives, 8 evaluations; circles for orders 2-4, 160 evaluations.
+    from numdiff_cli.compiled import compile_text
+
+    function = compile_text(expr, use_cache=False).function
+    counts = [
+        engine.derivative(lambda t: function(t[None]), np.array([x]), order=order, analytic=analytic).nfev
+        for analytic in (False, True)
+    ]
+    assert counts[1] - counts[0] == more
