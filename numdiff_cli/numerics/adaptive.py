@@ -134,7 +134,7 @@ def richardson_search(
     # beyond both error estimates, its error is at least the disagreement. (Not on larger steps: next to a pole,
     # as tan a millionth from pi/2, the larger steps cross it and disagree with the right answer.)
     check_value, check_error = best_on_larger_steps(candidates, errors, starts, levels, best, GROWTH_SHIFT)
-    step = np.take_along_axis(steps, np.minimum(starts[best], count - 1)[None], 0)[0]
+    step = picked(steps, np.minimum(starts[best], count - 1))
     with np.errstate(all="ignore"):
         disagreement = np.abs(check_value - value)
         disagrees = (disagreement > error + check_error) & (step < DRIFT_ULPS * np.spacing(np.abs(x)))

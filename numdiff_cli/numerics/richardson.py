@@ -106,8 +106,8 @@ def best_on_larger_steps(
     """
     independent = (starts + levels)[:, None] <= starts[best].reshape(1, -1) - shift
     allowed = np.where(independent.reshape(errors.shape[:1] + best.shape), errors, np.inf)
-    check = np.argmin(allowed, axis=0)[None]
-    return picked(candidates, check[0]), picked(allowed, check[0])
+    check = np.argmin(allowed, axis=0)
+    return picked(candidates, check), picked(allowed, check)
 
 
 def picked(a: np.ndarray, index: np.ndarray) -> np.ndarray:
