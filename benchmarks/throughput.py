@@ -196,6 +196,249 @@ def auto_profile(x: np.ndarray) -> tuple[float, float, float]:
     return seconds, counts[FIRST_PASS_STEPS] / len(x), counts[WIDE_SEARCH_STEPS] / len(x)
 
 
+def _logspace(low: float, high: float) -> Callable[[np.random.Generator, int], np.ndarray]:
+    def sample(rng: np.random.Generator, n: int) -> np.ndarray:
+        return np.exp(rng.uniform(np.log(low), np.log(high), n))
+
+    return sample
+
+
+def _uniform(low: float, high: float) -> Callable[[np.random.Generator, int], np.ndarray]:
+    def sample(rng: np.random.Generator, n: int) -> np.ndarray:
+        return rng.uniform(low, high, n)
+
+    return sample
+
+
+# The families of issue 15: (family, f as written, f, exact f', points, the size below which |f'| counts as about 0
+# for digits: the derivative's typical size where f' has zeros, else 0 for digits relative to f' itself).
+FAMILIES: list[tuple[str, str, Callable[[np.ndarray], np.ndarray], Callable[[np.ndarray], np.ndarray], Any, float]] = [
+    (
+        "scale 1",
+        "exp(sin(x)), x in [-10, 10]",
+        lambda x: np.exp(np.sin(x)),
+        lambda x: np.cos(x) * np.exp(np.sin(x)),
+        _uniform(-10, 10),
+        1.0,
+    ),
+    ("large |x|", "log(x), x in [1e3, 1e6]", np.log, lambda x: 1 / x, _logspace(1e3, 1e6), 0.0),
+    ("near a pole", "1/x, x in [1e-4, 1e-2]", lambda x: 1 / x, lambda x: -1 / x**2, _logspace(1e-4, 1e-2), 0.0),
+    ("domain edge", "sqrt(x), x in [1e-6, 1e-2]", np.sqrt, lambda x: 0.5 / np.sqrt(x), _logspace(1e-6, 1e-2), 0.0),
+    (
+        "domain edge",
+        "x**2.5, x in [1e-6, 1e-2]",
+        lambda x: x**2.5,
+        lambda x: 2.5 * x**1.5,
+        _logspace(1e-6, 1e-2),
+        0.0,
+    ),
+    (
+        "high frequency",
+        "sin(50*x), x in [-1, 1]",
+        lambda x: np.sin(50 * x),
+        lambda x: 50 * np.cos(50 * x),
+        _uniform(-1, 1),
+        50.0,
+    ),
+    (
+        "slowly varying",
+        "exp(x/1000), x in [-10, 10]",
+        lambda x: np.exp(x / 1000),
+        lambda x: np.exp(x / 1000) / 1000,
+        _uniform(-10, 10),
+        0.0,
+    ),
+    (
+        "steep sigmoid",
+        "tanh(100*x), x in [-0.05, 0.05]",
+        lambda x: np.tanh(100 * x),
+        lambda x: 100 / np.cosh(100 * x) ** 2,
+        _uniform(-0.05, 0.05),
+        0.0,
+    ),
+]
+
+
+def family_digits(estimate: np.ndarray, exact: np.ndarray, about_zero: float) -> tuple[float, float]:
+    """Correct digits, worst and median: -log10(|error| / max(|f'|, about_zero)), capped at 16 (0 where not
+    finite)."""
+    with np.errstate(all="ignore"):
+        error = np.abs(estimate - exact) / np.maximum(np.abs(exact), about_zero)
+        correct = np.minimum(16.0, -np.log10(np.maximum(error, 1e-16)))
+    correct = np.where(np.isfinite(correct), correct, 0.0)
+    return float(correct.min()), float(np.median(correct))
+
+
+def pass_profile(f: Callable[[np.ndarray], np.ndarray], x: np.ndarray) -> tuple[np.ndarray, dict[str, float]]:
+    """``auto`` (the engine's adaptive scheme, order 1) on f at ``x``, instrumented: the evaluations of f per point,
+    and the share of points settled by each pass (the last pass that computed the point; "not vouched" for the
+    points it leaves flagged). Counted by wrapping the passes' functions, which are called with the indices of the
+    points they compute."""
+    from numdiff_cli.numerics import adaptive, scaled
+
+    evaluations = np.zeros(x.size)
+    last = np.zeros(x.size, dtype=int)
+    names = ["fast pass", "scaled, round 1", "scaled, round 2", "relative first pass", "wide search", "fine pass"]
+    rounds = [0]
+
+    def along(t: np.ndarray, sel: np.ndarray | None) -> np.ndarray:
+        evaluations[slice(None) if sel is None else sel] += t.shape[0]
+        return f((x if sel is None else x[sel]) + t)
+
+    def mark(pass_index: int, points: Any) -> None:
+        last[slice(None) if points is None else points] = pass_index
+
+    original_blocks = scaled.fast_blocks
+    original_search = adaptive.richardson_search
+    original_fine = adaptive.fine_search
+
+    def fast_blocks(along: Any, flat_x: Any, order: int, points: Any, *rest: Any) -> Any:
+        if points is None:
+            mark(0, None)
+        else:
+            rounds[0] += 1
+            mark(rounds[0], points)
+        return original_blocks(along, flat_x, order, points, *rest)
+
+    def richardson_search(along: Any, xs: Any, steps: Any, order: int, sel: Any, **options: Any) -> Any:
+        mark(4 if len(steps) > 8 else 3, sel)
+        return original_search(along, xs, steps, order, sel, **options)
+
+    def fine_search(along: Any, xs: Any, step: Any, order: int, sel: Any, *rest: Any) -> Any:
+        mark(5, sel)
+        return original_fine(along, xs, step, order, sel, *rest)
+
+    # The fast pass calls fast_blocks from adaptive, the scaled rounds from scaled.
+    patches = [
+        (adaptive, "fast_blocks", fast_blocks),
+        (scaled, "fast_blocks", fast_blocks),
+        (adaptive, "richardson_search", richardson_search),
+        (adaptive, "fine_search", fine_search),
+    ]
+    saved = [(module, name, getattr(module, name)) for module, name, _ in patches]
+    for module, name, wrapper in patches:
+        setattr(module, name, wrapper)
+    try:
+        result = adaptive.adaptive(along, x, order=1)
+    finally:
+        for module, name, original in saved:
+            setattr(module, name, original)
+    shares = {name: float(np.mean((last == k) & (result.status == 0))) for k, name in enumerate(names)}
+    shares["not vouched"] = float(np.mean(result.status != 0))
+    return evaluations, shares
+
+
+def one_family(
+    index: int,
+    family: str,
+    label: str,
+    f: Callable[[np.ndarray], np.ndarray],
+    exact: Callable[[np.ndarray], np.ndarray],
+    sample: Any,
+    about_zero: float,
+    count: int,
+    repeats: int,
+) -> dict[str, Any]:
+    """One row of :func:`family_comparison`."""
+    from scipy.differentiate import derivative as scipy_derivative
+
+    from numdiff_cli.engine import derivative
+
+    x = sample(np.random.default_rng(index), count)
+    reference = exact(x)
+    inside = [0.0]
+
+    def timed(t: np.ndarray) -> np.ndarray:
+        started = time.perf_counter()
+        try:
+            return f(t)
+        finally:
+            inside[0] += time.perf_counter() - started
+
+    def central() -> np.ndarray:
+        h = np.finfo(float).eps ** (1 / 3) * np.maximum(1.0, np.abs(x))
+        h = (x + h) - x
+        return (f(x + h) - f(x - h)) / (2 * h)
+
+    methods: dict[str, Callable[[], np.ndarray]] = {
+        "numdiff auto": lambda: derivative(timed, x).value,
+        "scipy": lambda: scipy_derivative(f, x).df,
+        "central": central,
+    }
+    times: dict[str, list[float]] = {name: [] for name in methods}
+    values: dict[str, np.ndarray] = {}
+    inside_share = []
+    with np.errstate(all="ignore"):
+        for _ in range(repeats):
+            for name, method in methods.items():
+                inside[0] = 0.0
+                started = time.perf_counter()
+                values[name] = np.asarray(method())
+                times[name].append(time.perf_counter() - started)
+                if name == "numdiff auto":
+                    inside_share.append(inside[0] / times[name][-1])
+        evaluations, shares = pass_profile(f, x)
+    return {
+        "family": family,
+        "label": label,
+        "seconds": {name: min(t) for name, t in times.items()},
+        "digits": {name: family_digits(values[name], reference, about_zero) for name in methods},
+        "median evaluations": float(np.median(evaluations)),
+        "mean evaluations": float(np.mean(evaluations)),
+        "shares": shares,
+        "inside f": float(np.median(inside_share)),
+    }
+
+
+def family_comparison(count: int, repeats: int) -> tuple[list[dict[str, Any]], list[str]]:
+    """Per family of FAMILIES, ``count`` random points (seeded): the engine's ``auto`` (in process, as the CLI calls
+    it, f timed), scipy.differentiate.derivative with its defaults and a hand-written central difference
+    (``eps**(1/3) * max(1, |x|)``), interleaved, best of ``repeats``."""
+    rows = [
+        one_family(index, family, label, f, exact, sample, about_zero, count, repeats)
+        for index, (family, label, f, exact, sample, about_zero) in enumerate(FAMILIES)
+    ]
+    lines = [
+        f"## Engine throughput by function family, in process ({count:,} points each)",
+        "",
+        "Each family at random points (seeded): numdiff's engine `auto` (`numdiff_cli.engine.derivative`, as the CLI "
+        "calls it, order 1), `scipy.differentiate.derivative` with its defaults, and a hand-written central "
+        "difference with the textbook step `eps**(1/3) * max(1, |x|)`, interleaved, best of "
+        f"{repeats}. Digits: -log10(|error| / |f'|), capped at 16 (for the two families where f' has zeros: "
+        "/ max(|f'|, 1) and / max(|f'|, 50), the derivative's typical size); worst / median over the points. "
+        "Evaluations per point counted on the evaluations themselves; the pass that settled a point is the last "
+        "that computed it (points left flagged are counted apart); the share of time inside f is f's wall time "
+        "within `auto`'s.",
+        "",
+        "| family | f, points | auto (ms) | scipy (ms) | central (ms) | speed vs scipy | auto digits | scipy digits "
+        "| central digits | evaluations per point, median (mean) | time inside f |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for row in rows:
+        seconds, digits_ = row["seconds"], row["digits"]
+        lines.append(
+            f"| {row['family']} | `{row['label']}` | {1000 * seconds['numdiff auto']:.1f} | "
+            f"{1000 * seconds['scipy']:.1f} | {1000 * seconds['central']:.1f} | "
+            f"{seconds['scipy'] / seconds['numdiff auto']:.2f}x | "
+            + " | ".join(
+                f"{digits_[name][0]:.1f} / {digits_[name][1]:.1f}" for name in ("numdiff auto", "scipy", "central")
+            )
+            + f" | {row['median evaluations']:.0f} ({row['mean evaluations']:.1f}) | {100 * row['inside f']:.0f}% |"
+        )
+    names = list(rows[0]["shares"])
+    lines += [
+        "",
+        "Share of points settled by each pass:",
+        "",
+        "| f | " + " | ".join(names) + " |",
+        "|---|" + "---:|" * len(names),
+    ]
+    for row in rows:
+        lines.append(f"| `{row['label']}` | " + " | ".join(f"{100 * row['shares'][n]:.2f}%" for n in names) + " |")
+    lines.append("")
+    return rows, lines
+
+
 def machine() -> list[str]:
     cpu = "unknown"
     try:

@@ -47,20 +47,25 @@ def test_hessian_matches_sympy_and_is_symmetric(text: str, point: dict[str, floa
 
 
 def test_hessian_evaluates_all_points_in_a_few_batched_calls() -> None:
-    shapes = []
+    def calls(points: int) -> list[tuple[int, ...]]:
+        shapes = []
 
-    def f(v: np.ndarray) -> np.ndarray:
-        shapes.append(v.shape)
-        return np.sin(v[0]) * v[1] + v[2] ** 2 * v[0]
+        def f(v: np.ndarray) -> np.ndarray:
+            shapes.append(v.shape)
+            return np.sin(v[0]) * v[1] + v[2] ** 2 * v[0]
 
-    X = np.random.default_rng(1).uniform(-1, 1, (3, 50))
-    hessian(f, X)
-    # One call for the fast pass of all 3 + 6 directions and 50 points; for the lines it leaves, one for the probe of
-    # f's rounding where its tighter estimate may vouch for them, one for the fine pass, one for the relative first
-    # pass and one for the false-plateau check of its chosen steps (the wide search and the last fine pass find
-    # nothing left here): a constant number of calls, never one per point.
-    assert 1 <= len(shapes) <= 5
-    assert shapes[0][0] == 3 and shapes[0][-2:] == (len(hessian_directions(3)), 50)
+        hessian(f, np.random.default_rng(1).uniform(-1, 1, (3, points)))
+        return shapes
+
+    # At most one call per pass, whatever the number of points (while the lines fit in one block of the fast pass,
+    # 2,666 of them): the fast pass of all 3 + 6 directions; for the lines it leaves, the probe of f's rounding where
+    # its tighter estimate may vouch for them, the fine pass from two anchors, the fast pass on steps scaled to each
+    # line (two rounds, each with its probe of f's rounding), the relative first pass and the false-plateau check of
+    # its chosen steps, the wide search and the last fine pass: 12 calls at most, never one per point.
+    for points in (50, 100, 250):
+        shapes = calls(points)
+        assert 1 <= len(shapes) <= 12
+        assert shapes[0][0] == 3 and shapes[0][-2:] == (len(hessian_directions(3)), points)
 
 
 def test_hessian_directions() -> None:

@@ -1,10 +1,11 @@
 """``auto``: adaptive Richardson extrapolation of central differences.
 
-Three passes, each for the points the one before did not settle: a fast pass of absolute steps (:mod:`.fast`;
-for orders 2 to 4 with a tighter estimate where f's measured rounding allows it), a first pass of steps relative
-to |x| and a wide search over about 13 decades of steps (both :func:`richardson_search`); for orders 2 to 4, a
-fine pass for the points they cannot vouch for (:func:`refine`); then, optionally, the kink test
-(:func:`~.kinks.kinked`). :func:`adaptive` runs them and judges each point (:func:`absolute_floor`,
+Passes, each for the points the one before did not settle: a fast pass of absolute steps (:mod:`.fast`; for
+orders 2 to 4 with a tighter estimate where f's measured rounding allows it), the same pass on steps scaled to the
+scale on which f varies at each point it left (:mod:`.scaled`), a first pass of steps relative to |x| and a wide
+search over about 13 decades of steps (both :func:`richardson_search`); a fine pass for the points they cannot
+vouch for (:func:`refine`); then, optionally, the kink test
+(:func:`~.kinks.kinked`). :func:`adaptive` runs them and judges each point (:func:`~.verdicts.absolute_floor`,
 :func:`~.fast.fast_floor`); :func:`~.lines.line_derivative` chooses between it and the one-step methods.
 """
 
@@ -12,27 +13,25 @@ from __future__ import annotations
 
 import numpy as np
 
-from numdiff_cli.contract import IMPRECISE, KINK, NONFINITE, OK, OVERFLOW, UNRELIABLE
+from numdiff_cli.contract import KINK
 from numdiff_cli.numerics.estimate import (
-    ABSOLUTE_FLOOR,
     EPS,
     FAST_CHECK_ABOVE,
-    FLOOR_STEP_FRACTION,
     PRECISION,
     RESOLVED_ABOVE,
     UNRELIABLE_ABOVE,
     Along,
     Estimate,
 )
-from numdiff_cli.numerics.fast import fast_estimates, fast_floor, vouch_fast
+from numdiff_cli.numerics.fast import fast_floor, vouch_fast
 from numdiff_cli.numerics.fine import FAST_FINE_STEPS, PROBE_POINTS, evaluations, fine_search
 from numdiff_cli.numerics.kinks import kinked
 from numdiff_cli.numerics.noise import measured_noise
 from numdiff_cli.numerics.richardson import best_on_larger_steps, picked, richardson
+from numdiff_cli.numerics.scaled import fast_blocks, scaled_passes
 from numdiff_cli.numerics.stencils import shaped_offsets, stencil, stencil_sum
 from numdiff_cli.numerics.steps import (
     DRIFT_ULPS,
-    FAST_BLOCK,
     FAST_STEPS,
     FINE_AFTER_FAST,
     FINE_STEPS,
@@ -49,6 +48,7 @@ from numdiff_cli.numerics.steps import (
     geometric_steps,
     taken,
 )
+from numdiff_cli.numerics.verdicts import absolute_floor, verdict
 
 
 def richardson_search(
@@ -154,15 +154,6 @@ def richardson_search(
     return value, error, step, rounding, typical, chosen_top
 
 
-def absolute_floor(fscale: np.ndarray, scale: np.ndarray, order: int) -> np.ndarray:
-    """The absolute error that the rounding of f allows a derivative of ``order``, for f of size ``fscale`` varying on
-    the scale ``scale`` (see :data:`~numdiff_cli.numerics.estimate.ABSOLUTE_FLOOR`)."""
-    _, numerators, denominator = stencil(order, "central")
-    weight = sum(map(abs, numerators)) / denominator
-    with np.errstate(all="ignore"):
-        return ABSOLUTE_FLOOR * EPS * fscale * weight * (FLOOR_STEP_FRACTION / scale) ** order
-
-
 def adaptive(
     along: Along,
     x: np.ndarray,
@@ -177,8 +168,11 @@ def adaptive(
 ) -> Estimate:
     """``auto``: Richardson-extrapolated central differences with an error estimate.
 
-    Three passes, each for the points the one before did not settle. With ``fast``, a cheap pass of absolute
-    steps (:func:`fast_pass`) settles functions that vary on a scale of about 1. A first pass of
+    Passes, each for the points the one before did not settle. With ``fast``, a cheap pass of absolute
+    steps (:func:`~.fast.fast_pass`) settles functions that vary on a scale of about 1, and the same pass on steps
+    scaled to the scale on which f varies at each point it leaves (:func:`~.scaled.scaled_passes`; for first
+    derivatives followed by the fine pass from its step where it leaves a meaningful estimate unvouched) settles
+    most of the others: ``log(x)`` at 1e6, ``1/x`` at 1e-4, ``sqrt(x)`` at 1e-6, ``sin(50*x)``. A first pass of
     ``first_steps`` steps from ``first_step * max(1, |x|)`` covers smooth functions on the scale of |x|; the
     (direction, point) pairs whose relative error estimate is above ``accept`` (and not explained by rounding)
     get a wide search of :data:`WIDE_SEARCH_STEPS` steps from ``WIDE_SEARCH_STEP * max(1, |x|)`` spanning about
@@ -191,7 +185,8 @@ def adaptive(
     :data:`UNRELIABLE` above ``UNRELIABLE_ABOVE``, unless it is within the absolute accuracy the rounding of f
     allows (:data:`~numdiff_cli.numerics.estimate.ABSOLUTE_FLOOR`): ``EPS * |f|`` over the scale on which the
     pass that settled the point measured f, never over a step the search happened to choose. The fast pass
-    measured it with its own absolute steps (or |x| if larger: :func:`fast_floor`), the first pass on the scale
+    measured it with its own absolute steps (or |x| if larger: :func:`fast_floor`; the scaled passes vouch only
+    relative to the value), the first pass on the scale
     ``max(1, |x|)`` of its relative steps,
     the wide search on ``max(1, step)`` (its steps go down to 1e-14: a candidate chosen there for want of better
     ones is no measure of the scale of f). A value whose error estimate exceeds it is therefore never OK unless
@@ -202,16 +197,9 @@ def adaptive(
     flat_x = x.reshape(-1)
     todo: np.ndarray | None = None  # flat indices of the points still to settle; None: all of them
     if fast:
-        value, error, step, fscale, truncation, deviation = (np.empty(x.shape) for _ in range(6))
-        settled, trusted = np.empty(x.shape, dtype=bool), np.empty(x.shape, dtype=bool)
-        outputs = [a.reshape(-1) for a in (value, error, step, fscale, settled, trusted, truncation, deviation)]
-        # Blocks of points small enough for f's temporaries and the tableau to stay in the CPU's cache.
-        width = max(256, FAST_BLOCK // (len(offsets) * len(FAST_STEPS)))
-        for begin in range(0, x.size, width):
-            block = slice(begin, begin + width)
-            sel = None if x.size <= width else np.arange(begin, min(begin + width, x.size))
-            for output, part in zip(outputs, fast_estimates(along, flat_x[block], order, sel, x.shape)):
-                output[block] = part
+        value, error, step, fscale, settled, trusted, truncation, deviation, unit, improvable = (
+            a.reshape(x.shape) for a in fast_blocks(along, flat_x, order, None, x.shape)
+        )
         nfev += evaluations(offsets, len(FAST_STEPS))
         if order >= 2:
             nfev += vouch_fast(along, x, order, value, error, step, settled, trusted, truncation, deviation)
@@ -257,6 +245,41 @@ def adaptive(
     # The fast pass's own estimates of the points it leaves to the other passes: an independent check on theirs.
     checked = np.empty(0, dtype=int) if todo is None else todo
     fast_value, fast_error = flat_value[checked].copy(), flat_error[checked].copy()
+    if todo is not None and (todo.size or improvable.any()):
+        # The fast pass again, on steps scaled to the scale on which f varies at each point it left.
+        count, todo = scaled_passes(
+            along,
+            flat_x,
+            order,
+            todo,
+            unit.reshape(-1),
+            improvable.reshape(-1),
+            flat_value,
+            flat_error,
+            flat_step,
+            flat_fscale,
+            flat_floor,
+        )
+        nfev += count
+        if todo.size and order == 1:
+            with np.errstate(invalid="ignore"):
+                meaningful = flat_error[todo] <= UNRELIABLE_ABOVE * np.abs(flat_value[todo])
+            nfev += refine(
+                along,
+                flat_x,
+                order,
+                flat_value,
+                flat_error,
+                flat_step,
+                flat_floor,
+                todo[meaningful],
+                FINE_AFTER_FAST,
+                FAST_FINE_STEPS,
+                relative=True,
+            )
+            with np.errstate(invalid="ignore"):
+                done = flat_error[todo] <= PRECISION[order] * np.abs(flat_value[todo])
+            todo = todo[~done]
     if todo is None or todo.size:
         xs = x if todo is None else flat_x[todo]
         where = slice(None) if todo is None else todo
@@ -309,6 +332,9 @@ def adaptive(
     # rounding deliver 13 to 15 digits where the searches' tableau vouched for fewer than 10.
     # Not where the wide search's larger steps disputed its choice: the fine pass's steps (a ratio of 36 around
     # that choice) would see the same smooth rounding and vouch for it again.
+    with np.errstate(invalid="ignore"):
+        # (refine checks this again on the points it is given: the same test, here without gathering them first.)
+        vouched = (flat_error <= PRECISION[order] * np.abs(flat_value)) | (flat_error <= flat_floor)
     nfev += refine(
         along,
         flat_x,
@@ -317,7 +343,7 @@ def adaptive(
         flat_error,
         flat_step,
         flat_floor,
-        np.flatnonzero(~disputed),
+        np.flatnonzero(~disputed & ~vouched),
         relative=order == 1,
     )
     # Relative accuracy; or (a derivative small next to f: a zero of f', a Hessian direction along which f is
@@ -420,17 +446,3 @@ def wide_search(
         if disputed is not None:
             disputed[sel] = found
         floor[sel] = absolute_floor(fscale[sel], np.maximum(1.0, step[sel]), order)
-
-
-def verdict(value: np.ndarray, error: np.ndarray, floor: np.ndarray, order: int) -> np.ndarray:
-    """The status of derivatives of ``order``: :data:`OK` where the error estimate is within ``PRECISION[order]`` of
-    the value or within the absolute ``floor`` the rounding of f allows; :data:`IMPRECISE`, or :data:`UNRELIABLE`
-    beyond ``UNRELIABLE_ABOVE`` (relative, or that many times the floor over ``PRECISION[order]``: an estimate
-    consistent with zero within a few hundred times the floor is imprecise, not a disagreement of the candidates);
-    :data:`OVERFLOW` and :data:`NONFINITE` for values that are not finite."""
-    status = np.where(np.isfinite(value), OK, np.where(np.isinf(value), OVERFLOW, NONFINITE))
-    with np.errstate(all="ignore"):
-        for bound, code in ((PRECISION[order], IMPRECISE), (UNRELIABLE_ABOVE, UNRELIABLE)):
-            vouched = (error <= bound * np.abs(value)) | (error <= floor * bound / PRECISION[order])
-            status = np.where(np.isfinite(value) & ~vouched, code, status)
-    return status

@@ -17,6 +17,7 @@ __all__ = [
     "Along",
     "Estimate",
     "concatenated",
+    "on_lines",
     "reshaped",
 ]
 
@@ -51,6 +52,15 @@ STEP_CHECK_TOLERANCE = 0.5
 # shape ``(k, len(sel))``. Every derivative is computed along such lines: a univariate f, one variable of a
 # multivariate f, or a direction of a Hessian.
 Along = Callable[[np.ndarray, "np.ndarray | None"], np.ndarray]
+
+
+def on_lines(along: Along, points: np.ndarray) -> Along:
+    """``along`` restricted to the lines through ``points`` (indices into the flattened points)."""
+
+    def along_points(t: np.ndarray, sel: np.ndarray | None) -> np.ndarray:
+        return along(t, points if sel is None else points[sel])
+
+    return along_points
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from numdiff_cli.numerics.estimate import EPS, PRECISION, RESOLVED_ABOVE, Along
 from numdiff_cli.numerics.fine import NOISE_SIGMAS, PROBE_POINTS, QUIET_ULPS, measured_sigmas, stencil_values
 from numdiff_cli.numerics.richardson import SHRINK_FLOOR, neville, top_weights
 from numdiff_cli.numerics.stencils import stencil, stencil_sum
-from numdiff_cli.numerics.steps import FAST_STEPS, GROWTH_FACTOR, fast_steps
+from numdiff_cli.numerics.steps import FAST_STEPS, GROWTH_FACTOR, SCALED_FRACTION, fast_steps
 
 
 def fast_floor(typical: np.ndarray, step: np.ndarray, x: np.ndarray, order: int) -> np.ndarray:
@@ -24,6 +24,14 @@ def fast_floor(typical: np.ndarray, step: np.ndarray, x: np.ndarray, order: int)
 
 # converged_truncation: how far a gap ratio may be from theory, and what counts as a gap above rounding.
 CONVERGED_WITHIN = 3.0
+# The h**2 coefficient of the central difference of each order, in units of f^(n+2): D(h) = f^(n) + c_n f^(n+2) h**2.
+CURVATURE = {1: 1 / 6, 2: 1 / 12, 3: 1 / 4, 4: 1 / 6}
+# A point the fast pass settles with an error above this (relative) that is mostly the rounding it carries gets the
+# scaled pass on larger steps too, which keeps the better of the two (exp(x/1000): 10.8 correct digits, 13.5 after).
+IMPROVABLE_ABOVE = 1e-11
+# A scaled pass measures f's rounding at the points it settles with an error above this fraction of the promise
+# (scaled.confirm_scaled).
+CONFIRM_WITHIN = 0.1
 RESOLVED_GAP = 2.0
 
 
@@ -64,8 +72,24 @@ def converged_truncation(table: list[np.ndarray], steps: np.ndarray, noise: np.n
 
 
 def fast_estimates(
-    along: Along, x: np.ndarray, order: int, sel: np.ndarray | None, shape: tuple[int, ...]
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    along: Along,
+    x: np.ndarray,
+    order: int,
+    sel: np.ndarray | None,
+    shape: tuple[int, ...],
+    unit: np.ndarray | None = None,
+) -> tuple[
+    np.ndarray,
+    np.ndarray,
+    np.ndarray,
+    np.ndarray,
+    np.ndarray,
+    np.ndarray,
+    np.ndarray,
+    np.ndarray,
+    np.ndarray,
+    np.ndarray,
+]:
     """``auto``'s first, cheap pass on points ``x`` (flat): the absolute steps :data:`FAST_STEPS`, one call of f
     (``sel``: the flat indices of ``x`` for ``along``; ``None`` for all points, of ``shape``).
 
@@ -91,7 +115,7 @@ def fast_estimates(
     offsets, numerators, denominator = stencil(order, "central")
     absolute = tuple(map(abs, numerators))
     count = len(FAST_STEPS)
-    steps = fast_steps(x, order)
+    steps = fast_steps(x, order, unit)
     with np.errstate(all="ignore"):
         values = stencil_values(along, offsets, steps, sel, shape=shape if sel is None else None)[0]
         scale = denominator * steps**order
@@ -131,16 +155,98 @@ def fast_estimates(
         # on a much larger scale (x**2 at 1e9, order 2, where every difference is the rounding of f ~ 1e18), on
         # which the relative first pass resolves the derivative.
         trusted &= resolved.any(axis=0) | (zeros == count)
-        # For orders 2 to 4, the ingredients of a tighter estimate (see vouch_fast): the truncation error of the
-        # value where the tableau converges as theory says, and the spread its rounding has in units of f's ulps.
         if order >= 2:
             truncation = converged_truncation(table, steps, magnitude / scale) + 8 * EPS * np.abs(value)
-            variance = stencil_sum(np.square(values), tuple(c * c for c in numerators)) * np.square(EPS / scale)
-            deviation = np.sqrt(stencil_sum(variance, tuple(w * w for w in top_weights(FAST_STEPS))))
             truncation = np.where(flat, np.inf, truncation)
         else:
-            truncation = deviation = np.full(value.shape, np.inf)
-    return value, error, step, typical, settled & trusted, trusted, truncation, deviation
+            truncation = np.full(value.shape, np.inf)
+        # Steps scaled to a unit measured on other steps (scaled.scaled_passes) vouch only relative to the value:
+        # the absolute floor is rounding on the scale of the steps, which there may be far below the scale on
+        # which f varies (a unit of |x| at x = 1e-16, where every difference of f ~ 1 is 0 and 0 +- 20 would pass).
+        if unit is not None:
+            settled = error <= PRECISION[order] * np.abs(value)
+        settled &= trusted
+        # The spread of the value's rounding per ulp of f, where it is used: for orders 2 to 4 at the points that
+        # could settle with a tighter estimate (vouch_fast), and in scaled passes at the points settled close to
+        # the promise (scaled.confirm_scaled).
+        wanted = ~settled & trusted if order >= 2 else np.zeros(value.shape, dtype=bool)
+        if unit is not None:
+            wanted |= settled & (error > CONFIRM_WITHIN * PRECISION[order] * np.abs(value))
+        deviation = np.full(value.shape, np.inf)
+        columns = np.flatnonzero(wanted)
+        if columns.size:
+            squares = np.square(values[:, :, columns])
+            variance = stencil_sum(squares, tuple(c * c for c in numerators)) * np.square(EPS / scale[:, columns])
+            spread_ = np.sqrt(stencil_sum(variance, tuple(w * w for w in top_weights(FAST_STEPS))))
+            deviation[columns] = np.where(flat[columns], np.sqrt(variance[0]), spread_)
+        # Settled, but with fewer digits vouched for than larger steps would give: the error is mostly rounding
+        # (f varies on a scale much larger than these steps, as exp(x/1000)).
+        improvable = settled & (noise > error - noise) & (error > IMPROVABLE_ABOVE * np.abs(value))
+        # The unit for the points that go on to a scaled pass.
+        # (On all points where most go on: gathering the columns costs more than the arithmetic it saves.)
+        going = ~settled | improvable
+        count_going = np.count_nonzero(going)
+        found = np.full(value.shape, np.nan)
+        if 2 * count_going > going.size:
+            found = scale_found(x, order, steps, estimates, magnitude / scale, noise, error, unit)
+        elif count_going:
+            columns = np.flatnonzero(going)
+            found[columns] = scale_found(
+                x[columns],
+                order,
+                steps[:, columns],
+                estimates[:, columns],
+                magnitude[:, columns] / scale[:, columns],
+                noise[columns],
+                error[columns],
+                None if unit is None else unit[columns],
+            )
+    return value, error, step, typical, settled, trusted, truncation, deviation, found, improvable
+
+
+def scale_found(
+    x: np.ndarray,
+    order: int,
+    steps: np.ndarray,
+    estimates: np.ndarray,
+    rounding: np.ndarray,
+    noise: np.ndarray,
+    error: np.ndarray,
+    unit: np.ndarray | None,
+) -> np.ndarray:
+    """The unit of steps for the fast pass to try again at the points ``x`` (flat; see
+    :func:`~.scaled.scaled_passes`): :data:`~.steps.SCALED_FRACTION` of the scale on which f varies there, as the
+    fast pass on ``steps`` (times ``unit``) measured it from its ``estimates`` (each with its worst-case
+    ``rounding``) and the value's ``error`` (of which ``noise`` is rounding), rounded to a power of two (``x +- h``
+    stays exact for short x).
+
+    The scale is ``sqrt|f^(n) / f^(n+2)|``, from the gap of the last two differences (``c_n f^(n+2) (h1**2 -
+    h2**2)`` in the asymptotic regime: :data:`CURVATURE`). Where that comes out below the second smallest step, the
+    steps were beyond the scale of f and the gap measures nothing: at |x| < 1 the scale is then taken as at most |x|
+    (f most often has its singularity at 0: ``1/x``, ``log(x)``, ``sqrt(x)``, ``x**2.5``). Where the gap is at the
+    rounding level the steps were too small: the scale is at least what makes it so, and at least |x|. Where a step
+    left the domain of f (``sqrt(x)`` at 1e-4), its edge is within the largest step, most often at 0: at most |x|
+    and the smallest step. An estimate whose error is mostly the rounding it carries (``tanh(100*x)`` at 0.04, where
+    f' is 1e-3 of f) needs larger steps: four times these, at least.
+    """
+    near = np.abs(x)
+    floor_gap = 2 * (rounding[-2] + rounding[-1])
+    gap = np.abs(estimates[-2] - estimates[-1])
+    spread = (
+        CURVATURE[order] * (steps[-2] ** 2 - steps[-1] ** 2) * np.maximum(np.abs(estimates[-1]), np.abs(estimates[-2]))
+    )
+    measured = np.sqrt(spread / gap)
+    beyond = (measured < steps[-2]) & (near > 0) & (near < 1)
+    found = np.where(
+        gap > floor_gap,
+        np.where(beyond, np.minimum(measured, near), measured),
+        np.maximum(np.sqrt(spread / floor_gap), near),
+    )
+    edge = ~np.isfinite(estimates).all(axis=0)
+    found = np.where(edge, np.minimum(near, steps[-1]), found)
+    current = 1.0 if unit is None else unit
+    found = np.where((noise > error - noise) & ~edge, np.maximum(found, 4 * current / SCALED_FRACTION), found)
+    return np.exp2(np.round(np.log2(SCALED_FRACTION * found)))
 
 
 def fast_pass(

@@ -25,7 +25,7 @@ vouched for (10231 of 10540, against 10179) and none wrong under an OK status.
 
 Each of the short passes checks its choice against a false plateau with one more stencil in the same call (see
 :func:`short_pass`); each component is judged as :func:`~.adaptive.adaptive` judges a point
-(:func:`~.adaptive.verdict`).
+(:func:`~.verdicts.verdict`).
 """
 
 from __future__ import annotations
@@ -33,9 +33,9 @@ from __future__ import annotations
 import numpy as np
 
 from numdiff_cli.contract import IMPRECISE, OK
-from numdiff_cli.numerics.adaptive import absolute_floor, false_plateau, richardson_search, verdict, wide_search
-from numdiff_cli.numerics.estimate import PRECISION, Along, Estimate
-from numdiff_cli.numerics.lines import on_lines, second_opinion
+from numdiff_cli.numerics.adaptive import false_plateau, richardson_search, wide_search
+from numdiff_cli.numerics.estimate import PRECISION, Along, Estimate, on_lines
+from numdiff_cli.numerics.lines import second_opinion
 from numdiff_cli.numerics.stencils import shaped_offsets, stencil
 from numdiff_cli.numerics.steps import (
     GRADIENT_FIRST_STEP,
@@ -50,6 +50,7 @@ from numdiff_cli.numerics.steps import (
     geometric_steps,
     taken,
 )
+from numdiff_cli.numerics.verdicts import absolute_floor, verdict
 
 # Evaluations per component: two per step, and two for the false-plateau guard of each short pass.
 FIRST_PASS_EVALUATIONS = 2 * (GRADIENT_FIRST_STEPS + 1)

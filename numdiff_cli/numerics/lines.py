@@ -5,11 +5,12 @@ from __future__ import annotations
 import numpy as np
 
 from numdiff_cli.contract import IMPRECISE, METHODS, OK, fixed_step_kind
-from numdiff_cli.numerics.adaptive import absolute_floor, adaptive, verdict
+from numdiff_cli.numerics.adaptive import adaptive
 from numdiff_cli.numerics.contour import RADII, SAMPLES, on_circles
-from numdiff_cli.numerics.estimate import EPS, Along, Estimate
+from numdiff_cli.numerics.estimate import EPS, Along, Estimate, on_lines
 from numdiff_cli.numerics.stencils import CHECK_TOLERANCE, complex_check, complex_step, fixed_step_difference
 from numdiff_cli.numerics.steps import COMPLEX_STEP, COMPLEX_UNDERFLOW, taken
+from numdiff_cli.numerics.verdicts import absolute_floor, verdict
 
 # The steps of complex_check, times the scale of x: eps**(1/3), the step at which a central difference balances
 # truncation and rounding.
@@ -85,15 +86,6 @@ def _vouched_complex_step(
             unconfirmed = np.setdiff1d(unconfirmed, done, assume_unique=True)
         lost[unconfirmed] = True
     return value, error, status, lost, nfev
-
-
-def on_lines(along: Along, points: np.ndarray) -> Along:
-    """``along`` restricted to the lines through ``points`` (indices into the flattened points)."""
-
-    def along_points(t: np.ndarray, sel: np.ndarray | None) -> np.ndarray:
-        return along(t, points if sel is None else points[sel])
-
-    return along_points
 
 
 def line_derivative(

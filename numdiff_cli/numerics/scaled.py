@@ -1,0 +1,129 @@
+"""``auto``'s fast pass in blocks of points (:func:`fast_blocks`), and again on steps scaled to the scale on which f
+varies at each point it leaves (:func:`scaled_passes`, with :func:`confirm_scaled`): the passes that settle most points
+at 10 to 30 evaluations each, whatever the scale of f (``exp(sin(x))``, ``log(x)`` at 1e6, ``1/x`` at 1e-4,
+``sin(50*x)``)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from numdiff_cli.numerics.estimate import PRECISION, Along, on_lines
+from numdiff_cli.numerics.fast import CONFIRM_WITHIN, fast_estimates, fast_floor, vouch_fast
+from numdiff_cli.numerics.fine import PROBE_POINTS, evaluations, measured_sigmas
+from numdiff_cli.numerics.stencils import stencil
+from numdiff_cli.numerics.steps import FAST_BLOCK, FAST_STEPS, SCALED_ROUNDS
+
+
+def fast_blocks(
+    along: Along,
+    flat_x: np.ndarray,
+    order: int,
+    points: np.ndarray | None,
+    shape: tuple[int, ...],
+    unit: np.ndarray | None = None,
+) -> list[np.ndarray]:
+    """:func:`~.fast.fast_estimates` at the flat points ``flat_x`` (all of them, of ``shape``, or the indices
+    ``points``), its steps times ``unit`` (per point; absolute steps if not given), in blocks small enough for f's
+    temporaries and the tableau to stay in the CPU's cache; its nine results, flat."""
+    xs = flat_x if points is None else flat_x[points]
+    width = max(256, FAST_BLOCK // (len(stencil(order, "central")[0]) * len(FAST_STEPS)))
+    if xs.size <= width:
+        return list(fast_estimates(along, xs, order, points, shape, unit))
+    kinds = (float, float, float, float, bool, bool, float, float, float, bool)
+    outputs = [np.empty(xs.size, dtype=kind) for kind in kinds]
+    for begin in range(0, xs.size, width):
+        block = slice(begin, begin + width)
+        sel = np.arange(begin, min(begin + width, xs.size)) if points is None else points[block]
+        parts = fast_estimates(along, xs[block], order, sel, shape, None if unit is None else unit[block])
+        for output, part in zip(outputs, parts):
+            output[block] = part
+    return outputs
+
+
+def scaled_passes(
+    along: Along,
+    flat_x: np.ndarray,
+    order: int,
+    todo: np.ndarray,
+    unit: np.ndarray,
+    improvable: np.ndarray,
+    value: np.ndarray,
+    error: np.ndarray,
+    step: np.ndarray,
+    fscale: np.ndarray,
+    floor: np.ndarray,
+) -> tuple[int, np.ndarray]:
+    """The fast pass again, its steps times ``unit`` (flat, per point: the scale on which f varies there, as the pass
+    before measured it), at the points ``todo`` (flat indices) it left and at those it settled with an error that is
+    mostly rounding (``improvable``, flat mask), up to :data:`SCALED_ROUNDS` times, each round on the points the
+    one before left and with the unit it measured. Writes ``value``, ``error``, ``step``, ``fscale`` and ``floor``
+    (flat) in place at the points it settles (a settled point only where the new error is smaller); returns the
+    evaluations of f per point it made and the points still to settle.
+
+    A point settles only as in the fast pass, on its relative criterion: the same steps, tableau, error estimate
+    and guards, scaled (the pass on f at x with unit ``u`` is the fast pass on ``g(t) = f(x + u t)`` at 0).
+    """
+    offsets = stencil(order, "central")[0]
+    nfev = 0
+    better = np.flatnonzero(improvable)
+    points = np.concatenate([todo, better])
+    unsettled = np.zeros(flat_x.size, dtype=bool)
+    unsettled[todo] = True
+    open_ = np.concatenate([np.ones(todo.size, dtype=bool), np.zeros(better.size, dtype=bool)])
+    units = unit[points]
+    for _ in range(SCALED_ROUNDS):
+        if not points.size:
+            break
+        units = np.where(np.isfinite(units) & (units > 0), units, 1.0)
+        v, e, s, typical, settled, trusted, truncation, deviation, again, improvable_again = fast_blocks(
+            along, flat_x, order, points, flat_x.shape, units
+        )
+        nfev += evaluations(offsets, len(FAST_STEPS))
+        if order >= 2:
+            nfev += vouch_fast(
+                on_lines(along, points), flat_x[points], order, v, e, s, settled, trusted, truncation, deviation
+            )
+        nfev += confirm_scaled(on_lines(along, points), flat_x[points], order, v, e, s, settled, deviation)
+        with np.errstate(invalid="ignore"):
+            taken_ = settled & (open_ | (e < error[points]))
+        # The points still open keep the better of their estimates so far (the fine pass may start from it; the
+        # next passes replace it).
+        with np.errstate(invalid="ignore"):
+            taken_ |= open_ & ~settled & trusted & (e < error[points])
+        done = points[taken_]
+        unsettled[points[settled]] = False
+        value[done], error[done], step[done] = v[taken_], e[taken_], s[taken_]
+        fscale[done] = np.fmax(fscale[done], typical[taken_])
+        floor[done] = fast_floor(typical[taken_], s[taken_], flat_x[done], order)
+        # On to the next round: the points still open, and those settled again with an error mostly rounding.
+        # (Not where the unit would be the same again.)
+        keep = (open_ & ~settled & (again != units)) | (settled & improvable_again)
+        points, units, open_ = points[keep], again[keep], open_[keep] & ~settled[keep]
+    return nfev, todo[unsettled[todo]]
+
+
+def confirm_scaled(
+    along: Along,
+    x: np.ndarray,
+    order: int,
+    value: np.ndarray,
+    error: np.ndarray,
+    step: np.ndarray,
+    settled: np.ndarray,
+    deviation: np.ndarray,
+) -> int:
+    """The rounding of f measured (:func:`~.fine.measured_sigmas`) at the points a scaled pass settled with an error
+    within :data:`CONFIRM_WITHIN` of the promise: its ``deviation`` (per ulp of f) times the measured ulps is added
+    to the ``error`` (flat, in place), and ``settled`` updated. Returns the evaluations of f per point it made.
+
+    The pass's error estimate counts the rounding of each value of f as ``EPS * |f|``: where f cancels internally
+    (``log(1 + x**2)`` at 1e-4 carries the rounding of ``1 + x**2``, 1e8 ulps of f), its steps, smaller than the
+    fast pass's, carry far more, and the estimate vouched for 10.0 digits with a true error 1.2 times it."""
+    with np.errstate(invalid="ignore"):
+        close = np.flatnonzero(settled & (error > CONFIRM_WITHIN * PRECISION[order] * np.abs(value)))
+    if not close.size:
+        return 0
+    error[close] += measured_sigmas(along, x[close], step[close], close) * deviation[close]
+    with np.errstate(invalid="ignore"):
+        settled[close] = error[close] <= PRECISION[order] * np.abs(value[close])
+    return PROBE_POINTS

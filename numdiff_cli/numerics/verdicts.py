@@ -1,0 +1,33 @@
+"""How a derivative is judged: the absolute error the rounding of f allows it (:func:`absolute_floor`) and its
+status (:func:`verdict`), for every pass of ``auto`` and the gradient."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from numdiff_cli.contract import IMPRECISE, NONFINITE, OK, OVERFLOW, UNRELIABLE
+from numdiff_cli.numerics.estimate import ABSOLUTE_FLOOR, EPS, FLOOR_STEP_FRACTION, PRECISION, UNRELIABLE_ABOVE
+from numdiff_cli.numerics.stencils import stencil
+
+
+def absolute_floor(fscale: np.ndarray, scale: np.ndarray, order: int) -> np.ndarray:
+    """The absolute error that the rounding of f allows a derivative of ``order``, for f of size ``fscale`` varying on
+    the scale ``scale`` (see :data:`~numdiff_cli.numerics.estimate.ABSOLUTE_FLOOR`)."""
+    _, numerators, denominator = stencil(order, "central")
+    weight = sum(map(abs, numerators)) / denominator
+    with np.errstate(all="ignore"):
+        return ABSOLUTE_FLOOR * EPS * fscale * weight * (FLOOR_STEP_FRACTION / scale) ** order
+
+
+def verdict(value: np.ndarray, error: np.ndarray, floor: np.ndarray, order: int) -> np.ndarray:
+    """The status of derivatives of ``order``: :data:`OK` where the error estimate is within ``PRECISION[order]`` of
+    the value or within the absolute ``floor`` the rounding of f allows; :data:`IMPRECISE`, or :data:`UNRELIABLE`
+    beyond ``UNRELIABLE_ABOVE`` (relative, or that many times the floor over ``PRECISION[order]``: an estimate
+    consistent with zero within a few hundred times the floor is imprecise, not a disagreement of the candidates);
+    :data:`OVERFLOW` and :data:`NONFINITE` for values that are not finite."""
+    status = np.where(np.isfinite(value), OK, np.where(np.isinf(value), OVERFLOW, NONFINITE))
+    with np.errstate(all="ignore"):
+        for bound, code in ((PRECISION[order], IMPRECISE), (UNRELIABLE_ABOVE, UNRELIABLE)):
+            vouched = (error <= bound * np.abs(value)) | (error <= floor * bound / PRECISION[order])
+            status = np.where(np.isfinite(value) & ~vouched, code, status)
+    return status
