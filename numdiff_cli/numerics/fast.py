@@ -224,7 +224,8 @@ def scale_found(
     h2**2)`` in the asymptotic regime: :data:`CURVATURE`). Where that comes out below the second smallest step, the
     steps were beyond the scale of f and the gap measures nothing: at |x| < 1 the scale is then taken as at most |x|
     (f most often has its singularity at 0: ``1/x``, ``log(x)``, ``sqrt(x)``, ``x**2.5``). Where the gap is at the
-    rounding level the steps were too small: the scale is at least what makes it so, and at least |x|. Where a step
+    rounding level the steps were too small: the scale is at least what makes it so, and at least |x|; where it is
+    resolved, the scale is never taken larger than these steps' (see below). Where a step
     left the domain of f (``sqrt(x)`` at 1e-4), its edge is within the largest step, most often at 0: at most |x|
     and the smallest step. An estimate whose error is mostly the rounding it carries (``tanh(100*x)`` at 0.04, where
     f' is 1e-3 of f) needs larger steps: four times these, at least.
@@ -235,17 +236,19 @@ def scale_found(
     spread = (
         CURVATURE[order] * (steps[-2] ** 2 - steps[-1] ** 2) * np.maximum(np.abs(estimates[-1]), np.abs(estimates[-2]))
     )
-    measured = np.sqrt(spread / gap)
-    beyond = (measured < steps[-2]) & (near > 0) & (near < 1)
-    found = np.where(
-        gap > floor_gap,
-        np.where(beyond, np.minimum(measured, near), measured),
-        np.maximum(np.sqrt(spread / floor_gap), near),
-    )
+    current = 1.0 if unit is None else unit
+    measured = np.where(gap > floor_gap, np.sqrt(spread / gap), np.maximum(np.sqrt(spread / floor_gap), near))
+    beyond = (gap > floor_gap) & (measured < steps[-2]) & (near > 0) & (near < 1)
+    # Never larger steps on a resolved gap, unless rounding limits the estimate: where f is smooth on a larger scale
+    # the tableau converges and the point settles. A point that did not settle with a resolved gap that says
+    # "smooth" has steps beyond a scale the gap does not see: x + cos(1000*x) at 7e-14, where the cosine cancels in
+    # every central difference of steps above 1e-3 and all of them agree on 1 + 1e-12 (7e-8 off).
+    found = np.where(gap > floor_gap, np.minimum(measured, current / SCALED_FRACTION), measured)
+    found = np.where(beyond, np.minimum(found, near), found)
     edge = ~np.isfinite(estimates).all(axis=0)
     found = np.where(edge, np.minimum(near, steps[-1]), found)
-    current = 1.0 if unit is None else unit
-    found = np.where((noise > error - noise) & ~edge, np.maximum(found, 4 * current / SCALED_FRACTION), found)
+    rounded = (noise > error - noise) & ~edge
+    found = np.where(rounded, np.maximum(measured, 4 * current / SCALED_FRACTION), found)
     return np.exp2(np.round(np.log2(SCALED_FRACTION * found)))
 
 

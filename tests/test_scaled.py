@@ -1,0 +1,141 @@
+"""``auto``'s fast pass on steps scaled to the scale on which f varies (numerics/scaled.py): the functions that do not
+vary on a scale of about 1 settle in a few evaluations, with the digits numdiff promises.
+
+Expectations come from closed-form derivatives evaluated by mpmath at 40 digits, from numdiff's documented promise
+(10 correct digits at order 1) and from the documented cost of the passes (10 evaluations each), never from the
+engine's constants.
+"""
+
+from __future__ import annotations
+
+import json
+
+import mpmath
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from numdiff_cli import engine
+from numdiff_cli.cli import cli
+from numdiff_cli.contract import OK
+from numdiff_cli.numerics import adaptive
+
+mpmath.mp.dps = 40
+
+# The promise for an unflagged first derivative (README, Accuracy): 10 correct digits relative to it.
+PROMISE = 1e-10
+
+# (expression, exact derivative in mpmath, low, high, log-spaced): the function families of the throughput benchmark
+# and their neighbours.
+FAMILIES = [
+    ("log(x)", lambda x: 1 / x, 1e3, 1e6, True),
+    ("log(x)", lambda x: 1 / x, 1e-6, 1e-2, True),
+    ("1/x", lambda x: -1 / x**2, 1e-4, 1e-2, True),
+    ("sqrt(x)", lambda x: 1 / (2 * mpmath.sqrt(x)), 1e-6, 1e-2, True),
+    ("x**2.5", lambda x: mpmath.mpf(5) / 2 * x**1.5, 1e-6, 1e-2, True),
+    ("sin(50*x)", lambda x: 50 * mpmath.cos(50 * x), -1.0, 1.0, False),
+    ("sin(1000*x)", lambda x: 1000 * mpmath.cos(1000 * x), -1.0, 1.0, False),
+    ("tanh(100*x)", lambda x: 100 / mpmath.cosh(100 * x) ** 2, -0.05, 0.05, False),
+    ("exp(x/1000)", lambda x: mpmath.exp(x / 1000) / 1000, -10.0, 10.0, False),
+    ("atan(x)", lambda x: 1 / (1 + x**2), 10.0, 1e4, True),
+]
+
+
+def sample(low: float, high: float, logspaced: bool, count: int, seed: int) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    if logspaced:
+        return np.exp(rng.uniform(np.log(low), np.log(high), count))
+    return rng.uniform(low, high, count)
+
+
+def diff_json(expr: str, xs: np.ndarray) -> list[dict]:
+    text = "".join(f"{x!r}\n" for x in xs.tolist())
+    result = CliRunner().invoke(cli, ["diff", expr, "--at", "-", "--format", "json"], input=text)
+    assert result.exit_code in (0, 3), result.output
+    return [json.loads(line) for line in result.output.splitlines() if line.startswith("{")]
+
+
+@pytest.mark.parametrize(("expr", "exact", "low", "high", "logspaced"), FAMILIES, ids=[f[0] for f in FAMILIES])
+def test_every_unflagged_result_has_the_promised_digits_and_an_honest_error(expr, exact, low, high, logspaced) -> None:
+    xs = sample(low, high, logspaced, 300, seed=len(expr))
+    rows = diff_json(expr, xs)
+    assert len(rows) == xs.size
+    for x, row in zip(xs.tolist(), rows):
+        reference = exact(mpmath.mpf(x))
+        true_error = float(abs(mpmath.mpf(row["derivative"]) - reference))
+        if "warning" in row:
+            continue
+        # Relative to f', or (a zero of f' in the oscillating families) to the size f' has there.
+        size = max(float(abs(reference)), {"sin(50*x)": 50.0, "sin(1000*x)": 1000.0}.get(expr, 0.0))
+        assert true_error <= PROMISE * size, (expr, x, row)
+        # The error estimate is honest: never a tenth of the true error (it is typically 10 to 100 times it).
+        assert true_error <= 10 * row["error"], (expr, x, row)
+
+
+def evaluations_per_point(expr_f, xs: np.ndarray) -> np.ndarray:
+    counts = np.zeros(xs.size)
+
+    def along(t: np.ndarray, sel: np.ndarray | None) -> np.ndarray:
+        counts[slice(None) if sel is None else sel] += t.shape[0]
+        return expr_f((xs if sel is None else xs[sel]) + t)
+
+    with np.errstate(all="ignore"):
+        adaptive.adaptive(along, xs, order=1)
+    return counts
+
+
+NUMPY_FAMILIES = [
+    (np.log, 1e3, 1e6, True),
+    (lambda x: 1 / x, 1e-4, 1e-2, True),
+    (np.sqrt, 1e-6, 1e-2, True),
+    (lambda x: x**2.5, 1e-6, 1e-2, True),
+    (lambda x: np.sin(50 * x), -1.0, 1.0, False),
+    (lambda x: np.sin(1000 * x), -1.0, 1.0, False),
+    (lambda x: np.tanh(100 * x), -0.05, 0.05, False),
+    (lambda x: np.exp(x / 1000), -10.0, 10.0, False),
+]
+
+
+@pytest.mark.parametrize(("f", "low", "high", "logspaced"), NUMPY_FAMILIES)
+def test_functions_on_other_scales_cost_a_few_passes_not_the_wide_search(f, low, high, logspaced) -> None:
+    counts = evaluations_per_point(f, sample(low, high, logspaced, 2000, seed=7))
+    # The fast pass (10 evaluations), then at most two rounds of it on scaled steps (10 each): 30 for most points.
+    # The wide search alone is 128: if a tenth of the points took it, the mean would exceed 30 + 13.
+    assert np.median(counts) <= 30
+    assert counts.mean() <= 43
+
+
+def test_a_scale_taken_from_x_near_zero_never_vouches_for_differences_f_does_not_resolve() -> None:
+    # At x = -1.1e-16 the steps scaled to |x| are 1e-17: f ~ 1 does not change over them, every difference is 0,
+    # and "0 within the rounding of f at such steps" (+- 20) is no derivative. The slope there is f'(0) = 1.
+    expr = "exp(x)/sqrt(sin(x)**3 + cos(x)**3)"
+    x = -1.1102230246251565e-16
+    (row,) = diff_json(expr, np.array([x]))
+    assert "warning" not in row
+    assert abs(row["derivative"] - 1.0) <= PROMISE
+
+
+@pytest.mark.parametrize("x", [1e-4, 3e-4, 1e-3])
+def test_f_that_cancels_internally_is_not_vouched_for_on_a_model_of_its_rounding(x: float) -> None:
+    # log(1 + x**2) near 0 carries the rounding of 1 + x**2 (1e8 ulps of f at 1e-4): scaled steps see far more of
+    # it than a model of eps * |f| per value says. The estimate must still bound the true error.
+    (row,) = diff_json("log(1 + x**2)", np.array([x]))
+    reference = 2 * mpmath.mpf(x) / (1 + mpmath.mpf(x) ** 2)
+    true_error = float(abs(mpmath.mpf(row["derivative"]) - reference))
+    assert "warning" not in row
+    assert true_error <= row["error"]
+    assert true_error <= PROMISE * float(reference)
+
+
+def test_steps_are_never_taken_larger_on_a_gap_that_looks_smooth_for_the_wrong_reason() -> None:
+    # Next to 0 the cosine is even: it cancels in every central difference of steps above its scale (1e-3), which
+    # all agree on a slope of 1 + 1e-12 while f' = 1 - 1000 sin(1000 x) (7e-8 below 1 at 7e-14). Larger steps,
+    # "smooth on a larger scale", would vouch for the wrong slope; it is found on steps below 1e-3. (The engine
+    # without the kink test, which the command adds: the value and its status alone must be right. Closer to 0, at
+    # 2e-15, the fast pass's own steps settle on 1 + 7e-12 for 1 - 2e-9, which the command's kink test flags.)
+    xs = np.array([7e-14, 1e-13, 1e-12, 3e-10, 1e-8])
+    estimate = engine.derivative(lambda x: x + np.cos(1000 * x) + 5, xs)
+    for x, value, status in zip(xs.tolist(), estimate.value.tolist(), estimate.status.tolist()):
+        reference = 1 - 1000 * mpmath.sin(1000 * mpmath.mpf(x))
+        if status == OK:
+            assert float(abs(mpmath.mpf(value) - reference)) <= PROMISE * float(reference), (x, value)
