@@ -674,6 +674,20 @@ def main() -> None:
         results[f"engine auto vs scipy at {size:,}"] = ok
     lines += [""]
 
+    # 5. Engine, by function family
+    family_rows, family_lines = family_comparison(10_000 if quick else 100_000, repeats)
+    lines += family_lines
+    for row in family_rows:
+        seconds, digits_ = row["seconds"], row["digits"]
+        name = f"`{row['label'].split(',')[0]}`"
+        results[f"{name}: >= 3x scipy at >= its digits"] = (
+            seconds["scipy"] / seconds["numdiff auto"] >= 3
+            and digits_["numdiff auto"][0] >= digits_["scipy"][0]
+            and digits_["numdiff auto"][1] >= digits_["scipy"][1]
+        )
+        results[f"{name}: median evaluations <= 30"] = row["median evaluations"] <= 30
+        results[f"{name}: time inside f >= 50%"] = row["inside f"] >= 0.5
+
     lines += ["## Targets", "", "| target | result |", "|---|---|"]
     for name, ok in results.items():
         lines.append(f"| {name} | {verdict(ok)} |")

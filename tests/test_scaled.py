@@ -139,3 +139,14 @@ def test_steps_are_never_taken_larger_on_a_gap_that_looks_smooth_for_the_wrong_r
         reference = 1 - 1000 * mpmath.sin(1000 * mpmath.mpf(x))
         if status == OK:
             assert float(abs(mpmath.mpf(value) - reference)) <= PROMISE * float(reference), (x, value)
+
+
+def test_an_estimate_the_fast_pass_could_not_trust_is_never_kept_as_vouched() -> None:
+    # exp near -745 underflows to the smallest subnormals: some differences are exactly 0, others are not, and
+    # their tableau says 0 +- 0. No step resolves f there, so no estimate of 0 may pass for the derivative
+    # (exp(-743) = 2e-323): the value is within a subnormal or two of it, or flagged.
+    xs = np.array([-745.0, -744.0, -743.5, -743.0, -742.0, -741.0])
+    estimate = engine.derivative(np.exp, xs)
+    for x, value, status in zip(xs.tolist(), estimate.value.tolist(), estimate.status.tolist()):
+        if status == OK:
+            assert value > 0 and abs(value - float(mpmath.exp(x))) <= 2 * 2.0**-1074, (x, value)

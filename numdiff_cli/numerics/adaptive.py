@@ -254,11 +254,10 @@ def adaptive(
             todo,
             unit.reshape(-1),
             improvable.reshape(-1),
+            trusted.reshape(-1),
             flat_value,
             flat_error,
             flat_step,
-            flat_fscale,
-            flat_floor,
         )
         nfev += count
         if todo.size and order == 1:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from numdiff_cli.numerics.estimate import PRECISION, Along, on_lines
-from numdiff_cli.numerics.fast import CONFIRM_WITHIN, fast_estimates, fast_floor, vouch_fast
+from numdiff_cli.numerics.fast import CONFIRM_WITHIN, fast_estimates, vouch_fast
 from numdiff_cli.numerics.fine import PROBE_POINTS, evaluations, measured_sigmas
 from numdiff_cli.numerics.stencils import stencil
 from numdiff_cli.numerics.steps import FAST_BLOCK, FAST_STEPS, SCALED_ROUNDS
@@ -47,21 +47,25 @@ def scaled_passes(
     todo: np.ndarray,
     unit: np.ndarray,
     improvable: np.ndarray,
+    trusted: np.ndarray,
     value: np.ndarray,
     error: np.ndarray,
     step: np.ndarray,
-    fscale: np.ndarray,
-    floor: np.ndarray,
 ) -> tuple[int, np.ndarray]:
     """The fast pass again, its steps times ``unit`` (flat, per point: the scale on which f varies there, as the pass
     before measured it), at the points ``todo`` (flat indices) it left and at those it settled with an error that is
-    mostly rounding (``improvable``, flat mask), up to :data:`SCALED_ROUNDS` times, each round on the points the
-    one before left and with the unit it measured. Writes ``value``, ``error``, ``step``, ``fscale`` and ``floor``
-    (flat) in place at the points it settles (a settled point only where the new error is smaller); returns the
+    mostly rounding (``improvable``, flat mask; ``trusted``: where its estimate showed no sign of steps f does not
+    resolve or of steps beyond its scale), up to :data:`SCALED_ROUNDS` times, each round on the points the
+    one before left and with the unit it measured. Writes ``value``, ``error`` and ``step`` (flat) in place at the
+    points it settles (a settled point only where the new error is smaller) and, for those still open, where the
+    estimate is better than the one before (the fine pass of first derivatives starts from it); returns the
     evaluations of f per point it made and the points still to settle.
 
     A point settles only as in the fast pass, on its relative criterion: the same steps, tableau, error estimate
-    and guards, scaled (the pass on f at x with unit ``u`` is the fast pass on ``g(t) = f(x + u t)`` at 0).
+    and guards, scaled (the pass on f at x with unit ``u`` is the fast pass on ``g(t) = f(x + u t)`` at 0). The size
+    of f and the absolute floor each point is judged by stay those of the fast pass: on steps next to a singularity
+    |f| is far larger than on the scale the later passes judge a point on (``exp(1/x)`` at 0.01: 2.7e43 against
+    1e12), and its floor would vouch for their garbage (-16692 for -2.9e55, order 3).
     """
     offsets = stencil(order, "central")[0]
     nfev = 0
@@ -71,11 +75,17 @@ def scaled_passes(
     unsettled[todo] = True
     open_ = np.concatenate([np.ones(todo.size, dtype=bool), np.zeros(better.size, dtype=bool)])
     units = unit[points]
+    # The points the fast pass could not trust keep no estimate of it (the passes after these replace it): an exact
+    # 0 from differences that vanish at some steps only (exp at -745, whose values underflow) is no derivative.
+    distrusted = todo[~trusted[todo]]
+    error[distrusted] = np.inf
     for _ in range(SCALED_ROUNDS):
+        # (Not where the pass measured no scale: its differences all 0 or not finite.)
+        measured = np.isfinite(units) & (units > 0)
+        points, units, open_ = points[measured], units[measured], open_[measured]
         if not points.size:
             break
-        units = np.where(np.isfinite(units) & (units > 0), units, 1.0)
-        v, e, s, typical, settled, trusted, truncation, deviation, again, improvable_again = fast_blocks(
+        v, e, s, _, settled, trusted, truncation, deviation, again, improvable_again = fast_blocks(
             along, flat_x, order, points, flat_x.shape, units
         )
         nfev += evaluations(offsets, len(FAST_STEPS))
@@ -93,8 +103,6 @@ def scaled_passes(
         done = points[taken_]
         unsettled[points[settled]] = False
         value[done], error[done], step[done] = v[taken_], e[taken_], s[taken_]
-        fscale[done] = np.fmax(fscale[done], typical[taken_])
-        floor[done] = fast_floor(typical[taken_], s[taken_], flat_x[done], order)
         # On to the next round: the points still open, and those settled again with an error mostly rounding.
         # (Not where the unit would be the same again.)
         keep = (open_ & ~settled & (again != units)) | (settled & improvable_again)
