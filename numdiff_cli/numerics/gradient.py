@@ -191,9 +191,12 @@ def short_pass(
     with np.errstate(all="ignore"):
         new = along(t.reshape((-1,) + x.shape), sel).reshape(t.shape)
     values = new[:, :-1] if known is None else np.concatenate([known.reshape((2, first) + x.shape), new[:, :-1]], 1)
+    # The tableau on the flattened points (its choice per point is then one indexing, not take_along_axis).
+    flat = x.reshape(-1)
     v, e, s, noise, typical, top = richardson_search(
-        lambda _t, _sel: values.reshape((-1,) + x.shape), x, steps, 1, None
+        lambda _t, _sel: values.reshape((-1, flat.size)), flat, steps.reshape(count, -1), 1, None
     )
     assert typical is not None  # richardson_search returns it with fscale (its default)
-    plateau = false_plateau(top, new[:, -1], reference_step, 1)
+    plateau = false_plateau(top, new[:, -1].reshape(2, -1), reference_step.reshape(-1), 1)
+    v, e, s, noise, typical, plateau = (a.reshape(x.shape) for a in (v, e, s, noise, typical, plateau))
     return v, e, s, noise, typical, plateau, values
