@@ -212,7 +212,6 @@ def parse_expression(text: str) -> Expression:
         raise invalid(text, "the expression is empty")
     _check_characters(text)
     _check_implicit_multiplication(text)
-    _check_nesting(text)
     # '^' means power; keep a map from each character of the rewritten text to its column in the original.
     rewritten: list[str] = []
     origin: list[int] = []
@@ -227,6 +226,9 @@ def parse_expression(text: str) -> Expression:
     source, origin = source[blanks:], origin[blanks:]
     if problem := check_structure(source, origin, MAX_DEPTH, MAX_CHAIN):
         raise invalid(text, *problem)
+    # Brackets alone, where the structure pass stopped early on text that is not an expression (its column comes
+    # after the structure pass's, which counts operators as levels too: -(-(... is 101 deep at its 101st character).
+    _check_nesting(text)
     try:
         with warnings.catch_warnings():
             # Python warns about some token pairs ("0x1for") and string escapes; the text gets its own error.

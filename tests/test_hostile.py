@@ -186,6 +186,11 @@ REFUSED = [pytest.param(text, message, id=f"limit-{limit}") for limit, (text, me
     pytest.param("(10**100)**(10**100)", "the power is too large to compute", id="huge-power"),
     pytest.param("sin(" * 101 + "x" + ")" * 101, "nested deeper than 100 levels", id="calls"),
     pytest.param("+-" * 4990 + "x", "nested deeper than 100 levels (column 101)", id="unary-chain"),
+    # A sign and a bracket are a level each: the 101st level is the 101st character, whatever follows it (the
+    # column was the 101st bracket's, 202, where the text had that many brackets).
+    pytest.param("(-" * 101 + "x" + ")" * 101, "nested deeper than 100 levels (column 101)", id="signed-brackets"),
+    pytest.param("(-" * 300 + "x" + ")" * 300, "nested deeper than 100 levels (column 101)", id="signed-brackets-300"),
+    pytest.param("? " + "(" * 101 + "x", "nested deeper than 100 levels (column 103)", id="brackets-after-garbage"),
     pytest.param("x**" * 3000 + "x", "nested deeper than 100 levels", id="power-chain"),
     pytest.param("(" + "+".join(["x"] * 999) + ")" + "+x" * 999, "more than 1000 operations chained", id="chain-2"),
     pytest.param("1_000*x", "'_' in numbers is not supported; write 1000", id="digit-separator"),
