@@ -94,11 +94,16 @@ def richardson_search(
         # Richardson's r * T1 - T0 overflows for derivatives near the largest double (exp near 709): such points
         # go through the tableau scaled by a power of two, which is exact.
         largest = np.where(np.isfinite(estimates), np.abs(estimates), 0.0).max(axis=0)
-        shrink = np.where(largest > 2.0**1000, 2.0**-16, 1.0)
-        candidates, errors, noises, levels, starts = richardson(
-            estimates * shrink, noise * shrink, steps, RICHARDSON_LEVELS
-        )
-        candidates, errors, noises = candidates / shrink, errors / shrink, noises / shrink
+        huge = largest > 2.0**1000
+        if huge.any():
+            shrink = np.where(huge, 2.0**-16, 1.0)
+            candidates, errors, noises, levels, starts = richardson(
+                estimates * shrink, noise * shrink, steps, RICHARDSON_LEVELS
+            )
+            candidates, errors, noises = candidates / shrink, errors / shrink, noises / shrink
+        else:
+            # (Scaling by 1 changes nothing: the tableau's arrays are not copied for it.)
+            candidates, errors, noises, levels, starts = richardson(estimates, noise, steps, RICHARDSON_LEVELS)
         # Largest |D| over the steps of each candidate (a running maximum over the levels), and |D| at a step
         # about 40 times smaller than the candidate's smallest one (0 where the sequence ends before, or where
         # that difference is at the rounding level).
@@ -133,12 +138,30 @@ def richardson_search(
     # such steps must agree with the best one on steps all RATIO**GROWTH_SHIFT times larger; where it disagrees
     # beyond both error estimates, its error is at least the disagreement. (Not on larger steps: next to a pole,
     # as tan a millionth from pi/2, the larger steps cross it and disagree with the right answer.)
-    check_value, check_error = best_on_larger_steps(candidates, errors, starts, levels, best, GROWTH_SHIFT)
+    # (Only the points whose chosen step is that small are checked: most have none.)
     step = picked(steps, np.minimum(starts[best], count - 1))
     with np.errstate(all="ignore"):
-        disagreement = np.abs(check_value - value)
-        disagrees = (disagreement > error + check_error) & (step < DRIFT_ULPS * np.spacing(np.abs(x)))
-    error = np.where(disagrees, np.fmax(error, disagreement), error)
+        near = (step < DRIFT_ULPS * np.spacing(np.abs(x))).reshape(-1)
+    disagrees = np.zeros(near.size, dtype=bool)
+    columns = np.flatnonzero(near)
+    if columns.size:
+        rows = len(candidates)
+        check_value, check_error = best_on_larger_steps(
+            candidates.reshape(rows, -1)[:, columns],
+            errors.reshape(rows, -1)[:, columns],
+            starts,
+            levels,
+            best.reshape(-1)[columns],
+            GROWTH_SHIFT,
+        )
+        mine, bound = value.reshape(-1)[columns], error.reshape(-1)[columns]
+        with np.errstate(all="ignore"):
+            disagreement = np.abs(check_value - mine)
+            found = disagreement > bound + check_error
+        disagrees[columns[found]] = True
+        error = error.copy()
+        error.reshape(-1)[columns[found]] = np.fmax(bound[found], disagreement[found])
+    disagrees = disagrees.reshape(step.shape)
     if disputed is not None:
         disputed[...] = disagrees.reshape(disputed.shape)
     rounding = picked(noises, best)

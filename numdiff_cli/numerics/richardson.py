@@ -48,7 +48,14 @@ def richardson(
     >>> np.allclose(values[levels == 1], 1.0, rtol=1e-14, atol=0)
     True
     """
-    values, errors, noises, levels_of, starts = [], [], [], [], []
+    # The entries of all levels, written into one array each as they are computed (no concatenation at the end).
+    count = len(estimates)
+    total = sum(count - level for level in range(min(levels, count - 1) + 1))
+    values = np.empty((total,) + estimates.shape[1:])
+    errors = np.empty_like(values)
+    noises = np.empty_like(values)
+    levels_of, starts = [], []
+    row = 0
     current, carried = estimates, noise
     last_gaps: list[np.ndarray] = []  # |difference| of the last two entries of each level
     for level in range(levels + 1):
@@ -75,18 +82,14 @@ def richardson(
             spread = np.minimum(spread, 10 * last_gaps[-1] * shrink)
         if len(gaps):
             last_gaps.append(gaps[-1])
-        values.append(current)
-        errors.append(spread + carried)
-        noises.append(carried)
+        rows = slice(row, row + len(current))
+        values[rows] = current
+        np.add(spread, carried, out=errors[rows])
+        noises[rows] = carried
         levels_of.append(np.full(len(current), level))
         starts.append(np.arange(len(current)))
-    return (
-        np.concatenate(values),
-        np.concatenate(errors),
-        np.concatenate(noises),
-        np.concatenate(levels_of),
-        np.concatenate(starts),
-    )
+        row += len(current)
+    return values, errors, noises, np.concatenate(levels_of), np.concatenate(starts)
 
 
 def best_on_larger_steps(
