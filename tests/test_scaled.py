@@ -150,3 +150,18 @@ def test_an_estimate_the_fast_pass_could_not_trust_is_never_kept_as_vouched() ->
     for x, value, status in zip(xs.tolist(), estimate.value.tolist(), estimate.status.tolist()):
         if status == OK:
             assert value > 0 and abs(value - float(mpmath.exp(x))) <= 2 * 2.0**-1074, (x, value)
+
+
+@pytest.mark.parametrize(("amplitude", "period"), [(1e-12, 0.3), (1e-11, 0.3), (1e-12, 1.0)])
+def test_larger_steps_never_replace_a_vouched_estimate_they_disagree_with(amplitude: float, period: float) -> None:
+    # exp(x/1000) varies on a scale of 1000: the fast pass's estimate carries mostly rounding, and larger steps
+    # would carry less. But a ripple of amplitude 1e-12 and period 0.3 adds 3e-12 to f' (3e-9 of it), which the
+    # fast pass's steps (0.01-0.27) see and steps of tens average away while agreeing with themselves: the
+    # estimate on larger steps must agree with the one it replaces, or it does not replace it.
+    xs = np.linspace(-10, 10, 21)
+    estimate = engine.derivative(lambda x: np.exp(x / 1000) + amplitude * np.sin(x / period), xs)
+    for x, value, status in zip(xs.tolist(), estimate.value.tolist(), estimate.status.tolist()):
+        t = mpmath.mpf(x)
+        reference = mpmath.exp(t / 1000) / 1000 + amplitude * mpmath.cos(t / period) / period
+        if status == OK:
+            assert float(abs(value - reference)) <= PROMISE * float(reference), (x, value)

@@ -107,10 +107,15 @@ def fast_estimates(
     sign of steps beyond the scale of f, where differences grow like 1/h). A rounding-limited estimate does not
     settle: steps relative to |x| may do better (atan at 3e4). The rest go on to the other passes.
 
+    With ``unit`` (per point), the steps are :data:`FAST_STEPS` times it (see :func:`~.scaled.scaled_passes`), and a
+    point settles only relative to its value.
+
     Returns value, error, step, typical |f| near x, the settled mask, the mask of the points whose steps show
-    none of those signs (the fine pass of orders 2 to 4 may start from them: see :func:`~.adaptive.adaptive`), and
-    for orders 2 to 4 the truncation error (:func:`converged_truncation`, plus the tableau's own rounding) and the
-    standard deviation of the rounding the value carries per ulp of f (see :func:`vouch_fast`; infinite for order 1).
+    none of those signs (the fine pass of orders 2 to 4 may start from them: see :func:`~.adaptive.adaptive`),
+    for orders 2 to 4 the truncation error (:func:`converged_truncation`, plus the tableau's own rounding), the
+    standard deviation of the rounding the value carries per ulp of f (see :func:`vouch_fast`; where it is used,
+    else infinite), the unit for a scaled pass (:func:`scale_found`; NaN at the points that do not go on to one),
+    and the mask of the points settled with an error mostly rounding (:data:`IMPROVABLE_ABOVE`).
     """
     offsets, numerators, denominator = stencil(order, "central")
     absolute = tuple(map(abs, numerators))

@@ -24,7 +24,7 @@ def fast_blocks(
 ) -> list[np.ndarray]:
     """:func:`~.fast.fast_estimates` at the flat points ``flat_x`` (all of them, of ``shape``, or the indices
     ``points``), its steps times ``unit`` (per point; absolute steps if not given), in blocks small enough for f's
-    temporaries and the tableau to stay in the CPU's cache; its nine results, flat."""
+    temporaries and the tableau to stay in the CPU's cache; its ten results, flat."""
     xs = flat_x if points is None else flat_x[points]
     width = max(256, FAST_BLOCK // (len(stencil(order, "central")[0]) * len(FAST_STEPS)))
     if xs.size <= width:
@@ -57,7 +57,8 @@ def scaled_passes(
     mostly rounding (``improvable``, flat mask; ``trusted``: where its estimate showed no sign of steps f does not
     resolve or of steps beyond its scale), up to :data:`SCALED_ROUNDS` times, each round on the points the
     one before left and with the unit it measured. Writes ``value``, ``error`` and ``step`` (flat) in place at the
-    points it settles (a settled point only where the new error is smaller) and, for those still open, where the
+    points it settles (one settled before only where the new error is smaller and the values agree) and, for those
+    still open, where the
     estimate is better than the one before (the fine pass of first derivatives starts from it); returns the
     evaluations of f per point it made and the points still to settle.
 
@@ -94,8 +95,12 @@ def scaled_passes(
                 on_lines(along, points), flat_x[points], order, v, e, s, settled, trusted, truncation, deviation
             )
         nfev += confirm_scaled(on_lines(along, points), flat_x[points], order, v, e, s, settled, deviation)
+        # A point settled before takes the new estimate only where it is better and agrees with the old one within
+        # both errors (two vouched estimates that disagree say one of them agreed with itself by accident: the old
+        # one, from smaller steps, stays).
         with np.errstate(invalid="ignore"):
-            taken_ = settled & (open_ | (e < error[points]))
+            agrees = np.abs(v - value[points]) <= e + error[points]
+            taken_ = settled & (open_ | ((e < error[points]) & agrees))
         # The points still open keep the better of their estimates so far (the fine pass may start from it; the
         # next passes replace it).
         with np.errstate(invalid="ignore"):
