@@ -37,7 +37,7 @@ from numdiff_cli.numerics.hessian import hessian
 from numdiff_cli.numerics.lines import line_derivative
 from numdiff_cli.numerics.stencils import default_step, stencil, stencil_sum
 from numdiff_cli.numerics.steps import COMPLEX_STEP
-from numdiff_cli.perturbed import STRUCTURED_FROM, Changes
+from numdiff_cli.perturbed import DENSE_BELOW, STRUCTURED_FROM, Changes
 
 # Numbers per evaluated point that a gradient's batch of changes holds in place of m coordinates: a few changed
 # positions per intermediate value, and the dense values of what the structured evaluation does not cover (the
@@ -268,7 +268,7 @@ def _gradient_block(
             which, row = np.broadcast_to(point, t.shape), np.broadcast_to(dirs[direction], t.shape)
         base = X.astype(t.dtype)
         changes = Changes(base, which, row, base[row, which] + t)
-        if at_changes is not None:
+        if at_changes is not None and t.size * X.shape[0] >= DENSE_BELOW:
             return np.asarray(at_changes(changes, block))
         return np.asarray(f(changes.dense()))
 

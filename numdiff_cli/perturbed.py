@@ -30,6 +30,10 @@ from numpy.lib.mixins import NDArrayOperatorsMixin
 # work (a few dozen numpy calls per evaluation) costs more than the dense one (measured on the two functions of
 # benchmarks/gradient.py: even at 48 to 64 variables, ahead from there).
 STRUCTURED_FROM = 64
+# ... and so do the batches whose dense form holds fewer numbers (points times variables) than this: a pass on a
+# few components (the complex step on 2 of 100 is 6 points, 600 numbers) costs less dense than the structured walk
+# of the expression, which costs a few dozen numpy calls whatever the batch.
+DENSE_BELOW = 4096
 # Positions that may differ per point before a value is materialized (x[:-1] * x[1:] has two).
 MAX_CHANGES = 16
 # What makes the structured evaluation give up for a dense one (the same errors make the dense one return NaN).
