@@ -274,7 +274,7 @@ def pass_profile(f: Callable[[np.ndarray], np.ndarray], x: np.ndarray) -> tuple[
     and the share of points settled by each pass (the last pass that computed the point; "not vouched" for the
     points it leaves flagged). Counted by wrapping the passes' functions, which are called with the indices of the
     points they compute."""
-    from numdiff_cli.numerics import adaptive, scaled
+    from numdiff_cli.numerics import adaptive, fine, scaled
 
     evaluations = np.zeros(x.size)
     last = np.zeros(x.size, dtype=int)
@@ -290,7 +290,7 @@ def pass_profile(f: Callable[[np.ndarray], np.ndarray], x: np.ndarray) -> tuple[
 
     original_blocks = scaled.fast_blocks
     original_search = adaptive.richardson_search
-    original_fine = adaptive.fine_search
+    original_fine = fine.fine_search
 
     def fast_blocks(along: Any, flat_x: Any, order: int, points: Any, *rest: Any) -> Any:
         if points is None:
@@ -308,12 +308,12 @@ def pass_profile(f: Callable[[np.ndarray], np.ndarray], x: np.ndarray) -> tuple[
         mark(5, sel)
         return original_fine(along, xs, step, order, sel, *rest)
 
-    # The fast pass calls fast_blocks from adaptive, the scaled rounds from scaled.
+    # The fast pass calls fast_blocks from adaptive, the scaled rounds from scaled; the fine pass is refine's, in fine.
     patches = [
         (adaptive, "fast_blocks", fast_blocks),
         (scaled, "fast_blocks", fast_blocks),
         (adaptive, "richardson_search", richardson_search),
-        (adaptive, "fine_search", fine_search),
+        (fine, "fine_search", fine_search),
     ]
     saved = [(module, name, getattr(module, name)) for module, name, _ in patches]
     for module, name, wrapper in patches:

@@ -54,7 +54,14 @@ def line(value: float, slope: float, x: float, name: str) -> tuple[float, str]:
     intercept = value - slope * x
     lhs = "y" if name != "y" else "f"
     finite = math.isfinite(value) and math.isfinite(slope)
-    return intercept, f"{lhs} = {short(slope)}*{name} {signed(intercept)}" if finite else "nan"
+    if not finite:
+        return intercept, "nan"
+    # The intercept is the difference of value and slope * x: its rounding is that of the larger of the two, so it
+    # is shown to their 15 significant digits, not its own (0.75 - 0.2000000000000001 * 5 is -0.2500000000000007,
+    # which reads -0.25 like its ingredients, not -0.250000000000001).
+    larger = max(abs(value), abs(slope * x))
+    shown = round(intercept, 14 - math.floor(math.log10(larger))) if larger > 0 and math.isfinite(larger) else intercept
+    return intercept, f"{lhs} = {short(slope)}*{name} {signed(shown)}"
 
 
 def plane(value: float, slopes: Sequence[float], point: Sequence[float], names: Sequence[str]) -> str:

@@ -135,6 +135,17 @@ def test_tangent_line_equation() -> None:
     assert signed(0.25) == "+ 0.25" and signed(-0.25) == "- 0.25" and signed(float("nan")) == "+ nan"
 
 
+def test_tangent_intercept_is_shown_to_the_digits_of_its_terms() -> None:
+    # 0.75 - 0.20000000000000012 * 5 = -0.25000000000000067: a slope 1 ulp off leaves 7e-16 in the intercept, below
+    # the 15th digit of its terms (0.75 and 1.0000000000000007), though in the 16th of its own.
+    intercept, equation = line(0.75, 0.20000000000000012, 5.0, "x")
+    assert intercept == 0.75 - 0.20000000000000012 * 5.0
+    assert equation == "y = 0.2*x - 0.25"
+    # An intercept as large as its terms keeps its 15 digits; one lost entirely in them reads 0.
+    assert line(3.0, 0.5, 2.0, "x")[1] == "y = 0.5*x + 2.0"
+    assert line(1.0, 1.0000000000000002, 1.0, "x")[1] == "y = 1.0*x + 0.0"
+
+
 def test_tangent_plane_equation() -> None:
     assert plane(5.0, [2.0, 4.0], [1.0, -2.0], ["x", "y"]) == "z = 5.0 + 2.0*(x - 1.0) + 4.0*(y + 2.0)"
     assert plane(1.0, [1.0, 1.0], [0.0, 0.0], ["z", "x"]).startswith("f = ")

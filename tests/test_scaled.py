@@ -165,3 +165,63 @@ def test_larger_steps_never_replace_a_vouched_estimate_they_disagree_with(amplit
         reference = mpmath.exp(t / 1000) / 1000 + amplitude * mpmath.cos(t / period) / period
         if status == OK:
             assert float(abs(value - reference)) <= PROMISE * float(reference), (x, value)
+
+
+# Classes found by an adversarial sweep of the scaled passes (each once silently wrong), and their neighbours: f
+# built on 1 + x at tiny |x| (steps of |x| are below what 1 + x resolves, where f is exactly constant or linear), a
+# slow function plus a small fast part (larger steps average the part away), and large |x| with a small part on
+# a scale of 1. (expression as mpmath text, order, point)
+SWEEP_CLASSES = [
+    ("log(1 + x)", 3, 1e-20),
+    ("x*log(1 + x)", 4, 1e-20),
+    ("sqrt(1 + x) - 1 - x/2", 3, 1e-8),
+    ("sqrt(1 + x) - 1 - x/2", 1, 1e-8),
+    ("log(1 + x**2)", 1, 1e-13),
+    ("1 - cos(x)", 1, 1e-14),
+    ("log(1 + x) - x", 1, 1e-20),
+    ("log(1 + x) - x", 1, 1e-17),
+    ("x - log(1 + x)", 1, -1e-100),
+    ("exp(x) - 1 - x", 1, 1e-12),
+    ("exp(x/300) + 1e-12*sin(1e4*x)", 1, -0.7859096386108925),
+    ("x/100 + 1e-13*cos(100*x)", 1, 2.383282805817453),
+    ("exp(x/500) + 1e-6/(1 + (1000*(x - 2))**2)", 1, 2.4324351927036694),
+    ("exp(x/1000) + 1e-12*sin(10*x)", 1, 2.2413206723775714),
+    ("log(x) + 1e-12*sin(x)", 1, 22822492.13277934),
+    ("sqrt(x) + 1e-9*cos(x)", 1, 22822492.13277934),
+]
+# The sum of |weights| of the central difference of each order (1, 4, 3, 16 for its numerators over 2, 1, 2, 1).
+WEIGHTS = {1: 1, 2: 4, 3: 3, 4: 16}
+PROMISES = {1: 1e-10, 2: 1e-11, 3: 1e-10, 4: 1e-8}
+
+
+@pytest.mark.parametrize(("text", "order", "x"), SWEEP_CLASSES)
+def test_scaled_steps_never_vouch_for_what_f_does_not_resolve(text: str, order: int, x: float) -> None:
+    # An unflagged result is within numdiff's promise, or (a derivative about 0 next to f) within the rounding of
+    # an order-n difference of f at a step of half the scale L = max(|x|, 1): eps * F * weights * (2 / L)**n, F the
+    # largest |f| at x, x +- L/4, x +- L/2 (benchmarks/honesty.py's rule).
+    result = CliRunner().invoke(
+        cli, ["diff", text, "--order", str(order), "--at", repr(x), "--format", "json"], catch_exceptions=False
+    )
+    (row,) = [json.loads(line) for line in result.output.splitlines() if line.startswith("{")]
+    if "warning" in row:
+        return
+    names = {"log": mpmath.log, "sqrt": mpmath.sqrt, "cos": mpmath.cos, "sin": mpmath.sin, "exp": mpmath.exp}
+
+    def mp_f(t: mpmath.mpf) -> mpmath.mpf:
+        return eval(text, {"__builtins__": {}}, {**names, "x": t})  # trusted test data, not user input
+
+    t = mpmath.mpf(x)
+    reference = mpmath.diff(mp_f, t, order)
+    scale = max(abs(x), 1.0)
+    sizes = []
+    for k in (-2, -1, 0, 1, 2):
+        try:
+            value = mp_f(t + k * mpmath.mpf(scale) / 4)
+        except (ValueError, ZeroDivisionError):
+            continue
+        if mpmath.im(value) == 0:
+            sizes.append(abs(value))
+    size = max(sizes)
+    floor = 2.0**-52 * float(size) * WEIGHTS[order] * (2 / scale) ** order
+    allowed = max(PROMISES[order] * float(abs(reference)), floor)
+    assert float(abs(mpmath.mpf(row["derivative"]) - reference)) <= allowed, (text, order, x, row)

@@ -13,8 +13,8 @@ Modules, from the bottom up:
 - :mod:`.noise`: the rounding noise measured on the evaluations of f;
 - :mod:`.fine`: the fine pass of orders 2 to 4 (a dense tableau around the chosen step, the rounding of f measured);
 - :mod:`.adaptive`: the adaptive passes, the kink test and the verdict on each point;
-- :mod:`.gradient`: ``auto`` for the components of a gradient (a short first pass, its continuation, the wide
-  search), at fewer evaluations per component;
+- :mod:`.gradient`: ``auto`` for the components of a gradient (the fast pass, the complex step, short passes of
+  relative steps, the wide search), at fewer evaluations per component;
 - :mod:`.lines`: :func:`~.lines.line_derivative`, the derivative along lines by any method (the complex step
   falling back to ``auto`` where it underflows), on which every public function is built;
 - :mod:`.hessian`: the Hessian from second derivatives along directions;

@@ -4,7 +4,7 @@ Passes, each for the points the one before did not settle: a fast pass of absolu
 orders 2 to 4 with a tighter estimate where f's measured rounding allows it), the same pass on steps scaled to the
 scale on which f varies at each point it left (:mod:`.scaled`), a first pass of steps relative to |x| and a wide
 search over about 13 decades of steps (both :func:`richardson_search`); a fine pass for the points they cannot
-vouch for (:func:`refine`); then, optionally, the kink test
+vouch for (:func:`~.fine.refine`); then, optionally, the kink test
 (:func:`~.kinks.kinked`). :func:`adaptive` runs them and judges each point (:func:`~.verdicts.absolute_floor`,
 :func:`~.fast.fast_floor`); :func:`~.lines.line_derivative` chooses between it and the one-step methods.
 """
@@ -24,7 +24,7 @@ from numdiff_cli.numerics.estimate import (
     Estimate,
 )
 from numdiff_cli.numerics.fast import fast_floor, vouch_fast
-from numdiff_cli.numerics.fine import FAST_FINE_STEPS, PROBE_POINTS, evaluations, fine_search
+from numdiff_cli.numerics.fine import FAST_FINE_STEPS, evaluations, refine
 from numdiff_cli.numerics.kinks import kinked
 from numdiff_cli.numerics.noise import measured_noise
 from numdiff_cli.numerics.richardson import best_on_larger_steps, picked, richardson
@@ -34,7 +34,6 @@ from numdiff_cli.numerics.steps import (
     DRIFT_ULPS,
     FAST_STEPS,
     FINE_AFTER_FAST,
-    FINE_STEPS,
     FINE_WIDER,
     FIRST_PASS_STEP,
     FIRST_PASS_STEPS,
@@ -268,9 +267,10 @@ def adaptive(
     # The fast pass's own estimates of the points it leaves to the other passes: an independent check on theirs.
     checked = np.empty(0, dtype=int) if todo is None else todo
     fast_value, fast_error = flat_value[checked].copy(), flat_error[checked].copy()
+    fresh = np.zeros(x.size, dtype=bool)  # estimates of the scaled passes and the fine pass after them
     if todo is not None and (todo.size or improvable.any()):
         # The fast pass again, on steps scaled to the scale on which f varies at each point it left.
-        count, todo = scaled_passes(
+        count, todo, fresh = scaled_passes(
             along,
             flat_x,
             order,
@@ -284,8 +284,10 @@ def adaptive(
         )
         nfev += count
         if todo.size and order == 1:
+            # (From an estimate of the scaled passes only: from the fast pass's step, its steps would not see more
+            # than the fast pass did, as a small part varying on a shorter scale.)
             with np.errstate(invalid="ignore"):
-                meaningful = flat_error[todo] <= UNRELIABLE_ABOVE * np.abs(flat_value[todo])
+                meaningful = fresh[todo] & (flat_error[todo] <= UNRELIABLE_ABOVE * np.abs(flat_value[todo]))
             nfev += refine(
                 along,
                 flat_x,
@@ -300,7 +302,7 @@ def adaptive(
                 relative=True,
             )
             with np.errstate(invalid="ignore"):
-                done = flat_error[todo] <= PRECISION[order] * np.abs(flat_value[todo])
+                done = (flat_error[todo] <= PRECISION[order] * np.abs(flat_value[todo])) & (flat_value[todo] != 0)
             todo = todo[~done]
     if todo is None or todo.size:
         xs = x if todo is None else flat_x[todo]
@@ -343,6 +345,9 @@ def adaptive(
     # error bars, that later estimate agreed with its neighbours by accident (steps beyond the radius of convergence
     # of f: atan at 1.14, order 4, was 2e-6 off with an error estimate of 2e-8): its error is at least the
     # disagreement.
+    # Where the check raises an error, the last fine pass does not vouch for the point again from the same steps
+    # (log(x) + 1e-12*sin(x) at 2.3e7: the scaled passes' steps of 1e6 disagreed with the fast pass, and the fine
+    # pass around them vouched for a value 2e-5 off).
     if checked.size:
         with np.errstate(all="ignore"):
             disagreement = np.abs(flat_value[checked] - fast_value)
@@ -376,55 +381,6 @@ def adaptive(
         nfev += 7
     error = np.where(np.isfinite(error), error, np.nan)
     return Estimate(value, error, step, nfev, "auto", status)
-
-
-def refine(
-    along: Along,
-    x: np.ndarray,
-    order: int,
-    value: np.ndarray,
-    error: np.ndarray,
-    step: np.ndarray,
-    floor: np.ndarray,
-    among: np.ndarray,
-    anchor: float = 1.0,
-    count: int = FINE_STEPS,
-    relative: bool = False,
-) -> int:
-    """The fine pass (:func:`~.fine.fine_search`) at the points ``among`` (flat indices) whose estimate the passes
-    before do not vouch for; updates ``value``, ``error`` and ``step`` (flat) in place where it does better, and
-    returns the evaluations of f per point it made (0 if none).
-
-    Its estimate must agree with the one it replaces within the two error bars: where it does not, its error is at
-    least their disagreement (two tableaus on different steps that disagree say that one of them converged by
-    accident). With ``relative``, it replaces only estimates it vouches for relative to the value
-    (``PRECISION[order]``): for first derivatives, whose absolute floor allows more than the fine pass's error
-    estimate should be trusted with (atan at 1e6, where its 9.3 digits would pass the floor). An estimate that
-    replaces one with no meaning (an error estimate above ``UNRELIABLE_ABOVE`` of its value) must have a meaning
-    itself, relative to its own value: no pass found a step on which f is smooth, and the tableau around that step
-    can converge on steps far beyond the scale of f (``1/sin(x)`` a millionth from pi, order 3: steps of 7.5, which
-    see a function of period 2 pi, and a value of -0.08 for 6e24 whose error estimate, 1.2, was within the floor
-    that f's size there, 1e6, allows).
-    """
-    with np.errstate(all="ignore"):
-        vouched = (error[among] <= PRECISION[order] * np.abs(value[among])) | (error[among] <= floor[among])
-        candidate = ~vouched & np.isfinite(value[among]) & (step[among] > 0) & np.isfinite(step[among])
-    redo = among[candidate]
-    if not redo.size:
-        return 0
-    v, e, s = fine_search(along, x[redo], anchor * step[redo], order, redo, count)
-    with np.errstate(all="ignore"):
-        meaningless = ~(error[redo] <= UNRELIABLE_ABOVE * np.abs(value[redo]))
-        disagreement = np.abs(v - value[redo])
-        e = np.where(disagreement > e + error[redo], np.fmax(e, disagreement), e)
-        better = e < error[redo]
-        if relative:
-            better &= e <= PRECISION[order] * np.abs(v)
-        better &= ~meaningless | (e <= UNRELIABLE_ABOVE * np.abs(v))
-        better = np.flatnonzero(better)
-    done = redo[better]
-    value[done], error[done], step[done] = v[better], e[better], s[better]
-    return evaluations(stencil(order, "central")[0], count) + PROBE_POINTS
 
 
 def false_plateau(top: np.ndarray, reference_values: np.ndarray, reference_step: np.ndarray, order: int) -> np.ndarray:

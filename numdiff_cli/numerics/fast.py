@@ -170,6 +170,10 @@ def fast_estimates(
         # which f varies (a unit of |x| at x = 1e-16, where every difference of f ~ 1 is 0 and 0 +- 20 would pass).
         if unit is not None:
             settled = error <= PRECISION[order] * np.abs(value)
+            # Nor do differences that are all exactly 0 or all exactly equal say anything there: on steps below what
+            # an intermediate of f resolves (1 + x + h at x = 1e-20) f is exactly constant or exactly linear
+            # (log(1 + x) at order 3: 0 +- 0 for 2; sqrt(1 + x) - 1 - x/2 at 1e-8: 0 +- 0 for -2.5e-9).
+            trusted &= (estimates != estimates[0]).any(axis=0)
         settled &= trusted
         # The spread of the value's rounding per ulp of f, where it is used: for orders 2 to 4 at the points that
         # could settle with a tighter estimate (vouch_fast), and in scaled passes at the points settled close to
@@ -226,13 +230,15 @@ def scale_found(
     stays exact for short x).
 
     The scale is ``sqrt|f^(n) / f^(n+2)|``, from the gap of the last two differences (``c_n f^(n+2) (h1**2 -
-    h2**2)`` in the asymptotic regime: :data:`CURVATURE`). Where that comes out below the second smallest step, the
-    steps were beyond the scale of f and the gap measures nothing: at |x| < 1 the scale is then taken as at most |x|
-    (f most often has its singularity at 0: ``1/x``, ``log(x)``, ``sqrt(x)``, ``x**2.5``). Where the gap is at the
+    h2**2)`` in the asymptotic regime: :data:`CURVATURE`). Where that comes out below the second smallest step and
+    the differences grow towards the smallest, the steps were beyond a singularity of f and the gap measures
+    nothing: at |x| < 1 the scale is then taken as at most |x| (f most often has its singularity at 0: ``1/x``,
+    ``log(x)``, ``sqrt(x)``, ``x**2.5``). Where the gap is at the
     rounding level the steps were too small: the scale is at least what makes it so, and at least |x|; where it is
-    resolved, the scale is never taken larger than these steps' (see below). Where a step
-    left the domain of f (``sqrt(x)`` at 1e-4), its edge is within the largest step, most often at 0: at most |x|
-    and the smallest step. An estimate whose error is mostly the rounding it carries (``tanh(100*x)`` at 0.04, where
+    resolved, the scale is never taken larger than these steps' (see below). Where a step left the domain of f, its
+    edge is beyond the largest step that did not (``log(1 + x)`` at order 3), or, where none did (``sqrt(x)`` at
+    1e-4), most often at 0: at most |x| and the smallest step. An estimate whose error is mostly the rounding it
+    carries (``tanh(100*x)`` at 0.04, where
     f' is 1e-3 of f) needs larger steps: four times these, at least.
     """
     near = np.abs(x)
@@ -243,15 +249,24 @@ def scale_found(
     )
     current = 1.0 if unit is None else unit
     measured = np.where(gap > floor_gap, np.sqrt(spread / gap), np.maximum(np.sqrt(spread / floor_gap), near))
-    beyond = (gap > floor_gap) & (measured < steps[-2]) & (near > 0) & (near < 1)
+    # Steps beyond a singularity at 0 see differences that grow towards the smaller steps (1/x at 1e-3: 1/h**2);
+    # a small scale from differences that shrink is a zero of f' (log(1 + x) - x near 0), not a singularity, and
+    # steps of |x| there are below what 1 + x resolves: f is exactly linear on them, with the slope of -x.
+    growing = np.abs(estimates[-1]) > np.abs(estimates[-2])
+    beyond = (gap > floor_gap) & (measured < steps[-2]) & growing & (near > 0) & (near < 1)
     # Never larger steps on a resolved gap, unless rounding limits the estimate: where f is smooth on a larger scale
     # the tableau converges and the point settles. A point that did not settle with a resolved gap that says
     # "smooth" has steps beyond a scale the gap does not see: x + cos(1000*x) at 7e-14, where the cosine cancels in
     # every central difference of steps above 1e-3 and all of them agree on 1 + 1e-12 (7e-8 off).
     found = np.where(gap > floor_gap, np.minimum(measured, current / SCALED_FRACTION), measured)
     found = np.where(beyond, np.minimum(found, near), found)
-    edge = ~np.isfinite(estimates).all(axis=0)
-    found = np.where(edge, np.minimum(near, steps[-1]), found)
+    # Where a step left the domain of f, its edge lies beyond the largest step whose difference is finite: the scale
+    # is that step (log(1 + x) at order 3 and 1e-20, whose edge is at 1), or |x| and the smallest step where none is
+    # (sqrt(x) at 1e-4, whose edge is at 0).
+    finite_steps = np.isfinite(estimates)
+    edge = ~finite_steps.all(axis=0)
+    largest_finite = np.where(finite_steps, steps, 0.0).max(axis=0)
+    found = np.where(edge, np.where(largest_finite > 0, largest_finite, np.minimum(near, steps[-1])), found)
     rounded = (noise > error - noise) & ~edge
     found = np.where(rounded, np.maximum(measured, 4 * current / SCALED_FRACTION), found)
     return np.exp2(np.round(np.log2(SCALED_FRACTION * found)))

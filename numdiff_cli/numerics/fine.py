@@ -21,7 +21,7 @@ from functools import cache
 
 import numpy as np
 
-from numdiff_cli.numerics.estimate import EPS, Along
+from numdiff_cli.numerics.estimate import EPS, PRECISION, UNRELIABLE_ABOVE, Along
 from numdiff_cli.numerics.stencils import shaped_offsets, stencil, stencil_sum
 from numdiff_cli.numerics.steps import FINE_LEVELS, FINE_RATIO, FINE_STEPS, FINE_UP, taken
 
@@ -202,3 +202,52 @@ def _best(
             error = np.where(better, least, error)
             chosen = np.where(better, np.take_along_axis(steps, best, 0)[0], chosen)
     return value, error, chosen
+
+
+def refine(
+    along: Along,
+    x: np.ndarray,
+    order: int,
+    value: np.ndarray,
+    error: np.ndarray,
+    step: np.ndarray,
+    floor: np.ndarray,
+    among: np.ndarray,
+    anchor: float = 1.0,
+    count: int = FINE_STEPS,
+    relative: bool = False,
+) -> int:
+    """The fine pass (:func:`fine_search`) at the points ``among`` (flat indices) whose estimate the passes
+    before do not vouch for; updates ``value``, ``error`` and ``step`` (flat) in place where it does better, and
+    returns the evaluations of f per point it made (0 if none).
+
+    Its estimate must agree with the one it replaces within the two error bars: where it does not, its error is at
+    least their disagreement (two tableaus on different steps that disagree say that one of them converged by
+    accident). With ``relative``, it replaces only estimates it vouches for relative to the value
+    (``PRECISION[order]``): for first derivatives, whose absolute floor allows more than the fine pass's error
+    estimate should be trusted with (atan at 1e6, where its 9.3 digits would pass the floor). An estimate that
+    replaces one with no meaning (an error estimate above ``UNRELIABLE_ABOVE`` of its value) must have a meaning
+    itself, relative to its own value: no pass found a step on which f is smooth, and the tableau around that step
+    can converge on steps far beyond the scale of f (``1/sin(x)`` a millionth from pi, order 3: steps of 7.5, which
+    see a function of period 2 pi, and a value of -0.08 for 6e24 whose error estimate, 1.2, was within the floor
+    that f's size there, 1e6, allows).
+    """
+    with np.errstate(all="ignore"):
+        vouched = (error[among] <= PRECISION[order] * np.abs(value[among])) | (error[among] <= floor[among])
+        candidate = ~vouched & np.isfinite(value[among]) & (step[among] > 0) & np.isfinite(step[among])
+    redo = among[candidate]
+    if not redo.size:
+        return 0
+    v, e, s = fine_search(along, x[redo], anchor * step[redo], order, redo, count)
+    with np.errstate(all="ignore"):
+        meaningless = ~(error[redo] <= UNRELIABLE_ABOVE * np.abs(value[redo]))
+        disagreement = np.abs(v - value[redo])
+        e = np.where(disagreement > e + error[redo], np.fmax(e, disagreement), e)
+        better = e < error[redo]
+        if relative:
+            better &= e <= PRECISION[order] * np.abs(v)
+        better &= ~meaningless | (e <= UNRELIABLE_ABOVE * np.abs(v))
+        better = np.flatnonzero(better)
+    done = redo[better]
+    value[done], error[done], step[done] = v[better], e[better], s[better]
+    return evaluations(stencil(order, "central")[0], count) + PROBE_POINTS

@@ -1,31 +1,30 @@
-"""``auto`` for gradients: a short first pass for every component, its continuation for the few it cannot vouch for.
+"""``auto`` for gradients: the fast pass for every component, then a few passes for the few it cannot vouch for.
 
 A gradient of ``m`` variables costs ``m`` times what one derivative costs, so the evaluations per component matter
-more than anywhere else. Four passes, each one batched call of f for the components the one before left:
+more than anywhere else, and so does the number of calls of f: each costs the same bookkeeping whatever the number
+of components in it. Each pass below is one batched call for the components the one before left:
 
-1. the first pass: :data:`~.steps.GRADIENT_FIRST_STEPS` central differences at steps in a ratio of
-   :data:`~.steps.RATIO` from ``GRADIENT_FIRST_STEP * max(1, |x|)``, extrapolated; its short tableau has a single
-   entry at its last level, whose error estimate (from how fast the gaps of the levels below shrink) is often a
-   thousand times pessimistic: 13-14 correct digits under an estimate of 1e-11 (``exp(sin(x_i) x_(i+1))`` terms at
-   n = 100);
-2. the continuation: :data:`~.steps.GRADIENT_MORE_STEPS` more steps of the same sequence, the first pass's
-   evaluations reused: on the longer sequence the tableau's entries have neighbours on both sides, whose
-   distances are honest error estimates of their own size. Also for the components the first pass settled for
-   rounding alone, which it would flag: the continuation vouches for about a quarter of them (measured over 10
-   functions at random points; on the cyclic benchmark function at n = 1000, 289 flags instead of 553);
-3. the rescaled pass: the same 7 steps ``RATIO**GROWTH_SHIFT`` (about 40) times smaller, for f that varies on a
-   scale below the first steps (``sin(50 x)``, ``tanh(30 x)``, ``1 / (x**2 + 0.01)``: 34 evaluations in all
-   instead of the wide search's 146);
+0. the fast pass of a derivative (:func:`~.fast.fast_pass`: five absolute steps, 10 evaluations): it settles most
+   components of functions that vary on a scale of about 1 (of the cyclic function of benchmarks/gradient.py at
+   one random point: all 10 at n = 10 and 98 of 100 at n = 100, where the former first pass of 4 steps relative
+   to max(1, |x|) settled 1 and 52);
+1. for an analytic f, the complex step (:func:`~.lines.second_opinion`: 8 evaluations, confirmed by central
+   differences): what the fast pass leaves is mostly a component whose relative digits the rounding of f limits
+   (a small derivative of a large sum), which real steps of the same size cannot do better on; a component whose
+   error is within the rounding floor of f on the scale max(1, |x|) is done without it where f is not analytic;
+2. the gradient's sequence of :data:`~.steps.GRADIENT_FIRST_STEPS` + :data:`~.steps.GRADIENT_MORE_STEPS` steps in a
+   ratio of :data:`~.steps.RATIO` from ``GRADIENT_FIRST_STEP * max(1, |x|)``, extrapolated (16 evaluations), done
+   where it vouches for a component or the rounding it carries explains its error;
+3. the rescaled pass: 7 steps of the same sequence ``RATIO**GROWTH_SHIFT`` (about 40) times smaller, for f that
+   varies on a scale below the first steps (``sin(50 x)``, ``tanh(30 x)``, ``1 / (x**2 + 0.01)``: 16 evaluations
+   instead of the wide search's 128);
 4. the wide search of :func:`~.adaptive.adaptive` (:data:`~.steps.WIDE_SEARCH_STEPS` steps over 13 decades, the
    rounding noise of f measured) for the components none of them can vouch for.
 
-Over 14 functions at random points (|x| up to 30, n up to 20; those of ``tests/test_gradient_honesty.py``), 28.6
-evaluations per component on average where the first pass and the wide search alone spent 79, with more components
-vouched for (10231 of 10540, against 10179) and none wrong under an OK status.
-
-Each of the short passes checks its choice against a false plateau with one more stencil in the same call (see
-:func:`short_pass`); each component is judged as :func:`~.adaptive.adaptive` judges a point
-(:func:`~.verdicts.verdict`).
+The short passes of steps 2 and 3 check their choice against a false plateau with one more stencil in the same
+call (see :func:`short_pass`); each component is judged as :func:`~.adaptive.adaptive` judges a point
+(:func:`~.verdicts.verdict`), and those the passes settle for rounding but do not vouch for get the complex step at
+the end.
 """
 
 from __future__ import annotations
@@ -35,12 +34,14 @@ import numpy as np
 from numdiff_cli.contract import IMPRECISE, OK
 from numdiff_cli.numerics.adaptive import false_plateau, richardson_search, wide_search
 from numdiff_cli.numerics.estimate import PRECISION, Along, Estimate, on_lines
+from numdiff_cli.numerics.fast import fast_floor, fast_pass
+from numdiff_cli.numerics.fine import evaluations
 from numdiff_cli.numerics.lines import second_opinion
 from numdiff_cli.numerics.stencils import shaped_offsets, stencil
 from numdiff_cli.numerics.steps import (
+    FAST_STEPS,
     GRADIENT_FIRST_STEP,
     GRADIENT_FIRST_STEPS,
-    GRADIENT_MORE_ROUNDING_LIMITED,
     GRADIENT_MORE_STEPS,
     GRADIENT_RESCALED_STEPS,
     GRADIENT_ROUNDING_LIMITED,
@@ -52,60 +53,65 @@ from numdiff_cli.numerics.steps import (
 )
 from numdiff_cli.numerics.verdicts import absolute_floor, verdict
 
-# Evaluations per component: two per step, and two for the false-plateau guard of each short pass.
-FIRST_PASS_EVALUATIONS = 2 * (GRADIENT_FIRST_STEPS + 1)
-MORE_EVALUATIONS = 2 * (GRADIENT_MORE_STEPS + 1)
+# Evaluations per component: the fast pass's (two per step); two per step, and two for the false-plateau guard of
+# each short pass.
+FAST_EVALUATIONS = evaluations(stencil(1, "central")[0], len(FAST_STEPS))
+FIRST_PASS_EVALUATIONS = FAST_EVALUATIONS
+RELATIVE_EVALUATIONS = 2 * (GRADIENT_FIRST_STEPS + GRADIENT_MORE_STEPS + 1)
 RESCALED_EVALUATIONS = 2 * (GRADIENT_RESCALED_STEPS + 1)
 WIDE_EVALUATIONS = 2 * WIDE_SEARCH_STEPS
 
 
 def gradient_auto(along: Along, x: np.ndarray, analytic: bool = False) -> Estimate:
     """``auto`` first derivatives along the lines through ``x`` (the components of a gradient, of any shape), with
-    ``along`` as in :data:`~.estimate.Along`. With ``analytic`` (f is complex-analytic and takes complex arguments),
-    the components the first pass and its continuation cannot vouch for get the complex step
-    (:func:`~.lines.second_opinion`) before the searches: 8 evaluations where it vouches for them, instead of 34 or
-    162 for the real passes.
+    ``along`` as in :data:`~.estimate.Along`, by the passes of this module. With ``analytic`` (f is
+    complex-analytic and takes complex arguments), the components the fast pass cannot vouch for get the complex
+    step first: 8 evaluations where it vouches for them, instead of 16 to 160 for the real passes.
 
     Returns the :class:`~.estimate.Estimate` of every component; ``nfev`` is the largest number of evaluations any
-    component needed (:data:`FIRST_PASS_EVALUATIONS` where the first pass vouched for all of them).
+    component needed (:data:`FIRST_PASS_EVALUATIONS` where the fast pass vouched for all of them).
     """
     flat_x = x.reshape(-1)
-    # 1. The first pass, at every component.
-    v, e, s, noise, typical, plateau, first_values = short_pass(along, x, GRADIENT_FIRST_STEPS, None, None)
-    value, error, step, noise, fscale = (a.reshape(-1) for a in (v, e, s, noise, typical))
-    with np.errstate(all="ignore"):
-        settled = (error <= PRECISION[1] * np.abs(value)) | (error <= GRADIENT_ROUNDING_LIMITED * noise)
-    settled &= np.isfinite(error) & ~plateau.reshape(-1)
-    floor = absolute_floor(fscale, np.maximum(1.0, np.abs(flat_x)), 1)
-    nfev = FIRST_PASS_EVALUATIONS
-    # A component settled for rounding (its error estimate explained by the noise it carries) whose estimate is
-    # above the floor would be flagged: the continuation's longer tableau often vouches for it (an entry with
-    # neighbours on both sides), and it is then done by the first pass's criterion, never sent to the wide search.
-    with np.errstate(all="ignore"):
-        rounding_only = settled & ~((error <= PRECISION[1] * np.abs(value)) | (error <= floor))
-    rest = np.flatnonzero(~settled | rounding_only)
+    # 0. The fast pass of a derivative (five absolute steps, one call): most components of functions that vary on a
+    # scale of about 1 settle there.
+    value, error, step, fscale, fast_settled, trusted = fast_pass(along, flat_x, 1, None, x.shape)
+    floor = fast_floor(fscale, step, flat_x, 1)
+    nfev = FAST_EVALUATIONS
+    rest = np.flatnonzero(~fast_settled)
+    tried = np.zeros(flat_x.size, dtype=bool)
+    if rest.size and analytic:
+        # 1. The complex step, kept where it vouches for the component and agrees with the estimate so far: most of
+        # what the fast pass leaves is a component whose relative digits the rounding of f limits (a small
+        # derivative of a large sum), which real steps of the same size cannot do better on.
+        value[rest], error[rest], done, count = _complex_opinion(along, flat_x, rest, value, error, step)
+        tried[rest] = True
+        nfev += count
+        rest = rest[~done]
+    # Also done: the components whose error is within the rounding floor of f on the scale max(1, |x|), which the
+    # status vouches for (a small component of a large sum: 4e-4 +- 4e-13 where f is 37), as the relative pass below
+    # would judge them; its steps, of the same size, would not do better. (The fast pass's own floor, on the scale
+    # of its steps, is 16 times looser: it vouches only for a value consistent with zero.)
+    relative_floor = absolute_floor(fscale[rest], np.maximum(1.0, np.abs(flat_x[rest])), 1)
+    with np.errstate(invalid="ignore"):
+        within = trusted[rest] & (error[rest] <= relative_floor)
+    floor[rest[within]] = relative_floor[within]
+    rest = rest[~within]
     if rest.size:
-        # 2. The same sequence continued for these components, the first pass's evaluations reused.
+        # 2. The gradient's sequence of steps relative to max(1, |x|), in one call.
         xs = flat_x[rest]
-        known = first_values.reshape(2, GRADIENT_FIRST_STEPS, -1)[:, :, rest]
         v, e, s, noise, typical, plateau, _ = short_pass(
-            along, xs, GRADIENT_FIRST_STEPS + GRADIENT_MORE_STEPS, rest, known
+            along, xs, GRADIENT_FIRST_STEPS + GRADIENT_MORE_STEPS, rest, None
         )
         value[rest], error[rest], step[rest] = v, e, s
         fscale[rest] = np.fmax(fscale[rest], typical)
         floor[rest] = absolute_floor(fscale[rest], np.maximum(1.0, np.abs(xs)), 1)
+        # Done where its estimate vouches for the component, or is explained by the rounding it carries (up to
+        # GRADIENT_ROUNDING_LIMITED times it): the steps below would only add rounding, and the status says whether
+        # the rounding floor of f vouches for it.
         with np.errstate(all="ignore"):
-            limit = np.where(rounding_only[rest], GRADIENT_ROUNDING_LIMITED, GRADIENT_MORE_ROUNDING_LIMITED)
-            done = (e <= PRECISION[1] * np.abs(v)) | (e <= limit * noise)
+            done = (e <= PRECISION[1] * np.abs(v)) | (e <= GRADIENT_ROUNDING_LIMITED * noise)
         done &= np.isfinite(e) & ~plateau
-        nfev += MORE_EVALUATIONS
-        rest = rest[~done]
-    tried = np.zeros(flat_x.size, dtype=bool)
-    if rest.size and analytic:
-        # 2b. The complex step, kept where it vouches for the component and agrees with the estimate so far.
-        value[rest], error[rest], done, count = _complex_opinion(along, flat_x, rest, value, error, step)
-        tried[rest] = True
-        nfev += count
+        nfev += RELATIVE_EVALUATIONS
         rest = rest[~done]
     if rest.size:
         # 3. The same short sequence RATIO**GROWTH_SHIFT (about 40) times smaller, for f that varies on a scale below
@@ -135,12 +141,26 @@ def gradient_auto(along: Along, x: np.ndarray, analytic: bool = False) -> Estima
         # better ones is no measure of the scale of f), as in adaptive.
         wide_search(along, flat_x, rest, 1, value, error, step, floor, fscale)
         nfev += WIDE_EVALUATIONS
+    return _finished(along, x, value, error, step, floor, tried, nfev, analytic)
+
+
+def _finished(
+    along: Along,
+    x: np.ndarray,
+    value: np.ndarray,
+    error: np.ndarray,
+    step: np.ndarray,
+    floor: np.ndarray,
+    tried: np.ndarray,
+    nfev: int,
+    analytic: bool,
+) -> Estimate:
+    """The status of every component (flat arrays), after the complex step for those the passes settled but do not
+    vouch for (their error explained by f's rounding) and did not try it on (``tried``), with ``analytic``."""
     status = verdict(value, error, floor, 1)
-    # The components settled by the passes above, but not vouched for (their error explained by f's rounding),
-    # get the complex step too.
     again = np.flatnonzero((status == IMPRECISE) & ~tried) if analytic else np.empty(0, dtype=int)
     if again.size:
-        value[again], error[again], done, count = _complex_opinion(along, flat_x, again, value, error, step)
+        value[again], error[again], done, count = _complex_opinion(along, x.reshape(-1), again, value, error, step)
         status[again[done]] = OK
         nfev += count
     error = np.where(np.isfinite(error), error, np.nan)

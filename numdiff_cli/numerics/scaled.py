@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from numdiff_cli.numerics.estimate import PRECISION, Along, on_lines
+from numdiff_cli.numerics.estimate import FAST_CHECK_ABOVE, PRECISION, Along, on_lines
 from numdiff_cli.numerics.fast import CONFIRM_WITHIN, fast_estimates, vouch_fast
 from numdiff_cli.numerics.fine import PROBE_POINTS, evaluations, measured_sigmas
 from numdiff_cli.numerics.stencils import stencil
@@ -51,7 +51,7 @@ def scaled_passes(
     value: np.ndarray,
     error: np.ndarray,
     step: np.ndarray,
-) -> tuple[int, np.ndarray]:
+) -> tuple[int, np.ndarray, np.ndarray]:
     """The fast pass again, its steps times ``unit`` (flat, per point: the scale on which f varies there, as the pass
     before measured it), at the points ``todo`` (flat indices) it left and at those it settled with an error that is
     mostly rounding (``improvable``, flat mask; ``trusted``: where its estimate showed no sign of steps f does not
@@ -60,7 +60,8 @@ def scaled_passes(
     points it settles (one settled before only where the new error is smaller and the values agree) and, for those
     still open, where the
     estimate is better than the one before (the fine pass of first derivatives starts from it); returns the
-    evaluations of f per point it made and the points still to settle.
+    evaluations of f per point it made, the points still to settle, and the mask (flat) of the points whose
+    estimate is now one of its own.
 
     A point settles only as in the fast pass, on its relative criterion: the same steps, tableau, error estimate
     and guards, scaled (the pass on f at x with unit ``u`` is the fast pass on ``g(t) = f(x + u t)`` at 0). The size
@@ -80,9 +81,18 @@ def scaled_passes(
     # 0 from differences that vanish at some steps only (exp at -745, whose values underflow) is no derivative.
     distrusted = todo[~trusted[todo]]
     error[distrusted] = np.inf
+    # A point whose fast estimate was meaningful (an error below FAST_CHECK_ABOVE of its value) settles only on an
+    # estimate that agrees with it within both errors: the fast pass's steps see what larger ones average away (a
+    # part of f varying on a scale of 1 next to log(x) at 2e7, whose steps became 1e6 when rounding limited the fast
+    # pass). Where they disagree, the later passes decide.
+    first_value, first_error = value.copy(), error.copy()
+    with np.errstate(invalid="ignore"):
+        meaningful = first_error <= FAST_CHECK_ABOVE * np.abs(first_value)
+    fresh = np.zeros(flat_x.size, dtype=bool)
     for _ in range(SCALED_ROUNDS):
-        # (Not where the pass measured no scale: its differences all 0 or not finite.)
-        measured = np.isfinite(units) & (units > 0)
+        # (Not where the pass measured no scale, its differences all 0 or not finite, nor where the unit is 1: the
+        # fast pass's own steps again.)
+        measured = np.isfinite(units) & (units > 0) & (units != 1)
         points, units, open_ = points[measured], units[measured], open_[measured]
         if not points.size:
             break
@@ -95,6 +105,9 @@ def scaled_passes(
                 on_lines(along, points), flat_x[points], order, v, e, s, settled, trusted, truncation, deviation
             )
         nfev += confirm_scaled(on_lines(along, points), flat_x[points], order, v, e, s, settled, deviation)
+        with np.errstate(invalid="ignore"):
+            agrees_first = ~meaningful[points] | (np.abs(v - first_value[points]) <= e + first_error[points])
+        settled &= agrees_first
         # A point settled before takes the new estimate only where it is better and agrees with the old one within
         # both errors (two vouched estimates that disagree say one of them agreed with itself by accident: the old
         # one, from smaller steps, stays).
@@ -104,15 +117,16 @@ def scaled_passes(
         # The points still open keep the better of their estimates so far (the fine pass may start from it; the
         # next passes replace it).
         with np.errstate(invalid="ignore"):
-            taken_ |= open_ & ~settled & trusted & (e < error[points])
+            taken_ |= open_ & ~settled & trusted & agrees_first & (e < error[points])
         done = points[taken_]
+        fresh[done] = True
         unsettled[points[settled]] = False
         value[done], error[done], step[done] = v[taken_], e[taken_], s[taken_]
         # On to the next round: the points still open, and those settled again with an error mostly rounding.
         # (Not where the unit would be the same again.)
         keep = (open_ & ~settled & (again != units)) | (settled & improvable_again)
         points, units, open_ = points[keep], again[keep], open_[keep] & ~settled[keep]
-    return nfev, todo[unsettled[todo]]
+    return nfev, todo[unsettled[todo]], fresh
 
 
 def confirm_scaled(

@@ -67,23 +67,19 @@ GROWTH_FACTOR = 0.05
 # candidate chosen there must agree with the best one on steps RATIO**GROWTH_SHIFT times larger (see
 # adaptive.richardson_search).
 DRIFT_ULPS = 2.0**20
-# gradient: a cheap first pass of 4 steps (8 evaluations per component) from 0.15 * max(1, |x|), extrapolated to
-# O(h**8); the wide search only for components whose error estimate is still poor.
+# gradient (numerics.gradient): after the fast pass, the components it leaves get a sequence of
+# GRADIENT_FIRST_STEPS + GRADIENT_MORE_STEPS steps from GRADIENT_FIRST_STEP * max(1, |x|), extrapolated, in one call
+# with a false-plateau stencil (2 evaluations per step, 2 for the stencil). Measured when these were a first pass
+# of 4 steps and its continuation (the same sequence: 3 more steps for the components it could not vouch for):
+# over 10 functions at random points (Rosenbrock, log-sum-exp, norms, products, chains of sines; |x| up to 30, n up
+# to 20), evaluations per component on average 34, 30, 29 and 28 for 2, 3, 4 and 5 more steps (fewer went on to the
+# wide search), the same components vouched for.
 GRADIENT_FIRST_STEPS = 4
-GRADIENT_FIRST_STEP = 0.15
-# The gradient settles for an error estimate up to this many times the rounding noise carried into it (the
-# default for one derivative is 10): many more components are then done after the cheap first pass.
-GRADIENT_ROUNDING_LIMITED = 100.0
-# The gradient's continuation (numerics.gradient), for the components the first pass cannot vouch for: this many
-# more steps of the first pass's sequence, its evaluations reused (2 per step and 2 for the false-plateau stencil).
-# Measured over 10 functions at random points (Rosenbrock, log-sum-exp, norms, products, chains of sines; |x| up to
-# 30, n up to 20), evaluations per component on average: 34, 30, 29 and 28 for 2, 3, 4 and 5 more steps (fewer go
-# on to the wide search), 11.3, 11.7, 12.1 and 12.5 at |x| <= 1 and n = 10 and 100; the same components vouched for.
 GRADIENT_MORE_STEPS = 3
-# The continuation settles a component for rounding only when its error estimate is within the rounding noise it
-# carries (not 100 times it, as the first pass): the others get the wide search, which measures that noise on f
-# itself and vouches for more of them (7148 of 7300 components in the sweep above, where 100 left 7036).
-GRADIENT_MORE_ROUNDING_LIMITED = 1.0
+GRADIENT_FIRST_STEP = 0.15
+# The gradient settles a component for an error estimate up to this many times the rounding noise carried into it
+# (the default for one derivative is 10); its status then says whether the rounding floor of f vouches for it.
+GRADIENT_ROUNDING_LIMITED = 100.0
 # The gradient's rescaled pass (numerics.gradient): this many steps of the same sequence 40 times smaller, for f that
 # varies on a smaller scale (sin(50 x)).
 GRADIENT_RESCALED_STEPS = 7
