@@ -23,8 +23,7 @@ of components in it. Each pass below is one batched call for the components the 
 
 The short passes of steps 2 and 3 check their choice against a false plateau with one more stencil in the same
 call (see :func:`short_pass`); each component is judged as :func:`~.adaptive.adaptive` judges a point
-(:func:`~.verdicts.verdict`), and those the passes settle for rounding but do not vouch for get the complex step at
-the end.
+(:func:`~.verdicts.verdict`).
 """
 
 from __future__ import annotations
@@ -78,13 +77,11 @@ def gradient_auto(along: Along, x: np.ndarray, analytic: bool = False) -> Estima
     floor = fast_floor(fscale, step, flat_x, 1)
     nfev = FAST_EVALUATIONS
     rest = np.flatnonzero(~fast_settled)
-    tried = np.zeros(flat_x.size, dtype=bool)
     if rest.size and analytic:
         # 1. The complex step, kept where it vouches for the component and agrees with the estimate so far: most of
         # what the fast pass leaves is a component whose relative digits the rounding of f limits (a small
         # derivative of a large sum), which real steps of the same size cannot do better on.
         value[rest], error[rest], done, count = _complex_opinion(along, flat_x, rest, value, error, step)
-        tried[rest] = True
         nfev += count
         rest = rest[~done]
     # Also done: the components whose error is within the rounding floor of f on the scale max(1, |x|), which the
@@ -141,28 +138,15 @@ def gradient_auto(along: Along, x: np.ndarray, analytic: bool = False) -> Estima
         # better ones is no measure of the scale of f), as in adaptive.
         wide_search(along, flat_x, rest, 1, value, error, step, floor, fscale)
         nfev += WIDE_EVALUATIONS
-    return _finished(along, x, value, error, step, floor, tried, nfev, analytic)
+    return _finished(x, value, error, step, floor, nfev)
 
 
 def _finished(
-    along: Along,
-    x: np.ndarray,
-    value: np.ndarray,
-    error: np.ndarray,
-    step: np.ndarray,
-    floor: np.ndarray,
-    tried: np.ndarray,
-    nfev: int,
-    analytic: bool,
+    x: np.ndarray, value: np.ndarray, error: np.ndarray, step: np.ndarray, floor: np.ndarray, nfev: int
 ) -> Estimate:
-    """The status of every component (flat arrays), after the complex step for those the passes settled but do not
-    vouch for (their error explained by f's rounding) and did not try it on (``tried``), with ``analytic``."""
+    """The :class:`~.estimate.Estimate` of the components (flat arrays), each judged as
+    :func:`~.adaptive.adaptive` judges a point."""
     status = verdict(value, error, floor, 1)
-    again = np.flatnonzero((status == IMPRECISE) & ~tried) if analytic else np.empty(0, dtype=int)
-    if again.size:
-        value[again], error[again], done, count = _complex_opinion(along, x.reshape(-1), again, value, error, step)
-        status[again[done]] = OK
-        nfev += count
     error = np.where(np.isfinite(error), error, np.nan)
     shape = x.shape
     return Estimate(
