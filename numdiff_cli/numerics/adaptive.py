@@ -34,6 +34,7 @@ from numdiff_cli.numerics.steps import (
     DRIFT_ULPS,
     FAST_STEPS,
     FINE_AFTER_FAST,
+    FINE_STEPS,
     FINE_WIDER,
     FIRST_PASS_STEP,
     FIRST_PASS_STEPS,
@@ -233,6 +234,13 @@ def adaptive(
         floor = np.zeros(x.shape)
     flat_value, flat_error, flat_step, flat_fscale = (a.reshape(-1) for a in (value, error, step, fscale))
     flat_floor = floor.reshape(-1)
+
+    def fine(among: np.ndarray, anchor: float = 1.0, count: int = FINE_STEPS, relative: bool = False) -> int:
+        """The fine pass (:func:`~.fine.refine`) on these points' estimates, at the flat indices ``among``."""
+        return refine(
+            along, flat_x, order, flat_value, flat_error, flat_step, flat_floor, among, anchor, count, relative
+        )
+
     if todo is not None and todo.size and order >= 2:
         # Orders 2 to 4: the fine pass around the fast pass's step settles the points whose only fault there was
         # too few digits vouched for (smooth functions on a scale of about 1), without the searches.
@@ -247,18 +255,7 @@ def adaptive(
                     flat_error[todo] <= UNRELIABLE_ABOVE * np.abs(flat_value[todo])
                 )
             flat_step[todo] = fast_step[todo]
-            nfev += refine(
-                along,
-                flat_x,
-                order,
-                flat_value,
-                flat_error,
-                flat_step,
-                flat_floor,
-                todo[meaningful],
-                anchor,
-                FAST_FINE_STEPS,
-            )
+            nfev += fine(todo[meaningful], anchor, FAST_FINE_STEPS)
             with np.errstate(invalid="ignore"):
                 done = (flat_error[todo] <= PRECISION[order] * np.abs(flat_value[todo])) | (
                     flat_error[todo] <= flat_floor[todo]
@@ -288,19 +285,7 @@ def adaptive(
             # than the fast pass did, as a small part varying on a shorter scale.)
             with np.errstate(invalid="ignore"):
                 meaningful = fresh[todo] & (flat_error[todo] <= UNRELIABLE_ABOVE * np.abs(flat_value[todo]))
-            nfev += refine(
-                along,
-                flat_x,
-                order,
-                flat_value,
-                flat_error,
-                flat_step,
-                flat_floor,
-                todo[meaningful],
-                FINE_AFTER_FAST,
-                FAST_FINE_STEPS,
-                relative=True,
-            )
+            nfev += fine(todo[meaningful], FINE_AFTER_FAST, FAST_FINE_STEPS, relative=True)
             with np.errstate(invalid="ignore"):
                 done = (flat_error[todo] <= PRECISION[order] * np.abs(flat_value[todo])) & (flat_value[todo] != 0)
             todo = todo[~done]
@@ -362,17 +347,7 @@ def adaptive(
     with np.errstate(invalid="ignore"):
         # (refine checks this again on the points it is given: the same test, here without gathering them first.)
         vouched = (flat_error <= PRECISION[order] * np.abs(flat_value)) | (flat_error <= flat_floor)
-    nfev += refine(
-        along,
-        flat_x,
-        order,
-        flat_value,
-        flat_error,
-        flat_step,
-        flat_floor,
-        np.flatnonzero(~disputed & ~vouched),
-        relative=order == 1,
-    )
+    nfev += fine(np.flatnonzero(~disputed & ~vouched), relative=order == 1)
     # Relative accuracy; or (a derivative small next to f: a zero of f', a Hessian direction along which f is
     # linear) the absolute accuracy the rounding of f allows on the scale the pass measured f on.
     status = verdict(value, error, floor, order)
