@@ -96,9 +96,7 @@ def gradient_auto(along: Along, x: np.ndarray, analytic: bool = False) -> Estima
     if rest.size:
         # 2. The gradient's sequence of steps relative to max(1, |x|), in one call.
         xs = flat_x[rest]
-        v, e, s, noise, typical, plateau, _ = short_pass(
-            along, xs, GRADIENT_FIRST_STEPS + GRADIENT_MORE_STEPS, rest, None
-        )
+        v, e, s, noise, typical, plateau = short_pass(along, xs, GRADIENT_FIRST_STEPS + GRADIENT_MORE_STEPS, rest)
         value[rest], error[rest], step[rest] = v, e, s
         fscale[rest] = np.fmax(fscale[rest], typical)
         floor[rest] = absolute_floor(fscale[rest], np.maximum(1.0, np.abs(xs)), 1)
@@ -114,8 +112,8 @@ def gradient_auto(along: Along, x: np.ndarray, analytic: bool = False) -> Estima
         # 3. The same short sequence RATIO**GROWTH_SHIFT (about 40) times smaller, for f that varies on a scale below
         # the first steps (sin(50 x): its period is 0.13): a false plateau there, or differences that do not settle.
         xs = flat_x[rest]
-        v, e, s, noise, typical, plateau, _ = short_pass(
-            along, xs, GRADIENT_RESCALED_STEPS, rest, None, GRADIENT_FIRST_STEP / RATIO**GROWTH_SHIFT
+        v, e, s, noise, typical, plateau = short_pass(
+            along, xs, GRADIENT_RESCALED_STEPS, rest, GRADIENT_FIRST_STEP / RATIO**GROWTH_SHIFT
         )
         # At these steps the rounding of f weighs 40 times more than at the first ones, and it is often many times
         # eps * |f| (a sum of terms larger than itself: sum(sin(50 x)) over 30 variables): the error counts it
@@ -165,16 +163,11 @@ def _complex_opinion(
 
 
 def short_pass(
-    along: Along,
-    x: np.ndarray,
-    count: int,
-    sel: np.ndarray | None,
-    known: np.ndarray | None,
-    largest: float = GRADIENT_FIRST_STEP,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Central differences at ``count`` steps from ``largest * max(1, |x|)`` (the gradient's sequence), extrapolated
-    (:func:`~.adaptive.richardson_search`), with one call of f: the lines ``sel`` of ``along`` (``None``: all, of
-    the shape of ``x``), the values at the first steps given by ``known`` (shape ``(2, k, x.size)``, or ``None``).
+    along: Along, x: np.ndarray, count: int, sel: np.ndarray, largest: float = GRADIENT_FIRST_STEP
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Central differences at ``count`` steps from ``largest * max(1, |x|)`` (the gradient's sequence) at the flat
+    points ``x``, extrapolated (:func:`~.adaptive.richardson_search`), with one call of f on the lines ``sel`` of
+    ``along``.
 
     The same call evaluates a reference stencil at ``RATIO**(GROWTH_SHIFT + count - 1)`` times below the largest
     step, at least ``RATIO**GROWTH_SHIFT`` (about 40) times below any candidate's largest step: where the
@@ -183,24 +176,17 @@ def short_pass(
     reach. Steps all far beyond the scale of f can agree by accident (``sin`` at 6434 with steps of thousands); a
     reference at the rounding level of f is no evidence.
 
-    Returns value, error, step, carried rounding noise, typical |f|, the false-plateau mask, and f at the
-    sequence's stencils (shape ``(2, count, *x.shape)``).
+    Returns value, error, step, carried rounding noise, typical |f|, and the false-plateau mask.
     """
     offsets = stencil(1, "central")[0]
     steps = geometric_steps(x, largest, count)
     reference_step = taken(x, steps[0] / RATIO ** (GROWTH_SHIFT + count - 1))
-    first = 0 if known is None else known.shape[1]
-    new_steps = np.concatenate([steps[first:], reference_step[None]])
-    t = shaped_offsets(offsets, new_steps.ndim) * new_steps[None]
+    t = shaped_offsets(offsets, 2) * np.concatenate([steps, reference_step[None]])[None]
     with np.errstate(all="ignore"):
-        new = along(t.reshape((-1,) + x.shape), sel).reshape(t.shape)
-    values = new[:, :-1] if known is None else np.concatenate([known.reshape((2, first) + x.shape), new[:, :-1]], 1)
-    # The tableau on the flattened points (its choice per point is then one indexing, not take_along_axis).
-    flat = x.reshape(-1)
+        values = along(t.reshape(-1, x.size), sel).reshape(t.shape)
     v, e, s, noise, typical, top = richardson_search(
-        lambda _t, _sel: values.reshape((-1, flat.size)), flat, steps.reshape(count, -1), 1, None
+        lambda _t, _sel: values[:, :-1].reshape(-1, x.size), x, steps, 1, None
     )
     assert typical is not None  # richardson_search returns it with fscale (its default)
-    plateau = false_plateau(top, new[:, -1].reshape(2, -1), reference_step.reshape(-1), 1)
-    v, e, s, noise, typical, plateau = (a.reshape(x.shape) for a in (v, e, s, noise, typical, plateau))
-    return v, e, s, noise, typical, plateau, values
+    plateau = false_plateau(top, values[:, -1], reference_step, 1)
+    return v, e, s, noise, typical, plateau
