@@ -42,6 +42,10 @@ def test_the_complex_step_costs_8_more_where_the_fast_pass_leaves_a_component() 
     estimate = engine.gradient(cyclic, x[:, None], analytic=True)
     assert estimate.nfev == FAST + COMPLEX
     assert (estimate.status == engine.OK).all()
+    # The step of each component is the one its estimate came from: the fast pass's (17/64 .. 13/1024 times a
+    # unit of 1 here), or the complex step's 1e-200.
+    steps = estimate.step.reshape(-1)
+    assert steps.shape == (100,) and ((steps == 1e-200) | ((steps >= 13 / 1024) & (steps <= 17 / 64))).all()
     exact = cyclic_gradient([mpmath.mpf(float(t)) for t in x])
     for i in range(100):
         true_error = abs(mpmath.mpf(float(estimate.value[i, 0])) - exact[i])
