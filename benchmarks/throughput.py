@@ -565,7 +565,8 @@ def main() -> None:
             f"Where `auto`'s time goes: the engine alone (in process, same points, same chunks, one run) takes "
             f"{engine_seconds:.2f} s, against {stream['numdiff --method auto']['best']:.2f} s end to end (best "
             f"of the rounds above); the rest is reading and printing, as for `central`. Its fast pass (10 "
-            f"evaluations per point) settles {100 * (1 - relative):.2f}% of the points; {100 * relative:.2f}% go on "
+            f"evaluations per point) and the scaled passes settle {100 * (1 - relative):.2f}% of the points; "
+            f"{100 * relative:.2f}% go on "
             f"to the relative first pass and {100 * wide:.2f}% to the wide search of 64 steps (points next to a zero "
             "of the derivative, where 10 correct digits relative to it cannot be vouched for).",
             "",
