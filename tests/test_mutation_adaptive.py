@@ -1,0 +1,191 @@
+"""The fine pass as ``auto`` calls it (numerics/adaptive.py: ``refine``) and the false-plateau check of the first pass
+(``false_plateau``), called directly on functions whose derivatives are known in closed form.
+
+README (How auto works): the fine pass takes "17 steps in a ratio of 1.25" (12 where it follows the fast pass), "f
+at x itself is evaluated once, so it costs 2 x 12 + 1 + 12 and 2 x 17 + 1 + 12 evaluations at order 2, 4 x 17 + 1 +
+12 at order 4" (first derivatives: 2 x 17 + 12 = 46, "46 more where the fine pass follows [the wide search]");
+"first derivatives get it too ... where it vouches for 10 digits relative to the value"; "where the searches found
+no meaningful estimate (an error above 1e-6 of the value), the fine pass's result must have a meaning of its own
+relative to its value". Two estimates on different steps that disagree beyond both error bars: the error is at least
+their disagreement. A candidate from steps far beyond the scale of f (differences tiny next to the one at a step
+about 40 times smaller, which is resolved above the rounding of f) is a false plateau.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import pytest
+
+from numdiff_cli.numerics.adaptive import false_plateau, refine
+
+PROMISED = {1: 1e-10, 2: 1e-11, 3: 1e-10, 4: 1e-8}
+
+
+def line(f: Callable[[np.ndarray], np.ndarray], x: np.ndarray) -> Callable[[np.ndarray, np.ndarray | None], np.ndarray]:
+    def along(t: np.ndarray, sel: np.ndarray | None) -> np.ndarray:
+        return f((x if sel is None else x[sel]) + t)
+
+    return along
+
+
+def run_refine(
+    f: Callable[[np.ndarray], np.ndarray],
+    xs: list[float],
+    order: int,
+    value: list[float],
+    error: list[float],
+    step: list[float],
+    floor: list[float] | None = None,
+    among: list[int] | None = None,
+    **options: object,
+) -> tuple[int, np.ndarray, np.ndarray, np.ndarray]:
+    x = np.array(xs)
+    v, e, s = np.array(value), np.array(error), np.array(step)
+    fl = np.zeros(x.size) if floor is None else np.array(floor)
+    chosen = np.arange(x.size) if among is None else np.array(among, dtype=int)
+    nfev = refine(line(f, x), x, order, v, e, s, fl, chosen, **options)  # type: ignore[arg-type]
+    return nfev, v, e, s
+
+
+def test_a_point_the_fine_pass_vouches_for_takes_its_estimate_at_the_documented_cost() -> None:
+    # sin at 0.5, 2.0 and -1.0 with a rough estimate (5 digits, error 1e-5): the fine pass from a step of 0.1 gives
+    # cos(x) to 12 digits or more, within its own error estimate.
+    xs = [0.5, 2.0, -1.0]
+    exact = np.cos(xs)
+    nfev, v, e, s = run_refine(np.sin, xs, 1, (exact + 3e-6).tolist(), [1e-5] * 3, [0.1] * 3)
+    assert nfev == 2 * 17 + 12
+    assert np.all(np.abs(v - exact) <= e)
+    assert np.all(e <= 1e-12 * np.abs(exact))
+    # The step reported is the largest of the candidate's, within the 17 steps from 6 times 0.1 down to a sixth of it.
+    assert np.all((s > 0.1 / 6 / 1.25) & (s <= 0.6 * 1.0001))
+
+
+@pytest.mark.parametrize(
+    ("order", "count", "cost"), [(1, 12, 2 * 12 + 12), (2, 12, 2 * 12 + 1 + 12), (4, 17, 4 * 17 + 1 + 12)]
+)
+def test_the_fine_pass_costs_what_the_readme_says(order: int, count: int, cost: int) -> None:
+    nfev, _, _, _ = run_refine(np.exp, [0.3], order, [np.exp(0.3) * 1.001], [1e-3], [0.2], count=count)
+    assert nfev == cost
+
+
+def test_points_already_vouched_for_or_without_a_usable_estimate_are_not_redone() -> None:
+    # Vouched relative to the value (the promise itself is enough), or within the floor; a value or step that is not
+    # finite or not positive: no fine pass, nothing changed, no evaluations.
+    xs = [0.5, 0.5, 0.5, 0.5, 0.5, 0.5]
+    value = [0.877582561890373, 0.0, np.nan, 0.8, 0.8, 0.8]
+    error = [1e-10 * 0.877582561890373, 1e-9, 1e-3, 1e-3, 1e-3, 1e-3]
+    step = [0.1, 0.1, 0.1, 0.0, -0.1, np.inf]
+    floor = [0.0, 1e-9, 0.0, 0.0, 0.0, 0.0]
+    counted = []
+
+    def f(v: np.ndarray) -> np.ndarray:
+        counted.append(v.size)
+        return np.sin(v)
+
+    nfev, v, e, s = run_refine(f, xs, 1, value, error, step, floor)
+    assert nfev == 0 and counted == []
+    np.testing.assert_array_equal(v, value)
+    np.testing.assert_array_equal(e, error)
+    np.testing.assert_array_equal(s, step)
+
+
+def test_only_the_points_asked_for_are_refined() -> None:
+    xs = [0.5, 2.0]
+    old = [float(np.cos(0.5)) + 3e-6, float(np.cos(2.0)) + 3e-6]
+    nfev, v, e, _ = run_refine(np.sin, xs, 1, old, [1e-5, 1e-5], [0.1, 0.1], among=[1])
+    assert nfev == 46
+    assert v[0] == old[0] and e[0] == 1e-5
+    assert abs(v[1] - np.cos(2.0)) <= 1e-12
+
+
+def test_an_estimate_that_disagrees_with_a_confident_one_does_not_replace_it() -> None:
+    # The old estimate says cos(0.5) + 1e-6 with an error of 1e-9 (not vouched: 1e-9 > 1e-10 of the value); the fine
+    # pass's, 1e-6 away, gets an error of at least that disagreement and does not replace it. With an honest old
+    # error (1e-5) the fine pass's estimate replaces it.
+    exact = float(np.cos(0.5))
+    _, v, e, _ = run_refine(np.sin, [0.5], 1, [exact + 1e-6], [1e-9], [0.1])
+    assert v[0] == exact + 1e-6 and e[0] == 1e-9
+    _, v, e, _ = run_refine(np.sin, [0.5], 1, [exact + 1e-6], [1e-5], [0.1])
+    assert abs(v[0] - exact) <= e[0] <= 1e-12
+
+
+def test_first_derivatives_are_replaced_only_by_estimates_vouched_for_relative_to_the_value() -> None:
+    # cos at 1e-7: f' = -sin(1e-7), about -1e-7. Each value of f ~ 1 carries 1e-16 of rounding, so no step does
+    # better than an absolute error of about 1e-15: 1e-8 relative, short of the 1e-10 promised. An old estimate 1e-14
+    # off with an error of 5e-14 (meaningful: 5e-7 relative) is replaced by the better one without ``relative``,
+    # and kept with it.
+    exact = -float(np.sin(1e-7))
+    _, v, e, _ = run_refine(np.cos, [1e-7], 1, [exact + 1e-14], [5e-14], [0.1], relative=True)
+    assert v[0] == exact + 1e-14 and e[0] == 5e-14
+    _, v, e, _ = run_refine(np.cos, [1e-7], 1, [exact + 1e-14], [5e-14], [0.1])
+    assert abs(v[0] - exact) <= e[0] < 5e-14
+    # sin at 0.5 is vouched for relatively: replaced either way.
+    _, v, e, _ = run_refine(np.sin, [0.5], 1, [0.8], [1e-1], [0.1], relative=True)
+    assert abs(v[0] - np.cos(0.5)) <= 1e-12
+
+
+def test_an_estimate_without_meaning_is_replaced_only_by_one_with_a_meaning_of_its_own() -> None:
+    # An old estimate with an error above 1e-6 of its value (1e-4 +- 1e-3, or an infinite error) has no meaning;
+    # the fine pass's estimate of f' = 0 (cos at 0: 0 within 1e-16 or so, no relative meaning) does not replace it,
+    # while that of sin at 0.5 (12 digits) does.
+    _, v, e, _ = run_refine(np.cos, [0.0, 0.0], 1, [1e-4, 1e-4], [1e-3, np.inf], [0.1, 0.1])
+    assert v.tolist() == [1e-4, 1e-4] and e.tolist() == [1e-3, np.inf]
+    exact = float(np.cos(0.5))
+    _, v, e, _ = run_refine(np.sin, [0.5, 0.5], 1, [exact + 1e-4] * 2, [1e-3, np.inf], [0.1, 0.1])
+    assert np.all(np.abs(v - exact) <= e) and np.all(e <= 1e-12)
+
+
+def reference_values(f: Callable[[np.ndarray], np.ndarray], x: float, h: float, order: int) -> np.ndarray:
+    offsets = {1: (-1, 1), 2: (-1, 0, 1), 3: (-2, -1, 1, 2), 4: (-2, -1, 0, 1, 2)}[order]
+    return f(x + h * np.array(offsets, dtype=float))[:, None]
+
+
+@pytest.mark.parametrize("order", [1, 2, 3, 4])
+def test_a_false_plateau_is_a_candidate_tiny_next_to_a_resolved_difference_at_a_smaller_step(order: int) -> None:
+    # sin(1000 x) at 0.3 (derivatives of order n about 1000**n): at a step of 1e-5 the difference resolves them.
+    # A candidate whose differences were at most 1e-4 of that (steps far beyond the scale of f) is a false plateau;
+    # one whose differences were as large, or a third of it, is not.
+    def f(v: np.ndarray) -> np.ndarray:
+        return np.sin(1000 * v)
+
+    h = np.array([1e-5])
+    values = reference_values(f, 0.3, 1e-5, order)
+    size = 1000.0**order * 0.5  # |sin| and |cos| at 300 are both above 0.5
+    assert false_plateau(np.array([1e-4 * size]), values, h, order).tolist() == [True]
+    assert false_plateau(np.array([1000.0**order * 2]), values, h, order).tolist() == [False]
+    assert false_plateau(np.array([1000.0**order / 3]), values, h, order).tolist() == [False]
+
+
+@pytest.mark.parametrize("order", [1, 2])
+def test_a_reference_at_the_rounding_level_of_f_is_no_evidence(order: int) -> None:
+    # f = 1 + 1e-14 x: at a step of 1e-6 the differences of f ~ 1 are pure rounding (eps / 1e-6 ~ 2e-10 for the
+    # first, eps / 1e-12 ~ 2e-4 for the second), so a tiny candidate is not shown false by them.
+    def f(v: np.ndarray) -> np.ndarray:
+        return 1 + 1e-14 * v + 3e-11 * v**2
+
+    h = np.array([1e-6])
+    values = reference_values(f, 0.7, 1e-6, order)
+    assert false_plateau(np.array([1e-30]), values, h, order).tolist() == [False]
+    # At order 1 the rounding of the difference is about eps / 1e-6 = 2.2e-10: a slope of 1e-9 (4.5 times it) is no
+    # evidence, a slope of 1e-6 (4,500 times it) is, and a candidate of 1e-30 is then a false plateau.
+    if order == 1:
+        values = reference_values(lambda v: 1 + 1e-9 * v, 0.7, 1e-6, order)
+        assert false_plateau(np.array([1e-30]), values, h, order).tolist() == [False]
+        values = reference_values(lambda v: 1 + 1e-6 * v, 0.7, 1e-6, order)
+        assert false_plateau(np.array([1e-30]), values, h, order).tolist() == [True]
+
+
+def test_each_point_is_judged_on_its_own_reference() -> None:
+    h = np.array([1e-5, 1e-5, 1e-5])
+    values = np.concatenate(
+        [
+            reference_values(np.sin, 0.5, 1e-5, 1),
+            reference_values(np.sin, 0.5, 1e-5, 1),
+            reference_values(np.cos, 0.0, 1e-5, 1),
+        ],
+        axis=1,
+    )
+    # sin at 0.5: f' = 0.88; a candidate of 1e-6 is false, one of 0.9 is not; cos at 0: f' = 0 (rounding), no evidence.
+    assert false_plateau(np.array([1e-6, 0.9, 1e-6]), values, h, 1).tolist() == [True, False, False]

@@ -1,0 +1,88 @@
+"""The kink test of first derivatives (numerics/kinks.py: ``kinked``), on functions whose second differences theory
+gives in closed form.
+
+``kappa(h) = |f(x+h) - 2 f(x) + f(x-h)| / h`` is ``|f''(x)| h + O(h**3)`` for a smooth f: it shrinks about 10 times
+when h does. At a kink it tends to the jump of the slope (2 for ``abs`` at 0, 1 for ``relu``, ``2 c`` for
+``c * abs``), and it grows like ``h**-1/2`` for ``sqrt(|x|)``. README (Accuracy): *kink* is "the slopes on the left
+and on the right of the point differ (``abs(x)`` or ``x*step(x)`` at 0) ... found by comparing second differences"
+at three steps; values at the rounding level of f, or tiny next to the derivative, are not kinks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import pytest
+
+from numdiff_cli.numerics.kinks import kinked
+
+
+def kinks(f: Callable[[np.ndarray], np.ndarray], xs: list[float], step: float, size: float = 1.0) -> list[bool]:
+    x = np.array(xs)
+
+    def along(t: np.ndarray, sel: np.ndarray | None) -> np.ndarray:
+        assert sel is None
+        return f(x + t)
+
+    return kinked(along, x, np.full(x.size, step), np.full(x.size, size)).tolist()
+
+
+def relu(v: np.ndarray) -> np.ndarray:
+    return np.maximum(v, 0.0)
+
+
+@pytest.mark.parametrize("step", [1e-2, 1e-4])
+def test_abs_and_relu_have_kinks_where_their_slopes_jump_and_only_there(step: float) -> None:
+    # abs: slopes -1 and 1 at 0 (kappa = 2 at every step); relu: 0 and 1 (kappa = 1, from one side only: the left
+    # and right differences must both be taken). Away from 0 both are linear: kappa = 0 (rounding at most).
+    assert kinks(np.abs, [0.0, 0.5, -0.7], step) == [True, False, False]
+    assert kinks(relu, [0.0, 0.5, -0.7], step) == [True, False, False]
+    assert kinks(lambda v: relu(-v), [0.0, 0.3], step) == [True, False]
+    # Away from 0 as well: the kink follows the point (x + h, not h).
+    assert kinks(lambda v: np.abs(v - 1.5), [1.5, 0.0, 3.0], step) == [True, False, False]
+
+
+def test_an_infinite_slope_is_a_kink() -> None:
+    # sqrt|x| at 0: kappa(h) = 2 sqrt(h) / h grows as h shrinks.
+    assert kinks(lambda v: np.sqrt(np.abs(v)), [0.0], 1e-2) == [True]
+
+
+@pytest.mark.parametrize("step", [1e-1, 1e-3, 1e-5])
+def test_smooth_functions_have_no_kink(step: float) -> None:
+    # kappa = |f''| h: ten times smaller at each stage. (sin has f'' != 0 at 0.5; exp everywhere.)
+    assert kinks(np.sin, [0.5, -1.2, 2.0], step) == [False, False, False]
+    assert kinks(np.exp, [0.0, 3.0], step) == [False, False]
+
+
+def test_a_cancellation_at_one_step_is_not_taken_for_a_kink() -> None:
+    # cos at 0 with h = 6: kappa(6) = 2 (1 - cos 6) / 6 = 0.013, almost cancelled (cos(h) is near 1 again), kappa(0.6)
+    # = 0.58, kappa(0.06) = 0.06. The first stage grows (as at a kink), the second shrinks 10 times (smooth): two
+    # stages, so no kink.
+    assert kinks(np.cos, [0.0], 6.0) == [False]
+
+
+def test_a_kink_is_found_whatever_the_size_of_the_jump_next_to_the_slope_unless_tiny() -> None:
+    # Slope 1 on both sides plus a jump of 2 c: c = 1e-2 and 1e-5 are kinks of f = x + c |x|; c = 1e-12 (a jump of
+    # 2e-12 next to a derivative of 1) is tiny: the central difference is exact to 12 digits either way.
+    assert kinks(lambda v: v + 1e-2 * np.abs(v), [0.0], 1e-2) == [True]
+    assert kinks(lambda v: v + 1e-5 * np.abs(v), [0.0], 1e-2) == [True]
+    assert kinks(lambda v: v + 1e-12 * np.abs(v), [0.0], 1e-2) == [False]
+    # The same jump next to a derivative of size 1e6 is tiny, and next to one of 1e-6 it is not.
+    assert kinks(lambda v: v + 1e-5 * np.abs(v), [0.0], 1e-2, size=1e6) == [False]
+    assert kinks(lambda v: 1e-6 * v + 1e-12 * np.abs(v), [0.0], 1e-2, size=1e-6) == [True]
+
+
+def test_rounding_that_grows_as_the_steps_shrink_is_not_a_kink() -> None:
+    # 1e6 + sin(x) at steps down to 1e-9: each value of f carries about 1e-10 of rounding, so kappa at the smallest
+    # step is about 1e-10 / 1e-9 = 0.1 and grows as the steps shrink (as at a kink), while f'' h is below 1e-9. That
+    # is the rounding of f, not a jump of its slope.
+    assert kinks(lambda v: 1e6 + np.sin(v), [0.3, 0.7, 1.1], 1e-7) == [False, False, False]
+    # A real jump well above that rounding is still found: 1e6 + |x - 0.3| at 0.3.
+    assert kinks(lambda v: 1e6 + np.abs(v - 0.3), [0.3], 1e-4) == [True]
+
+
+def test_a_point_whose_differences_are_all_zero_has_no_kink() -> None:
+    # A constant (or linear) f: every kappa is exactly 0, which "keeps" nothing.
+    assert kinks(lambda v: 0 * v + 2.0, [0.0, 1.0], 1e-2) == [False, False]
+    assert kinks(lambda v: 3 * v, [0.0, 1.0], 1e-2) == [False, False]

@@ -1,0 +1,161 @@
+"""The fast pass again on scaled steps (numerics/scaled.py) and the unit it takes (numerics/fast.py: ``scale_found``),
+against the README's description and the theory of central differences.
+
+README (How auto works): the unit of the scaled steps is "half the scale on which f varies, ``sqrt|f^(n) /
+f^(n+2)|``, read off the gap between its two smallest differences (rounded to a power of two ...). Where its steps
+were beyond that scale ... at |x| < 1, the unit is at most |x| ...; where a step left the domain of f, at most |x|
+too; where the estimate was mostly rounding, at least four times the steps ... Steps are never taken larger on a gap
+that is not rounding ... Up to two rounds, each from what the one before measured, 10 evaluations each. A point
+settles here only relative to its value".
+
+Theory: the central difference of order n at step h is ``D(h) = f^(n) + c_n f^(n+2) h**2 + O(h**4)`` with
+``c_1 = 1/6``, ``c_2 = 1/12``, ``c_3 = 1/4``, ``c_4 = 1/6`` (Taylor expansion of the textbook stencils). The
+differences below are built from that expansion for an f whose scale ``s = sqrt|f^(n) / f^(n+2)|`` is chosen, so
+the unit expected is ``2**round(log2(s / 2))``.
+"""
+
+from __future__ import annotations
+
+import mpmath
+import numpy as np
+import pytest
+
+from numdiff_cli.numerics.fast import fast_estimates, scale_found
+
+# The fast pass's steps (README: five fixed steps, from 17/64 down to 13/1024), twice those for orders 3 and 4.
+STEPS = np.array([17 / 64, 1 / 8, 15 / 256, 7 / 256, 13 / 1024])
+CURVATURE = {1: 1 / 6, 2: 1 / 12, 3: 1 / 4, 4: 1 / 6}
+
+
+def power_of_two(v: float) -> float:
+    return float(2.0 ** round(np.log2(v)))
+
+
+def differences(order: int, scale: np.ndarray, derivative: float = 1.0, factor: float = 1.0) -> np.ndarray:
+    """D(h) at the fast steps for f^(n) = ``derivative`` and f^(n+2) = derivative / scale**2, shape (5, points)."""
+    steps = factor * STEPS[:, None] * np.ones_like(scale)[None]
+    return derivative * (1 + CURVATURE[order] * steps**2 / scale[None] ** 2), steps
+
+
+def found(
+    x: np.ndarray,
+    order: int,
+    estimates: np.ndarray,
+    steps: np.ndarray,
+    rounding: float = 1e-16,
+    noise: float = 1e-16,
+    error: float = 1e-6,
+    unit: np.ndarray | None = None,
+) -> list[float]:
+    n = x.size
+    with np.errstate(all="ignore"):  # as in the fast pass: a gap of 0 reads as an infinite scale
+        unit_found = scale_found(
+            x,
+            order,
+            steps,
+            estimates,
+            np.full((5, n), rounding),
+            np.full(n, noise),
+            np.full(n, error),
+            unit,
+        )
+    return unit_found.tolist()
+
+
+@pytest.mark.parametrize("order", [1, 2, 3, 4])
+def test_the_unit_is_half_the_scale_read_off_the_last_gap(order: int) -> None:
+    # Scales between the second smallest step and twice the current unit (1): measured, halved, rounded to a power of
+    # two (0.3 -> 0.15 -> 1/8; 0.7 -> 0.35 -> 1/2 (2**-1.51); 1.5 -> 0.75 -> 1). Orders 3 and 4 take twice the steps.
+    factor = 2.0 if order >= 3 else 1.0
+    scales = np.array([0.3, 0.7, 1.5])
+    estimates, steps = differences(order, scales, derivative=-2.5, factor=factor)
+    got = found(np.array([3.0, -5.0, 40.0]), order, estimates, steps)
+    assert got == [power_of_two(s / 2) for s in scales.tolist()]
+
+
+def test_the_unit_is_never_larger_than_the_steps_on_a_resolved_gap() -> None:
+    # f smooth on a scale of 10 or 1000: the gap says so, but a point that did not settle with such a gap has steps
+    # beyond a scale the gap does not see; the unit stays that of the steps (1, or the unit they were taken with).
+    scales = np.array([10.0, 1000.0, 10.0])
+    estimates, steps = differences(1, scales)
+    assert found(np.array([3.0, 2.0, 3.0]), 1, estimates, steps) == [1.0, 1.0, 1.0]
+    unit = np.array([0.25, 0.25, 4.0])
+    estimates, steps = differences(1, scales, factor=1.0)
+    assert found(np.array([3.0, 2.0, 3.0]), 1, estimates, steps * unit, unit=unit) == [0.25, 0.25, 4.0]
+
+
+def test_steps_beyond_the_scale_of_f_near_zero_take_x_as_the_scale() -> None:
+    # f varying on 0.004, far below the second smallest step (0.027): the differences are far from f' (9 at the
+    # second smallest step), and the gap read as in the asymptotic regime says sqrt(c (h1**2 - h2**2) max|D| / gap),
+    # 0.012, still below that step. At 0 < |x| < 1 the scale is then at most |x| (the singularity of 1/x, log(x) at
+    # 0); at |x| >= 1, or at 0, the measured scale stands, as it does at 0.5 > 0.012.
+    scales = np.full(5, 0.004)
+    estimates, steps = differences(1, scales)
+    read = float(
+        np.sqrt(
+            CURVATURE[1] * (STEPS[-2] ** 2 - STEPS[-1] ** 2) * estimates[-2, 0] / (estimates[-2, 0] - estimates[-1, 0])
+        )
+    )
+    assert 0.005 < read < STEPS[-2]
+    xs = np.array([0.001, -0.0005, 0.5, 1.0, 0.0])
+    assert found(xs, 1, estimates, steps) == [
+        power_of_two(0.001 / 2),
+        power_of_two(0.0005 / 2),
+        power_of_two(read / 2),
+        power_of_two(read / 2),
+        power_of_two(read / 2),
+    ]
+
+
+def test_a_gap_at_the_rounding_level_says_the_steps_were_too_small() -> None:
+    # Differences that agree within their rounding: the scale is at least what would make the gap resolved
+    # (sqrt(c (h1**2 - h2**2) |D| / (2 (r1 + r2)))), and at least |x|; never capped at the steps.
+    estimates = np.full((5, 2), 3.0)
+    rounding = 1e-12
+    spread = CURVATURE[1] * (STEPS[-2] ** 2 - STEPS[-1] ** 2) * 3.0
+    measured = np.sqrt(spread / (2 * (rounding + rounding)))
+    steps = STEPS[:, None] * np.ones(2)[None]
+    got = found(np.array([0.5, 1e5]), 1, estimates, steps, rounding=rounding, noise=1e-12, error=1e-6)
+    assert measured > 2  # beyond the cap of the resolved case
+    assert got == [power_of_two(measured / 2), power_of_two(1e5 / 2)]
+
+
+def test_an_estimate_that_is_mostly_rounding_gets_at_least_four_times_the_steps() -> None:
+    # noise > error - noise: the error is mostly rounding. Scale 0.3 measured (unit 1/8 otherwise): the unit is four
+    # times the current one (4, or 1 for a current unit of 1/4); a larger measured scale (100) stands.
+    scales = np.array([0.3, 0.3, 100.0])
+    estimates, steps = differences(1, scales)
+    unit = np.array([1.0, 0.25, 1.0])
+    got = found(np.array([3.0, 3.0, 3.0]), 1, estimates, steps * unit, noise=6e-7, error=1e-6, unit=unit)
+    # (the measured scale on steps times 1/4 is 0.3 as well: the expansion is built at the unscaled steps)
+    assert got[0] == 4.0 and got[1] == 1.0
+    assert got[2] == power_of_two(100.0 / 2)
+    # Rounding just under half the error: not mostly rounding, the measured scale stands.
+    got = found(np.array([3.0]), 1, estimates[:, :1], steps[:, :1], noise=4.9e-7, error=1e-6)
+    assert got == [power_of_two(0.3 / 2)]
+
+
+def test_a_step_that_left_the_domain_puts_the_edge_within_x_and_the_smallest_step() -> None:
+    scales = np.full(3, 0.3)
+    estimates, steps = differences(1, scales)
+    estimates[0] = [np.nan, np.inf, np.nan]  # the largest step left the domain
+    got = found(np.array([1e-4, 5.0, 0.5]), 1, estimates, steps, noise=6e-7, error=1e-6)
+    # min(|x|, smallest step 13/1024), never widened for rounding.
+    assert got == [power_of_two(1e-4 / 2), power_of_two(13 / 1024 / 2), power_of_two(13 / 1024 / 2)]
+
+
+def test_the_fast_pass_measures_the_scale_of_f_where_it_does_not_settle() -> None:
+    # sin(x / s) at x = 1: f' / f''' = -s**2, so the scale is s. At s = 0.15 the fast steps (0.013 to 0.27) do not
+    # settle 10 digits; the unit is 2**round(log2(s / 2)) = 1/16. (Points it settles get no unit: nan.)
+    xs = np.array([1.0, 2.0])
+    s = np.array([0.15, 0.15])
+
+    def along(t: np.ndarray, sel: np.ndarray | None) -> np.ndarray:
+        return np.sin(((xs if sel is None else xs[sel]) + t) / s[0])
+
+    result = fast_estimates(along, xs, 1, None, xs.shape)
+    settled, unit = result[4], result[8]
+    assert not settled.any()
+    assert unit.tolist() == [1 / 16, 1 / 16]
+    exact = [float(mpmath.cos(mpmath.mpf(x) / 0.15) / 0.15) for x in xs.tolist()]
+    assert result[0] == pytest.approx(exact, rel=1e-5)
