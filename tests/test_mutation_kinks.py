@@ -74,12 +74,22 @@ def test_a_kink_is_found_whatever_the_size_of_the_jump_next_to_the_slope_unless_
 
 
 def test_rounding_that_grows_as_the_steps_shrink_is_not_a_kink() -> None:
-    # 1e6 + sin(x) at steps down to 1e-9: each value of f carries about 1e-10 of rounding, so kappa at the smallest
-    # step is about 1e-10 / 1e-9 = 0.1 and grows as the steps shrink (as at a kink), while f'' h is below 1e-9. That
-    # is the rounding of f, not a jump of its slope.
-    assert kinks(lambda v: 1e6 + np.sin(v), [0.3, 0.7, 1.1], 1e-7) == [False, False, False]
+    # 1e6 + sin(x) at steps of 1e-5, 1e-6 and 1e-7: each value of f carries up to 1.2e-10 of rounding (half an ulp of
+    # 1e6), while f'' h is below 1e-5. At these points the second differences are one ulp each, so kappa is 1.2e-5,
+    # 1.2e-4, 1.2e-3: it grows tenfold at each stage, as at an infinite slope, and is far above 1e-8 of the slope.
+    # That is the rounding of f (1e3 eps |f| / h at the smallest step is 2.2), not a jump of its slope.
+    xs = [0.4, 1.0, 1.1, 1.2, 2.3]
+    assert kinks(lambda v: 1e6 + np.sin(v), xs, 1e-5) == [False] * len(xs)
     # A real jump well above that rounding is still found: 1e6 + |x - 0.3| at 0.3.
     assert kinks(lambda v: 1e6 + np.abs(v - 0.3), [0.3], 1e-4) == [True]
+
+
+def test_a_step_of_zero_or_values_that_are_not_finite_give_no_kink_and_no_warning() -> None:
+    # kappa is 0/0 at a step of 0 and inf/h or nan where f is not finite (log at 0 and below): no kink, and numpy's
+    # floating-point warnings (here raised as errors) stay inside.
+    with np.errstate(all="raise"):
+        assert kinks(np.abs, [0.0], 0.0) == [False]
+        assert kinks(np.log, [0.0, -1.0], 1e-3) == [False, False]
 
 
 def test_a_point_whose_differences_are_all_zero_has_no_kink() -> None:

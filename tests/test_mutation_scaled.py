@@ -16,11 +16,15 @@ the unit expected is ``2**round(log2(s / 2))``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import mpmath
 import numpy as np
 import pytest
 
+from numdiff_cli.numerics.estimate import Along
 from numdiff_cli.numerics.fast import fast_estimates, scale_found
+from numdiff_cli.numerics.scaled import fast_blocks, scaled_passes
 
 # The fast pass's steps (README: five fixed steps, from 17/64 down to 13/1024), twice those for orders 3 and 4.
 STEPS = np.array([17 / 64, 1 / 8, 15 / 256, 7 / 256, 13 / 1024])
@@ -159,3 +163,142 @@ def test_the_fast_pass_measures_the_scale_of_f_where_it_does_not_settle() -> Non
     assert unit.tolist() == [1 / 16, 1 / 16]
     exact = [float(mpmath.cos(mpmath.mpf(x) / 0.15) / 0.15) for x in xs.tolist()]
     assert result[0] == pytest.approx(exact, rel=1e-5)
+
+
+def counted(f: Callable[[np.ndarray], np.ndarray], xs: np.ndarray, counts: np.ndarray) -> Along:
+    def along(t: np.ndarray, sel: np.ndarray | None) -> np.ndarray:
+        counts[slice(None) if sel is None else sel] += t.shape[0]
+        return f((xs if sel is None else xs[sel]) + t)
+
+    return along
+
+
+def fast_then_scaled(f: Callable[[np.ndarray], np.ndarray], xs: np.ndarray, order: int = 1) -> dict:
+    """The fast pass, then the scaled passes on what it leaves, as ``auto`` runs them; evaluations per point."""
+    counts = np.zeros(xs.size)
+    along = counted(f, xs, counts)
+    with np.errstate(all="ignore"):
+        value, error, step, _, settled, trusted, _, _, unit, improvable = fast_estimates(
+            along, xs, order, None, xs.shape
+        )
+        before = {"fast_value": value.copy(), "fast_error": error.copy(), "settled": settled.copy()}
+        todo = np.flatnonzero(~settled)
+        nfev, left = scaled_passes(along, xs, order, todo, unit, improvable, trusted, value, error, step)
+    return {
+        "nfev": nfev,
+        "left": left.tolist(),
+        "value": value,
+        "error": error,
+        "step": step,
+        "counts": counts,
+        **before,
+    }
+
+
+# (f, x, f'(x) in mpmath, evaluations of f at x: the fast pass's 10, then 10 per scaled round and 12 where a round
+# measures f's rounding (README: "10 more per round of the scaled passes (two at most; 12 more where they measure
+# f's rounding)")).
+SCALED_CASES = [
+    # log on a scale of 1e6 and 1e3: one round settles it, with an error far inside the promise (no measurement).
+    (np.log, 1e6, lambda x: 1 / x, 10 + 10),
+    (np.log, 1e3, lambda x: 1 / x, 10 + 10),
+    # 1/x at 1e-4: the fast steps are beyond its scale (the unit is then at most |x|); one round, settled within a
+    # tenth of the promise, so f's rounding is measured.
+    (lambda v: 1 / v, 1e-4, lambda x: -1 / x**2, 10 + 10 + 12),
+    # sqrt at 1e-5: the fast steps leave its domain (no estimate); the unit is at most |x|; one round.
+    (np.sqrt, 1e-5, lambda x: 1 / (2 * mpmath.sqrt(x)), 10 + 10),
+    # sin(50 x): one round on steps of 1/128 of the fast ones.
+    (lambda v: np.sin(50 * v), 0.3, lambda x: 50 * mpmath.cos(50 * x), 10 + 10),
+    # tanh(100 x) at 0.04, where f' is 1e-3 of f: two rounds, each measuring f's rounding.
+    (lambda v: np.tanh(100 * v), 0.04, lambda x: 100 / mpmath.cosh(100 * x) ** 2, 10 + 2 * (10 + 12)),
+]
+
+
+@pytest.mark.parametrize(
+    ("f", "x", "exact", "cost"), SCALED_CASES, ids=["log 1e6", "log 1e3", "1/x", "sqrt", "sin", "tanh"]
+)
+def test_the_scaled_passes_settle_functions_on_other_scales_at_the_documented_cost(f, x, exact, cost) -> None:
+    got = fast_then_scaled(f, np.array([x]))
+    reference = exact(mpmath.mpf(x))
+    assert not got["settled"][0]
+    assert got["left"] == []
+    assert got["counts"].tolist() == [cost]
+    assert got["nfev"] == cost - 10
+    true_error = abs(mpmath.mpf(float(got["value"][0])) - reference)
+    assert true_error <= got["error"][0] <= 1e-10 * abs(reference)
+
+
+def test_a_point_settled_with_an_error_mostly_rounding_gets_a_better_estimate() -> None:
+    # exp(x/1000) at 2: the fast pass settles it with 10.4 digits, its error mostly rounding (README: 10.8 -> 13.5);
+    # one scaled round on larger steps keeps the better estimate.
+    got = fast_then_scaled(lambda v: np.exp(v / 1000), np.array([2.0]))
+    reference = mpmath.exp(mpmath.mpf(2) / 1000) / 1000
+    assert got["settled"][0]
+    assert got["counts"].tolist() == [20]
+    assert got["fast_error"][0] > 1e-11 * reference
+    assert got["error"][0] <= 1e-12 * reference
+    assert abs(mpmath.mpf(float(got["value"][0])) - reference) <= got["error"][0]
+
+
+def test_points_the_fast_pass_settles_are_not_evaluated_again_and_the_others_in_place() -> None:
+    # log at 3 and 5 settles in the fast pass (f varies on a scale of about 1 there); at 1e6 and 1e3 it does not.
+    xs = np.array([3.0, 1e6, 5.0, 1e3])
+    got = fast_then_scaled(np.log, xs)
+    assert got["settled"].tolist() == [True, False, True, False]
+    assert got["counts"].tolist() == [10, 20, 10, 20]
+    assert got["left"] == []
+    assert got["value"][[0, 2]].tolist() == got["fast_value"][[0, 2]].tolist()
+    assert got["error"][[0, 2]].tolist() == got["fast_error"][[0, 2]].tolist()
+    for x, value, error in zip(xs.tolist(), got["value"].tolist(), got["error"].tolist()):
+        assert abs(value - 1 / x) <= error <= 1e-10 / x
+
+
+def test_an_estimate_that_could_not_be_trusted_and_has_no_scale_is_left_with_no_error_bound() -> None:
+    # exp at -744 underflows to subnormals: some differences are exactly 0, others not; no scale is measured (unit
+    # nan), so no scaled round runs, and the fast pass's estimate (0 +- 2e-323 for 1.0e-323) is not kept as an
+    # estimate: its error is infinite. (log(1 + x**2) at 1e-4, trusted, keeps its estimate and error.)
+    got = fast_then_scaled(np.exp, np.array([-744.0]))
+    assert got["left"] == [0] and got["nfev"] == 0 and got["counts"].tolist() == [10]
+    assert got["error"].tolist() == [np.inf]
+
+
+@pytest.mark.parametrize("order", [1, 2])
+def test_the_fast_pass_in_blocks_gives_each_point_what_it_gives_alone(order: int) -> None:
+    # Enough points for several blocks (a few thousand values of f per block): each point's ten results are its own,
+    # whatever the points around it, whether all points, the indices ``points``, or per-point units are given.
+    xs = np.linspace(-3.0, 3.0, 9001)
+    f = np.sin
+
+    def along(t: np.ndarray, sel: np.ndarray | None) -> np.ndarray:
+        return f((xs if sel is None else xs[sel]) + t)
+
+    def alone(index: np.ndarray, unit: np.ndarray | None) -> list[np.ndarray]:
+        parts = [
+            fast_estimates(
+                along,
+                xs[index[i : i + 500]],
+                order,
+                index[i : i + 500],
+                xs.shape,
+                None if unit is None else unit[i : i + 500],
+            )
+            for i in range(0, index.size, 500)
+        ]
+        return [np.concatenate([p[k] for p in parts]) for k in range(10)]
+
+    everything = np.arange(xs.size)
+    with np.errstate(all="ignore"):
+        got = fast_blocks(along, xs, order, None, xs.shape)
+        expected = alone(everything, None)
+        some = everything[::2]
+        unit = np.full(some.size, 0.5)
+        got_some = fast_blocks(along, xs, order, some, xs.shape, unit)
+        expected_some = alone(some, unit)
+    for a, b in zip(got + got_some, expected + expected_some):
+        assert a.dtype == b.dtype
+        np.testing.assert_array_equal(a, b)
+    # And the values are sin's derivative: cos, or its derivative, within the error estimate where settled.
+    exact = np.cos(xs) if order == 1 else -np.sin(xs)
+    settled = got[4]
+    assert settled.mean() > 0.9
+    assert np.all(np.abs(got[0] - exact)[settled] <= got[1][settled])
