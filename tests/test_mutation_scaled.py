@@ -302,3 +302,51 @@ def test_the_fast_pass_in_blocks_gives_each_point_what_it_gives_alone(order: int
     settled = got[4]
     assert settled.mean() > 0.9
     assert np.all(np.abs(got[0] - exact)[settled] <= got[1][settled])
+
+
+@pytest.mark.parametrize(
+    ("order", "f", "x", "exact", "cost"),
+    [
+        # exp(x/30): f varies on a scale of 30. Order 2: the fast pass (11 evaluations), two scaled rounds of 11, and
+        # one measurement of f's rounding (12) for the tighter estimate; order 3: 20 a pass, two rounds each
+        # measuring f's rounding.
+        (2, lambda v: np.exp(v / 30), 2.0, lambda x: mpmath.exp(x / 30) / 900, 11 + 2 * 11 + 12),
+        (3, lambda v: np.exp(v / 30), 2.0, lambda x: mpmath.exp(x / 30) / 27000, 20 + 2 * (20 + 12)),
+    ],
+)
+def test_higher_orders_settle_on_scaled_steps_with_the_tighter_estimate(order, f, x, exact, cost) -> None:
+    got = fast_then_scaled(f, np.array([x]), order)
+    reference = exact(mpmath.mpf(x))
+    promised = {2: 1e-11, 3: 1e-10}[order]
+    assert got["left"] == []
+    assert got["counts"].tolist() == [cost]
+    # (The pass's own count leaves out the fast pass before it.)
+    assert got["nfev"] == cost - {2: 11, 3: 20}[order]
+    assert abs(mpmath.mpf(float(got["value"][0])) - reference) <= got["error"][0] <= promised * abs(reference)
+
+
+def test_points_with_no_measured_scale_get_no_scaled_round() -> None:
+    # sqrt and log at 0: every step leaves the domain, the edge is at |x| = 0, so the scale is 0: no round runs (f is
+    # not evaluated again), and the point is left to the other passes.
+    for f in (np.sqrt, np.log):
+        got = fast_then_scaled(f, np.array([0.0]))
+        assert got["left"] == [0] and got["nfev"] == 0 and got["counts"].tolist() == [10]
+
+
+def test_units_that_are_not_a_scale_are_skipped_and_the_others_run() -> None:
+    # The scaled passes called directly, with units of 0, -1, inf and nan at points of log on a scale of 1e6: none of
+    # those points is evaluated or settled; the one with a unit of 2**19 (half its scale, rounded) is settled.
+    xs = np.full(5, 1e6)
+    counts = np.zeros(5)
+    along = counted(np.log, xs, counts)
+    value, error, step = np.full(5, 2e-6), np.full(5, 1.0), np.full(5, 0.1)
+    unit = np.array([0.0, -1.0, np.inf, np.nan, 2.0**19])
+    with np.errstate(all="ignore"):
+        nfev, left = scaled_passes(
+            along, xs, 1, np.arange(5), unit, np.zeros(5, bool), np.ones(5, bool), value, error, step
+        )
+    assert counts.tolist() == [0, 0, 0, 0, 10]
+    assert nfev == 10
+    assert left.tolist() == [0, 1, 2, 3]
+    assert value[:4].tolist() == [2e-6] * 4 and error[:4].tolist() == [1.0] * 4
+    assert abs(value[4] - 1e-6) <= error[4] <= 1e-16
