@@ -13,14 +13,22 @@ about 40 times smaller, which is resolved above the rounding of f) is a false pl
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
+import mpmath
 import numpy as np
 import pytest
 
-from numdiff_cli.numerics.adaptive import false_plateau, refine
+from numdiff_cli.contract import IMPRECISE, KINK, NONFINITE, OK
+from numdiff_cli.numerics.adaptive import adaptive, false_plateau, refine
 
 PROMISED = {1: 1e-10, 2: 1e-11, 3: 1e-10, 4: 1e-8}
+
+
+@pytest.fixture(autouse=True)
+def _references_at_40_digits() -> Iterator[None]:
+    with mpmath.workdps(40):
+        yield
 
 
 def line(f: Callable[[np.ndarray], np.ndarray], x: np.ndarray) -> Callable[[np.ndarray, np.ndarray | None], np.ndarray]:
@@ -189,3 +197,81 @@ def test_each_point_is_judged_on_its_own_reference() -> None:
     )
     # sin at 0.5: f' = 0.88; a candidate of 1e-6 is false, one of 0.9 is not; cos at 0: f' = 0 (rounding), no evidence.
     assert false_plateau(np.array([1e-6, 0.9, 1e-6]), values, h, 1).tolist() == [True, False, False]
+
+
+# The cost of each pass per point (README, How auto works: "10 per point where the fast pass settles, 10 more per
+# round of the scaled passes (two at most; 12 more where they measure f's rounding), 36 more where the fine pass
+# follows them (first derivatives), ... (16, and 2 to check that the chosen steps are not beyond the scale of f),
+# 128 more where the wide search runs, 46 more where the fine pass follows it"; the kink test, 7). At order 2 a
+# pass of five steps takes f at x once more (11), and the fine pass after the fast pass 2 x 12 + 1 + 12.
+FAST, PROBE, FINE_AFTER_SCALED, FIRST, WIDE, FINE, KINK_TEST = 10, 12, 36, 18, 128, 46, 7
+FAST_2, FINE_AFTER_FAST_2 = 11, 2 * 12 + 1 + 12
+
+ADAPTIVE_CASES = [
+    # (f, x, order, f^(order)(x) in mpmath, evaluations, status)
+    ("sin", np.sin, 0.5, 1, lambda x: mpmath.cos(x), FAST, OK),
+    ("sin at 6434", np.sin, 6434.0, 1, lambda x: mpmath.cos(x), FAST, OK),
+    ("log at 1e6", np.log, 1e6, 1, lambda x: 1 / x, FAST + FAST, OK),
+    ("1/x at 1e-4", lambda v: 1 / v, 1e-4, 1, lambda x: -1 / x**2, FAST + FAST + PROBE, OK),
+    ("tan near pi/2", np.tan, 1.5707, 1, lambda x: 1 / mpmath.cos(x) ** 2, FAST + 2 * FAST, OK),
+    (
+        "log(1 + x**2) at 1e-4",
+        lambda v: np.log(1 + v * v),
+        1e-4,
+        1,
+        lambda x: 2 * x / (1 + x**2),
+        FAST + FAST + PROBE + FINE_AFTER_SCALED + FIRST + WIDE,
+        OK,
+    ),
+    ("sqrt at 0", np.sqrt, 0.0, 1, None, FAST + FIRST + WIDE, NONFINITE),
+    ("exp(sin(x)) at 0, order 2", lambda v: np.exp(np.sin(v)), 0.0, 2, lambda x: mpmath.mpf(1), FAST_2 + PROBE, OK),
+    ("x**2 at 1e9, order 2", lambda v: v * v, 1e9, 2, lambda x: mpmath.mpf(2), FAST_2 + FAST_2, OK),
+    (
+        "log at 1e6, order 2",
+        np.log,
+        1e6,
+        2,
+        lambda x: -1 / x**2,
+        FAST_2 + 2 * FINE_AFTER_FAST_2 + 2 * FAST_2,
+        IMPRECISE,
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("f", "x", "order", "exact", "cost", "status"), [c[1:] for c in ADAPTIVE_CASES], ids=[c[0] for c in ADAPTIVE_CASES]
+)
+def test_each_point_pays_for_the_passes_it_needs_and_gets_an_honest_result(f, x, order, exact, cost, status) -> None:
+    xs = np.array([x])
+    counts = np.zeros(1)
+
+    def along(t: np.ndarray, sel: np.ndarray | None) -> np.ndarray:
+        counts[slice(None) if sel is None else sel] += t.shape[0]
+        return f((xs if sel is None else xs[sel]) + t)
+
+    with np.errstate(all="ignore"):
+        estimate = adaptive(along, xs, order=order)
+    assert counts.tolist() == [cost]
+    assert estimate.nfev == cost
+    assert int(estimate.status[0]) == status
+    if exact is not None:
+        reference = exact(mpmath.mpf(x))
+        true_error = abs(mpmath.mpf(float(estimate.value[0])) - reference)
+        assert true_error <= estimate.error[0]
+        if status == OK:
+            assert estimate.error[0] <= PROMISED[order] * abs(reference)
+
+
+def test_the_first_pass_alone_and_the_kink_test_cost_what_the_readme_says() -> None:
+    # Without the fast pass, sin at 0.5 settles in the first pass (16 + 2); the kink test adds 7 and flags abs at 0.
+    xs = np.array([0.5])
+    with np.errstate(all="ignore"):
+        estimate = adaptive(lambda t, sel: np.sin(xs + t), xs, order=1, fast=False)
+        assert estimate.nfev == FIRST and int(estimate.status[0]) == OK
+        assert abs(estimate.value[0] - np.cos(0.5)) <= estimate.error[0] <= 1e-10
+        zero = np.array([0.0, 0.5])
+        estimate = adaptive(
+            lambda t, sel: np.abs((zero if sel is None else zero[sel]) + t), zero, order=1, kink_check=True
+        )
+    assert estimate.status.tolist() == [KINK, OK]
+    assert estimate.nfev == FAST + FAST + KINK_TEST

@@ -16,7 +16,7 @@ the unit expected is ``2**round(log2(s / 2))``.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import mpmath
 import numpy as np
@@ -29,6 +29,12 @@ from numdiff_cli.numerics.scaled import fast_blocks, scaled_passes
 # The fast pass's steps (README: five fixed steps, from 17/64 down to 13/1024), twice those for orders 3 and 4.
 STEPS = np.array([17 / 64, 1 / 8, 15 / 256, 7 / 256, 13 / 1024])
 CURVATURE = {1: 1 / 6, 2: 1 / 12, 3: 1 / 4, 4: 1 / 6}
+
+
+@pytest.fixture(autouse=True)
+def _references_at_40_digits() -> Iterator[None]:
+    with mpmath.workdps(40):
+        yield
 
 
 def power_of_two(v: float) -> float:
