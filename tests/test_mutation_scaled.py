@@ -29,6 +29,8 @@ from numdiff_cli.numerics.scaled import fast_blocks, scaled_passes
 # The fast pass's steps (README: five fixed steps, from 17/64 down to 13/1024), twice those for orders 3 and 4.
 STEPS = np.array([17 / 64, 1 / 8, 15 / 256, 7 / 256, 13 / 1024])
 CURVATURE = {1: 1 / 6, 2: 1 / 12, 3: 1 / 4, 4: 1 / 6}
+# The evaluations of one pass of five steps at order 1 (README: "10 per point").
+FAST_1 = 10
 
 
 @pytest.fixture(autouse=True)
@@ -388,3 +390,15 @@ def test_the_deviation_is_the_spread_of_the_value_per_ulp_of_f(order: int, ulps:
     with np.errstate(all="ignore"):
         deviation_1 = fast_estimates(along, xs, 1, None, xs.shape)[7]
     assert np.isinf(deviation_1).all()
+
+
+def test_a_point_settled_in_the_first_round_is_not_evaluated_again_while_the_others_go_on() -> None:
+    # tan next to pi/2: the three points nearest take two rounds, 1.5 settles in the first. (With most points going
+    # on, the pass measures a unit at every point: the settled one must still not get a second round.)
+    xs = np.array([1.5707, 1.57, 1.5706, 1.5])
+    got = fast_then_scaled(np.tan, xs)
+    assert got["counts"].tolist() == [FAST_1 + 2 * FAST_1] * 3 + [FAST_1 + FAST_1]
+    assert got["left"] == []
+    for x, value, error in zip(xs.tolist(), got["value"].tolist(), got["error"].tolist()):
+        reference = 1 / mpmath.cos(mpmath.mpf(x)) ** 2
+        assert abs(mpmath.mpf(value) - reference) <= error <= 1e-10 * reference
