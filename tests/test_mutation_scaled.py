@@ -402,3 +402,36 @@ def test_a_point_settled_in_the_first_round_is_not_evaluated_again_while_the_oth
     for x, value, error in zip(xs.tolist(), got["value"].tolist(), got["error"].tolist()):
         reference = 1 / mpmath.cos(mpmath.mpf(x)) ** 2
         assert abs(mpmath.mpf(value) - reference) <= error <= 1e-10 * reference
+
+
+def test_a_gap_is_at_the_rounding_level_within_twice_the_rounding_of_its_two_differences() -> None:
+    # The worst-case rounding of a difference grows like 1/h (here 1e-10 / h); the gap between the two smallest
+    # differences is "at the rounding level" within twice the sum of theirs (as the tighter estimate's RESOLVED_GAP),
+    # whatever the rounding of the larger steps. Just above (2.5 times the sum) the gap is resolved: a scale of about
+    # 60 read off it, capped at the steps (unit 1); just below (1.83 times: above twice the rounding of the middle
+    # and smallest steps, which is less) it is rounding: the scale is at least what would resolve it, about 65,
+    # uncapped (unit 32).
+    rounding = 1e-10 / STEPS
+    total = rounding[-2] + rounding[-1]
+    spread = CURVATURE[1] * (STEPS[-2] ** 2 - STEPS[-1] ** 2)
+    assert 1.83 * total > 2 * (rounding[2] + rounding[-1])
+    units = []
+    for factor in (2.5, 1.83):
+        estimates = np.ones((5, 1))
+        estimates[-2] += factor * total
+        with np.errstate(all="ignore"):
+            units.append(
+                scale_found(
+                    np.array([3.0]),
+                    1,
+                    STEPS[:, None],
+                    estimates,
+                    rounding[:, None],
+                    np.array([1e-16]),
+                    np.array([1e-6]),
+                    None,
+                )[0]
+            )
+    expected = power_of_two(float(np.sqrt(spread * (1 + 1.83 * total) / (2 * total))) / 2)
+    assert units == [1.0, expected]
+    assert expected == 32.0
