@@ -96,3 +96,12 @@ def test_a_point_whose_differences_are_all_zero_has_no_kink() -> None:
     # A constant (or linear) f: every kappa is exactly 0, which "keeps" nothing.
     assert kinks(lambda v: 0 * v + 2.0, [0.0, 1.0], 1e-2) == [False, False]
     assert kinks(lambda v: 3 * v, [0.0, 1.0], 1e-2) == [False, False]
+
+
+def test_the_rounding_level_is_each_points_own() -> None:
+    # abs at 0 next to a point where f is 1e12 (a step of f far away): the rounding level at 0 is that of |x| there,
+    # not of the largest f among all points (1e3 eps 1e12 / 1e-4 = 2.2e3 would hide the jump of 2).
+    def f(v: np.ndarray) -> np.ndarray:
+        return np.abs(v) + np.where(v > 50, 1e12, 0.0)
+
+    assert kinks(f, [0.0, 100.0], 1e-2) == [True, False]
