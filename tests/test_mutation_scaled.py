@@ -435,3 +435,18 @@ def test_a_gap_is_at_the_rounding_level_within_twice_the_rounding_of_its_two_dif
     expected = power_of_two(float(np.sqrt(spread * (1 + 1.83 * total) / (2 * total))) / 2)
     assert units == [1.0, expected]
     assert expected == 32.0
+
+
+def test_a_scale_between_the_two_smallest_steps_is_not_beyond_them() -> None:
+    # "Beyond" is below the second smallest step (7/256 = 0.027): a scale of 0.04 read off the gap (above it, below
+    # the middle step 0.059) stands at x = 0.005, unlike one of 0.012 (test above), which x caps.
+    scales = np.array([0.04])
+    estimates, steps = differences(1, scales)
+    read = float(
+        np.sqrt(
+            CURVATURE[1] * (STEPS[-2] ** 2 - STEPS[-1] ** 2) * estimates[-2, 0] / (estimates[-2, 0] - estimates[-1, 0])
+        )
+    )
+    assert STEPS[-2] < read < STEPS[2]
+    assert found(np.array([0.005]), 1, estimates, steps) == [power_of_two(read / 2)]
+    assert power_of_two(read / 2) != power_of_two(0.005 / 2)
