@@ -450,3 +450,21 @@ def test_a_scale_between_the_two_smallest_steps_is_not_beyond_them() -> None:
     assert STEPS[-2] < read < STEPS[2]
     assert found(np.array([0.005]), 1, estimates, steps) == [power_of_two(read / 2)]
     assert power_of_two(read / 2) != power_of_two(0.005 / 2)
+
+
+def test_only_the_fast_pass_on_absolute_steps_vouches_for_a_derivative_at_the_rounding_level() -> None:
+    # cos at 0 and sin at pi/2: f' = 0 (to rounding). The fast pass on its own steps settles it at the rounding level
+    # of f (README: "or for a derivative consistent with zero at the rounding level of f"); on scaled steps a point
+    # settles "only relative to its value", which a derivative of 0 never is.
+    for f, x in ((np.cos, 0.0), (np.sin, np.pi / 2)):
+        xs = np.array([x])
+
+        def along(t: np.ndarray, sel: np.ndarray | None, f=f, xs=xs) -> np.ndarray:
+            return f(xs + t)
+
+        with np.errstate(all="ignore"):
+            value, error, _, _, settled, *_ = fast_estimates(along, xs, 1, None, xs.shape)
+            assert settled.tolist() == [True]
+            assert abs(value[0]) <= error[0] <= 1e-14
+            scaled = fast_estimates(along, xs, 1, None, xs.shape, np.array([1.0]))
+        assert scaled[4].tolist() == [False]
