@@ -468,3 +468,28 @@ def test_only_the_fast_pass_on_absolute_steps_vouches_for_a_derivative_at_the_ro
             assert abs(value[0]) <= error[0] <= 1e-14
             scaled = fast_estimates(along, xs, 1, None, xs.shape, np.array([1.0]))
         assert scaled[4].tolist() == [False]
+
+
+def test_points_still_open_keep_the_best_estimate_of_their_rounds() -> None:
+    # tanh(100 x) at 0.045 and 0.05 (f' is 1e-3 to 1e-4 of f): neither round settles them. Each round is the fast
+    # pass on steps times the unit the one before found (README); the points keep the estimate with the smallest
+    # error among the rounds whose estimate is trusted (the fine pass starts from it), here the second's.
+    xs = np.array([0.045, 0.05])
+
+    def along(t: np.ndarray, sel: np.ndarray | None) -> np.ndarray:
+        return np.tanh(100 * ((xs if sel is None else xs[sel]) + t))
+
+    with np.errstate(all="ignore"):
+        fast = fast_estimates(along, xs, 1, None, xs.shape)
+        first = fast_estimates(along, xs, 1, None, xs.shape, fast[8])
+        second = fast_estimates(along, xs, 1, None, xs.shape, first[8])
+        value, error, step = fast[0].copy(), fast[1].copy(), fast[2].copy()
+        _, left = scaled_passes(along, xs, 1, np.arange(2), fast[8], fast[9], fast[5], value, error, step)
+    assert left.tolist() == [0, 1]
+    assert not first[4].any() and not second[4].any() and first[5].all() and second[5].all()
+    assert np.all(second[1] < first[1]) and np.all(first[1] < fast[1])
+    np.testing.assert_array_equal(value, second[0])
+    np.testing.assert_array_equal(error, second[1])
+    np.testing.assert_array_equal(step, second[2])
+    exact = [100 / mpmath.cosh(100 * mpmath.mpf(x)) ** 2 for x in xs.tolist()]
+    assert all(abs(mpmath.mpf(float(v)) - r) <= e for v, r, e in zip(value, exact, error))
