@@ -473,26 +473,35 @@ def test_only_the_fast_pass_on_absolute_steps_vouches_for_a_derivative_at_the_ro
 def test_points_still_open_keep_the_best_estimate_of_their_rounds() -> None:
     # tanh(100 x) at 0.045 and 0.05 (f' is 1e-3 to 1e-4 of f): neither round settles them. Each round is the fast
     # pass on steps times the unit the one before found (README); the points keep the estimate with the smallest
-    # error among the rounds whose estimate is trusted (the fine pass starts from it), here the second's.
-    xs = np.array([0.045, 0.05])
+    # error among the rounds whose estimate is trusted (the fine pass starts from it), here the second's. The first
+    # round settles the three other points (0.01 to 0.03), so that most points of that round do not go on: the unit
+    # of the two that do is still measured on their own steps (four times them, their error being mostly rounding).
+    xs = np.array([0.045, 0.05, 0.01, 0.02, 0.03])
+    ys = xs[:2]
 
     def along(t: np.ndarray, sel: np.ndarray | None) -> np.ndarray:
         return np.tanh(100 * ((xs if sel is None else xs[sel]) + t))
 
+    def along_open(t: np.ndarray, sel: np.ndarray | None) -> np.ndarray:
+        return np.tanh(100 * ((ys if sel is None else ys[sel]) + t))
+
     with np.errstate(all="ignore"):
         fast = fast_estimates(along, xs, 1, None, xs.shape)
-        first = fast_estimates(along, xs, 1, None, xs.shape, fast[8])
-        second = fast_estimates(along, xs, 1, None, xs.shape, first[8])
+        first = fast_estimates(along_open, ys, 1, None, ys.shape, fast[8][:2])
+        second = fast_estimates(along_open, ys, 1, None, ys.shape, first[8])
         value, error, step = fast[0].copy(), fast[1].copy(), fast[2].copy()
-        _, left = scaled_passes(along, xs, 1, np.arange(2), fast[8], fast[9], fast[5], value, error, step)
+        _, left = scaled_passes(along, xs, 1, np.arange(5), fast[8], fast[9], fast[5], value, error, step)
+    assert not fast[4].any()
     assert left.tolist() == [0, 1]
     assert not first[4].any() and not second[4].any() and first[5].all() and second[5].all()
-    assert np.all(second[1] < first[1]) and np.all(first[1] < fast[1])
-    np.testing.assert_array_equal(value, second[0])
-    np.testing.assert_array_equal(error, second[1])
-    np.testing.assert_array_equal(step, second[2])
+    assert np.all(first[8] == 4 * fast[8][:2])
+    assert np.all(second[1] < first[1]) and np.all(first[1] < fast[1][:2])
+    np.testing.assert_array_equal(value[:2], second[0])
+    np.testing.assert_array_equal(error[:2], second[1])
+    np.testing.assert_array_equal(step[:2], second[2])
     exact = [100 / mpmath.cosh(100 * mpmath.mpf(x)) ** 2 for x in xs.tolist()]
     assert all(abs(mpmath.mpf(float(v)) - r) <= e for v, r, e in zip(value, exact, error))
+    assert np.all(error[2:] <= 1e-10 * np.abs(value[2:]))
 
 
 @pytest.mark.parametrize(("order", "offset", "ulps"), [(1, 1e3, 10.0), (2, 1.0, 1e3)])
