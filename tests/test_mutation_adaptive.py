@@ -275,3 +275,11 @@ def test_the_first_pass_alone_and_the_kink_test_cost_what_the_readme_says() -> N
         )
     assert estimate.status.tolist() == [KINK, OK]
     assert estimate.nfev == FAST + FAST + KINK_TEST
+
+
+def test_a_reference_step_of_zero_or_values_that_are_not_finite_are_no_evidence_and_raise_no_warning() -> None:
+    # A step of 0 (0/0) or f not finite at the reference: no false plateau, and numpy's floating-point warnings (here
+    # raised as errors) stay inside.
+    with np.errstate(all="raise"):
+        values = np.array([[1.0, np.inf], [1.0, np.nan]])
+        assert false_plateau(np.array([1e-30, 1e-30]), values, np.array([0.0, 1e-6]), 1).tolist() == [False, False]
