@@ -283,3 +283,16 @@ def test_a_reference_step_of_zero_or_values_that_are_not_finite_are_no_evidence_
     with np.errstate(all="raise"):
         values = np.array([[1.0, np.inf], [1.0, np.nan]])
         assert false_plateau(np.array([1e-30, 1e-30]), values, np.array([0.0, 1e-6]), 1).tolist() == [False, False]
+
+
+def test_the_rounding_level_of_the_reference_grows_with_the_size_of_f() -> None:
+    # f = 1000 + 1e-5 x at a step of 1e-6: each value carries about eps * 1000 = 2.2e-13 of rounding, so the first
+    # difference's rounding is about 2.2e-13 / 1e-6 = 2.2e-7, and a slope of 1e-5 (45 times it) is no evidence
+    # (f ~ 1 with the same slope would be). A slope of 1e-3 (4,500 times) is.
+    h = np.array([1e-6])
+    values = reference_values(lambda v: 1000 + 1e-5 * v, 0.7, 1e-6, 1)
+    assert false_plateau(np.array([1e-30]), values, h, 1).tolist() == [False]
+    values = reference_values(lambda v: 1 + 1e-5 * v, 0.7, 1e-6, 1)
+    assert false_plateau(np.array([1e-30]), values, h, 1).tolist() == [True]
+    values = reference_values(lambda v: 1000 + 1e-3 * v, 0.7, 1e-6, 1)
+    assert false_plateau(np.array([1e-30]), values, h, 1).tolist() == [True]
