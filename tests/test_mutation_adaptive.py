@@ -296,3 +296,28 @@ def test_the_rounding_level_of_the_reference_grows_with_the_size_of_f() -> None:
     assert false_plateau(np.array([1e-30]), values, h, 1).tolist() == [True]
     values = reference_values(lambda v: 1000 + 1e-3 * v, 0.7, 1e-6, 1)
     assert false_plateau(np.array([1e-30]), values, h, 1).tolist() == [True]
+
+
+@pytest.mark.parametrize("fast", [True, False])
+def test_points_of_any_shape_get_what_each_gets_alone(fast: bool) -> None:
+    # log at points whose passes differ (the fast pass at 3 and 5, the scaled passes at 1e6 and 2e3, later passes
+    # next to 0), in a 2 x 3 array: each point's value, error, step and status are those it gets alone, the shape is
+    # kept, and the values are 1/x within their error.
+    x = np.array([[3.0, 1e6, 1e-4], [5.0, 0.5, 2e3]])
+
+    def along_all(t: np.ndarray, sel: np.ndarray | None) -> np.ndarray:
+        return np.log((x if sel is None else x.reshape(-1)[sel]) + t)
+
+    with np.errstate(all="ignore"):
+        together = adaptive(along_all, x, order=1, fast=fast)
+        alone = []
+        for point in x.reshape(-1).tolist():
+            xs = np.array([point])
+            alone.append(adaptive(lambda t, sel, xs=xs: np.log(xs + t), xs, order=1, fast=fast))
+    for name in ("value", "error", "step", "status"):
+        got = getattr(together, name)
+        assert got.shape == x.shape
+        np.testing.assert_array_equal(got.reshape(-1), [getattr(a, name)[0] for a in alone])
+    assert together.nfev == max(a.nfev for a in alone)
+    assert together.status.tolist() == [[OK] * 3] * 2
+    assert np.all(np.abs(together.value - 1 / x) <= together.error)
