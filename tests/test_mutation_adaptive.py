@@ -226,6 +226,16 @@ ADAPTIVE_CASES = [
     ("sqrt at 0", np.sqrt, 0.0, 1, None, FAST + FIRST + WIDE, NONFINITE),
     ("exp(sin(x)) at 0, order 2", lambda v: np.exp(np.sin(v)), 0.0, 2, lambda x: mpmath.mpf(1), FAST_2 + PROBE, OK),
     ("x**2 at 1e9, order 2", lambda v: v * v, 1e9, 2, lambda x: mpmath.mpf(2), FAST_2 + FAST_2, OK),
+    # 1/(1 + x**2) at 0.5, order 2: the fast pass's estimate is not vouched for, the fine pass from its step is.
+    (
+        "1/(1+x**2), order 2",
+        lambda v: 1 / (1 + v * v),
+        0.5,
+        2,
+        lambda x: (6 * x**2 - 2) / (1 + x**2) ** 3,
+        FAST_2 + FINE_AFTER_FAST_2,
+        OK,
+    ),
     (
         "log at 1e6, order 2",
         np.log,
@@ -321,3 +331,40 @@ def test_points_of_any_shape_get_what_each_gets_alone(fast: bool) -> None:
     assert together.nfev == max(a.nfev for a in alone)
     assert together.status.tolist() == [[OK] * 3] * 2
     assert np.all(np.abs(together.value - 1 / x) <= together.error)
+
+
+@pytest.mark.parametrize(
+    ("f", "x", "order", "exact"),
+    [
+        (np.sin, 6434.0, 1, lambda x: mpmath.cos(x)),
+        (np.cos, 1e8, 1, lambda x: -mpmath.sin(x)),
+        (np.sin, 6434.0, 2, lambda x: -mpmath.sin(x)),
+    ],
+)
+def test_without_the_fast_pass_steps_beyond_the_scale_of_f_go_to_the_wide_search(f, x, order, exact) -> None:
+    # The first pass's steps are relative to |x| (thousands at 6434): sin agrees with itself there by accident, a
+    # false plateau, and the point goes on to the wide search (16 + 2 then 128 evaluations at order 1, 3 x 9 then 3 x 64
+    # at order 2), which finds the derivative to its promise.
+    xs = np.array([x])
+    with np.errstate(all="ignore"):
+        estimate = adaptive(lambda t, sel: f(xs + t), xs, order=order, fast=False)
+    assert estimate.nfev == {1: FIRST + WIDE, 2: 3 * 9 + 3 * 64}[order]
+    assert int(estimate.status[0]) == OK
+    reference = exact(mpmath.mpf(x))
+    assert (
+        abs(mpmath.mpf(float(estimate.value[0])) - reference)
+        <= estimate.error[0]
+        <= PROMISED[order] * max(abs(reference), 1)
+    )
+
+
+def test_a_fourth_derivative_next_to_the_radius_of_convergence_is_within_its_error() -> None:
+    # atan at 1.14, order 4: its poles at +-i are 1.5 away, and steps of that size make tableaus that agree by
+    # accident (a later pass was once 2e-6 off with an error estimate of 2e-8, which the check against the fast pass's
+    # estimate now catches). The result is within its error of the exact value and within the promise of 8 digits.
+    xs = np.array([1.14])
+    with np.errstate(all="ignore"):
+        estimate = adaptive(lambda t, sel: np.arctan(xs + t), xs, order=4)
+    reference = mpmath.diff(mpmath.atan, mpmath.mpf(1.14), 4)
+    assert int(estimate.status[0]) == OK
+    assert abs(mpmath.mpf(float(estimate.value[0])) - reference) <= estimate.error[0] <= 1e-8 * abs(reference)
