@@ -224,6 +224,17 @@ ADAPTIVE_CASES = [
         OK,
     ),
     ("sqrt at 0", np.sqrt, 0.0, 1, None, FAST + FIRST + WIDE, NONFINITE),
+    # 1/sin(x) a millionth from pi: two scaled rounds leave an estimate with no meaning (no fine pass from it), the
+    # first pass and the wide search settle it.
+    (
+        "1/sin next to pi",
+        lambda v: 1 / np.sin(v),
+        np.pi - 1e-6,
+        1,
+        lambda x: -mpmath.cos(x) / mpmath.sin(x) ** 2,
+        FAST + 2 * FAST + FIRST + WIDE,
+        OK,
+    ),
     ("exp(sin(x)) at 0, order 2", lambda v: np.exp(np.sin(v)), 0.0, 2, lambda x: mpmath.mpf(1), FAST_2 + PROBE, OK),
     ("x**2 at 1e9, order 2", lambda v: v * v, 1e9, 2, lambda x: mpmath.mpf(2), FAST_2 + FAST_2, OK),
     # 1/(1 + x**2) at 0.5, order 2: the fast pass's estimate is not vouched for, the fine pass from its step is.
