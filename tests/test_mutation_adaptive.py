@@ -292,6 +292,7 @@ def test_the_first_pass_alone_and_the_kink_test_cost_what_the_readme_says() -> N
     with np.errstate(all="ignore"):
         estimate = adaptive(lambda t, sel: np.sin(xs + t), xs, order=1, fast=False)
         assert estimate.nfev == FIRST and int(estimate.status[0]) == OK
+        assert estimate.method == "auto"
         assert abs(estimate.value[0] - np.cos(0.5)) <= estimate.error[0] <= 1e-10
         zero = np.array([0.0, 0.5])
         estimate = adaptive(
