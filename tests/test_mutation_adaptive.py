@@ -208,7 +208,7 @@ def test_each_point_is_judged_on_its_own_reference() -> None:
 # 128 more where the wide search runs, 46 more where the fine pass follows it"; the kink test, 7). At order 2 a
 # pass of five steps takes f at x once more (11), and the fine pass after the fast pass 2 x 12 + 1 + 12.
 FAST, PROBE, FINE_AFTER_SCALED, FIRST, WIDE, FINE, KINK_TEST = 10, 12, 36, 18, 128, 46, 7
-FAST_2, FINE_AFTER_FAST_2 = 11, 2 * 12 + 1 + 12
+FAST_2, FINE_AFTER_FAST_2, FIRST_2 = 11, 2 * 12 + 1 + 12, 3 * 9
 
 ADAPTIVE_CASES = [
     # (f, x, order, f^(order)(x) in mpmath, evaluations, status)
@@ -217,13 +217,15 @@ ADAPTIVE_CASES = [
     ("log at 1e6", np.log, 1e6, 1, lambda x: 1 / x, FAST + FAST, OK),
     ("1/x at 1e-4", lambda v: 1 / v, 1e-4, 1, lambda x: -1 / x**2, FAST + FAST + PROBE, OK),
     ("tan near pi/2", np.tan, 1.5707, 1, lambda x: 1 / mpmath.cos(x) ** 2, FAST + 2 * FAST, OK),
+    # log(1 + x**2) at 1e-4: the measured rounding of f unsettles the scaled round's estimate, which is not kept (the
+    # fast pass's meaningful one disagrees with it), so no fine pass starts from it: the searches settle the point.
     (
         "log(1 + x**2) at 1e-4",
         lambda v: np.log(1 + v * v),
         1e-4,
         1,
         lambda x: 2 * x / (1 + x**2),
-        FAST + FAST + PROBE + FINE_AFTER_SCALED + FIRST + WIDE,
+        FAST + FAST + PROBE + FIRST + WIDE,
         OK,
     ),
     ("sqrt at 0", np.sqrt, 0.0, 1, None, FAST + FIRST + WIDE, NONFINITE),
@@ -239,7 +241,10 @@ ADAPTIVE_CASES = [
         OK,
     ),
     ("exp(sin(x)) at 0, order 2", lambda v: np.exp(np.sin(v)), 0.0, 2, lambda x: mpmath.mpf(1), FAST_2 + PROBE, OK),
-    ("x**2 at 1e9, order 2", lambda v: v * v, 1e9, 2, lambda x: mpmath.mpf(2), FAST_2 + FAST_2, OK),
+    # x**2 at 1e9, order 2: on scaled steps every second difference is exactly 2, which vouches for nothing there
+    # (f exactly polynomial, or exactly linear on steps below what an intermediate resolves); two scaled rounds,
+    # then the relative first pass (3 x 9 at order 2) settles it.
+    ("x**2 at 1e9, order 2", lambda v: v * v, 1e9, 2, lambda x: mpmath.mpf(2), 3 * FAST_2 + FIRST_2, OK),
     # 1/(1 + x**2) at 0.5, order 2: the fast pass's estimate is not vouched for, the fine pass from its step is.
     (
         "1/(1+x**2), order 2",

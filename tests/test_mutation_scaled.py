@@ -96,16 +96,17 @@ def test_the_unit_is_never_larger_than_the_steps_on_a_resolved_gap() -> None:
     assert found(np.array([3.0, 2.0, 3.0]), 1, estimates, steps * unit, unit=unit) == [0.25, 0.25, 4.0]
 
 
-def test_steps_beyond_the_scale_of_f_near_zero_take_x_as_the_scale() -> None:
-    # f varying on 0.004, far below the second smallest step (0.027): the differences are far from f' (9 at the
-    # second smallest step), and the gap read as in the asymptotic regime says sqrt(c (h1**2 - h2**2) max|D| / gap),
-    # 0.012, still below that step. At 0 < |x| < 1 the scale is then at most |x| (the singularity of 1/x, log(x) at
-    # 0); at |x| >= 1, or at 0, the measured scale stands, as it does at 0.5 > 0.012.
-    scales = np.full(5, 0.004)
-    estimates, steps = differences(1, scales)
+def test_steps_beyond_a_singularity_near_zero_take_x_as_the_scale() -> None:
+    # Central differences of 1/x at steps beyond its pole at 0 (h > |x| = 1e-3): D(h) = 1/(h**2 - x**2), which grows
+    # towards the smaller steps. The gap read as in the asymptotic regime, sqrt(c (h1**2 - h2**2) max|D| / gap), says
+    # 0.011, below the second smallest step (0.027): the steps were beyond the scale. At 0 < |x| < 1 the scale is
+    # then at most |x| (the singularity of 1/x, log(x) at 0); at |x| >= 1, or at 0, the measured scale stands, as it
+    # does at 0.5 > 0.011.
+    estimates = np.repeat((1 / (STEPS**2 - 1e-6))[:, None], 5, axis=1)
+    steps = STEPS[:, None] * np.ones(5)[None]
     read = float(
         np.sqrt(
-            CURVATURE[1] * (STEPS[-2] ** 2 - STEPS[-1] ** 2) * estimates[-2, 0] / (estimates[-2, 0] - estimates[-1, 0])
+            CURVATURE[1] * (STEPS[-2] ** 2 - STEPS[-1] ** 2) * estimates[-1, 0] / (estimates[-1, 0] - estimates[-2, 0])
         )
     )
     assert 0.005 < read < STEPS[-2]
@@ -117,6 +118,22 @@ def test_steps_beyond_the_scale_of_f_near_zero_take_x_as_the_scale() -> None:
         power_of_two(read / 2),
         power_of_two(read / 2),
     ]
+
+
+def test_a_small_scale_from_differences_that_shrink_towards_small_steps_is_not_a_singularity() -> None:
+    # f varying on 0.004 as in its asymptotic expansion (D(h) = f' (1 + c h**2 / s**2), shrinking towards the
+    # smaller steps): the scale read off the gap is small, but nothing says a singularity sits at 0 (a zero of f',
+    # log(1 + x) - x near 0, where steps of |x| are below what 1 + x resolves): the measured scale stands at every x.
+    scales = np.full(5, 0.004)
+    estimates, steps = differences(1, scales)
+    read = float(
+        np.sqrt(
+            CURVATURE[1] * (STEPS[-2] ** 2 - STEPS[-1] ** 2) * estimates[-2, 0] / (estimates[-2, 0] - estimates[-1, 0])
+        )
+    )
+    assert 0.005 < read < STEPS[-2]
+    xs = np.array([0.001, -0.0005, 0.5, 1.0, 0.0])
+    assert found(xs, 1, estimates, steps) == [power_of_two(read / 2)] * 5
 
 
 def test_a_gap_at_the_rounding_level_says_the_steps_were_too_small() -> None:
@@ -147,12 +164,17 @@ def test_an_estimate_that_is_mostly_rounding_gets_at_least_four_times_the_steps(
     assert got == [power_of_two(0.3 / 2)]
 
 
-def test_a_step_that_left_the_domain_puts_the_edge_within_x_and_the_smallest_step() -> None:
+def test_a_step_that_left_the_domain_puts_the_edge_beyond_the_largest_finite_step() -> None:
     scales = np.full(3, 0.3)
     estimates, steps = differences(1, scales)
-    estimates[0] = [np.nan, np.inf, np.nan]  # the largest step left the domain
+    estimates[0] = [np.nan, np.inf, np.nan]  # the largest step left the domain; the next one, 1/8, did not
     got = found(np.array([1e-4, 5.0, 0.5]), 1, estimates, steps, noise=6e-7, error=1e-6)
-    # min(|x|, smallest step 13/1024), never widened for rounding.
+    # The edge lies beyond 1/8 (log(1 + x) at order 3 and 1e-20, whose edge is at 1): half of it, never widened
+    # for rounding.
+    assert got == [power_of_two(0.125 / 2)] * 3
+    # Where no step stayed in the domain (sqrt(x) at 1e-4, whose edge is at 0): min(|x|, smallest step 13/1024).
+    estimates[:] = np.nan
+    got = found(np.array([1e-4, 5.0, 0.5]), 1, estimates, steps, noise=6e-7, error=1e-6)
     assert got == [power_of_two(1e-4 / 2), power_of_two(13 / 1024 / 2), power_of_two(13 / 1024 / 2)]
 
 
@@ -191,7 +213,7 @@ def fast_then_scaled(f: Callable[[np.ndarray], np.ndarray], xs: np.ndarray, orde
         )
         before = {"fast_value": value.copy(), "fast_error": error.copy(), "settled": settled.copy()}
         todo = np.flatnonzero(~settled)
-        nfev, left = scaled_passes(along, xs, order, todo, unit, improvable, trusted, value, error, step)
+        nfev, left, _ = scaled_passes(along, xs, order, todo, unit, improvable, trusted, value, error, step)
     return {
         "nfev": nfev,
         "left": left.tolist(),
@@ -351,7 +373,7 @@ def test_units_that_are_not_a_scale_are_skipped_and_the_others_run() -> None:
     value, error, step = np.full(5, 2e-6), np.full(5, 1.0), np.full(5, 0.1)
     unit = np.array([0.0, -1.0, np.inf, np.nan, 2.0**19])
     with np.errstate(all="ignore"):
-        nfev, left = scaled_passes(
+        nfev, left, _ = scaled_passes(
             along, xs, 1, np.arange(5), unit, np.zeros(5, bool), np.ones(5, bool), value, error, step
         )
     assert counts.tolist() == [0, 0, 0, 0, 10]
@@ -491,7 +513,7 @@ def test_points_still_open_keep_the_best_estimate_of_their_rounds() -> None:
         first = fast_estimates(along_open, ys, 1, None, ys.shape, fast[8][:2])
         second = fast_estimates(along_open, ys, 1, None, ys.shape, first[8])
         value, error, step = fast[0].copy(), fast[1].copy(), fast[2].copy()
-        _, left = scaled_passes(along, xs, 1, np.arange(5), fast[8], fast[9], fast[5], value, error, step)
+        _, left, _ = scaled_passes(along, xs, 1, np.arange(5), fast[8], fast[9], fast[5], value, error, step)
     assert not fast[4].any()
     assert left.tolist() == [0, 1]
     assert not first[4].any() and not second[4].any() and first[5].all() and second[5].all()
