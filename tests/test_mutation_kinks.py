@@ -123,12 +123,20 @@ def test_a_kink_far_above_the_rounding_of_f_is_flagged_whatever_the_size_of_f() 
     assert "kink" in result.output
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a kink whose second differences are dominated by the curvature of f at the chosen step shrinks them by "
-    "more than half at the first stage (kappa tends to the jump, not to 0), which the kink test takes for smooth",
+@pytest.mark.parametrize(
+    "expr",
+    [
+        "10*x**2 + abs(x)",
+        pytest.param(
+            "cos(10*x) + abs(x)",
+            marks=pytest.mark.xfail(
+                strict=True,
+                reason="at the chosen step (0.27) the curvature of cos(10 x) is not yet linear in h (10 h = 2.7 rad): "
+                "the jump read off the first pair of stages (0.64) disagrees with the one off the second (2.0)",
+            ),
+        ),
+    ],
 )
-@pytest.mark.parametrize("expr", ["10*x**2 + abs(x)", "cos(10*x) + abs(x)"])
 def test_a_kink_next_to_curvature_is_flagged(expr: str) -> None:
     # Slopes -1 and 1 at 0 (plus f'(0) = 0 of the smooth part): no derivative. kappa(h) = |f''(0)| h + 2: at the
     # chosen step 0.125 it is 4.5 (10 x**2), then 2.25 and 2.03: it tends to the jump, 2, as at any kink, but the
