@@ -32,7 +32,7 @@ from numdiff_cli.contract import (
     VANISHING_STEP,
 )
 from numdiff_cli.numerics.estimate import EPS, PRECISION, UNRELIABLE_ABOVE, Estimate, concatenated, reshaped
-from numdiff_cli.numerics.gradient import FIRST_PASS_EVALUATIONS, gradient_auto
+from numdiff_cli.numerics.gradient import FAST_EVALUATIONS, gradient_auto
 from numdiff_cli.numerics.hessian import hessian
 from numdiff_cli.numerics.lines import line_derivative
 from numdiff_cli.numerics.stencils import default_step, stencil, stencil_sum
@@ -232,7 +232,7 @@ def gradient(
     m, n = X.shape
     changes = m >= STRUCTURED_FROM and hasattr(f, "at_changes")
     # A dense batch holds m coordinates per evaluation; a batch of changes (f.at_changes) a few numbers.
-    per_direction = max(1, (CHANGE_COST if changes else m) * n * FIRST_PASS_EVALUATIONS)
+    per_direction = max(1, (CHANGE_COST if changes else m) * n * FAST_EVALUATIONS)
     width = max(1, min(m, block // per_direction))
     if rows is None:
         blocks: list[Sequence[int]] = [range(d, min(m, d + width)) for d in range(0, m, width)]

@@ -12,7 +12,7 @@ of components in it. Each pass below is one batched call for the components the 
    differences): what the fast pass leaves is mostly a component whose relative digits the rounding of f limits
    (a small derivative of a large sum), which real steps of the same size cannot do better on; a component whose
    error is within the rounding floor of f on the scale max(1, |x|) is done without it where f is not analytic;
-2. the gradient's sequence of :data:`~.steps.GRADIENT_FIRST_STEPS` + :data:`~.steps.GRADIENT_MORE_STEPS` steps in a
+2. the gradient's sequence of :data:`~.steps.GRADIENT_STEPS` steps in a
    ratio of :data:`~.steps.RATIO` from ``GRADIENT_FIRST_STEP * max(1, |x|)``, extrapolated (16 evaluations), done
    where it vouches for a component or the rounding it carries explains its error;
 3. the rescaled pass: 7 steps of the same sequence ``RATIO**GROWTH_SHIFT`` (about 40) times smaller, for f that
@@ -40,10 +40,8 @@ from numdiff_cli.numerics.stencils import shaped_offsets, stencil
 from numdiff_cli.numerics.steps import (
     FAST_STEPS,
     GRADIENT_FIRST_STEP,
-    GRADIENT_FIRST_STEPS,
-    GRADIENT_MORE_STEPS,
-    GRADIENT_RESCALED_STEPS,
     GRADIENT_ROUNDING_LIMITED,
+    GRADIENT_STEPS,
     GROWTH_SHIFT,
     RATIO,
     WIDE_SEARCH_STEPS,
@@ -55,9 +53,7 @@ from numdiff_cli.numerics.verdicts import absolute_floor, verdict
 # Evaluations per component: the fast pass's (two per step); two per step, and two for the false-plateau guard of
 # each short pass.
 FAST_EVALUATIONS = evaluations(stencil(1, "central")[0], len(FAST_STEPS))
-FIRST_PASS_EVALUATIONS = FAST_EVALUATIONS
-RELATIVE_EVALUATIONS = 2 * (GRADIENT_FIRST_STEPS + GRADIENT_MORE_STEPS + 1)
-RESCALED_EVALUATIONS = 2 * (GRADIENT_RESCALED_STEPS + 1)
+SHORT_PASS_EVALUATIONS = 2 * (GRADIENT_STEPS + 1)
 WIDE_EVALUATIONS = 2 * WIDE_SEARCH_STEPS
 
 
@@ -68,7 +64,7 @@ def gradient_auto(along: Along, x: np.ndarray, analytic: bool = False) -> Estima
     step first: 8 evaluations where it vouches for them, instead of 16 to 160 for the real passes.
 
     Returns the :class:`~.estimate.Estimate` of every component; ``nfev`` is the largest number of evaluations any
-    component needed (:data:`FIRST_PASS_EVALUATIONS` where the fast pass vouched for all of them).
+    component needed (:data:`FAST_EVALUATIONS` where the fast pass vouched for all of them).
     """
     flat_x = x.reshape(-1)
     # 0. The fast pass of a derivative (five absolute steps, one call): most components of functions that vary on a
@@ -96,7 +92,7 @@ def gradient_auto(along: Along, x: np.ndarray, analytic: bool = False) -> Estima
     if rest.size:
         # 2. The gradient's sequence of steps relative to max(1, |x|), in one call.
         xs = flat_x[rest]
-        v, e, s, noise, typical, plateau = short_pass(along, xs, GRADIENT_FIRST_STEPS + GRADIENT_MORE_STEPS, rest)
+        v, e, s, noise, typical, plateau = short_pass(along, xs, GRADIENT_STEPS, rest)
         value[rest], error[rest], step[rest] = v, e, s
         fscale[rest] = np.fmax(fscale[rest], typical)
         floor[rest] = absolute_floor(fscale[rest], np.maximum(1.0, np.abs(xs)), 1)
@@ -106,14 +102,14 @@ def gradient_auto(along: Along, x: np.ndarray, analytic: bool = False) -> Estima
         with np.errstate(all="ignore"):
             done = (e <= PRECISION[1] * np.abs(v)) | (e <= GRADIENT_ROUNDING_LIMITED * noise)
         done &= np.isfinite(e) & ~plateau
-        nfev += RELATIVE_EVALUATIONS
+        nfev += SHORT_PASS_EVALUATIONS
         rest = rest[~done]
     if rest.size:
         # 3. The same short sequence RATIO**GROWTH_SHIFT (about 40) times smaller, for f that varies on a scale below
         # the first steps (sin(50 x): its period is 0.13): a false plateau there, or differences that do not settle.
         xs = flat_x[rest]
         v, e, s, noise, typical, plateau = short_pass(
-            along, xs, GRADIENT_RESCALED_STEPS, rest, GRADIENT_FIRST_STEP / RATIO**GROWTH_SHIFT
+            along, xs, GRADIENT_STEPS, rest, GRADIENT_FIRST_STEP / RATIO**GROWTH_SHIFT
         )
         # At these steps the rounding of f weighs 40 times more than at the first ones, and it is often many times
         # eps * |f| (a sum of terms larger than itself: sum(sin(50 x)) over 30 variables): the error counts it
@@ -128,7 +124,7 @@ def gradient_auto(along: Along, x: np.ndarray, analytic: bool = False) -> Estima
         floor[rest] = absolute_floor(fscale[rest], np.maximum(1.0, np.abs(xs)), 1)
         settled_here = rest[done]
         value[settled_here], error[settled_here], step[settled_here] = v[done], e[done], s[done]
-        nfev += RESCALED_EVALUATIONS
+        nfev += SHORT_PASS_EVALUATIONS
         rest = rest[~done]
     if rest.size:
         # 4. The wide search; its grid contains the earlier steps, so its choice replaces theirs. The absolute floor

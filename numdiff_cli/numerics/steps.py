@@ -67,22 +67,18 @@ GROWTH_FACTOR = 0.05
 # candidate chosen there must agree with the best one on steps RATIO**GROWTH_SHIFT times larger (see
 # adaptive.richardson_search).
 DRIFT_ULPS = 2.0**20
-# gradient (numerics.gradient): after the fast pass, the components it leaves get a sequence of
-# GRADIENT_FIRST_STEPS + GRADIENT_MORE_STEPS steps from GRADIENT_FIRST_STEP * max(1, |x|), extrapolated, in one call
-# with a false-plateau stencil (2 evaluations per step, 2 for the stencil). Measured when these were a first pass
-# of 4 steps and its continuation (the same sequence: 3 more steps for the components it could not vouch for):
-# over 10 functions at random points (Rosenbrock, log-sum-exp, norms, products, chains of sines; |x| up to 30, n up
-# to 20), evaluations per component on average 34, 30, 29 and 28 for 2, 3, 4 and 5 more steps (fewer went on to the
-# wide search), the same components vouched for.
-GRADIENT_FIRST_STEPS = 4
-GRADIENT_MORE_STEPS = 3
+# gradient (numerics.gradient): after the fast pass, the components it leaves get a sequence of GRADIENT_STEPS steps
+# from GRADIENT_FIRST_STEP * max(1, |x|), extrapolated, in one call with a false-plateau stencil (2 evaluations per
+# step, 2 for the stencil); the rescaled pass the same sequence 40 times smaller, for f that varies on a smaller
+# scale (sin(50 x)). Measured when the sequence was a first pass of 4 steps and its continuation (3 more steps for
+# the components the first could not vouch for): over 10 functions at random points (Rosenbrock, log-sum-exp,
+# norms, products, chains of sines; |x| up to 30, n up to 20), evaluations per component on average 34, 30, 29 and
+# 28 for 2, 3, 4 and 5 more steps (fewer went on to the wide search), the same components vouched for.
+GRADIENT_STEPS = 7
 GRADIENT_FIRST_STEP = 0.15
 # The gradient settles a component for an error estimate up to this many times the rounding noise carried into it
 # (the default for one derivative is 10); its status then says whether the rounding floor of f vouches for it.
 GRADIENT_ROUNDING_LIMITED = 100.0
-# The gradient's rescaled pass (numerics.gradient): this many steps of the same sequence 40 times smaller, for f that
-# varies on a smaller scale (sin(50 x)).
-GRADIENT_RESCALED_STEPS = 7
 
 
 def taken(x: np.ndarray, h: np.ndarray) -> np.ndarray:
