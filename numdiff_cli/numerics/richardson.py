@@ -160,3 +160,58 @@ def top_weights(steps: tuple[float, ...]) -> tuple[float, ...]:
     # The tableau of unit vectors: entry j of each row is the weight of the difference at step j.
     table = neville(np.eye(len(steps)), np.square(steps)[:, None])
     return tuple(float(w) for w in np.abs(table[-1][1]))
+
+
+@cache
+def entry_weights(steps: tuple[float, ...]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every entry of the Richardson tableau (:func:`neville`) of central differences at ``steps``, level after
+    level: the |weight| of each difference in it (shape ``(entries, len(steps))``), and the index of its
+    neighbour on the next smaller step in its level and on the next larger one (-1 where there is none).
+
+    Examples
+    --------
+    >>> weights, smaller, larger = entry_weights((0.4, 0.2, 0.1))
+    >>> weights.round(12).tolist()[3:]
+    [[0.333333333333, 1.333333333333, 0.0], [0.0, 0.333333333333, 1.333333333333]]
+    >>> smaller.tolist(), larger.tolist()
+    ([1, 2, -1, 4, -1], [-1, 0, 1, -1, 3])
+    """
+    levels = neville(np.eye(len(steps)), np.square(steps)[:, None])
+    smaller, larger, start = [], [], 0
+    for level in levels:
+        count = len(level)
+        smaller += [start + k + 1 if k + 1 < count else -1 for k in range(count)]
+        larger += [start + k - 1 if k else -1 for k in range(count)]
+        start += count
+    return np.abs(np.concatenate(levels)), np.array(smaller), np.array(larger)
+
+
+def quietest(
+    table: list[np.ndarray],
+    rounding: np.ndarray,
+    tableau: tuple[np.ndarray, np.ndarray, np.ndarray],
+    value: np.ndarray,
+    noise: np.ndarray,
+) -> np.ndarray:
+    """The entry of the tableau ``table`` (of :func:`neville`, on columns of points) to report instead of ``value``,
+    per point: where the differences carry more rounding than truncation, the value (the last entry, on the
+    smallest steps) is within its rounding ``noise`` of entries on larger steps that carry less of it.
+
+    Each entry with a neighbour on a smaller step in its level is judged by its larger distance to its neighbours
+    (as :func:`richardson` judges its candidates) plus the worst-case rounding it carries (``tableau``, of
+    :func:`entry_weights`: the weights times each difference's ``rounding``); the one judged best is taken if it
+    is within ``noise`` of the value and judged better than the value by the same rule (its distance to the other
+    entry of its level, plus ``noise``). The value's error estimate stays as it is: the entry taken is within the
+    value's rounding of it. Where it applies (a small component of a large sum, ``sum(x**2) + prod(cos(x))`` at n
+    = 100, whose differences carry 30 times more rounding than the component has truncation), 0.3 to 1 digit more.
+    """
+    weights, smaller, larger = tableau
+    entries = np.concatenate(table)
+    with np.errstate(invalid="ignore"):
+        gap = np.where(smaller[:, None] >= 0, np.abs(entries - entries[smaller]), np.inf)
+        np.maximum(gap, np.where(larger[:, None] >= 0, np.abs(entries - entries[larger]), 0.0), out=gap)
+        mark = gap + weights @ rounding
+        mark[~(np.abs(entries - value) <= noise)] = np.inf
+    best = np.argmin(mark, axis=0)
+    judged = np.abs(value - table[-1][0]) + noise
+    return np.where(picked(mark, best) < judged, picked(entries, best), value)
