@@ -181,6 +181,7 @@ class Bound:
     names: tuple[str, ...]  # the scalar coordinates, in order
     extra: tuple[str, ...] = ()  # coordinates added by with_variable (the expression does not depend on them)
     parsed: Any = field(default=None, compare=False, repr=False)
+    smooth: bool = False  # no kinks: see Expression.smooth
     arrays = True
 
     @property
@@ -328,4 +329,16 @@ def bind(expression: Any, shapes: Mapping[str, Shape], fixed: Mapping[str, np.nd
     order = sorted(free, key=lambda name: not full[name])  # arrays first, then scalars, each in variable order
     names = tuple(component for name in order for component in components(name, full[name]))
     parsed = expression if hasattr(expression, "tree") else getattr(expression, "parsed", None)
-    return Bound(expression.text, full, dict(fixed), args, code, expression.analytic, value_shape, names, (), parsed)
+    return Bound(
+        expression.text,
+        full,
+        dict(fixed),
+        args,
+        code,
+        expression.analytic,
+        value_shape,
+        names,
+        (),
+        parsed,
+        expression.smooth,
+    )

@@ -318,7 +318,12 @@ def run(prepared: Prepared, use_cache: bool) -> Outcome:
         estimate = derivative_of(expression, X, prepared.var, order=check.order, method=check.method, step=None)
     elif check.what == "gradient":
         estimate = engine.gradient(
-            expression.function, X, method=check.method, check_step=True, analytic=expression.analytic
+            expression.function,
+            X,
+            method=check.method,
+            check_step=True,
+            analytic=expression.analytic,
+            check_kink=not expression.smooth,
         )
     else:
         estimate = engine.hessian(expression.function, X, method=check.method, check_step=True)

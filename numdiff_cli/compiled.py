@@ -34,7 +34,7 @@ class Compiled:
     """An expression compiled to numpy code, with what the CLI needs to know about it.
 
     Offers the same interface as :class:`numdiff_cli.expr.Expression` for ``names``, ``shapes``, ``analytic``,
-    ``function``, ``with_variable`` and ``reordered``; the last two are free (no sympy) when they only
+    ``smooth``, ``function``, ``with_variable`` and ``reordered``; the last two are free (no sympy) when they only
     permute the variables, and otherwise parse the text again.
     """
 
@@ -45,6 +45,7 @@ class Compiled:
     args: tuple[str, ...]  # the variable bound to each argument _0, _1, ... of ``code``
     code: str
     arrays: bool = False  # array values: bound to the shapes of a point by numdiff_cli.bound before use
+    smooth: bool = False  # no kinks: see Expression.smooth
     parsed: Expression | None = field(default=None, compare=False, repr=False)
 
     @cached_property
@@ -86,6 +87,7 @@ class Compiled:
             "args": list(self.args),
             "code": self.code,
             "arrays": self.arrays,
+            "smooth": self.smooth,
         }
 
     @classmethod
@@ -93,20 +95,23 @@ class Compiled:
         """Rebuild from :meth:`to_json` output, checking every field (and the code, see :func:`check_code`)."""
         try:
             text, code, analytic, arrays = data["text"], data["code"], data["analytic"], data["arrays"]
+            smooth = data["smooth"]
             names = tuple(data["names"])
             args = tuple(data["args"])
             shapes = {str(base): tuple(int(n) for n in shape) for base, shape in data["shapes"].items()}
         except (KeyError, TypeError, ValueError, AttributeError) as error:
             raise UnsafeCode(f"malformed entry: {type(error).__name__}") from None
         if not (
-            isinstance(text, str) and isinstance(code, str) and isinstance(analytic, bool) and isinstance(arrays, bool)
+            isinstance(text, str)
+            and isinstance(code, str)
+            and all(isinstance(flag, bool) for flag in (analytic, arrays, smooth))
         ):
             raise UnsafeCode("malformed entry")
         if not all(isinstance(n, str) for n in names) or not set(args) <= set(names):
             raise UnsafeCode("malformed variable names")
         _check_variables(text, names, args, shapes)
         check_code(code, len(args), NUMPY_NAMES)
-        return cls(text, names, shapes, analytic, args, code, arrays)
+        return cls(text, names, shapes, analytic, args, code, arrays, smooth)
 
 
 def _check_variables(
@@ -137,6 +142,7 @@ def from_expression(expression: Expression) -> Compiled:
         expression.names,
         code,
         expression.arrays,
+        expression.smooth,
         expression,
     )
 

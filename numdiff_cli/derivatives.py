@@ -162,11 +162,13 @@ def jacobian_of(
     method: str,
     step: float | None,
     analytic: bool = False,
+    smooth: bool = False,
 ) -> Jacobian:
     """The Jacobian at the points ``X`` (shape ``(m, n)``), one :func:`~numdiff_cli.engine.gradient` per function.
 
     ``functions[i]`` takes the rows ``columns[i]`` of ``X`` (its own variables, in its own order). ``analytic``:
-    every function is (see :func:`~numdiff_cli.engine.derivative`).
+    every function is (see :func:`~numdiff_cli.engine.derivative`). Kinks are looked for unless every function is
+    ``smooth`` (:attr:`~numdiff_cli.expr.Expression.smooth`).
     """
     count = X.shape[1]
     value = np.zeros((len(functions), X.shape[0], count))
@@ -177,7 +179,13 @@ def jacobian_of(
         if not index:
             continue
         estimate = engine.gradient(
-            function, X[list(index)], method=method, step=step, check_step=True, analytic=analytic
+            function,
+            X[list(index)],
+            method=method,
+            step=step,
+            check_step=True,
+            analytic=analytic,
+            check_kink=not smooth,
         )
         value[k, index] = estimate.value
         error[k, index] = estimate.error

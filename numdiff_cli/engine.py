@@ -204,12 +204,14 @@ def gradient(
     check_step: bool = False,
     rows: Sequence[int] | None = None,
     analytic: bool = False,
+    check_kink: bool = False,
 ) -> Estimate:
     """Gradient of ``f(X)`` at ``n`` points, ``X`` of shape ``(m, n)``; the result has shape ``(m, n)``.
 
     ``rows``: the variables to differentiate by (the others are held at their values); the result then has
     shape ``(len(rows), n)``. ``analytic``: as for :func:`derivative` (``auto`` takes a second opinion in the
-    complex plane on the components it cannot vouch for).
+    complex plane on the components it cannot vouch for). ``check_kink``: as for :func:`derivative`, per
+    component (``abs(x) + y`` at x = 0 has no partial derivative by x).
 
     All ``2m`` perturbed points of a stencil (for every point) are evaluated in one call of ``f``, in blocks of
     directions so that no call holds more than about ``block`` values (a million values, 8 MB per array, keeps
@@ -239,7 +241,10 @@ def gradient(
     else:
         blocks = [list(rows)[d : d + width] for d in range(0, len(rows), width)]
     return concatenated(
-        [_gradient_block(f, X, directions, method, step, check_step, block, changes, analytic) for directions in blocks]
+        [
+            _gradient_block(f, X, directions, method, step, check_step, block, changes, analytic, check_kink)
+            for directions in blocks
+        ]
     )
 
 
@@ -253,6 +258,7 @@ def _gradient_block(
     block: int,
     structured: bool,
     analytic: bool = False,
+    check_kink: bool = False,
 ) -> Estimate:
     dirs = np.asarray(directions)
     at_changes = getattr(f, "at_changes", None) if structured else None
@@ -273,7 +279,7 @@ def _gradient_block(
         return np.asarray(f(changes.dense()))
 
     if method == "auto" and step is None:
-        return gradient_auto(along, X[dirs], analytic)
+        return gradient_auto(along, X[dirs], analytic, check_kink)
     return line_derivative(along, X[dirs], order=1, method=method, step=step, check_step=check_step)
 
 

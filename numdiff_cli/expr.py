@@ -58,6 +58,7 @@ _LOOKALIKES = {
 # max(x) and min(x) of one argument build a node of their own (two arguments build sympy's Max and Min).
 _EXTREMES = tuple(type(BUILDERS[name](sp.Symbol("x"))) for name in ("max", "min"))
 _NON_ANALYTIC = (*(node for node, row in NODES.items() if not row.analytic), sp.Max, sp.Min, sp.Piecewise, *_EXTREMES)
+_NOT_SMOOTH = (*(node for node, row in NODES.items() if not row.smooth), *_NON_ANALYTIC)
 
 
 @dataclass(frozen=True)
@@ -77,6 +78,13 @@ class Expression:
     def analytic(self) -> bool:
         """False when the expression uses a function that is not complex-analytic (abs, sign, step, ...)."""
         return not self.tree.has(*_NON_ANALYTIC)
+
+    @property
+    def smooth(self) -> bool:
+        """False when the expression may have a kink (slopes on the left and on the right that differ): it uses a
+        function that is not smooth (abs, max, relu, cbrt, hypot, norm, ...: the table's ``smooth``) or a power
+        whose exponent is not an integer (``(x**2 + y**2)**0.5`` at 0 is a cone)."""
+        return not self.tree.has(*_NOT_SMOOTH) and all(power.exp.is_integer for power in self.tree.atoms(sp.Pow))
 
     @cached_property
     def function(self) -> Callable[[np.ndarray], np.ndarray]:

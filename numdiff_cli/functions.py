@@ -72,6 +72,10 @@ class Function:
     # function's for the float value of constants and for the analytic check.
     single: bool = True
     analytic: bool = True  # complex-analytic, so the complex step can differentiate it
+    # No kink on its real domain: where it is defined its slopes on the left and on the right agree (not abs, nor
+    # cbrt at 0, whose slope is infinite, nor hypot and norm at 0, cones); the kink test can skip an expression of
+    # such functions and integer powers.
+    smooth: bool = True
     array: bool = False  # takes arrays as arrays (a reduction, a product, softmax): the expression has array values
 
 
@@ -180,9 +184,7 @@ def operator_class(sp: ModuleType, generated: str) -> Any:
     return _array_class(sp, generated, {"array_matmul": 2, "span": 3}.get(generated))
 
 
-def _array(
-    name: str, floats: Callable[..., float], description: str, nargs: int = 1, analytic: bool = True
-) -> Function:
+def _array(name: str, floats: Callable[..., float], description: str, nargs: int = 1, smooth: bool = True) -> Function:
     """An array function of ``nargs`` arguments; ``floats`` is its value on scalars."""
     generated = f"array_{name}"
     return Function(
@@ -193,7 +195,7 @@ def _array(
         floats,
         {generated: getattr(arrays, generated)},
         {},
-        analytic=analytic,
+        smooth=smooth,
         array=True,
     )
 
@@ -233,6 +235,7 @@ def _extreme(name: str, pick: Callable[..., float], description: str) -> Functio
         {name: pick},
         single=False,
         analytic=False,
+        smooth=False,
         array=True,
     )
 
@@ -310,6 +313,7 @@ _ROWS = (
         math.hypot,
         {"hypot": special.numpy_hypot},
         {"hypot": "hypot"},
+        smooth=False,
     ),
     Function(
         "cbrt",
@@ -319,6 +323,7 @@ _ROWS = (
         special.float_cbrt,
         {"cbrt": special.numpy_cbrt},
         {"cbrt": special.mpmath_cbrt},
+        smooth=False,
     ),
     Function(
         "abs",
@@ -329,6 +334,7 @@ _ROWS = (
         _numpy("abs"),
         {"abs": abs, "fabs": "fabs"},
         analytic=False,
+        smooth=False,
     ),
     Function(
         "sign",
@@ -339,6 +345,7 @@ _ROWS = (
         _numpy("sign"),
         _mpmath("sign"),
         analytic=False,
+        smooth=False,
     ),
     Function(
         "sigmoid",
@@ -360,6 +367,7 @@ _ROWS = (
         {"max": max},
         single=False,
         analytic=False,
+        smooth=False,
     ),
     Function(
         "step",
@@ -370,11 +378,12 @@ _ROWS = (
         _numpy("heaviside"),
         {},
         analytic=False,
+        smooth=False,
     ),
     _array("sum", lambda a: a, "sum of the elements of an array (a number is its own sum)"),
     _array("prod", lambda a: a, "product of the elements of an array"),
     _array("mean", lambda a: a, "mean of the elements of an array"),
-    _array("norm", abs, "Euclidean norm `sqrt(sum(x**2))` (Frobenius for a matrix)"),
+    _array("norm", abs, "Euclidean norm `sqrt(sum(x**2))` (Frobenius for a matrix)", smooth=False),
     _array("dot", lambda a, b: a * b, "`dot(a, b)`: product with a number, else the matrix product `a @ b`", 2),
     _extreme("max", max, "`max(a, b)` elementwise; `max(x)` the largest element"),
     _extreme("min", min, "`min(a, b)` elementwise; `min(x)` the smallest element"),

@@ -6,7 +6,6 @@ written with :func:`numdiff_cli.render.short`, so that rounding noise in the las
 
 from __future__ import annotations
 
-import dataclasses
 import math
 from collections.abc import Callable, Sequence
 
@@ -28,21 +27,18 @@ def slopes(
     *,
     method: str,
     step: float | None,
-    one_variable: bool,
     analytic: bool = False,
+    smooth: bool = False,
 ) -> engine.Estimate:
     """The slopes of the tangent at the points ``X`` (the gradient, one row per variable).
 
-    For one variable a kink is flagged as ``diff`` flags it (``abs(x)`` at 0 has no tangent, and a central
-    difference would return the average of the two slopes, 0, without a word). ``analytic``: as for
-    :func:`~numdiff_cli.engine.derivative`.
+    A kink is flagged as ``diff`` flags it, along each variable (``abs(x)`` at 0 has no tangent, and a central
+    difference would return the average of the two slopes, 0, without a word), unless the function is ``smooth``
+    (:attr:`~numdiff_cli.expr.Expression.smooth`). ``analytic``: as for :func:`~numdiff_cli.engine.derivative`.
     """
-    estimate = engine.gradient(function, X, method=method, step=step, check_step=True, analytic=analytic)
-    if not one_variable or method == "complex":
-        return estimate
-    along = engine.derivative(lambda x: function(x[None]), X[0], method=method, step=step, check_kink=True)
-    status = np.where(along.status == engine.KINK, engine.KINK, estimate.status[0])[None]
-    return dataclasses.replace(estimate, status=status)
+    return engine.gradient(
+        function, X, method=method, step=step, check_step=True, analytic=analytic, check_kink=not smooth
+    )
 
 
 def line(value: float, slope: float, x: float, name: str) -> tuple[float, str]:

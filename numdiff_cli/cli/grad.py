@@ -109,7 +109,14 @@ def grad(
     def compute(chunk: Chunk) -> output.Block:
         X = chunk.values
         estimate = engine.gradient(
-            expression.function, X, method=method, step=step, check_step=True, rows=rows, analytic=expression.analytic
+            expression.function,
+            X,
+            method=method,
+            step=step,
+            check_step=True,
+            rows=rows,
+            analytic=expression.analytic,
+            check_kink=not expression.smooth,
         )
 
         def row(j: int) -> dict[str, Any]:

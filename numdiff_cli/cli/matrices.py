@@ -138,13 +138,14 @@ def jacobian(
         inputs.check_method(method, analytic=expression.analytic)
     columns = [[names.index(name) for name in expression.names] for expression in expressions]
     analytic = all(expression.analytic for expression in expressions)
+    smooth = all(expression.smooth for expression in expressions)
     univariate = len(names) == 1 and not shapes
     if not at:
         raise OptionError("no points: give --at POINT (repeatable), or --at - for standard input")
 
     def compute(chunk: Chunk) -> output.Block:
         X = chunk.values
-        result = jacobian_of(functions, columns, X, method=method, step=step, analytic=analytic)
+        result = jacobian_of(functions, columns, X, method=method, step=step, analytic=analytic, smooth=smooth)
         rows, plain = [], []
         for j in range(X.shape[1]):
             row: dict[str, Any] = {

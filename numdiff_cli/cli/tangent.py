@@ -90,7 +90,7 @@ def tangent(
         X = chunk.values
         values = expression.function(X)
         estimate = tangents.slopes(
-            expression.function, X, method=method, step=step, one_variable=univariate, analytic=expression.analytic
+            expression.function, X, method=method, step=step, analytic=expression.analytic, smooth=expression.smooth
         )
         rows, plain = [], []
         for j in range(X.shape[1]):

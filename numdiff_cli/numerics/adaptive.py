@@ -25,7 +25,7 @@ from numdiff_cli.numerics.estimate import (
 )
 from numdiff_cli.numerics.fast import fast_floor, vouch_fast
 from numdiff_cli.numerics.fine import FAST_FINE_STEPS, evaluations, refine
-from numdiff_cli.numerics.kinks import kinked
+from numdiff_cli.numerics.kinks import KINK_EVALUATIONS, kinked
 from numdiff_cli.numerics.noise import measured_noise
 from numdiff_cli.numerics.richardson import best_on_larger_steps, picked, richardson
 from numdiff_cli.numerics.scaled import fast_blocks, scaled_passes
@@ -353,7 +353,7 @@ def adaptive(
     status = verdict(value, error, floor, order)
     if kink_check and order == 1:
         status = np.where(np.isfinite(value) & kinked(along, x, step, np.maximum(np.abs(value), error)), KINK, status)
-        nfev += 7
+        nfev += KINK_EVALUATIONS
     error = np.where(np.isfinite(error), error, np.nan)
     return Estimate(value, error, step, nfev, "auto", status)
 

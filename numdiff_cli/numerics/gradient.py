@@ -28,13 +28,16 @@ call (see :func:`short_pass`); each component is judged as :func:`~.adaptive.ada
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 
-from numdiff_cli.contract import IMPRECISE, OK
+from numdiff_cli.contract import IMPRECISE, KINK, OK
 from numdiff_cli.numerics.adaptive import false_plateau, richardson_search, wide_search
 from numdiff_cli.numerics.estimate import PRECISION, Along, Estimate, on_lines
 from numdiff_cli.numerics.fast import fast_floor, fast_pass
 from numdiff_cli.numerics.fine import evaluations
+from numdiff_cli.numerics.kinks import KINK_EVALUATIONS, kinked
 from numdiff_cli.numerics.lines import second_opinion
 from numdiff_cli.numerics.stencils import shaped_offsets, stencil
 from numdiff_cli.numerics.steps import (
@@ -57,11 +60,14 @@ SHORT_PASS_EVALUATIONS = 2 * (GRADIENT_STEPS + 1)
 WIDE_EVALUATIONS = 2 * WIDE_SEARCH_STEPS
 
 
-def gradient_auto(along: Along, x: np.ndarray, analytic: bool = False) -> Estimate:
+def gradient_auto(along: Along, x: np.ndarray, analytic: bool = False, check_kink: bool = False) -> Estimate:
     """``auto`` first derivatives along the lines through ``x`` (the components of a gradient, of any shape), with
     ``along`` as in :data:`~.estimate.Along`, by the passes of this module. With ``analytic`` (f is
     complex-analytic and takes complex arguments), the components the fast pass cannot vouch for get the complex
-    step first: 8 evaluations where it vouches for them, instead of 16 to 160 for the real passes.
+    step first: 8 evaluations where it vouches for them, instead of 16 to 160 for the real passes. With
+    ``check_kink``, a component along whose line f has a kink (``abs(x) + y`` at x = 0, ``max(x)`` where two
+    elements tie) gets the status :data:`~numdiff_cli.contract.KINK`, as :func:`~.adaptive.adaptive` gives it (the
+    kink test, :data:`~.kinks.KINK_EVALUATIONS` more evaluations).
 
     Returns the :class:`~.estimate.Estimate` of every component; ``nfev`` is the largest number of evaluations any
     component needed (:data:`FAST_EVALUATIONS` where the fast pass vouched for all of them).
@@ -132,7 +138,13 @@ def gradient_auto(along: Along, x: np.ndarray, analytic: bool = False) -> Estima
         # better ones is no measure of the scale of f), as in adaptive.
         wide_search(along, flat_x, rest, 1, value, error, step, floor, fscale)
         nfev += WIDE_EVALUATIONS
-    return _finished(x, value, error, step, floor, nfev)
+    estimate = _finished(x, value, error, step, floor, nfev)
+    if not check_kink:
+        return estimate
+    with np.errstate(invalid="ignore"):
+        size = np.maximum(np.abs(estimate.value), estimate.error)
+        kinks = np.isfinite(estimate.value) & kinked(along, x, estimate.step, size)
+    return dataclasses.replace(estimate, status=np.where(kinks, KINK, estimate.status), nfev=nfev + KINK_EVALUATIONS)
 
 
 def _finished(

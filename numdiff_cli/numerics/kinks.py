@@ -7,6 +7,9 @@ import numpy as np
 from numdiff_cli.numerics.estimate import EPS, Along
 from numdiff_cli.numerics.steps import KINK_SHRINK, taken
 
+# f at x and on both sides at three steps.
+KINK_EVALUATIONS = 7
+
 
 def kinked(along: Along, x: np.ndarray, step: np.ndarray, size: np.ndarray) -> np.ndarray:
     """Where the left and right slopes of f at x differ (a kink, as ``abs`` or ``relu`` at 0).
@@ -15,7 +18,8 @@ def kinked(along: Along, x: np.ndarray, step: np.ndarray, size: np.ndarray) -> n
     of the slope at a kink. It is compared at the chosen step ``h``, at ``h / 10`` and at ``h / 100``: a smooth f
     shrinks it about 10 times at each stage, a kink keeps it (or makes it grow, for an infinite slope); two
     stages, so that an accidental cancellation of the ``h`` and ``h**3`` terms at one step is not taken for a
-    kink. Values at the rounding level of f, or tiny next to the derivative, are not kinks. 7 evaluations.
+    kink. Values at the rounding level of f, or tiny next to the derivative, are not kinks. :data:`KINK_EVALUATIONS`
+    evaluations.
     """
     with np.errstate(all="ignore"):
         steps = [step, taken(x, step / KINK_SHRINK), taken(x, step / KINK_SHRINK**2)]

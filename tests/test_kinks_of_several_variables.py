@@ -1,0 +1,94 @@
+"""Kinks are flagged by every command that computes first derivatives, whatever the number of variables.
+
+A central difference at a kink returns the average of the slopes on the left and on the right, a number that is no
+derivative; ``diff`` says so (status 7, exit 3). ``grad``, ``jacobian``, ``tangent`` and ``check`` compute the
+components of a gradient by their own passes, which once returned those averages without a word
+(``grad "abs(x) + y" --at 0,1`` printed ``0.0 1.0`` and exited 0). The kinks below are where two slopes differ by
+theory: ``abs`` and ``relu`` at 0, ``max``/``min`` where two elements tie, the Euclidean norm at 0.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from numdiff_cli import engine
+from numdiff_cli.expr import parse_expression
+
+KINKS = [
+    ("abs(x) + y", "0,1"),
+    ("relu(x - y) + x", "2,2"),
+    ("max(x, y)", "1,1"),
+    ("min(x, 2*y)", "2,1"),
+    ("max(x)", "x=[1,3,3]"),
+    ("min(x) + sum(x**2)", "x=[2,2]"),
+    ("norm(x)", "x=[0,0]"),
+    ("abs(W[0,1] - W[1,0])", "W=[[1,2],[2,1]]"),
+]
+
+# The same expressions where no two slopes differ, with their gradients by hand.
+SMOOTH = [
+    ("abs(x) + y", "0.5,1", [1.0, 1.0]),
+    ("relu(x - y) + x", "3,2", [2.0, -1.0]),
+    ("max(x, y)", "1,2", [0.0, 1.0]),
+    ("min(x, 2*y)", "3,1", [0.0, 2.0]),
+    ("max(x)", "x=[1,2,3]", [0.0, 0.0, 1.0]),
+    ("min(x) + sum(x**2)", "x=[1,2]", [3.0, 4.0]),
+    ("norm(x)", "x=[3,4]", [0.6, 0.8]),
+    ("abs(W[0,1] - W[1,0])", "W=[[1,3],[2,1]]", [[0.0, 1.0], [-1.0, 0.0]]),
+]
+
+
+@pytest.mark.parametrize(("text", "at"), KINKS)
+def test_grad_flags_a_kink_along_any_variable(run, text: str, at: str) -> None:
+    result = run("grad", text, "--at", at, "--format", "json")
+    assert result.exit_code == 3, result.output  # a result numdiff cannot vouch for (README: Exit status)
+    assert "kink" in json.loads(result.stdout)["warning"]
+
+
+@pytest.mark.parametrize(("text", "at", "gradient"), SMOOTH)
+def test_grad_next_to_those_kinks_is_unflagged_and_right(run, text: str, at: str, gradient: list) -> None:
+    result = run("grad", text, "--at", at, "--format", "json")
+    assert result.exit_code == 0, result.output
+    row = json.loads(result.stdout)
+    assert "warning" not in row
+    np.testing.assert_allclose(row["gradient"], gradient, rtol=1e-10, atol=1e-10)
+
+
+@pytest.mark.parametrize(("text", "at"), [k for k in KINKS if "[" not in k[1]])
+def test_jacobian_and_tangent_flag_it_too(run, text: str, at: str) -> None:
+    result = run("jacobian", text, "x*y", "--at", at, "--format", "json")
+    assert result.exit_code == 3 and "kink" in result.stderr, result.output
+    result = run("tangent", text, "--at", at, "--format", "json")
+    assert result.exit_code == 3 and "kink" in json.loads(result.stdout)["warning"], result.output
+
+
+def test_a_check_of_a_gradient_at_a_kink_warns(run, tmp_path: Path) -> None:
+    # A check compares with sympy's derivative (sign(0) = 0 here, so it passes) and says what the engine saw.
+    path = tmp_path / "checks.toml"
+    path.write_text('[[check]]\nname = "kinked"\nexpr = "abs(x) + y"\nwhat = "gradient"\nat = ["0,1"]\nrtol = 1e-8\n')
+    result = run("check", str(path))
+    assert "kink" in result.stderr, result.output
+
+
+def test_a_smooth_expression_pays_no_kink_test(run) -> None:
+    # The kink test costs 7 evaluations per component (README: f at x and on both sides at three steps); an
+    # expression of smooth functions and integer powers has no kinks, so its gradient costs the fast pass's 10.
+    f = lambda v: np.exp(np.sin(v[0])) * np.cos(v[1])  # noqa: E731
+    X = np.array([[0.7], [0.3]])
+    assert engine.gradient(f, X).nfev == 10
+    assert engine.gradient(f, X, check_kink=True).nfev == 10 + 7
+    for text, smooth in [("exp(sin(x))*cos(y)", True), ("sum(x**2) + logsumexp(x)", True), ("x**3/y", True)]:
+        assert parse_expression(text).smooth is smooth
+    # Functions built of analytic pieces can still kink: a cone, an infinite slope, a fractional power.
+    for text in ["norm(x)", "hypot(x, y)", "cbrt(x) + y", "(x**2 + y**2)**0.5", "x**y", "abs(x) + y"]:
+        assert not parse_expression(text).smooth, text
+
+
+@pytest.mark.parametrize("text", ["hypot(x, y)", "cbrt(x) + y", "(x**2 + y**2)**0.5", "sqrt(x**2) + y"])
+def test_kinks_of_analytic_pieces_are_flagged(run, text: str) -> None:
+    result = run("grad", text, "--at", "0,0", "--format", "json")
+    assert result.exit_code == 3 and "warning" in json.loads(result.stdout), result.output
