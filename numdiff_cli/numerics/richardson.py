@@ -163,33 +163,36 @@ def top_weights(steps: tuple[float, ...]) -> tuple[float, ...]:
 
 
 @cache
-def entry_weights(steps: tuple[float, ...]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Every entry of the Richardson tableau (:func:`neville`) of central differences at ``steps``, level after
-    level: the |weight| of each difference in it (shape ``(entries, len(steps))``), and the index of its
-    neighbour on the next smaller step in its level and on the next larger one (-1 where there is none).
+def entry_weights(steps: tuple[float, ...]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The entries of the Richardson tableau (:func:`neville`) of central differences at ``steps`` that have a
+    neighbour on a smaller step in their level, numbered level after level: their indices, the |weight| of each
+    difference in them (shape ``(entries, len(steps))``), and the index of their neighbour on the next smaller
+    step and on the next larger one (their own index where there is none).
 
     Examples
     --------
-    >>> weights, smaller, larger = entry_weights((0.4, 0.2, 0.1))
-    >>> weights.round(12).tolist()[3:]
-    [[0.333333333333, 1.333333333333, 0.0], [0.0, 0.333333333333, 1.333333333333]]
-    >>> smaller.tolist(), larger.tolist()
-    ([1, 2, -1, 4, -1], [-1, 0, 1, -1, 3])
+    >>> entries, weights, smaller, larger = entry_weights((0.4, 0.2, 0.1))
+    >>> entries.tolist(), smaller.tolist(), larger.tolist()
+    ([0, 1, 3], [1, 2, 4], [0, 0, 3])
+    >>> weights.round(12).tolist()[2]
+    [0.333333333333, 1.333333333333, 0.0]
     """
     levels = neville(np.eye(len(steps)), np.square(steps)[:, None])
-    smaller, larger, start = [], [], 0
+    entries, smaller, larger, start = [], [], [], 0
     for level in levels:
-        count = len(level)
-        smaller += [start + k + 1 if k + 1 < count else -1 for k in range(count)]
-        larger += [start + k - 1 if k else -1 for k in range(count)]
-        start += count
-    return np.abs(np.concatenate(levels)), np.array(smaller), np.array(larger)
+        for k in range(len(level) - 1):
+            entries.append(start + k)
+            smaller.append(start + k + 1)
+            larger.append(start + k - 1 if k else start + k)
+        start += len(level)
+    weights = np.abs(np.concatenate(levels))[entries]
+    return np.array(entries), weights, np.array(smaller), np.array(larger)
 
 
 def quietest(
     table: list[np.ndarray],
     rounding: np.ndarray,
-    tableau: tuple[np.ndarray, np.ndarray, np.ndarray],
+    tableau: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
     value: np.ndarray,
     noise: np.ndarray,
 ) -> np.ndarray:
@@ -205,11 +208,12 @@ def quietest(
     value's rounding of it. Where it applies (a small component of a large sum, ``sum(x**2) + prod(cos(x))`` at n
     = 100, whose differences carry 30 times more rounding than the component has truncation), 0.3 to 1 digit more.
     """
-    weights, smaller, larger = tableau
-    entries = np.concatenate(table)
+    indices, weights, smaller, larger = tableau
+    every = np.concatenate(table)
+    entries = every[indices]
     with np.errstate(invalid="ignore"):
-        gap = np.where(smaller[:, None] >= 0, np.abs(entries - entries[smaller]), np.inf)
-        np.maximum(gap, np.where(larger[:, None] >= 0, np.abs(entries - entries[larger]), 0.0), out=gap)
+        gap = np.abs(entries - every[smaller])
+        np.maximum(gap, np.abs(entries - every[larger]), out=gap)
         mark = gap + weights @ rounding
         mark[~(np.abs(entries - value) <= noise)] = np.inf
     best = np.argmin(mark, axis=0)
