@@ -67,7 +67,10 @@ def plane(value: float, slopes: Sequence[float], point: Sequence[float], names: 
     """
     lhs = next(n for n in ("z", "f", "value") if n not in names)
     finite = math.isfinite(value) and all(math.isfinite(s) for s in slopes)
-    terms = " ".join(f"+ {short(s)}*({n} {signed(-a)})" for n, s, a in zip(names, slopes, point))
+    # (x - a), with the sign of a zero ignored: (x - 0.0), never (x + 0.0).
+    terms = " ".join(
+        f"+ {short(s)}*({n} {'+' if a < 0 else '-'} {short(abs(a))})" for n, s, a in zip(names, slopes, point)
+    )
     return f"{lhs} = {short(value)} {terms}" if finite else "nan"
 
 

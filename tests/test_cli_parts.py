@@ -150,6 +150,8 @@ def test_tangent_plane_equation() -> None:
     assert plane(5.0, [2.0, 4.0], [1.0, -2.0], ["x", "y"]) == "z = 5.0 + 2.0*(x - 1.0) + 4.0*(y + 2.0)"
     assert plane(1.0, [1.0, 1.0], [0.0, 0.0], ["z", "x"]).startswith("f = ")
     assert plane(1.0, [1.0, float("inf")], [0.0, 0.0], ["x", "y"]) == "nan"
+    # v - a at a = 0 (and -0.0) reads (x - 0.0): the negated zero once printed (x + 0.0).
+    assert plane(1.0, [0.0, 2.0], [0.0, -0.0], ["x", "y"]) == "z = 1.0 + 0.0*(x - 0.0) + 2.0*(y - 0.0)"
 
 
 # --- several expressions ---------------------------------------------------------------------------------------
