@@ -72,9 +72,12 @@ class Function:
     # function's for the float value of constants and for the analytic check.
     single: bool = True
     analytic: bool = True  # complex-analytic, so the complex step can differentiate it
-    # No kink on its real domain: where it is defined its slopes on the left and on the right agree (not abs, nor
-    # cbrt at 0, whose slope is infinite, nor hypot and norm at 0, cones); the kink test can skip an expression of
-    # such functions and integer powers.
+    # Real-analytic on the whole real line, so that no composition of such functions has a kink: not abs, sign,
+    # step, relu, max, min; nor cbrt at 0 (an infinite slope), hypot and norm at 0 (cones), asin/acos/acosh (finite
+    # at the edges of their domain, which an argument can touch from inside: acos(cos(x)) is |x| near 0), nor tan,
+    # the logarithms and atanh (a pole or a logarithmic singularity, which a bounded function of them makes a cusp
+    # of: atan(log(x**2)) at 0). The kink test can skip an expression of such functions and powers that are
+    # integers (Expression.smooth).
     smooth: bool = True
     array: bool = False  # takes arrays as arrays (a reduction, a product, softmax): the expression has array values
 
@@ -147,9 +150,11 @@ def _pow(symbolic: Symbolic) -> Builder:
     return build
 
 
-def _one(name: str, sympy: str, floats: Callable[..., float], numpy: str, description: str) -> Function:
+def _one(
+    name: str, sympy: str, floats: Callable[..., float], numpy: str, description: str, smooth: bool = True
+) -> Function:
     """A function of one argument that is a sympy, a math, a numpy and an mpmath function of the same name."""
-    return Function(name, (1,), description, _sympy(sympy), floats, _numpy(numpy), _mpmath(sympy))
+    return Function(name, (1,), description, _sympy(sympy), floats, _numpy(numpy), _mpmath(sympy), smooth=smooth)
 
 
 def _log_to(base: int) -> Function:
@@ -163,6 +168,7 @@ def _log_to(base: int) -> Function:
         _numpy("log"),
         _mpmath("log"),
         single=False,
+        smooth=False,
     )
 
 
@@ -252,16 +258,18 @@ OPERATOR_NAMES = {
 _ROWS = (
     _one("sin", "sin", math.sin, "sin", "sine (radians)"),
     _one("cos", "cos", math.cos, "cos", "cosine (radians)"),
-    _one("tan", "tan", math.tan, "tan", "tangent (radians)"),
-    _one("asin", "asin", math.asin, "arcsin", "inverse sine"),
-    _one("acos", "acos", math.acos, "arccos", "inverse cosine"),
+    # (Not smooth: tan has poles, which a bounded function of it turns into jumps; asin, acos and acosh are finite
+    # at the edges of their domain, which an argument can touch from inside: acos(cos(x)) is |x| near 0.)
+    _one("tan", "tan", math.tan, "tan", "tangent (radians)", smooth=False),
+    _one("asin", "asin", math.asin, "arcsin", "inverse sine", smooth=False),
+    _one("acos", "acos", math.acos, "arccos", "inverse cosine", smooth=False),
     _one("atan", "atan", math.atan, "arctan", "inverse tangent"),
     _one("sinh", "sinh", special.float_sinh, "sinh", "hyperbolic sine"),
     _one("cosh", "cosh", math.cosh, "cosh", "hyperbolic cosine"),
     _one("tanh", "tanh", math.tanh, "tanh", "hyperbolic tangent"),
     _one("asinh", "asinh", math.asinh, "arcsinh", "inverse hyperbolic sine"),
-    _one("acosh", "acosh", math.acosh, "arccosh", "inverse hyperbolic cosine"),
-    _one("atanh", "atanh", special.float_atanh, "arctanh", "inverse hyperbolic tangent"),
+    _one("acosh", "acosh", math.acosh, "arccosh", "inverse hyperbolic cosine", smooth=False),
+    _one("atanh", "atanh", special.float_atanh, "arctanh", "inverse hyperbolic tangent", smooth=False),
     _one("exp", "exp", math.exp, "exp", "exponential"),
     Function(
         "expm1",
@@ -281,8 +289,9 @@ _ROWS = (
         _numpy("log"),
         _mpmath("log"),
         single=False,
+        smooth=False,
     ),
-    _one("ln", "log", special.float_log, "log", "natural logarithm"),
+    _one("ln", "log", special.float_log, "log", "natural logarithm", smooth=False),
     _log_to(10),
     _log_to(2),
     Function(
@@ -293,6 +302,7 @@ _ROWS = (
         special.float_log1p,
         _numpy("log1p"),
         _mpmath("log1p"),
+        smooth=False,
     ),
     _one("sqrt", "sqrt", math.sqrt, "sqrt", "square root"),
     Function(

@@ -76,19 +76,38 @@ def test_a_check_of_a_gradient_at_a_kink_warns(run, tmp_path: Path) -> None:
 
 def test_a_smooth_expression_pays_no_kink_test(run) -> None:
     # The kink test costs 7 evaluations per component (README: f at x and on both sides at three steps); an
-    # expression of smooth functions and integer powers has no kinks, so its gradient costs the fast pass's 10.
+    # expression of functions real-analytic on the whole line and integer powers has no kinks, so its gradient
+    # costs the fast pass's 10.
     f = lambda v: np.exp(np.sin(v[0])) * np.cos(v[1])  # noqa: E731
     X = np.array([[0.7], [0.3]])
     assert engine.gradient(f, X).nfev == 10
     assert engine.gradient(f, X, check_kink=True).nfev == 10 + 7
-    for text, smooth in [("exp(sin(x))*cos(y)", True), ("sum(x**2) + logsumexp(x)", True), ("x**3/y", True)]:
-        assert parse_expression(text).smooth is smooth
-    # Functions built of analytic pieces can still kink: a cone, an infinite slope, a fractional power.
-    for text in ["norm(x)", "hypot(x, y)", "cbrt(x) + y", "(x**2 + y**2)**0.5", "x**y", "abs(x) + y"]:
+    for text in ["exp(sin(x))*cos(y)", "sum(x**2) + logsumexp(x)", "x**3/7 + atan(y)", "softmax(x)[0] * tanh(y)"]:
+        assert parse_expression(text).smooth, text
+    for text in COMPOSED + ["norm(x)", "x**y", "abs(x) + y", "sigmoid(x)", "log2(x)", "cbrt(x) + y"]:
         assert not parse_expression(text).smooth, text
 
 
-@pytest.mark.parametrize("text", ["hypot(x, y)", "cbrt(x) + y", "(x**2 + y**2)**0.5", "sqrt(x**2) + y"])
-def test_kinks_of_analytic_pieces_are_flagged(run, text: str) -> None:
-    result = run("grad", text, "--at", "0,0", "--format", "json")
-    assert result.exit_code == 3 and "warning" in json.loads(result.stdout), result.output
+# Kinks made of pieces each smooth where it is defined: a cone, a domain edge touched from inside, a pole or a
+# logarithm inside a bounded function (all |x|-like or a cusp at x = 0).
+COMPOSED = [
+    "hypot(x, y)",
+    "(x**2 + y**2)**0.5",
+    "acos(cos(x)) + y",
+    "asin(1 - x**2) + y",
+    "acosh(1 + x**2) + y",
+    "x*tanh(1/x) + y",
+    "x*sigmoid(1/x) + y",
+    "atan(log(x**2)) + y",
+]
+
+
+@pytest.mark.parametrize("text", COMPOSED)
+def test_kinks_of_smooth_pieces_are_flagged(run, text: str) -> None:
+    at = "0,0" if "y**2" in text or "hypot" in text else "0,1"
+    result = run("grad", text, "--at", at, "--format", "json")
+    assert result.exit_code == 3 and "kink" in json.loads(result.stdout).get("warning", ""), result.output
+    if "y" in text and text.endswith("+ y"):
+        one = text.removesuffix(" + y")
+        result = run("tangent", one, "--at", "0", "--format", "json")
+        assert result.exit_code == 3 and "kink" in json.loads(result.stdout).get("warning", ""), result.output

@@ -44,9 +44,12 @@ def test_a_cubic_at_large_x_is_as_accurate_as_its_largest_steps_allow(run: Calla
     ):
         result = run("diff", text, "--at", "-", "--format", "json", input=lines)
         assert result.exit_code == 0, result.output
-        values = [row["derivative"] for row in map(json.loads, result.output.splitlines())]
+        rows = [json.loads(line) for line in result.output.splitlines()]
+        values = [row["derivative"] for row in rows]
         relative = _relative_errors(values, [exact(mpmath.mpf(float(t))) for t in x])
         assert np.all(relative <= 3.8 * ulps * EPS * np.abs(x)), (text, float(np.max(relative / (EPS * np.abs(x)))))
+        # The error estimate, made for the last entry, still bounds the value reported.
+        assert np.all(relative * np.abs(values) <= [row["error"] for row in rows])
 
 
 def test_a_small_component_of_a_large_sum(run: Callable[..., Result]) -> None:
@@ -86,8 +89,8 @@ def test_the_entry_taken_is_within_the_values_rounding(
     derivative: float, curvature: float, higher: float, noise: list[float], scale: float
 ) -> None:
     """Whatever the differences (a derivative, h**2 and h**4 terms, rounding of any size), the value reported is
-    the last entry or another entry of the tableau within the last entry's rounding of it: the error estimate,
-    made for the last entry, still bounds it within twice itself."""
+    within the last entry's rounding of the last entry, so that the last entry's error estimate (which counts that
+    rounding) bounds it within twice itself. (Whether it is better is the business of the tests above.)"""
     h = np.array(STEPS)
     rounding = scale * (1 + np.abs(derivative)) / h
     estimates = derivative + curvature * h**2 + higher * h**4 + np.array(noise) * rounding
@@ -96,4 +99,3 @@ def test_the_entry_taken_is_within_the_values_rounding(
     carried = np.array(top_weights(STEPS)) @ rounding[:, None]
     chosen = quietest(table, rounding[:, None], entry_weights(STEPS), last, carried)
     assert abs(chosen[0] - last[0]) <= carried[0]
-    assert chosen[0] in np.concatenate(table)[:, 0]
