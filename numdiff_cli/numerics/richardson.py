@@ -14,7 +14,7 @@ from functools import cache
 import numpy as np
 
 # The geometric error estimate of a last, single tableau entry never assumes the gaps shrink faster than this
-# per level: a sudden collapse of the gaps is more often luck than convergence (see richardson).
+# per level: a sudden collapse of the gaps is more often luck than convergence (see fast.converged_truncation).
 SHRINK_FLOOR = 0.03
 
 
@@ -57,7 +57,6 @@ def richardson(
     levels_of, starts = [], []
     row = 0
     current, carried = estimates, noise
-    last_gaps: list[np.ndarray] = []  # |difference| of the last two entries of each level
     for level in range(levels + 1):
         first_edge = last_edge = np.full(current.shape[1:], np.inf)
         if level:
@@ -74,14 +73,6 @@ def richardson(
         spread = np.empty_like(current)
         np.maximum(gaps[:-1], gaps[1:], out=spread[1:-1])
         spread[0], spread[-1] = first_edge, last_edge
-        if len(current) == 1 and len(last_gaps) >= 2:
-            # The single entry of the last level (short sequences, e.g. the gradient's first pass): its error is
-            # the next term of the series, estimated from how fast the gaps of the levels below shrink
-            # (geometric decay of the Taylor terms, at most SHRINK_FLOOR per level), with a safety factor of 10.
-            shrink = np.clip(last_gaps[-1] / last_gaps[-2], SHRINK_FLOOR, 1.0)
-            spread = np.minimum(spread, 10 * last_gaps[-1] * shrink)
-        if len(gaps):
-            last_gaps.append(gaps[-1])
         rows = slice(row, row + len(current))
         values[rows] = current
         np.add(spread, carried, out=errors[rows])

@@ -1,4 +1,6 @@
-"""Where rounding limits a first derivative, ``auto``'s fast pass reports the entry of its Richardson tableau that
+"""The Richardson tableau of numerics.richardson: its levels and error bounds, and the entry the fast pass reports.
+
+Where rounding limits a first derivative, ``auto``'s fast pass reports the entry of its Richardson tableau that
 carries the least of it among those that agree with the last entry within the last entry's rounding
 (``richardson.quietest``): entries on the largest steps carry 10 to 20 times less rounding than the last one,
 whose smallest step is 13/1024.
@@ -18,7 +20,7 @@ from click.testing import Result
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from numdiff_cli.numerics.richardson import entry_weights, neville, quietest, top_weights
+from numdiff_cli.numerics.richardson import entry_weights, neville, quietest, richardson, top_weights
 
 EPS = float(np.finfo(float).eps)
 
@@ -99,3 +101,30 @@ def test_the_entry_taken_is_within_the_values_rounding(
     carried = np.array(top_weights(STEPS)) @ rounding[:, None]
     chosen = quietest(table, rounding[:, None], entry_weights(STEPS), last, carried)
     assert abs(chosen[0] - last[0]) <= carried[0]
+
+
+def test_the_tableau_of_a_short_sequence_has_the_levels_its_steps_allow() -> None:
+    """K differences give levels 0 .. min(levels, K - 1), level j with K - j entries, whatever ``levels`` asks."""
+    h = 0.1 * 1.6 ** -np.arange(3.0)
+    estimates = (2.0 + h**2 + h**4)[:, None]  # a derivative of 2 with h**2 and h**4 terms: exact at level 2
+    values, errors, noises, levels, starts = richardson(estimates, np.zeros((3, 1)), h[:, None], 4)
+    assert levels.tolist() == [0, 0, 0, 1, 1, 2] and starts.tolist() == [0, 1, 2, 0, 1, 0]
+    assert values.shape == errors.shape == noises.shape == (6, 1)
+    assert abs(values[-1, 0] - 2.0) <= 1e-14
+    values, *_ = richardson(estimates[:1], np.zeros((1, 1)), h[:1, None], 4)
+    assert values.tolist() == [[estimates[0, 0]]]
+
+
+def test_an_entry_at_either_end_of_its_level_is_bounded_by_the_level_below() -> None:
+    """Ridders' bound of an end entry: its larger distance to the two entries of the level below it; inner
+    entries, the larger distance to their two neighbours; level 0's ends have no bound (infinite)."""
+    h = 0.1 * 1.6 ** -np.arange(5.0)
+    estimates = (1.0 + h**2 + 50 * h**4)[:, None]
+    values, errors, _, levels, _ = richardson(estimates, np.zeros((5, 1)), h[:, None], 1)
+    level0, level1 = values[levels == 0, 0], values[levels == 1, 0]
+    e0, e1 = errors[levels == 0, 0], errors[levels == 1, 0]
+    assert np.isinf(e0[0]) and np.isinf(e0[-1])
+    assert e0[1] == max(abs(level0[1] - level0[0]), abs(level0[1] - level0[2]))
+    assert e1[0] == max(abs(level1[0] - level0[0]), abs(level1[0] - level0[1]))
+    assert e1[-1] == max(abs(level1[-1] - level0[-1]), abs(level1[-1] - level0[-2]))
+    assert e1[1] == max(abs(level1[1] - level1[0]), abs(level1[1] - level1[2]))
