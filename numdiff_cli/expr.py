@@ -85,10 +85,11 @@ class Expression:
         function that is not real-analytic on the whole real line (abs, max, relu, cbrt, acos, log, ...: the
         table's ``smooth``), a power whose exponent is not an integer (``(x**2 + y**2)**0.5`` at 0 is a cone), or a
         negative power of a variable (a pole, which a bounded function makes a kink of: ``x*tanh(1/x)`` is |x|
-        near 0). What is left, polynomials of exp, sin, cos, sinh, cosh, tanh, atan, asinh, expm1, sums, products,
-        softmax, logsumexp and matrix products, is real-analytic everywhere."""
+        near 0); powers of constants are constants or exponentials (``2**x``). What is left, polynomials of exp,
+        sin, cos, sinh, cosh, tanh, atan, asinh, expm1, sums, products, softmax, logsumexp and matrix products, is
+        real-analytic everywhere."""
         return not self.tree.has(*_NOT_SMOOTH) and all(
-            power.exp.is_integer and (power.exp.is_nonnegative or not power.base.free_symbols)
+            (power.exp.is_integer and power.exp.is_nonnegative) or not power.base.free_symbols
             for power in self.tree.atoms(sp.Pow)
         )
 

@@ -82,7 +82,9 @@ def test_a_smooth_expression_pays_no_kink_test(run) -> None:
     X = np.array([[0.7], [0.3]])
     assert engine.gradient(f, X).nfev == 10
     assert engine.gradient(f, X, check_kink=True).nfev == 10 + 7
-    for text in ["exp(sin(x))*cos(y)", "sum(x**2) + logsumexp(x)", "x**3/7 + atan(y)", "softmax(x)[0] * tanh(y)"]:
+    smooth = ["exp(sin(x))*cos(y)", "sum(x**2) + logsumexp(x)", "x**3/7 + atan(y)", "softmax(x)[0] * tanh(y)"]
+    # Powers of constants: constants (x/pi, sqrt(2)*y) or exponentials (2**x).
+    for text in smooth + ["x/pi + sqrt(2)*y", "2**x * y"]:
         assert parse_expression(text).smooth, text
     for text in COMPOSED + ["norm(x)", "x**y", "abs(x) + y", "sigmoid(x)", "log2(x)", "cbrt(x) + y"]:
         assert not parse_expression(text).smooth, text
