@@ -20,7 +20,14 @@ from click.testing import Result
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from numdiff_cli.numerics.richardson import entry_weights, neville, quietest, richardson, top_weights
+from numdiff_cli.numerics.richardson import (
+    best_on_larger_steps,
+    entry_weights,
+    neville,
+    quietest,
+    richardson,
+    top_weights,
+)
 
 EPS = float(np.finfo(float).eps)
 
@@ -128,3 +135,19 @@ def test_an_entry_at_either_end_of_its_level_is_bounded_by_the_level_below() -> 
     assert e1[0] == max(abs(level1[0] - level0[0]), abs(level1[0] - level0[1]))
     assert e1[-1] == max(abs(level1[-1] - level0[-1]), abs(level1[-1] - level0[-2]))
     assert e1[1] == max(abs(level1[1] - level1[0]), abs(level1[1] - level1[2]))
+
+
+def test_an_independent_estimate_uses_only_steps_far_enough_above_the_chosen_ones() -> None:
+    """best_on_larger_steps: a candidate qualifies when its smallest step (index start + level) comes at least
+    ``shift`` places before the chosen candidate's largest step (its start)."""
+    values = np.array([[1.0], [2.0], [3.0], [4.0]])
+    errors = np.array([[0.4], [0.1], [0.3], [0.2]])
+    starts, levels = np.array([0, 1, 0, 5]), np.array([1, 2, 2, 0])
+    # Chosen: index 3, start 5; shift 2: steps up to index 3. Candidate 1 (steps 1-3) qualifies and is the best.
+    assert best_on_larger_steps(values, errors, starts, levels, np.array([3]), 2) == (2.0, 0.1)
+    # Shift 3: steps up to index 2: candidate 1 (up to 3) no longer, candidate 2 (steps 0-2) does.
+    assert best_on_larger_steps(values, errors, starts, levels, np.array([3]), 3) == (3.0, 0.3)
+    # Shift 4: steps up to index 1: only candidate 0 (steps 0-1).
+    assert best_on_larger_steps(values, errors, starts, levels, np.array([3]), 4) == (1.0, 0.4)
+    _, error = best_on_larger_steps(values, errors, starts, levels, np.array([3]), 5)
+    assert np.isinf(error[0])
