@@ -108,3 +108,18 @@ def test_a_float_power_that_overflows_a_double_is_inf() -> None:
     # double give inf), not an error: a float base is not an exact power.
     value = parse_expression("x*2.5**7000").function(np.array([[1.0]]))
     assert value[0] == np.inf
+
+
+@pytest.mark.parametrize(("opening", "closing"), [("(", ")"), ("[", "]")])
+def test_brackets_alone_are_counted_where_the_text_is_not_an_expression(opening: str, closing: str) -> None:
+    # After a '<' the text is no expression the parser's structure pass reads (it stops there); its brackets are
+    # still at most 100 deep. 100 are within the limit, and the comparison is what is refused (it starts at column
+    # 1); the 101st bracket, at column 4 + 101 = 105, is past it. Brackets that close lower the depth: 60 groups one
+    # deep are one level.
+    within = "x < " + opening * 100 + "x" + closing * 100
+    assert refusal(within) == f"invalid expression {within[:57] + '...'!r}: comparisons are not allowed (column 1)"
+    beyond = "x < " + opening * 101 + "x" + closing * 101
+    reason = "nested deeper than 100 levels (column 105)"
+    assert refusal(beyond) == f"invalid expression {beyond[:57] + '...'!r}: {reason}"
+    groups = "x < " + "+".join([opening + "x" + closing] * 60)
+    assert refusal(groups) == f"invalid expression {groups[:57] + '...'!r}: comparisons are not allowed (column 1)"
