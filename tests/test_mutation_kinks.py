@@ -117,6 +117,13 @@ def test_a_kink_under_strong_curvature_is_read_off_the_pairs_of_stages() -> None
     assert kinks(lambda v: np.abs(v) + 50 * v**2, [0.0], 1.0) == [True]
 
 
+def test_a_kink_next_to_curvature_not_yet_linear_in_the_step_is_found_where_kappa_shrinks_slowly() -> None:
+    # |x| + sin(10 x)**2 / 2 at 0 (slopes -1 and 1; sin**2 is flat at 0) with h = 0.2: kappa(h) = 2 + sin(10 h)**2 / h
+    # = 6.13, 3.97 and 2.20. The curvature's part, sin(10 h)**2 / h, is not linear in h at 0.2 (10 h = 2 rad): the
+    # jump read off the first pair is 3.7, off the second 2.0. But kappa shrinks by less than half at each stage.
+    assert kinks(lambda v: np.abs(v) + np.sin(10 * v) ** 2 / 2, [0.0], 0.2) == [True]
+
+
 def test_rounding_of_a_few_hundred_ulps_of_f_is_not_a_kink() -> None:
     # (2.5e8 + sin x) - 2.5e8 + 1e6: sin x carried at the precision of 2.5e8 (an ulp of 3.0e-8, 256 ulps of f ~ 1e6;
     # the subtraction is exact). Each value is off by up to half of that, a second difference by up to 4 halves,
@@ -146,6 +153,8 @@ def test_a_kink_far_above_the_rounding_of_f_is_flagged_whatever_the_size_of_f() 
     # step 0.27 the second difference is 2 * 0.27 = 0.53, 4,400 ulps, and at h/100 it is 5.3e-3, 44 ulps: a kink
     # clearly above the rounding, read as 2.0, 2.004 and 2.02 at the three steps. (It said "0 +- 8e-4", OK.)
     assert kinks(lambda v: 1e12 + np.abs(v), [0.0], 0.265625) == [True]
+    # A jump ten times larger, read alike (within a tenth of it) at the three steps, the rounding being the same.
+    assert kinks(lambda v: 1e12 + 10 * np.abs(v), [0.0], 0.265625) == [True]
     result = CliRunner().invoke(cli, ["diff", "1e12 + abs(x)", "--at", "0", "--format", "json"])
     assert result.exit_code == 3
     assert "kink" in result.output
