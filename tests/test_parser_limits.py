@@ -13,6 +13,7 @@ import os
 import sys
 from collections.abc import Iterator
 
+import mpmath
 import numpy as np
 import pytest
 import sympy as sp
@@ -144,3 +145,15 @@ def test_brackets_alone_are_counted_where_the_text_is_not_an_expression(opening:
     assert refusal(beyond) == f"invalid expression {beyond[:57] + '...'!r}: {reason}"
     groups = "x < " + "+".join([opening + "x" + closing] * 60)
     assert refusal(groups) == f"invalid expression {groups[:57] + '...'!r}: comparisons are not allowed (column 1)"
+
+
+def test_an_odd_power_of_a_negative_number_past_the_exact_bound_keeps_its_sign() -> None:
+    # (-10001/10000)**753: 753 log2(10001) = 10005.8, past the 10,000 bits of exact work, so it is computed in
+    # floats. An odd power of a negative number is negative: -(1.0001**753) = -1.07820350546630438... (mpmath, 40
+    # digits); the even power is positive.
+    x = sp.Symbol("x", real=True)
+    for exponent, sign in ((753, -1), (754, 1)):
+        with mpmath.workdps(40):
+            expected = float(sign * (mpmath.mpf(10001) / 10000) ** exponent)
+        (coefficient,) = (parse_expression(f"x*(-10001/10000)**{exponent}").tree / x).atoms(sp.Float)
+        assert float(coefficient) == pytest.approx(expected, rel=1e-14), exponent
