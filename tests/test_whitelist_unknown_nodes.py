@@ -31,7 +31,7 @@ class NovelSign(ast.unaryop):
 
 
 def refusal(node: ast.expr) -> str:
-    # The text and its column map as parse_expression makes them for 'x + y'; every node here starts at column 1.
+    # The text and its column map as parse_expression makes them for 'x + y'; each node says where it starts.
     text = "x + y"
     builder = Builder(text, list(range(len(text))), arrays=False)
     with pytest.raises(ExpressionError) as caught:
@@ -49,9 +49,10 @@ def test_an_unknown_kind_of_node_is_refused_by_its_name() -> None:
 
 
 def test_an_unknown_binary_operator_is_refused_before_its_operands_are_built() -> None:
-    # Its operands are names the whitelist refuses ('_a'): the operator is refused first.
-    node = ast.BinOp(left=name("_a", 0), op=NovelOperator(), right=name("_b", 4), lineno=1, col_offset=0)
-    assert refusal(node) == "invalid expression 'x + y': this operator is not supported (column 1)"
+    # Its operands are names the whitelist refuses ('_a'): the operator is refused first, at its own column (a
+    # binary operation starts where its left operand does: here the 'y' of 'x + y', column 5).
+    node = ast.BinOp(left=name("_a", 4), op=NovelOperator(), right=name("_b", 4), lineno=1, col_offset=4)
+    assert refusal(node) == "invalid expression 'x + y': this operator is not supported (column 5)"
 
 
 def test_an_unknown_unary_operator_is_refused_with_a_placeholder_for_its_symbol() -> None:
