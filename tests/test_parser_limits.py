@@ -157,3 +157,24 @@ def test_an_odd_power_of_a_negative_number_past_the_exact_bound_keeps_its_sign()
             expected = float(sign * (mpmath.mpf(10001) / 10000) ** exponent)
         (coefficient,) = (parse_expression(f"x*(-10001/10000)**{exponent}").tree / x).atoms(sp.Float)
         assert float(coefficient) == pytest.approx(expected, rel=1e-14), exponent
+
+
+@pytest.mark.parametrize(
+    ("text", "column"),
+    [
+        # One group opened and closed, then 100 deep: 100 at most, within the limit.
+        pytest.param("x < (x)+" + "(" * 100 + "x" + ")" * 100, None, id="closed-group-then-100"),
+        # Two open, one closed, then 100 more: the 100th of them (at index 8 + 99) is the 101st level: column 108.
+        pytest.param("x < ((x)" + "(" * 100 + "x" + ")" * 101, 108, id="two-open-one-closed-then-100"),
+        # Letters are not brackets: 101 of them after '<' are no nesting; 101 '(' with a letter after each are, the
+        # last at index 4 + 3 * 100: column 305.
+        pytest.param("x < " + "+".join(["X"] * 101), None, id="letters"),
+        pytest.param("x < " + "(X+" * 101 + "1" + ")" * 101, 305, id="letters-between-brackets"),
+    ],
+)
+def test_brackets_after_the_structure_pass_stops_are_counted_open_minus_closed(text: str, column: int | None) -> None:
+    shown = f"invalid expression {text[:57] + '...'!r}"
+    if column is None:
+        assert refusal(text) == f"{shown}: comparisons are not allowed (column 1)"
+    else:
+        assert refusal(text) == f"{shown}: nested deeper than 100 levels (column {column})"
