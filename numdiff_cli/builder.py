@@ -14,7 +14,7 @@ import difflib
 import keyword
 import math
 import re
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import sympy as sp
@@ -52,7 +52,6 @@ _GREEK = frozenset(_GREEK_NAMES.split())
 _OPERATORS: dict[type, str] = {
     ast.Mod: "%",
     ast.FloorDiv: "//",
-    ast.MatMult: "@",
     ast.BitAnd: "&",
     ast.BitOr: "|",
     ast.BitXor: "^",
@@ -101,7 +100,6 @@ def is_plain_name(name: str) -> bool:
     return (
         name.isidentifier()
         and name.isascii()
-        and not keyword.iskeyword(name)
         and not name.startswith("_")
         and name not in FUNCTIONS
         and name not in CONSTANTS
@@ -218,7 +216,7 @@ class Builder(ArraySyntax):
         raise self.fail(node, f"{what} not allowed")
 
     def binary(self, node: ast.BinOp, depth: int) -> sp.Expr:
-        if isinstance(node.op, ast.MatMult) and self.arrays:
+        if isinstance(node.op, ast.MatMult):  # (array_mode: an expression with '@' has array values)
             built = [self.build(node.left, depth + 1), self.build(node.right, depth + 1)]
             return operator_class(sp, "array_matmul")(*self.keeps_variables((node.left, node.right), built))
         if type(node.op) in _OPERATORS:
@@ -265,12 +263,13 @@ class Builder(ArraySyntax):
 
     def power(self, node: ast.BinOp, base: sp.Expr, exponent: sp.Expr) -> sp.Expr:
         if base.is_Number and exponent.is_Number:
-            # sympy computes exact powers eagerly (9**9**9 would never finish): bound the size first.
+            # sympy computes exact powers eagerly (9**9**9 would never finish): bound the size first. An integer
+            # b**e has floor(e log2 b) + 1 bits: within MAX_POWER_BITS where e log2 b is below it.
             magnitude = max(abs(base.p), abs(base.q), 2) if base.is_Rational else 2
             # A root of a large number makes sympy factor it ((2**9999+1)**(1/2) takes seconds): exact roots only
             # of numbers up to MAX_ROOT_BITS bits.
             small = exponent.is_Integer or magnitude.bit_length() <= MAX_ROOT_BITS
-            if exponent.is_Rational and small and abs(exponent) * math.log2(magnitude) <= MAX_POWER_BITS:
+            if exponent.is_Rational and small and abs(exponent) * math.log2(magnitude) < MAX_POWER_BITS:
                 return sp.Pow(base, exponent)
             if exponent.is_Integer and base.is_Rational:
                 # The sign of a negative base follows the exact parity of the exponent, which float(exponent)
@@ -312,8 +311,7 @@ class Builder(ArraySyntax):
             if not math.isfinite(value):
                 raise self.fail(node, "number is too large for double precision")
             return sp.Float(value)
-        if isinstance(value, complex):
-            raise self.fail(node, "complex numbers are not supported")
+        # (Complex literals, 2j, are refused as text before the parse: expr._check_implicit_multiplication.)
         raise self.fail(node, "strings are not allowed")
 
     def name(self, node: ast.Name) -> sp.Expr:
@@ -323,15 +321,12 @@ class Builder(ArraySyntax):
         if name in FUNCTIONS:
             raise self.fail(node, f"'{name}' is a function; write {name}(...)")
         self.check_name(node, name)
-        if name in self.indexed and not self.arrays:
-            raise self.fail(node, f"'{name}' is used both as a plain variable and with an index")
         if name not in self.plain:
             self.plain[name] = sp.Symbol(name, real=True)
         return self.plain[name]
 
     def check_name(self, node: ast.AST, name: str) -> None:
-        if not name.isascii():
-            raise self.fail(node, f"name {name!r} is not ASCII")
+        # (The text is ASCII, checked before the parse: so are its names.)
         if name.startswith("_"):
             raise self.fail(node, f"names starting with '_' are not allowed ('{name}')")
         if len(name) > MAX_NAME_LENGTH:
@@ -386,14 +381,15 @@ class Builder(ArraySyntax):
         return builder(*args)
 
     def subscript(self, node: ast.Subscript) -> sp.Expr:
-        if not isinstance(node.value, ast.Name):
-            raise self.fail(node, "only variables can be indexed, as in x[0] or W[0,1]")
-        base = node.value.id
+        """``x[0]``, ``W[0,1]`` of an expression without array values: a variable of its own.
+
+        Only names are indexed here, each never also plain: anything else makes the expression one of array values
+        (:func:`numdiff_cli.expr.array_mode`), whose subscripts ``item`` builds.
+        """
+        base = cast(ast.Name, node.value).id
         if base in FUNCTIONS or base in CONSTANTS:
             raise self.fail(node, f"'{base}' cannot be indexed")
         self.check_name(node.value, base)
-        if base in self.plain:
-            raise self.fail(node, f"'{base}' is used both as a plain variable and with an index")
         parts = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
         index: list[int] = []
         for part in parts:

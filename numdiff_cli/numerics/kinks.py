@@ -24,9 +24,11 @@ def kinked(along: Along, x: np.ndarray, step: np.ndarray, size: np.ndarray) -> n
     with np.errstate(all="ignore"):
         steps = [step, taken(x, step / KINK_SHRINK), taken(x, step / KINK_SHRINK**2)]
         values = along(np.stack([np.zeros_like(x)] + [sign * h for h in steps for sign in (1, -1)]), None)
-        signed = [(values[1 + 2 * i] - 2 * values[0] + values[2 + 2 * i]) / h for i, h in enumerate(steps)]
+        second = [values[1 + 2 * i] - 2 * values[0] + values[2 + 2 * i] for i in range(3)]
+        signed = [d / h for d, h in zip(second, steps)]
         kappa = [np.abs(k) for k in signed]
-        noise = 1e3 * EPS * np.abs(values).max(axis=0) / steps[-1]
+        # What rounding can make of a second difference: 1e3 ulps of f (f computed in many operations).
+        rounding = 1e3 * EPS * np.abs(values).max(axis=0)
         kept = (kappa[1] > 0.5 * kappa[0]) & (kappa[2] > 0.5 * kappa[1])
         # Next to curvature, kappa(h) = f'' h + jump (signed) shrinks at the first stage before it settles on the
         # jump (10*x**2 + abs(x) at 0: 4.5, 2.25, 2.03; cos(10*x) + abs(x): -9.0, 0.75, 1.9): the part of it that does
@@ -35,4 +37,13 @@ def kinked(along: Along, x: np.ndarray, step: np.ndarray, size: np.ndarray) -> n
         jump_large = (KINK_SHRINK * signed[1] - signed[0]) / (KINK_SHRINK - 1)
         jump_small = (KINK_SHRINK * signed[2] - signed[1]) / (KINK_SHRINK - 1)
         affine = (np.abs(jump_small) > 0.5 * kappa[2]) & (np.abs(jump_large - jump_small) <= 0.1 * np.abs(jump_small))
-        return (kept | affine) & (kappa[2] > noise) & (kappa[2] > 1e-8 * size) & (kappa[0] > 0)
+        # The second difference at the smallest step must stand above that rounding, unless all three stages agree
+        # within a tenth: rounding would grow tenfold at each, so that their agreement bounds it, and the kink need
+        # only stand above it at the chosen step (1e12 + abs(x) at 0: 2.0, 2.004, 2.02, whose second difference
+        # at h/100 is 44 ulps of f).
+        flat = (np.abs(signed[0] - signed[2]) <= 0.1 * kappa[2]) & (np.abs(signed[1] - signed[2]) <= 0.1 * kappa[2])
+        above = np.abs(np.where(flat, second[0], second[2])) > rounding
+        # (A step of 0 gives nan and f constant near x gives 0 at every stage: neither is kept nor affine. The
+        # second difference at the chosen step may vanish at a kink all the same, as |x| - 2 relu(|x| - 1/2) at 0
+        # with h = 1: it is not asked to be positive.)
+        return (kept | affine) & above & (kappa[2] > 1e-8 * size)
