@@ -15,6 +15,8 @@ import pytest
 from numdiff_cli import engine
 from numdiff_cli.contract import IMPRECISE, OK, UNRELIABLE
 from numdiff_cli.numerics.contour import on_circles
+from numdiff_cli.numerics.estimate import Estimate
+from numdiff_cli.numerics.lines import second_opinion
 
 mpmath.mp.dps = 50
 
@@ -250,3 +252,19 @@ def test_the_second_opinion_costs_what_the_readme_says(expr, order, x, more) -> 
         for analytic in (False, True)
     ]
     assert counts[1] - counts[0] == more
+
+
+def test_a_zero_derivative_is_vouched_by_the_rounding_floor_on_the_scale_of_1() -> None:
+    """Orders 2-4 on circles: a derivative that is exactly 0 (x**3 at 0, order 2) is vouched for when the circles'
+    error is within the rounding floor of f on the scale max(1, |x|) = 1 (README: an absolute error of about
+    eps * |f| / (s/4)**order, s the scale on which f varies), here 2.8e-16 for a value of 5e-17. On a scale of 2 the
+    floor would be 4 times smaller, and the point left imprecise."""
+    x = np.array([0.0])
+
+    def along(t: np.ndarray, sel: np.ndarray | None) -> np.ndarray:
+        return (x[sel if sel is not None else slice(None)] + t) ** 3
+
+    imprecise = Estimate(np.array([0.0]), np.array([1e-13]), np.array([0.15]), 0, "auto", np.array([IMPRECISE]))
+    result = second_opinion(along, x, 2, imprecise)
+    assert int(result.status[0]) == OK
+    assert abs(result.value[0]) <= result.error[0] <= 1e-15
