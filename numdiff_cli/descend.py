@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike
 
-from numdiff_cli.engine import gradient
+from numdiff_cli.engine import OK, gradient
 
 # f and |grad f| both growing at this many consecutive steps is divergence: with a rate small enough for the
 # function (lr < 2 / L for an L-smooth f) every step lowers f, so a run of increases is the rate's fault.
@@ -31,6 +31,7 @@ class Step:
     gradient_norm: float
     converged: bool
     diverged: bool
+    status: int = OK  # the first status of the gradient's components that is not OK (a kink, low accuracy...)
 
 
 def descend(
@@ -42,6 +43,7 @@ def descend(
     gtol: float = 1e-8,
     method: str = "auto",
     step: float | None = None,
+    check_kink: bool = False,
 ) -> Iterator[Step]:
     """Gradient descent from ``start``, yielding the state at every step; the last one yielded is the result.
 
@@ -57,8 +59,9 @@ def descend(
         Maximum number of steps.
     gtol : float
         Stop (converged) when the Euclidean norm of the gradient is at most ``gtol``.
-    method, step
-        Passed to :func:`numdiff_cli.engine.gradient`.
+    method, step, check_kink
+        Passed to :func:`numdiff_cli.engine.gradient`; each step carries the gradient's status (a kink where the
+        descent stops on a ridge or at the bottom of a V, whose gradient is then the average of two slopes).
 
     Notes
     -----
@@ -78,7 +81,8 @@ def descend(
     for index in range(steps + 1):
         with np.errstate(all="ignore"):
             value = float(np.asarray(f(point[:, None]))[0])
-            grad = gradient(f, point[:, None], method=method, step=step).value[:, 0]
+            estimate = gradient(f, point[:, None], method=method, step=step, check_kink=check_kink)
+            grad = estimate.value[:, 0]
             norm = float(np.sqrt(np.sum(grad * grad)))
         finite = bool(np.all(np.isfinite(point)) and np.isfinite(value) and np.all(np.isfinite(grad)))
         if previous is not None and value > previous.value and norm > previous.gradient_norm:
@@ -87,7 +91,8 @@ def descend(
             growing = 0
         diverged = not finite or growing >= GROWING_STEPS
         converged = not diverged and norm <= gtol
-        current = Step(index, point.copy(), value, grad, norm, converged, diverged)
+        flags = estimate.status[:, 0][estimate.status[:, 0] != OK]
+        current = Step(index, point.copy(), value, grad, norm, converged, diverged, int(flags[0]) if flags.size else OK)
         yield current
         if converged or diverged or index == steps:
             return

@@ -113,3 +113,22 @@ def test_kinks_of_smooth_pieces_are_flagged(run, text: str) -> None:
         one = text.removesuffix(" + y")
         result = run("tangent", one, "--at", "0", "--format", "json")
         assert result.exit_code == 3 and "kink" in json.loads(result.stdout).get("warning", ""), result.output
+
+
+@pytest.mark.parametrize(
+    ("text", "start"),
+    [
+        ("y**2 - abs(x)", "x=0,y=0"),  # a ridge along x: f falls both ways, and the average slope is 0
+        ("abs(x) + y**2", "x=0,y=1"),  # the bottom of a V: a minimum, but its gradient is no derivative
+        ("max(x, y) + (x - y)**2", "1,1"),
+    ],
+)
+def test_descend_says_when_its_gradient_is_the_average_of_two_slopes(run, text: str, start: str) -> None:
+    result = run("descend", text, "--from", start, "--steps", "3", "--format", "json")
+    assert result.exit_code == 3, result.output
+    assert "kink" in json.loads(result.stdout.splitlines()[-1])["warning"]
+
+
+def test_descend_on_a_smooth_function_has_no_warning(run) -> None:
+    result = run("descend", "x0**2 + x1**2", "--from", "-3,4", "--lr", "0.1", "--steps", "100", "--format", "json")
+    assert result.exit_code == 0 and "warning" not in json.loads(result.stdout) and result.stderr == ""

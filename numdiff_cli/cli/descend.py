@@ -12,7 +12,7 @@ import numdiff_cli.cli.inputs as inputs
 import numdiff_cli.cli.output as output
 from numdiff_cli import deadline
 from numdiff_cli.cli.options import FORMAT, HOW, PLOT, VARS, GtolType, How, StepType
-from numdiff_cli.contract import KEYS
+from numdiff_cli.contract import KEYS, OK
 from numdiff_cli.errors import OptionError
 
 if TYPE_CHECKING:
@@ -90,7 +90,16 @@ def descend(
     writer = output.Writer(fmt, KEYS["descend"], f"gradient descent on {expr}") if plot_path is None else None
     path, values = [], []
     last = None
-    states = run_descent(expression.function, point, lr=lr, steps=steps, gtol=gtol, method=method, step=step)
+    states = run_descent(
+        expression.function,
+        point,
+        lr=lr,
+        steps=steps,
+        gtol=gtol,
+        method=method,
+        step=step,
+        check_kink=not expression.smooth,
+    )
     for state in _bounded(states, steps):
         if state.index == 0 and state.diverged:
             raise OptionError(f"f or its gradient is not finite at the starting point {describe(dict(start_at))}")
@@ -109,10 +118,13 @@ def descend(
                 "converged": state.converged,
                 "diverged": state.diverged,
             }
+            if state.status != OK:
+                row["warning"] = output.warning_text(state.status)
             writer.write(output.Block.of_rows([row], [" ".join(map(repr, state.point.tolist()))]))
     assert last is not None
+    status = 0
     if writer is not None:
-        writer.close()
+        status = writer.close()
     else:
         from numdiff_cli import plot
 
@@ -135,6 +147,8 @@ def descend(
             f"Note: not converged after {last.index} step{'s' * (last.index != 1)} (gradient norm"
             f" {last.gradient_norm:.3g} > --gtol {gtol:g}); raise --steps, or --lr if the steps are too small"
         )
+    if status:
+        raise click.exceptions.Exit(status)
 
 
 def _bounded(states: Iterator[Step], steps: int) -> Iterator[Step]:
