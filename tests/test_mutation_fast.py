@@ -8,6 +8,9 @@ estimate, 23. The expected values are the closed form of the second derivative, 
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+import mpmath
 import numpy as np
 import pytest
 
@@ -38,3 +41,342 @@ def test_smooth_points_are_settled_by_the_fast_pass_or_its_tighter_estimate(x: f
     assert int(estimate.status[0]) == OK
     assert estimate.nfev == evaluations
     assert abs(estimate.value[0] - exact) <= estimate.error[0] <= 1e-11 * abs(exact)
+
+
+# --- converged_truncation: when the tableau converges as theory says, and the bound it then gives -----------------
+#
+# Theory (Richardson extrapolation in s = h**2): the central difference is D(h) = f^(n) + a_1 s + a_2 s**2 + ...; the
+# level-j entry on the steps k .. k+j (the polynomial through those j + 1 points, read at s = 0) has the error
+# (-1)**j a_(j+1) s_k ... s_(k+j) + O(s**(j+2)). Two successive entries of a level then differ by
+# a_(j+1) s_(k+1) ... s_(k+j) (s_k - s_(k+j+1)), so successive gaps shrink by
+#     s_(k+1) / s_(k+j+1) * (s_k - s_(k+j+1)) / (s_(k+1) - s_(k+j+2)).
+# The docstring lets a gap ratio be within a factor of 3 of that; a gap under 2 times the worst-case rounding of its
+# two entries is no evidence either way, and the worst-case rounding of an entry is sum_i |w_i| noise_i with w_i the
+# Lagrange weights at s = 0 of its steps. Where it converges, the bound is the last gap times its shrink from the
+# level below (kept within [0.03, 1], as the searches bound a last entry), times 10.
+
+WITHIN = 3.0
+
+
+def theory_ratio(squares: np.ndarray, level: int, k: int) -> float:
+    s = squares
+    return float(s[k + 1] / s[k + level + 1] * (s[k] - s[k + level + 1]) / (s[k + 1] - s[k + level + 2]))
+
+
+def worst_rounding(squares: np.ndarray, noise: np.ndarray, first: int, level: int) -> float:
+    """sum |w_i| noise_i over the Lagrange weights at s = 0 of the steps first .. first + level."""
+    nodes = range(first, first + level + 1)
+    total = 0.0
+    for i in nodes:
+        w = 1.0
+        for m in nodes:
+            if m != i:
+                w *= squares[m] / (squares[m] - squares[i])
+        total += abs(w) * noise[i]
+    return total
+
+
+def synthetic_table(gaps_1: list[float], gaps_2: list[float], last: float) -> list[np.ndarray]:
+    """A tableau of one point whose level-1 and level-2 entries have the given gaps and whose last two entries differ
+    by ``last`` (level 0 plays no part in the convergence test)."""
+    level_1 = np.concatenate([[0.0], np.cumsum(gaps_1)])
+    level_2 = np.concatenate([[0.0], np.cumsum(gaps_2)])
+    level_3 = np.array([0.0, last])
+    return [np.zeros((5, 1)), level_1[:, None], level_2[:, None], level_3[:, None]]
+
+
+def gaps_following_theory(squares: np.ndarray, level: int, first: float, ratios: dict[int, float]) -> list[float]:
+    """Gaps of a level from ``first``, each the one before over the theory's ratio times ``ratios.get(k, 1)``."""
+    count = 4 - level
+    gaps = [first]
+    for k in range(count - 1):
+        gaps.append(gaps[-1] / (theory_ratio(squares, level, k) * ratios.get(k, 1.0)))
+    return gaps
+
+
+def truncation_of(table: list[np.ndarray], steps: np.ndarray, noise: np.ndarray | None = None) -> float:
+    from numdiff_cli.numerics.fast import converged_truncation
+
+    noise_ = np.zeros((5, 1)) if noise is None else noise[:, None]
+    with np.errstate(all="ignore"):
+        return float(converged_truncation(table, steps[:, None], noise_)[0])
+
+
+FAST_STEPS_ = np.array([17 / 64, 1 / 8, 15 / 256, 7 / 256, 13 / 1024])
+
+
+@pytest.mark.parametrize("scale", [1.0, 2.0])
+@pytest.mark.parametrize(("level", "k"), [(1, 0), (1, 1), (2, 0)])
+@pytest.mark.parametrize(("factor", "converges"), [(0.97 * WITHIN, True), (1.03 * WITHIN, False)])
+@pytest.mark.parametrize("side", ["faster", "slower"])
+def test_a_gap_ratio_within_three_times_the_theory_converges_and_beyond_it_does_not(
+    scale: float, level: int, k: int, factor: float, converges: bool, side: str
+) -> None:
+    # One gap ratio of one level put just inside or just outside the band, every other ratio exactly the theory's;
+    # on the fast steps (order 2) and on twice them (orders 3-4). No rounding: every gap is evidence.
+    steps = scale * FAST_STEPS_
+    squares = steps**2
+    off = {k: factor if side == "faster" else 1 / factor}
+    gaps_1 = gaps_following_theory(squares, 1, 1e-6, off if level == 1 else {})
+    gaps_2 = gaps_following_theory(squares, 2, 1e-8, off if level == 2 else {})
+    # The last gap 0.1 of the level-2 gap before it: the bound is 10 * last * 0.1.
+    last = 0.1 * gaps_2[-1]
+    bound = truncation_of(synthetic_table(gaps_1, gaps_2, last), steps)
+    if converges:
+        assert bound == pytest.approx(10 * last * 0.1, rel=1e-9)
+    else:
+        assert bound == np.inf
+
+
+@pytest.mark.parametrize(("shrink", "taken"), [(0.1, 0.1), (0.5, 0.5), (1e-3, 0.03), (2.0, 1.0), (40.0, 1.0)])
+def test_the_bound_is_ten_times_the_last_gap_times_its_shrink_within_three_hundredths_and_one(
+    shrink: float, taken: float
+) -> None:
+    squares = FAST_STEPS_**2
+    gaps_1 = gaps_following_theory(squares, 1, 1e-6, {})
+    gaps_2 = gaps_following_theory(squares, 2, 1e-8, {})
+    last = shrink * gaps_2[-1]
+    assert truncation_of(synthetic_table(gaps_1, gaps_2, last), FAST_STEPS_) == pytest.approx(
+        10 * last * taken, rel=1e-9
+    )
+
+
+@pytest.mark.parametrize("level", [1, 2])
+@pytest.mark.parametrize(("times", "evidence"), [(1.9, False), (2.1, True)])
+def test_a_gap_under_twice_the_rounding_of_its_entries_is_no_evidence(level: int, times: float, evidence: bool) -> None:
+    # The second gap of a level (k + 1 = 1) at 1.9 or 2.1 times the worst-case rounding of its two entries; the ratio
+    # of the first gap to it 100 times the theory's (evidence against convergence, if the gap is evidence). The gaps
+    # after it follow theory from it, so they are under the rounding too, and the first gap is far above it.
+    # Different rounding at each step, so that the weights of each step count.
+    steps = FAST_STEPS_
+    squares = steps**2
+    noise = np.array([3e-13, 2e-13, 1e-13, 4e-13, 5e-13])
+    rounding = worst_rounding(squares, noise, 1, level) + worst_rounding(squares, noise, 2, level)
+    second = times * rounding
+    gaps = [second * theory_ratio(squares, level, 0) * 100, second]
+    for k in range(1, 3 - level):
+        gaps.append(gaps[-1] / theory_ratio(squares, level, k))
+    other = gaps_following_theory(squares, 3 - level, 1e-3, {})
+    gaps_1, gaps_2 = (gaps, other) if level == 1 else (other, gaps)
+    bound = truncation_of(synthetic_table(gaps_1, gaps_2, 0.1 * gaps_2[-1]), steps, noise)
+    assert (bound == np.inf) == evidence
+
+
+@pytest.mark.parametrize("level", [1, 2])
+def test_a_resolved_gap_after_one_at_the_rounding_level_is_not_convergence(level: int) -> None:
+    # The rounding of the largest step 1e6 times that of the others: the first gap of the level is under twice the
+    # rounding of its entries, the second (its theory's ratio smaller) is 10 times above its own. The gaps shrink
+    # as theory says, yet a gap that rises out of the rounding towards smaller steps is not a converging tableau.
+    # Control: the same gaps with the same rounding at every step converge.
+    steps = FAST_STEPS_
+    squares = steps**2
+    for first_noise, converges in ((1e-7, False), (1e-13, True)):
+        noise = np.array([first_noise, 1e-13, 1e-13, 1e-13, 1e-13])
+        second = 10 * 2 * (worst_rounding(squares, noise, 1, level) + worst_rounding(squares, noise, 2, level))
+        first = second * theory_ratio(squares, level, 0)
+        assert (first < 2 * (worst_rounding(squares, noise, 0, level) + worst_rounding(squares, noise, 1, level))) == (
+            not converges
+        )
+        gaps = [first, second]
+        for k in range(1, 3 - level):
+            gaps.append(gaps[-1] / theory_ratio(squares, level, k))
+        other = gaps_following_theory(squares, 3 - level, 1e-3, {})
+        gaps_1, gaps_2 = (gaps, other) if level == 1 else (other, gaps)
+        last = 0.1 * gaps_2[-1]
+        bound = truncation_of(synthetic_table(gaps_1, gaps_2, last), steps, noise)
+        assert bound == (pytest.approx(10 * last * 0.1, rel=1e-9) if converges else np.inf)
+
+
+# Central stencils (offset, weight) and denominators of orders 2-4 (textbook).
+STENCILS = {
+    2: ([(1, 1), (0, -2), (-1, 1)], 1),
+    3: ([(2, 1), (1, -2), (-1, 2), (-2, -1)], 2),
+    4: ([(2, 1), (1, -4), (0, 6), (-1, -4), (-2, 1)], 1),
+}
+SMOOTH = {
+    "exp": mpmath.exp,
+    "sin": mpmath.sin,
+    "cos": mpmath.cos,
+    "tanh": mpmath.tanh,
+    "exp(sin)": lambda v: mpmath.exp(mpmath.sin(v)),
+    "log(5 + x)": lambda v: mpmath.log(5 + v),
+}
+
+
+@pytest.mark.parametrize("order", [2, 3, 4])
+@pytest.mark.parametrize("name", sorted(SMOOTH))
+def test_on_smooth_functions_the_bound_holds_the_true_truncation_error(name: str, order: int) -> None:
+    # The differences at the fast steps (twice them for orders 3-4) computed exactly (mpmath, 40 digits) and their
+    # tableau too, so that the value's error is its truncation alone: f^(n) from mpmath. These functions vary on a
+    # scale of about 1 and their tableaux converge as theory says (the value's error is about its last gap over 440,
+    # as the docstring says), so the bound is finite, holds the true error, and is at most 10 times the last gap.
+    # (exp(sin(x)) at -1.3, order 4, and tanh at -0.9, order 3, do not converge on twice the fast steps: not used.)
+    f = SMOOTH[name]
+    points, denominator = STENCILS[order]
+    steps = [mpmath.mpf(h) * (1 if order == 2 else 2) for h in FAST_STEPS_.tolist()]
+    squares = [h * h for h in steps]
+    with mpmath.workdps(40):
+        for x in (mpmath.mpf(-2.3), mpmath.mpf(0.4), mpmath.mpf(0.7), mpmath.mpf(2.1)):
+            table = [[sum(c * f(x + o * h) for o, c in points) / (denominator * h**order) for h in steps]]
+            for level in range(1, 4):
+                b = table[-1]
+                table.append(
+                    [b[k + 1] + (b[k + 1] - b[k]) / (squares[k] / squares[k + level] - 1) for k in range(len(b) - 1)]
+                )
+            true = abs(table[-1][1] - mpmath.diff(f, x, order))
+            last = abs(table[-1][1] - table[-1][0])
+            bound = truncation_of(
+                [np.array([[float(v)] for v in level]) for level in table],
+                np.array([float(h) for h in steps]),
+            )
+            # The tableau given in doubles: gaps below an ulp of the value are lost (the fast pass adds 8 ulps of it).
+            ulp = 2.0**-52 * abs(table[-1][1])
+            assert true <= bound + ulp and bound <= 10 * last, (x, float(true), bound, float(last))
+
+
+# --- vouch_fast: which points it probes, and what it settles ----------------------------------------------------
+#
+# README: for orders 2-4 a point the fast pass does not settle gets "the truncation error bounded as the searches
+# bound a last entry, plus 2.5 standard deviations of the rounding it carries, from the rounding of f measured next
+# to x (12 more evaluations)". The rounding is measured in ulps of f and taken as at least 0.1 ulp (a polynomial
+# evaluated exactly measures 0: see fine.ulps_of_noise), so a point whose truncation plus 2.5 x 0.1 of its rounding
+# per ulp (``deviation``) is already above the promise (1e-11 relative at order 2) cannot settle: it is not probed.
+
+
+def vouch(
+    along: Callable[[np.ndarray, np.ndarray | None], np.ndarray],
+    xs: np.ndarray,
+    settled: list[bool],
+    trusted: list[bool],
+    truncation: float,
+    deviation: float,
+) -> tuple[int, np.ndarray, np.ndarray]:
+    from numdiff_cli.numerics.fast import vouch_fast
+
+    n = xs.size
+    value = np.ones(n)
+    error = np.full(n, 1e-9)
+    done = np.array(settled)
+    count = vouch_fast(
+        along,
+        xs,
+        2,
+        value,
+        error,
+        np.full(n, 0.125),
+        done,
+        np.array(trusted),
+        np.full(n, truncation),
+        np.full(n, deviation),
+    )
+    return count, error, done
+
+
+def test_the_tighter_estimate_settles_only_the_points_whose_measured_rounding_keeps_them_within_the_promise() -> None:
+    # sin at four points, with rounding noise of 3 ulps added at the first and 1000 ulps at the second (Gaussian,
+    # fixed seed). Truncation 1e-12 and 5e-13 of rounding per ulp of f: the first gets 1e-12 + 2.5 x 3 x 5e-13, about
+    # 4.8e-12, within 1e-11; the second about 1.3e-9, not. The third is settled already, the fourth not trusted
+    # (differences the fast pass saw as unresolved): neither is touched, though their f is clean.
+    xs = np.array([0.3, 0.5, 0.7, 0.9])
+    ulps = np.array([3.0, 1000.0, 0.0, 0.0])
+    rng = np.random.default_rng(7)
+    probed: list[tuple[np.ndarray, np.ndarray]] = []
+
+    def along(t: np.ndarray, sel: np.ndarray | None) -> np.ndarray:
+        assert sel is not None
+        values = np.sin(xs[sel] + t)
+        values = values * (1 + ulps[sel] * 2.0**-52 * rng.standard_normal(values.shape))
+        probed.append((sel.copy(), values))
+        return values
+
+    count, error, done = vouch(along, xs, [False, False, True, False], [True, True, True, False], 1e-12, 5e-13)
+    assert count == 12
+    assert len(probed) == 1 and probed[0][0].tolist() == [0, 1]
+    assert done.tolist() == [True, False, True, False]
+    # The standard deviation of the noise in the values f returned (sixth differences at the probe's tiny spacing
+    # are rounding alone, each with a variance of 924 = sum of the squared binomial weights times that of a value),
+    # in units of ulps of f: about 3; the error is 2.5 of them times the deviation, plus the truncation.
+    values = probed[0][1]
+    sixth = np.diff(values, n=6, axis=0)
+    sigma = np.sqrt(np.mean(sixth**2, axis=0) / 924) / (2.0**-52 * np.mean(np.abs(values), axis=0))
+    assert 1 < sigma[0] < 5 and sigma[1] > 300
+    assert error[0] == pytest.approx(1e-12 + 2.5 * sigma[0] * 5e-13, rel=1e-9)
+    assert error[1:].tolist() == [1e-9] * 3
+
+
+@pytest.mark.parametrize(("deviation", "hopeful"), [(1e-11, True), (3e-11, False), (1e-9, False)])
+def test_a_point_whose_least_rounding_is_already_above_the_promise_is_not_probed(
+    deviation: float, hopeful: bool
+) -> None:
+    # Truncation 5e-12: the least rounding it could measure, 2.5 x 0.1 ulp times the deviation, is 2.5e-12, 7.5e-12
+    # or 2.5e-10, so that only the first could settle (1e-11 at order 2): the others are not probed (no evaluation).
+    xs = np.array([0.5])
+    calls: list[int] = []
+
+    def along(t: np.ndarray, sel: np.ndarray | None) -> np.ndarray:
+        calls.append(1)
+        return np.full(t.shape, 0.5)  # f exactly constant: 0 ulp measured, taken as 0.1
+
+    count, error, done = vouch(along, xs, [False], [True], 5e-12, deviation)
+    assert count == (12 if hopeful else 0)
+    assert len(calls) == int(hopeful)
+    assert done.tolist() == [hopeful]
+    if hopeful:
+        assert error[0] == pytest.approx(5e-12 + 2.5 * 0.1 * deviation, rel=1e-12)
+
+
+# --- scale_found: "beyond" a singularity, read off the last two differences ----------------------------------------
+#
+# Docstring and README: where the scale read off the gap of the two smallest differences comes out below the second
+# smallest step (7/256) and those differences grow towards the smallest step, the steps were beyond a singularity,
+# and at |x| < 1 the unit is at most |x| (half of it, rounded to a power of two). Differences from the expansion
+# D(h) = f'(1 - h**2 / (6 s**2)) of order 1 (f''' of the sign opposite to f': |D| grows as h shrinks), s chosen.
+
+
+def unit_of(x: float, estimates: np.ndarray, order: int = 1) -> float:
+    from numdiff_cli.numerics.fast import scale_found
+
+    with np.errstate(all="ignore"):
+        return float(
+            scale_found(
+                np.array([x]),
+                order,
+                FAST_STEPS_[:, None],
+                estimates[:, None],
+                np.full((5, 1), 1e-16),
+                np.array([1e-16]),
+                np.array([1e-6]),
+                None,
+            )[0]
+        )
+
+
+def read_scale(estimates: np.ndarray) -> float:
+    """sqrt|f' / f'''| from the gap of the two smallest differences: D(h3) - D(h4) = f''' (h3**2 - h4**2) / 6."""
+    larger = max(abs(estimates[-1]), abs(estimates[-2]))
+    return float(
+        np.sqrt((FAST_STEPS_[-2] ** 2 - FAST_STEPS_[-1] ** 2) / 6 * larger / abs(estimates[-2] - estimates[-1]))
+    )
+
+
+def power_of_two(v: float) -> float:
+    return float(2.0 ** round(np.log2(v)))
+
+
+def test_growing_differences_that_read_a_scale_above_the_second_smallest_step_are_not_beyond_it() -> None:
+    # s = 0.04: between the second smallest step (0.027) and the middle one (0.059); at x = 0.005 the unit is half the
+    # scale read, not capped by x.
+    estimates = 1 - FAST_STEPS_**2 / (6 * 0.04**2)
+    assert abs(estimates[-1]) > abs(estimates[-2])
+    read = read_scale(estimates)
+    assert FAST_STEPS_[-2] < read < FAST_STEPS_[2]
+    assert unit_of(0.005, estimates) == power_of_two(read / 2) != power_of_two(0.005 / 2)
+
+
+def test_beyond_is_read_off_the_growth_of_the_last_two_differences() -> None:
+    # s = 0.012, below the second smallest step: D at the middle step (0.059) is -2.97, at the two smallest 0.135
+    # and 0.80 in absolute value. The last two grow: beyond, and at x = 0.002 the unit is at most x (half of it).
+    estimates = 1 - FAST_STEPS_**2 / (6 * 0.012**2)
+    assert abs(estimates[2]) > abs(estimates[-1]) > abs(estimates[-2])
+    assert read_scale(estimates) < FAST_STEPS_[-2]
+    assert unit_of(0.002, estimates) == power_of_two(0.002 / 2)
