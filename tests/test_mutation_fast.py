@@ -380,3 +380,132 @@ def test_beyond_is_read_off_the_growth_of_the_last_two_differences() -> None:
     assert abs(estimates[2]) > abs(estimates[-1]) > abs(estimates[-2])
     assert read_scale(estimates) < FAST_STEPS_[-2]
     assert unit_of(0.002, estimates) == power_of_two(0.002 / 2)
+
+
+# --- fast_floor: 100 ulps of f carried by the stencil ----------------------------------------------------------------
+#
+# Docstring: "100 ulp of f next to x (typical) carried by the stencil at the chosen step, or at |x| if larger": the
+# rounding of a central difference of order n is sum |c_j| eps |f| / (d h**n) for the textbook stencils, whose
+# sum |c_j| / d is 2/2 = 1, 4/1 = 4, 6/2 = 3 and 16/1 = 16 for orders 1 to 4.
+
+
+@pytest.mark.parametrize(("order", "weight"), [(1, 1.0), (2, 4.0), (3, 3.0), (4, 16.0)])
+def test_the_fast_floor_is_100_ulps_of_f_through_the_stencil_at_the_step_or_at_x(order: int, weight: float) -> None:
+    from numdiff_cli.numerics.fast import fast_floor
+
+    typical = np.array([3.0, 3.0, 3.0, 0.5])
+    step = np.array([0.125, 0.125, 0.125, 17 / 64])
+    x = np.array([0.0, -0.1, 2.0, -4.0])
+    floor = fast_floor(typical, step, x, order)
+    expected = 100 * 2.0**-52 * typical * weight / np.array([0.125, 0.125, 2.0, 4.0]) ** order
+    np.testing.assert_allclose(floor, expected, rtol=1e-14)
+
+
+# --- fast_estimates: the guards that keep the fast pass from settling what its steps do not resolve ---------------
+#
+# Docstring and README: a point settles in the fast pass only if "no difference is exactly 0 at some steps but not
+# at others (f does not resolve them), and the difference at the smallest step is not 20 times larger than the
+# value (a sign of steps beyond the scale of f, where differences grow like 1/h)"; differences all at the rounding
+# level measure nothing (and are no reason to trust), unless all are exactly 0. The value is the last entry of the
+# tableau of the five steps (level 3, on all steps but the first), or, where the differences agree at every step
+# (f quadratic), the one at the largest step.
+
+
+def fast(along: Callable[[np.ndarray, np.ndarray | None], np.ndarray], x: float, order: int = 1) -> dict[str, float]:
+    from numdiff_cli.numerics.fast import fast_estimates
+
+    xs = np.array([x])
+    with np.errstate(all="ignore"):
+        got = fast_estimates(along, xs, order, None, xs.shape)
+    names = ("value", "error", "step", "typical", "settled", "trusted", "truncation", "deviation", "unit", "improvable")
+    return {name: got[i][0].item() for i, name in enumerate(names)}
+
+
+def odd_with_differences(differences: list[float]) -> Callable[[np.ndarray, np.ndarray | None], np.ndarray]:
+    """f(0 + t) = t D(|t|), D taking the given values at the five fast steps: its central differences there."""
+    table = np.array(differences)
+
+    def along(t: np.ndarray, sel: np.ndarray | None) -> np.ndarray:
+        index = np.argmin(np.abs(np.abs(t)[..., None] - FAST_STEPS_), axis=-1)
+        return t * table[index]
+
+    return along
+
+
+def extrapolated(differences: list[float]) -> float:
+    """The level-3 entry on the four smallest steps: the polynomial in h**2 through them, at 0 (Lagrange)."""
+    s = FAST_STEPS_[1:] ** 2
+    total = 0.0
+    for i in range(4):
+        w = 1.0
+        for m in range(4):
+            if m != i:
+                w *= s[m] / (s[m] - s[i])
+        total += w * differences[1 + i]
+    return total
+
+
+@pytest.mark.parametrize("order", [1, 2, 3, 4])
+def test_a_constant_has_a_derivative_of_zero_vouched_for(order: int) -> None:
+    # Every difference exactly 0: not a sign of steps f does not resolve.
+    got = fast(lambda t, sel: np.full(t.shape, 5.0), 0.3, order)
+    assert got["value"] == 0.0 and got["settled"] and got["trusted"]
+
+
+def test_differences_exactly_zero_at_some_steps_only_are_not_trusted() -> None:
+    # round(x, 1) at 0.33: the differences at the four larger steps are 0.94, 1.2, 0.85 and 1.8; at the smallest,
+    # both points round to 0.3: exactly 0. f does not resolve that step.
+    got = fast(lambda t, sel: np.round(0.33 + t, 1), 0.33)
+    assert not got["trusted"] and not got["settled"]
+    # The same differences with the last one resolved are trusted (the growth guard aside: |D| at the smallest step
+    # is below 20 times the value).
+    differences = [1.0, 1.0, 1.0, 1.0, 1.0 + 1e-3]
+    got = fast(odd_with_differences(differences), 0.0)
+    assert got["trusted"]
+    differences[-1] = 0.0
+    got = fast(odd_with_differences(differences), 0.0)
+    assert not got["trusted"] and not got["settled"]
+
+
+def test_differences_all_at_the_rounding_level_are_not_trusted() -> None:
+    # f = 1 on one side of x, the next double above 1 on the other: every difference is one ulp of f over 2h, none
+    # exactly 0, all at the rounding level of f. They measure nothing; f may vary on a much larger scale.
+    got = fast(lambda t, sel: np.where(t > 0, 1.0 + 2.0**-52, 1.0), 0.3)
+    assert not got["trusted"] and not got["settled"]
+
+
+@pytest.mark.parametrize(("times", "trusted"), [(19.0, True), (21.0, False)])
+def test_a_difference_at_the_smallest_step_twenty_times_the_value_is_not_trusted(times: float, trusted: bool) -> None:
+    # Differences s / s_0 (s = h**2) at the four larger steps, whose tableau extrapolates to 0, and D at the smallest
+    # such that D = times * value, the value being the tableau's entry on the four smallest steps: value = R + w D
+    # (w the Lagrange weight of the smallest step), so D = times R / (1 - times w). Their spread (about 1) is far
+    # above the tableau's error, so the value is the extrapolation, about 1e-4; the difference at the second
+    # smallest step (0.011) is far above 20 times it.
+    larger = (FAST_STEPS_[:4] ** 2 / FAST_STEPS_[0] ** 2).tolist()
+    rest = extrapolated(larger + [0.0])
+    w = extrapolated([0.0, 0.0, 0.0, 0.0, 1.0])
+    last = times * rest / (1 - times * w)
+    differences = larger + [last]
+    value = extrapolated(differences)
+    assert last == pytest.approx(times * value, rel=1e-12)
+    got = fast(odd_with_differences(differences), 0.0)
+    assert got["value"] == pytest.approx(value, rel=1e-9)
+    assert got["trusted"] == trusted
+
+
+@pytest.mark.parametrize(("a", "b", "x"), [(3.3, 0.7, 1.3), (1.0, 0.0, 2.0), (-2.5, 1e3, -7.1)])
+def test_where_f_is_quadratic_the_difference_at_the_largest_step_is_the_value(a: float, b: float, x: float) -> None:
+    # a x**2 + b x: every central difference is 2 a x + b up to rounding. The value is the difference at the largest
+    # step (17/64) as computed from f's values, its error their spread (within the rounding), and x**2 at 2 is
+    # exactly 4 (README).
+    def f(v: np.ndarray) -> np.ndarray:
+        return a * v * v + b * v
+
+    h = 17 / 64
+    got = fast(lambda t, sel: f(x + t), x)
+    assert got["step"] == h
+    assert got["value"] == (f(np.array(x + h)) - f(np.array(x - h))) / (2 * h)
+    assert abs(got["value"] - (2 * a * x + b)) <= got["error"] <= 1e-13 * abs(2 * a * x + b)
+    assert got["settled"] and got["trusted"] and got["truncation"] == np.inf
+    if (a, b, x) == (1.0, 0.0, 2.0):
+        assert got["value"] == 4.0
