@@ -467,10 +467,12 @@ def test_differences_exactly_zero_at_some_steps_only_are_not_trusted() -> None:
     assert not got["trusted"] and not got["settled"]
 
 
-def test_differences_all_at_the_rounding_level_are_not_trusted() -> None:
-    # f = 1 on one side of x, the next double above 1 on the other: every difference is one ulp of f over 2h, none
-    # exactly 0, all at the rounding level of f. They measure nothing; f may vary on a much larger scale.
-    got = fast(lambda t, sel: np.where(t > 0, 1.0 + 2.0**-52, 1.0), 0.3)
+@pytest.mark.parametrize("ulps", [1, 100])
+def test_differences_all_at_the_rounding_level_are_not_trusted(ulps: int) -> None:
+    # f = 1 on one side of x, 1 + 1 or 100 ulps on the other: no difference exactly 0, and every one within 100 times
+    # its rounding noise eps sum |c_j f_j| / (2h) = 2 eps / (2h) (estimate.RESOLVED_ABOVE: "says nothing about the
+    # size of the derivative"), at every step. They measure nothing; f may vary on a much larger scale.
+    got = fast(lambda t, sel: np.where(t > 0, 1.0 + ulps * 2.0**-52, 1.0), 0.3)
     assert not got["trusted"] and not got["settled"]
 
 
@@ -509,3 +511,80 @@ def test_where_f_is_quadratic_the_difference_at_the_largest_step_is_the_value(a:
     assert got["settled"] and got["trusted"] and got["truncation"] == np.inf
     if (a, b, x) == (1.0, 0.0, 2.0):
         assert got["value"] == 4.0
+
+
+# --- the rounding of the differences' own sums (sum_rounding), counted in the tighter estimate ---------------------
+#
+# Found on the way: tanh at 2.35, order 4, was vouched for at -0.2505895269401946 +- 2.4e-9 where the derivative is
+# -0.25058952374566567 (3.2e-9 off, 1.3e-8 relative: beyond the 1e-8 promise). f's rounding carried through the
+# tableau was 1.0e-9 of it and the truncation 6e-12; the rest, 2.2e-9, is the rounding of the sums
+# f(x+2h) - 4 f(x+h) + 6 f(x) - ..., whose partial sums are several times |f|, which no measure of f's rounding sees.
+
+
+@pytest.mark.parametrize("order", [2, 3, 4])
+def test_the_rounding_error_of_a_stencil_sum_is_the_exact_sum_minus_the_computed_one(order: int) -> None:
+    # Random values in [0.5, 2) and values next to them (a smooth f's values at its points), and values of any size
+    # and sign: sum_error against the exact sum (fractions) minus the sum as the fast pass computes it. It is exact
+    # to first order: within 1e-6 of the largest error of the batch (the rounding of the errors' own sum).
+    from fractions import Fraction
+
+    from numdiff_cli.numerics.fast import sum_error
+    from numdiff_cli.numerics.stencils import stencil, stencil_sum
+
+    _, numerators, _ = stencil(order, "central")
+    rng = np.random.default_rng(order)
+    n = 2000
+    base = rng.uniform(0.5, 2.0, n)
+    close = base[None, None, :] * (1 + 1e-3 * rng.standard_normal((len(numerators), 1, n)))
+    spread = rng.standard_normal((len(numerators), 1, n)) * 10.0 ** rng.uniform(-3, 3, (len(numerators), 1, n))
+    for values in (close, spread):
+        computed = stencil_sum(values, numerators)[0]
+        exact = np.array(
+            [
+                float(
+                    sum(Fraction(c) * Fraction(float(values[j, 0, i])) for j, c in enumerate(numerators))
+                    - Fraction(float(computed[i]))
+                )
+                for i in range(n)
+            ]
+        )
+        got = sum_error(values, numerators)[0]
+        assert np.any(exact != 0)
+        assert np.max(np.abs(got - exact)) <= 1e-6 * np.max(np.abs(exact))
+
+
+def test_a_point_the_tighter_estimate_settles_is_within_its_error_at_tanh_2_35_order_4() -> None:
+    # The case above, through the engine: the derivative (mpmath) within the error reported, and that within 1e-8.
+    exact = mpmath.diff(mpmath.tanh, mpmath.mpf(2.35), 4)
+    estimate = derivative(np.tanh, np.array([2.35]), order=4)
+    assert int(estimate.status[0]) == OK
+    assert abs(mpmath.mpf(float(estimate.value[0])) - exact) <= estimate.error[0] <= 1e-8 * abs(exact)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="f's rounding measured next to x (fine.measured_sigmas, 0.10-0.12 ulp) is below what exp(sin(x)) carries at "
+    "the stencil's points (0.15-0.33 ulp rms) near x = -10 .. -6: errors 1.1-2.2 times too small",
+)
+def test_the_points_the_tighter_estimate_settles_are_within_their_error() -> None:
+    # exp(sin(x)) on a grid of [-10, 10], order 2: the fast pass, then its tighter estimate (vouch_fast), as auto runs
+    # them. Every point the tighter estimate settles is within its error of the closed form
+    # exp(sin x) (cos(x)**2 - sin x) (to a few ulps in doubles; the errors vouched for are above 1e-13). 7 of the
+    # 2,001 points it settles here are outside their error, up to 2.2 times: see the reason.
+    from numdiff_cli.numerics.fast import fast_estimates, vouch_fast
+
+    x = np.linspace(-10, 10, 2001)
+
+    def along(t: np.ndarray, sel: np.ndarray | None) -> np.ndarray:
+        return np.exp(np.sin((x if sel is None else x[sel]) + t))
+
+    with np.errstate(all="ignore"):
+        value, error, step, _, settled, trusted, truncation, deviation, _, _ = fast_estimates(
+            along, x, 2, None, x.shape
+        )
+    first = settled.copy()
+    vouch_fast(along, x, 2, value, error, step, settled, trusted, truncation, deviation)
+    tight = settled & ~first
+    assert tight.sum() > 500
+    exact = np.exp(np.sin(x)) * (np.cos(x) ** 2 - np.sin(x))
+    assert np.all(np.abs(value[tight] - exact[tight]) <= error[tight])
