@@ -411,12 +411,14 @@ def test_the_fast_floor_is_100_ulps_of_f_through_the_stencil_at_the_step_or_at_x
 # (f quadratic), the one at the largest step.
 
 
-def fast(along: Callable[[np.ndarray, np.ndarray | None], np.ndarray], x: float, order: int = 1) -> dict[str, float]:
+def fast(
+    along: Callable[[np.ndarray, np.ndarray | None], np.ndarray], x: float, order: int = 1, unit: float | None = None
+) -> dict[str, float]:
     from numdiff_cli.numerics.fast import fast_estimates
 
     xs = np.array([x])
     with np.errstate(all="ignore"):
-        got = fast_estimates(along, xs, order, None, xs.shape)
+        got = fast_estimates(along, xs, order, None, xs.shape, None if unit is None else np.array([unit]))
     names = ("value", "error", "step", "typical", "settled", "trusted", "truncation", "deviation", "unit", "improvable")
     return {name: got[i][0].item() for i, name in enumerate(names)}
 
@@ -588,3 +590,86 @@ def test_the_points_the_tighter_estimate_settles_are_within_their_error() -> Non
     assert tight.sum() > 500
     exact = np.exp(np.sin(x)) * (np.cos(x) ** 2 - np.sin(x))
     assert np.all(np.abs(value[tight] - exact[tight]) <= error[tight])
+
+
+def test_each_point_of_a_batch_gets_the_guards_it_gets_alone() -> None:
+    # A constant, the staircase round(x, 1) at 0.33, f at the rounding level (one ulp), growing differences (21
+    # times the value) and sin at 0.3, in one call: the fast pass's masks are per point. On the fast steps and on
+    # scaled steps of unit 1 (the same steps, README: "A point settles here only relative to its value ... never
+    # on differences that are all equal").
+    larger = (FAST_STEPS_[:4] ** 2 / FAST_STEPS_[0] ** 2).tolist()
+    rest = extrapolated(larger + [0.0])
+    w = extrapolated([0.0, 0.0, 0.0, 0.0, 1.0])
+    growing = odd_with_differences(larger + [21 * rest / (1 - 21 * w)])
+    functions = [
+        lambda t: np.full(t.shape, 5.0),
+        lambda t: np.round(0.33 + t, 1),
+        lambda t: np.where(t > 0, 1.0 + 2.0**-52, 1.0),
+        lambda t: growing(t, None),
+        lambda t: np.sin(0.3 + t),
+    ]
+    xs = np.array([0.0, 0.33, 0.3, 0.0, 0.3])
+    for unit in (None, 1.0):
+        alone = [fast(lambda t, sel, g=g: g(t), x, 1, unit) for g, x in zip(functions, xs)]
+
+        def along(t: np.ndarray, sel: np.ndarray | None) -> np.ndarray:
+            assert sel is None
+            return np.stack([g(t[..., i]) for i, g in enumerate(functions)], axis=-1)
+
+        from numdiff_cli.numerics.fast import fast_estimates
+
+        with np.errstate(all="ignore"):
+            batch = fast_estimates(along, xs, 1, None, xs.shape, None if unit is None else np.ones(5))
+        trusted = [bool(v) for v in batch[5]]
+        settled = [bool(v) for v in batch[4]]
+        assert trusted == [bool(a["trusted"]) for a in alone]
+        assert settled == [bool(a["settled"]) for a in alone]
+        # The constant is trusted on the fast steps (a derivative exactly 0), not on scaled ones (all equal); the
+        # staircase, the rounding and the growth on neither; sin on both, and settled.
+        assert trusted == [unit is None, False, False, False, True]
+        assert settled == [unit is None, False, False, False, True]
+
+
+def test_the_growth_guard_reads_only_a_resolved_difference_at_the_smallest_step() -> None:
+    # f(x + t) = C + t D(|t|) with D = k h**2 (k = 5e-9): the value is 0 (to rounding). With C = 1 the difference at
+    # the smallest step (8e-13) is under 100 times its rounding noise eps (|f(x+h)| + |f(x-h)|) / (2h) = 1.7e-12 (not
+    # resolved: no evidence of growth, though more than 20 times the value), the one at the next step (3.7e-12) above
+    # its own (8e-13): trusted. With C = 1e-3 the same differences are all resolved: growth, not trusted.
+    odd = odd_with_differences((5e-9 * FAST_STEPS_**2).tolist())
+    for offset, trusted in ((1.0, True), (1e-3, False)):
+        got = fast(lambda t, sel, c=offset: c + odd(t, sel), 0.0)
+        assert got["trusted"] == trusted, offset
+        assert abs(got["value"]) < 0.05 * 5e-9 * FAST_STEPS_[-1] ** 2
+
+
+def test_an_exact_tableau_gets_a_truncation_bound_of_its_own_rounding() -> None:
+    # x**2 + x**4 + x**6 + x**8 at 0, order 2: f is exact at the fast steps (few bits), the differences are
+    # 2 + 2 s + 2 s**2 + 2 s**3 (s = h**2), which the level-3 entry extrapolates exactly: the value is 2 up to the
+    # rounding of the tableau, and the bound of its truncation is that rounding, a few ulps: positive, at most 10
+    # ulps, and holding the value's error.
+    got = fast(lambda t, sel: t**2 + t**4 + t**6 + t**8, 0.0, 2)
+    assert 0 < got["truncation"] <= 10 * 2.0**-52 * 2
+    assert abs(got["value"] - 2.0) <= got["truncation"]
+
+
+@pytest.mark.parametrize(("order", "power"), [(2, 3), (3, 4)])
+def test_where_the_differences_agree_at_every_step_there_is_no_tighter_estimate(order: int, power: int) -> None:
+    # x**3 at 1.3, order 2 (differences 6x at every step), x**4 at 1.3, order 3 (24x): the value is the difference at
+    # the largest step, and no truncation bound is given for a tableau the fast pass did not use.
+    h = 17 / 64 * (1 if order == 2 else 2)
+    got = fast(lambda t, sel: (1.3 + t) ** power, 1.3, order)
+    assert got["step"] == h
+    assert got["truncation"] == np.inf
+    exact = 6 * 1.3 if order == 2 else 24 * 1.3
+    assert abs(got["value"] - exact) <= got["error"]
+
+
+@pytest.mark.parametrize("order", [2, 3, 4])
+@pytest.mark.parametrize("x", [-2.0, -1.5])
+def test_gaps_at_the_rounding_of_f_are_no_evidence_against_convergence(order: int, x: float) -> None:
+    # 1e3 + sin(x): the differences of sin carry the rounding of f ~ 1e3, a thousand times that of sin alone, which
+    # fills the gaps of the tableau at the smaller steps (their ratios are then anything). Those gaps are under twice
+    # the worst-case rounding of their entries (eps sum |c_j f_j| / (d h**n), carried through the tableau): no
+    # evidence either way; the gaps above it shrink as theory says, so a bound is given.
+    got = fast(lambda t, sel: 1e3 + np.sin(x + t), x, order)
+    assert np.isfinite(got["truncation"])

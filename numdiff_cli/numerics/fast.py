@@ -171,11 +171,11 @@ def fast_estimates(
         # f ~ 1e18 and 0 +- 8e3 would pass at steps of 0.1), and the relative first pass then does better.
         rounding = fast_floor(typical, step, x, order)
         settled = (error <= PRECISION[order] * np.abs(value)) | ((np.abs(value) <= 10 * error) & (error <= rounding))
-        # Exact zeros among resolved differences, or a growth towards the smallest step, are signs of steps f does
-        # not resolve or of steps beyond its scale; differences all at the rounding level (a derivative that is
-        # exactly 0) are neither.
+        # Exact zeros at some steps but not all, or a growth towards the smallest step, are signs of steps f does
+        # not resolve or of steps beyond its scale; differences all exactly 0 (a derivative that is exactly 0) are
+        # neither.
         zeros = np.count_nonzero(estimates == 0, axis=0)
-        trusted = (zeros == 0) | (zeros == count) | ~resolved.any(axis=0)
+        trusted = (zeros == 0) | (zeros == count)
         trusted &= (np.abs(estimates[-1]) * GROWTH_FACTOR <= np.abs(value)) | ~resolved[-1]
         # Differences all at the rounding level (and not all exactly 0) measure nothing at these steps: f may vary
         # on a much larger scale (x**2 at 1e9, order 2, where every difference is the rounding of f ~ 1e18), on
