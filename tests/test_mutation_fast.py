@@ -552,7 +552,28 @@ def test_the_rounding_error_of_a_stencil_sum_is_the_exact_sum_minus_the_computed
         )
         got = sum_error(values, numerators)[0]
         assert np.any(exact != 0)
-        assert np.max(np.abs(got - exact)) <= 1e-6 * np.max(np.abs(exact))
+        # Each operation's error is exact (two-sum, Dekker's product): only their own sum rounds, within a few ulps.
+        assert np.all(np.abs(got - exact) <= 1e-14 * np.abs(exact))
+
+
+@pytest.mark.parametrize("order", [2, 3])
+def test_weights_that_are_powers_of_two_need_no_split_even_next_to_overflow(order: int) -> None:
+    # Orders 2 and 3 weigh their values by 1 and 2 only: each product is exact, and the sum's error is that of its
+    # additions, also for values of 1e301 (where the split of a value by 2**27 + 1 would overflow).
+    from numdiff_cli.numerics.fast import sum_error
+    from numdiff_cli.numerics.stencils import stencil, stencil_sum
+
+    _, numerators, _ = stencil(order, "central")
+    rng = np.random.default_rng(5)
+    values = 1e301 * (1 + 1e-3 * rng.standard_normal((len(numerators), 1, 200)))
+    computed = stencil_sum(values, numerators)[0]
+    got = sum_error(values, numerators)[0]
+    assert np.all(np.isfinite(got))
+    exact = [
+        float(sum(int(c) * int(values[j, 0, i]) for j, c in enumerate(numerators)) - int(computed[i]))
+        for i in range(200)
+    ]
+    np.testing.assert_allclose(got, exact, rtol=1e-14, atol=0)
 
 
 def test_a_point_the_tighter_estimate_settles_is_within_its_error_at_tanh_2_35_order_4() -> None:
