@@ -133,10 +133,11 @@ def fast_estimates(
 
     Returns value, error, step, typical |f| near x, the settled mask, the mask of the points whose steps show
     none of those signs (the fine pass of orders 2 to 4 may start from them: see :func:`~.adaptive.adaptive`),
-    for orders 2 to 4 the truncation error (:func:`converged_truncation`, plus the tableau's own rounding), the
-    standard deviation of the rounding the value carries per ulp of f (see :func:`vouch_fast`; where it is used,
-    else infinite), the unit for a scaled pass (:func:`scale_found`; NaN at the points that do not go on to one),
-    and the mask of the points settled with an error mostly rounding (:data:`IMPROVABLE_ABOVE`).
+    for orders 2 to 4 the truncation error (:func:`converged_truncation`, plus the tableau's own rounding and, where
+    the deviation is computed, the rounding of the differences' sums: :func:`sum_error`), the standard deviation
+    of the rounding the value carries per ulp of f (see :func:`vouch_fast`; where it is used, else infinite), the
+    unit for a scaled pass (:func:`scale_found`; NaN at the points that do not go on to one), and the mask of the
+    points settled with an error mostly rounding (:data:`IMPROVABLE_ABOVE`).
     """
     offsets, numerators, denominator = stencil(order, "central")
     absolute = tuple(map(abs, numerators))
