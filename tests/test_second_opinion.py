@@ -7,6 +7,7 @@ function that is not analytic), never from the engine's constants.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 
 import mpmath
 import numpy as np
@@ -268,3 +269,39 @@ def test_a_zero_derivative_is_vouched_by_the_rounding_floor_on_the_scale_of_1() 
     result = second_opinion(along, x, 2, imprecise)
     assert int(result.status[0]) == OK
     assert abs(result.value[0]) <= result.error[0] <= 1e-15
+
+
+def test_a_batch_of_any_shape_gets_what_its_points_get_flat() -> None:
+    """second_opinion on points of shape (2, 2), some imprecise: the result has their shape, each point what it gets
+    when the points are passed flat, and the method stays auto."""
+    x = np.array([[0.0, 0.3], [0.5, 0.0]])
+
+    def on(points: np.ndarray) -> Callable[[np.ndarray, np.ndarray | None], np.ndarray]:
+        def along(t: np.ndarray, sel: np.ndarray | None) -> np.ndarray:
+            base = points if sel is None else points.reshape(-1)[sel]
+            return (base + t) ** 3
+
+        return along
+
+    status = np.array([[IMPRECISE, OK], [IMPRECISE, IMPRECISE]])
+    # The real passes' values (6x, the exact second derivative) with an error above the promise.
+    shaped = Estimate(6 * x, np.full((2, 2), 1e-9), np.full((2, 2), 0.15), 0, "auto", status)
+    result = second_opinion(on(x), x, 2, shaped)
+    flat = second_opinion(
+        on(x.reshape(-1)),
+        x.reshape(-1),
+        2,
+        Estimate(*(a.reshape(-1) for a in (shaped.value, shaped.error, shaped.step)), 0, "auto", status.reshape(-1)),
+    )
+    assert result.method == "auto" and flat.method == "auto"
+    pairs = (
+        (result.value, flat.value),
+        (result.error, flat.error),
+        (result.step, flat.step),
+        (result.status, flat.status),
+    )
+    for got, want in pairs:
+        assert got.shape == (2, 2)
+        np.testing.assert_array_equal(got.reshape(-1), want)
+    assert result.status[0, 1] == OK and result.error[0, 1] == 1e-9  # an OK point is left as it was
+    assert (result.status == OK).all() and abs(result.value[1, 0] - 3.0) <= 1e-12  # (x**3)'' = 6x at 0.5
