@@ -8,7 +8,7 @@ import numpy as np
 
 from numdiff_cli.numerics.estimate import EPS, PRECISION, RESOLVED_ABOVE, Along
 from numdiff_cli.numerics.fine import NOISE_SIGMAS, PROBE_POINTS, QUIET_ULPS, measured_sigmas, stencil_values
-from numdiff_cli.numerics.richardson import SHRINK_FLOOR, entry_weights, neville, quietest, top_weights
+from numdiff_cli.numerics.richardson import entry_weights, neville, quietest, top_weights
 from numdiff_cli.numerics.stencils import stencil, stencil_sum
 from numdiff_cli.numerics.steps import FAST_STEPS, GROWTH_FACTOR, SCALED_FRACTION, fast_steps
 
@@ -24,6 +24,9 @@ def fast_floor(typical: np.ndarray, step: np.ndarray, x: np.ndarray, order: int)
 
 # converged_truncation: how far a gap ratio may be from theory, and what counts as a gap above rounding.
 CONVERGED_WITHIN = 3.0
+# ... and the shrink of the last gaps it never assumes faster than this per level: a sudden collapse of the gaps is
+# more often luck than convergence.
+SHRINK_FLOOR = 0.03
 # The h**2 coefficient of the central difference of each order, in units of f^(n+2): D(h) = f^(n) + c_n f^(n+2) h**2.
 CURVATURE = {1: 1 / 6, 2: 1 / 12, 3: 1 / 4, 4: 1 / 6}
 # A point the fast pass settles with an error above this (relative) that is mostly the rounding it carries gets the
@@ -64,8 +67,8 @@ def converged_truncation(table: list[np.ndarray], steps: np.ndarray, noise: np.n
             # A resolved gap after one at the rounding level: the tableau is not converging.
             converged &= resolved[k] | ~resolved[k + 1]
     # The last gaps may shrink faster than a level before (atan at 0.65, order 4: the value's error is 1/14 of the
-    # other entry's, not 1/440): as the searches' tableau bounds a last entry (richardson.SHRINK_FLOOR), the next
-    # term is the last gap times its shrink from the level below, at least SHRINK_FLOOR, times 10.
+    # other entry's, not 1/440): the next term is the last gap times its shrink from the level below, at least
+    # SHRINK_FLOOR, times 10.
     last = np.abs(table[-1][1] - table[-1][0])
     shrink = np.clip(last / np.abs(table[-2][-1] - table[-2][-2]), SHRINK_FLOOR, 1.0)
     return np.where(converged, 10 * last * shrink, np.inf)

@@ -13,10 +13,6 @@ from functools import cache
 
 import numpy as np
 
-# The geometric error estimate of a last, single tableau entry never assumes the gaps shrink faster than this
-# per level: a sudden collapse of the gaps is more often luck than convergence (see fast.converged_truncation).
-SHRINK_FLOOR = 0.03
-
 
 def richardson(
     estimates: np.ndarray, noise: np.ndarray, steps: np.ndarray, levels: int
