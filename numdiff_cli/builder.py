@@ -367,6 +367,10 @@ class Builder(ArraySyntax):
             value = float_call(name, [float_value(arg, self.floats) for arg in args])
             if isinstance(value, NonFinite) or any(isinstance(arg, NonFinite) for arg in args):
                 return value
+            if name in ARRAY_FUNCTIONS:
+                # An array function of numbers is a number (sum(2) is 2). Its node would be opaque to sympy, which
+                # expands a power of it symbolically when it orders the terms of a sum: sum(2)**500 + x took minutes.
+                return sp.Float(value)
         if all(not arg.free_symbols for arg in args) and FUNCTIONS[name].single:
             # Constant arguments: keep them unevaluated so sympy never does heavy exact work on them. (sigmoid,
             # relu and log are built from several sympy functions; their constant arguments are bounded, see build.)
