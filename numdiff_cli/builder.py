@@ -19,9 +19,10 @@ from typing import Any, cast
 import numpy as np
 import sympy as sp
 
+from numdiff_cli.array_nodes import operator_class
 from numdiff_cli.errors import ExpressionError
 from numdiff_cli.floats import BUILDERS, INFINITIES, SYMPY_CONSTANTS, NonFinite, float_call, float_value
-from numdiff_cli.functions import ARRAY_FUNCTIONS, CONSTANTS, FUNCTIONS, operator_class
+from numdiff_cli.functions import ARRAY_FUNCTIONS, CONSTANTS, FUNCTIONS
 from numdiff_cli.subscripts import MAX_INDEX, ArraySyntax
 
 MAX_LENGTH = 10_000

@@ -61,6 +61,15 @@ _NON_ANALYTIC = (*(node for node, row in NODES.items() if not row.analytic), sp.
 _NOT_SMOOTH = (*(node for node, row in NODES.items() if not row.smooth), *_NON_ANALYTIC)
 
 
+def _smooth_node(node: sp.Expr) -> bool:
+    """Whether a node of a function that is not smooth on the whole line is real-analytic at every value its
+    argument takes (its row's ``smooth_if``, proven by sympy: ``log(1 + x**2)``, ``log(softmax(z))``)."""
+    row = NODES.get(type(node))
+    return (
+        row is not None and row.smooth_if is not None and all(row.smooth_if(argument) is True for argument in node.args)
+    )
+
+
 @dataclass(frozen=True)
 class Expression:
     """A validated expression: its text, sympy tree and ordered variables."""
@@ -87,9 +96,11 @@ class Expression:
         negative power of a variable (a pole, which a bounded function makes a kink of: ``x*tanh(1/x)`` is |x|
         near 0); powers of constants are constants or exponentials (``2**x``). What is left, polynomials of exp,
         sin, cos, sinh, cosh, tanh, atan, asinh, expm1, sums, products, softmax, logsumexp and matrix products, is
-        real-analytic everywhere."""
-        return not self.tree.has(*_NOT_SMOOTH) and all(
-            (power.exp.is_integer and power.exp.is_nonnegative) or not power.base.free_symbols
+        real-analytic everywhere; so are those functions, and any power, of an argument that sympy proves inside
+        the domain where they are (``log(1 + x**2)``, ``1/(1 + exp(-x))``, ``log(softmax(z))``, ``(x**2 + 1)**0.5``:
+        the rows' ``smooth_if``)."""
+        return all(_smooth_node(node) for node in self.tree.atoms(*_NOT_SMOOTH)) and all(
+            (power.exp.is_integer and power.exp.is_nonnegative) or not power.base.free_symbols or power.base.is_positive
             for power in self.tree.atoms(sp.Pow)
         )
 

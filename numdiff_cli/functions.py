@@ -23,8 +23,9 @@ printers already write the row's nodes as calls of the numpy/mpmath names it lis
 - a node of sympy's own that its printers write wrongly needs a ``_print_<Node>`` method in the printers of
   :mod:`numdiff_cli.codegen` (as ``Heaviside`` has);
 - an array function (``array=True``: ``sum``, ``softmax``, ``@`` ...) is a sympy class made by
-  :func:`_array_class`, printed as a call of the function of :mod:`numdiff_cli.arrays` named in its row, whose
-  shape rule is in ``arrays.SHAPES``; its components for ``compare`` are in :mod:`numdiff_cli.components`;
+  :func:`~numdiff_cli.array_nodes.array_class`, printed as a call of the function of :mod:`numdiff_cli.arrays`
+  named in its row, whose shape rule is in ``arrays.SHAPES``; its components for ``compare`` are in
+  :mod:`numdiff_cli.components`;
 - a builder made of several nodes (``single=False``) must build only nodes that :mod:`numdiff_cli.floats` can
   evaluate (arithmetic, ``Max``, ``Min`` and the classes of the other rows), and, if the function is not
   analytic, a node of ``_NON_ANALYTIC`` in :mod:`numdiff_cli.expr` (as relu builds ``Max``).
@@ -43,6 +44,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from numdiff_cli import arrays, special
+from numdiff_cli.array_nodes import array_class
 
 
 class Symbolic(NamedTuple):
@@ -54,6 +56,16 @@ class Symbolic(NamedTuple):
 
 
 Builder = Callable[..., Any]
+
+
+def _positive(argument: Any) -> bool | None:
+    """Whether sympy proves the argument positive for every real value of the variables (None: not proven)."""
+    return argument.is_positive
+
+
+def _never_zero(argument: Any) -> bool | None:
+    """Whether sympy proves the argument positive, or negative, for every real value of the variables."""
+    return argument.is_positive or argument.is_negative
 
 
 @dataclass(frozen=True)
@@ -79,6 +91,11 @@ class Function:
     # of: atan(log(x**2)) at 0). The kink test can skip an expression of such functions and powers that are
     # integers (Expression.smooth).
     smooth: bool = True
+    # For a function that is not smooth: a condition on its sympy argument under which it is real-analytic at every
+    # value the argument takes (the logarithms of a positive argument, cbrt and abs of one that is never 0), which
+    # sympy must prove (True, not None) for every real value of the variables: log(1 + x**2) is smooth, log(x**2)
+    # may not be (atan(log(x**2)) has a cusp at 0).
+    smooth_if: Callable[[Any], bool | None] | None = None
     array: bool = False  # takes arrays as arrays (a reduction, a product, softmax): the expression has array values
 
 
@@ -150,11 +167,9 @@ def _pow(symbolic: Symbolic) -> Builder:
     return build
 
 
-def _one(
-    name: str, sympy: str, floats: Callable[..., float], numpy: str, description: str, smooth: bool = True
-) -> Function:
+def _one(name: str, sympy: str, floats: Callable[..., float], numpy: str, description: str, **options: Any) -> Function:
     """A function of one argument that is a sympy, a math, a numpy and an mpmath function of the same name."""
-    return Function(name, (1,), description, _sympy(sympy), floats, _numpy(numpy), _mpmath(sympy), smooth=smooth)
+    return Function(name, (1,), description, _sympy(sympy), floats, _numpy(numpy), _mpmath(sympy), **options)
 
 
 def _log_to(base: int) -> Function:
@@ -169,39 +184,30 @@ def _log_to(base: int) -> Function:
         _mpmath("log"),
         single=False,
         smooth=False,
+        smooth_if=_positive,
     )
 
 
-@functools.cache
-def _array_class(sp: ModuleType, generated: str, nargs: int | None) -> Any:
-    """The sympy class of an array function: an unevaluated node printed as a call of ``arrays.<generated>``
-    (``nargs`` None: any number of arguments)."""
-
-    def _numpycode(self: Any, printer: Any) -> str:
-        return f"{generated}({', '.join(printer._print(arg) for arg in self.args)})"
-
-    namespace = {"_numpycode": _numpycode, "__module__": __name__}
-    return type(generated, (sp.Function,), namespace if nargs is None else {**namespace, "nargs": nargs})
-
-
-def operator_class(sp: ModuleType, generated: str) -> Any:
-    """The sympy class of ``@`` (``array_matmul``), of an index or slice (``item``), of a slice (``span``), and
-    of a value kept in the shape of variables that cancelled out of it (``shaped``)."""
-    return _array_class(sp, generated, {"array_matmul": 2, "span": 3}.get(generated))
-
-
-def _array(name: str, floats: Callable[..., float], description: str, nargs: int = 1, smooth: bool = True) -> Function:
+def _array(
+    name: str,
+    floats: Callable[..., float],
+    description: str,
+    nargs: int = 1,
+    smooth: bool = True,
+    smooth_if: Callable[[Any], bool | None] | None = None,
+) -> Function:
     """An array function of ``nargs`` arguments; ``floats`` is its value on scalars."""
     generated = f"array_{name}"
     return Function(
         name,
         (nargs,),
         description,
-        lambda symbolic: _array_class(symbolic.sp, generated, nargs),
+        lambda symbolic: array_class(symbolic.sp, generated, nargs),
         floats,
         {generated: getattr(arrays, generated)},
         {},
         smooth=smooth,
+        smooth_if=smooth_if,
         array=True,
     )
 
@@ -218,7 +224,7 @@ def _extreme(name: str, pick: Callable[..., float], description: str) -> Functio
     def sympy(symbolic: Symbolic) -> Builder:
         def build(a: Any, b: Any = None, **options: Any) -> Any:
             if b is None:
-                return _array_class(symbolic.sp, generated, 1)(a, **options)
+                return array_class(symbolic.sp, generated, 1)(a, **options)
             # A constant argument by its value: sympy cannot order some unevaluated constants (step(0)).
             a, b = (v if v.free_symbols else _float_constant(symbolic, v) for v in (a, b))
             return (symbolic.sp.Max if name == "max" else symbolic.sp.Min)(a, b)
@@ -268,7 +274,15 @@ _ROWS = (
     _one("cosh", "cosh", math.cosh, "cosh", "hyperbolic cosine"),
     _one("tanh", "tanh", math.tanh, "tanh", "hyperbolic tangent"),
     _one("asinh", "asinh", math.asinh, "arcsinh", "inverse hyperbolic sine"),
-    _one("acosh", "acosh", math.acosh, "arccosh", "inverse hyperbolic cosine", smooth=False),
+    _one(
+        "acosh",
+        "acosh",
+        math.acosh,
+        "arccosh",
+        "inverse hyperbolic cosine",
+        smooth=False,
+        smooth_if=lambda argument: (argument - 1).is_positive,
+    ),
     _one("atanh", "atanh", special.float_atanh, "arctanh", "inverse hyperbolic tangent", smooth=False),
     _one("exp", "exp", math.exp, "exp", "exponential"),
     Function(
@@ -290,8 +304,9 @@ _ROWS = (
         _mpmath("log"),
         single=False,
         smooth=False,
+        smooth_if=_positive,
     ),
-    _one("ln", "log", special.float_log, "log", "natural logarithm", smooth=False),
+    _one("ln", "log", special.float_log, "log", "natural logarithm", smooth=False, smooth_if=_positive),
     _log_to(10),
     _log_to(2),
     Function(
@@ -303,6 +318,7 @@ _ROWS = (
         _numpy("log1p"),
         _mpmath("log1p"),
         smooth=False,
+        smooth_if=lambda argument: (argument + 1).is_positive,
     ),
     _one("sqrt", "sqrt", math.sqrt, "sqrt", "square root"),
     Function(
@@ -334,6 +350,7 @@ _ROWS = (
         {"cbrt": special.numpy_cbrt},
         {"cbrt": special.mpmath_cbrt},
         smooth=False,
+        smooth_if=_never_zero,
     ),
     Function(
         "abs",
@@ -345,6 +362,7 @@ _ROWS = (
         {"abs": abs, "fabs": "fabs"},
         analytic=False,
         smooth=False,
+        smooth_if=_never_zero,
     ),
     Function(
         "sign",
@@ -356,6 +374,7 @@ _ROWS = (
         _mpmath("sign"),
         analytic=False,
         smooth=False,
+        smooth_if=_never_zero,
     ),
     Function(
         "sigmoid",
@@ -389,11 +408,18 @@ _ROWS = (
         {},
         analytic=False,
         smooth=False,
+        smooth_if=_never_zero,
     ),
     _array("sum", lambda a: a, "sum of the elements of an array (a number is its own sum)"),
     _array("prod", lambda a: a, "product of the elements of an array"),
     _array("mean", lambda a: a, "mean of the elements of an array"),
-    _array("norm", abs, "Euclidean norm `sqrt(sum(x**2))` (Frobenius for a matrix)", smooth=False),
+    _array(
+        "norm",
+        abs,
+        "Euclidean norm `sqrt(sum(x**2))` (Frobenius for a matrix)",
+        smooth=False,
+        smooth_if=_never_zero,
+    ),
     _array("dot", lambda a, b: a * b, "`dot(a, b)`: product with a number, else the matrix product `a @ b`", 2),
     _extreme("max", max, "`max(a, b)` elementwise; `max(x)` the largest element"),
     _extreme("min", min, "`min(a, b)` elementwise; `min(x)` the smallest element"),

@@ -13,9 +13,9 @@ from typing import Any
 
 import sympy as sp
 
+from numdiff_cli.array_nodes import operator_class
 from numdiff_cli.arrays import NO_BOUND
 from numdiff_cli.errors import ExpressionError
-from numdiff_cli.functions import operator_class
 
 MAX_INDEX = 100_000  # the largest index or slice bound, and of indexed names (x[3]) of the builder
 

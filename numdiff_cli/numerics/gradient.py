@@ -4,10 +4,10 @@ A gradient of ``m`` variables costs ``m`` times what one derivative costs, so th
 more than anywhere else, and so does the number of calls of f: each costs the same bookkeeping whatever the number
 of components in it. Each pass below is one batched call for the components the one before left:
 
-0. the fast pass of a derivative (:func:`~.fast.fast_pass`: five absolute steps, 10 evaluations): it settles most
-   components of functions that vary on a scale of about 1 (of the cyclic function of benchmarks/gradient.py at
-   one random point: all 10 at n = 10 and 98 of 100 at n = 100, where the former first pass of 4 steps relative
-   to max(1, |x|) settled 1 and 52);
+0. the fast pass of a derivative (:func:`~.fast.fast_estimates`: five absolute steps and f at x, 11 evaluations): it
+   settles most components of functions that vary on a scale of about 1 (of the cyclic function of
+   benchmarks/gradient.py at one random point: all 10 at n = 10 and 98 of 100 at n = 100, where the former first
+   pass of 4 steps relative to max(1, |x|) settled 1 and 52);
 1. for an analytic f, the complex step (:func:`~.lines.second_opinion`: 8 evaluations, confirmed by central
    differences): what the fast pass leaves is mostly a component whose relative digits the rounding of f limits
    (a small derivative of a large sum), which real steps of the same size cannot do better on; a component whose
@@ -35,7 +35,7 @@ import numpy as np
 from numdiff_cli.contract import IMPRECISE, KINK, OK
 from numdiff_cli.numerics.adaptive import false_plateau, richardson_search, wide_search
 from numdiff_cli.numerics.estimate import PRECISION, Along, Estimate, on_lines
-from numdiff_cli.numerics.fast import fast_floor, fast_pass
+from numdiff_cli.numerics.fast import fast_estimates, fast_floor
 from numdiff_cli.numerics.fine import evaluations
 from numdiff_cli.numerics.kinks import KINK_EVALUATIONS, kinked
 from numdiff_cli.numerics.lines import second_opinion
@@ -53,9 +53,9 @@ from numdiff_cli.numerics.steps import (
 )
 from numdiff_cli.numerics.verdicts import absolute_floor, verdict
 
-# Evaluations per component: the fast pass's (two per step); two per step, and two for the false-plateau guard of
-# each short pass.
-FAST_EVALUATIONS = evaluations(stencil(1, "central")[0], len(FAST_STEPS))
+# Evaluations per component: the fast pass's (two per step, and f at x); two per step, and two for the
+# false-plateau guard of each short pass.
+FAST_EVALUATIONS = evaluations(stencil(1, "central")[0], len(FAST_STEPS)) + 1  # and f at x (fast_estimates' centre)
 SHORT_PASS_EVALUATIONS = 2 * (GRADIENT_STEPS + 1)
 WIDE_EVALUATIONS = 2 * WIDE_SEARCH_STEPS
 
@@ -75,7 +75,7 @@ def gradient_auto(along: Along, x: np.ndarray, analytic: bool = False, check_kin
     flat_x = x.reshape(-1)
     # 0. The fast pass of a derivative (five absolute steps, one call): most components of functions that vary on a
     # scale of about 1 settle there.
-    value, error, step, fscale, fast_settled, trusted = fast_pass(along, flat_x, 1, None, x.shape)
+    value, error, step, fscale, fast_settled, trusted = fast_estimates(along, flat_x, 1, None, x.shape, centre=True)[:6]
     floor = fast_floor(fscale, step, flat_x, 1)
     nfev = FAST_EVALUATIONS
     rest = np.flatnonzero(~fast_settled)
@@ -139,12 +139,22 @@ def gradient_auto(along: Along, x: np.ndarray, analytic: bool = False, check_kin
         wide_search(along, flat_x, rest, 1, value, error, step, floor, fscale)
         nfev += WIDE_EVALUATIONS
     estimate = _finished(x, value, error, step, floor, nfev)
-    if not check_kink:
+    # The kink test, on every component where f may have one, and where the fast pass saw signs of steps beyond the
+    # scale of f even if it cannot (second differences that grow towards its smallest step, as next to a feature far
+    # smaller than its steps, which f of functions real-analytic everywhere can have: exp(-1e20*x**2) at 1e-21, or
+    # sqrt(x**2 + 1e-30), which the steps see as |x|).
+    tested = np.arange(flat_x.size) if check_kink else np.flatnonzero(~trusted)
+    if not tested.size:
         return estimate
     with np.errstate(invalid="ignore"):
-        size = np.maximum(np.abs(estimate.value), estimate.error)
-        kinks = np.isfinite(estimate.value) & kinked(along, x, estimate.step, size)
-    return dataclasses.replace(estimate, status=np.where(kinks, KINK, estimate.status), nfev=nfev + KINK_EVALUATIONS)
+        flat_value, flat_error = estimate.value.reshape(-1)[tested], estimate.error.reshape(-1)[tested]
+        size = np.maximum(np.abs(flat_value), flat_error)
+        kinks = np.zeros(flat_x.size, dtype=bool)
+        kinks[tested] = np.isfinite(flat_value) & kinked(
+            on_lines(along, tested), flat_x[tested], estimate.step.reshape(-1)[tested], size
+        )
+    status = np.where(kinks.reshape(x.shape), KINK, estimate.status)
+    return dataclasses.replace(estimate, status=status, nfev=nfev + KINK_EVALUATIONS)
 
 
 def _finished(
