@@ -22,10 +22,9 @@ def array_class(sp: ModuleType, generated: str, nargs: int | None) -> Any:
 
 
 # Array functions whose every element is real, positive or nonnegative where every element of their first argument
-# is: a sum, a mean, a product, an element or slice, a transpose, a broadcast, the largest or smallest element.
-_KEEPS_SIGN = frozenset(
-    {"array_sum", "array_mean", "array_prod", "item", "array_transpose", "shaped", "array_max", "array_min"}
-)
+# is: a sum, a mean, a product, an element or slice, a transpose, a broadcast. (Not max(x) and min(x): their nodes
+# are not smooth themselves, so that no expression with them is.)
+_KEEPS_SIGN = frozenset({"array_sum", "array_mean", "array_prod", "item", "array_transpose", "shaped"})
 
 
 def _assumptions(generated: str) -> dict[str, Callable[[Any], bool | None]]:

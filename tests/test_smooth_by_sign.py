@@ -43,6 +43,15 @@ PROVEN_SMOOTH = [
     "log(prod(exp(x)))",
     "log(mean(x**2) + 1e-9)",
     "x*log(2) + log10(3)*y",  # logarithms of positive constants
+    # The sign rules of the array nodes, one each: an element or slice, a transpose, a broadcast value (x - x), a
+    # norm, a logsumexp, a matrix product and a dot product of real values are real, so their squares are >= 0.
+    "sum(log(1 + x[1:]**2))",
+    "sum(log(1 + transpose(W)**2))",
+    "sum(log(softmax(x - x)))",
+    "log(1 + norm(exp(x)))",
+    "log(1 + logsumexp(x)**2)",
+    "sum(log(1 + (x @ W)**2))",
+    "log(1 + dot(x, y)**2)",
 ]
 
 # Their neighbours that may have a kink, a cusp or a pole where the argument reaches the edge: not exempt.
@@ -67,6 +76,7 @@ NOT_PROVEN = [
     "max(x, y)",
     "tan(x**2 + 1) + y",  # tan has poles
     "hypot(x, 1)",
+    "log(1 + max(x)**2)",  # max(x) itself has a kink where two elements tie
 ]
 
 
@@ -121,15 +131,22 @@ def _cusp(w: float):
     return (lambda v: np.log(v[0] ** 2 + w**2) + v[1]), (lambda t: 2 * t / (t**2 + w**2))
 
 
+def _lifted_bump(w: float):
+    # A bump of height 1 on 1e8: 4.5e7 ulps of f, far above its rounding, which the check must not take it for.
+    return (lambda v: 1e8 + np.exp(-((v[0] / w) ** 2)) + v[1]), _bump(w)[1]
+
+
 @pytest.mark.parametrize("width", [1e-4, 1e-7, 1e-10, 1e-13])
-@pytest.mark.parametrize("kind", [_bump, _cone, _cusp])
+@pytest.mark.parametrize("kind", [_bump, _cone, _cusp, _lifted_bump])
 def test_a_feature_far_below_the_steps_is_never_vouched_for_wrongly(kind, width: float) -> None:
     # Before the fast pass looked at f at x, the bump at 1e-21 with width 1e-10 came out 0 +- 8e-16 where the
     # derivative is -0.2, status OK, from grad: silently wrong. Now each component is right within its error, or
     # flagged (the kink test says the slopes differ on the steps it can take).
     f, exact = kind(width)
     with mpmath.workdps(40):
-        for offset in (0.1, 1.0, 10.0):
+        # (At 1e-6 w the cone's differences are those of |x| to within rounding: its second differences grow like
+        # 1/h, 20 times over the fast steps, where the bump's grow 430 times.)
+        for offset in (1e-6, 0.1, 1.0, 10.0):
             t = offset * width
             estimate = engine.gradient(f, np.array([[t], [1.0]]), analytic=True)
             truth = exact(mpmath.mpf(t))
@@ -142,3 +159,42 @@ def test_grad_of_the_bump_is_flagged_through_the_command(run) -> None:
     result = run("grad", "exp(-1e20*x**2) + y", "--at", "1e-21,1", "--format", "json")
     row = json.loads(result.stdout)
     assert result.exit_code == 3 and "warning" in row, result.output
+
+
+@pytest.mark.parametrize(
+    ("text", "at"),
+    [
+        ("exp(sin(x)) * cos(y)", [0.7, 0.3]),
+        # Linear on top of 1e6: second differences all rounding (0 exactly in theory), 6,000 ulps of f over the
+        # square of the smallest step, which the check allows for.
+        ("1e6 + x + 2*y", [0.3, 0.4]),
+        # x**4 - x**2/64 at 0: the second difference 2 h**2 - 1/32 vanishes at h = 1/8, the fast pass's second step,
+        # and is -0.031 at its smallest: growth against that step alone, none against the largest (0.11).
+        ("x**4 - x**2/64 + y", [0.0, 0.5]),
+        # The same at the largest step, 17/64: x**4 - (17/64)**2 x**2.
+        ("x**4 - 289/4096*x**2 + y", [0.0, 0.5]),
+    ],
+)
+def test_smooth_functions_on_the_scale_of_the_steps_pay_for_the_fast_pass_only(text: str, at: list) -> None:
+    # No false alarm: the fast pass settles every component (README: 11 evaluations), no kink test.
+    expression = parse_expression(text)
+    estimate = engine.gradient(expression.function, np.array(at)[:, None], check_kink=not expression.smooth)
+    assert estimate.nfev == 11 and (estimate.status == engine.OK).all()
+
+
+def test_second_differences_at_the_rounding_level_of_f_are_no_sign_of_a_feature() -> None:
+    # f = 1e6 + x/2 plus wiggles of 100 ulps of f (1.2e-8) on a scale of 1e-7, as the rounding of a function
+    # computed in many operations looks: at the smallest fast step (1/79) they make second differences of up to
+    # 400 ulps / h**2 = 3e-4, hundreds of times those at the largest step, but below 1e3 ulps of f over h**2 (the
+    # allowance the check makes for rounding, as the kink test does); the fast pass must still trust every point.
+    from numdiff_cli.numerics.fast import fast_estimates
+
+    ulp = float(np.spacing(1e6))
+    x = np.linspace(-1.0, 1.0, 41)
+
+    def along(t: np.ndarray, sel: np.ndarray | None) -> np.ndarray:
+        v = x + t
+        return 1e6 + v / 2 + 100 * ulp * np.sin(1e7 * v)
+
+    trusted = fast_estimates(along, x, 1, None, x.shape, centre=True)[5]
+    assert trusted.all()
