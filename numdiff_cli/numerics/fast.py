@@ -174,20 +174,7 @@ def fast_estimates(
         # arithmetic.
         error += noise + 8 * EPS * np.abs(value)
         step = steps[1]
-        if order == 1 and unit is None:
-            # Where rounding is most of the error, an entry on larger steps that carries less of it (a small
-            # component of a large sum). Not on scaled steps, nor for orders 2-4, whose tighter estimate bounds the
-            # last entry itself: there the entries taken were worse as often as better on the honesty corpus.
-            noisy = np.flatnonzero(noise >= error - noise)
-            if noisy.size:
-                value = value.copy()
-                value[noisy] = quietest(
-                    [level[:, noisy] for level in table],
-                    (magnitude / scale)[:, noisy],
-                    entry_weights(FAST_STEPS),
-                    value[noisy],
-                    noise[noisy],
-                )
+        noisy = noise >= error - noise
         # Differences that agree at every step (within rounding) show f to be quadratic here (a polynomial of
         # degree 2 or less along the line, for the first derivative): the one at the largest step, the least
         # noisy, is then better than an extrapolation, which only adds rounding (x**2 at 1 gives 2.0, not 2 + 6e-15).
@@ -233,6 +220,20 @@ def fast_estimates(
             # (log(1 + x) at order 3: 0 +- 0 for 2; sqrt(1 + x) - 1 - x/2 at 1e-8: 0 +- 0 for -2.5e-9).
             trusted &= (estimates != estimates[0]).any(axis=0)
         settled &= trusted
+        if order == 1 and unit is None:
+            # Where rounding is most of the error of a point it settles, an entry on larger steps that carries less
+            # of it (a small component of a large sum); the points it leaves go on with the last entry, which the
+            # passes after replace. Not on scaled steps, nor for orders 2-4, whose tighter estimate bounds the last
+            # entry itself: there the entries taken were worse as often as better on the honesty corpus.
+            quiet = np.flatnonzero(noisy & settled & ~flat)
+            if quiet.size:
+                value[quiet] = quietest(
+                    [level[:, quiet] for level in table],
+                    (magnitude / scale)[:, quiet],
+                    entry_weights(FAST_STEPS),
+                    value[quiet],
+                    noise[quiet],
+                )
         # The spread of the value's rounding per ulp of f, where it is used: for orders 2 to 4 at the points that
         # could settle with a tighter estimate (vouch_fast), and in scaled passes at the points settled close to
         # the promise (scaled.confirm_scaled).
