@@ -64,6 +64,8 @@ NOT_PROVEN = [
     "log(1 - x**2) + y",
     "acosh(x**2 + 1) + y",  # 1 at 0: the edge of acosh's domain, |x|-like there
     "cbrt(x) + y",
+    "cbrt(x**2) + y",  # x**2 >= 0 but 0 at 0: |x|**(2/3), a cusp
+    "log1p(x**2 - 1) + y",  # x**2 - 1 >= -1, -1 at 0: a pole of log1p
     "norm(x)",  # a cone at 0
     "log(softmax(x) - 0.5)",
     "log(x @ W)",
