@@ -143,10 +143,8 @@ def union_variables(
 class Jacobian:
     """The Jacobian of ``k`` functions of ``m`` variables at ``n`` points.
 
-    ``value`` and ``error`` have shape ``(k, m, n)`` (zero where a function does not depend on a variable);
-    ``error`` is ``None`` when no function has an error estimate. ``status[i, j]`` is the status of the first
-    entry of function ``i`` at point ``j`` that is not OK, in the order of that function's own variables
-    (:data:`~numdiff_cli.engine.OK` when there is none).
+    ``value``, ``error`` and ``status`` have shape ``(k, m, n)`` (zero and :data:`~numdiff_cli.engine.OK` where a
+    function does not depend on a variable); ``error`` is ``None`` when no function has an error estimate.
     """
 
     value: np.ndarray
@@ -173,7 +171,7 @@ def jacobian_of(
     count = X.shape[1]
     value = np.zeros((len(functions), X.shape[0], count))
     error = np.zeros_like(value)
-    status = np.full((len(functions), count), engine.OK)
+    status = np.full(value.shape, engine.OK)
     any_error = False
     for k, (function, index) in enumerate(zip(functions, columns)):
         if not index:
@@ -190,6 +188,5 @@ def jacobian_of(
         value[k, index] = estimate.value
         error[k, index] = estimate.error
         any_error = any_error or not np.isnan(estimate.error).all()
-        bad = estimate.status != engine.OK
-        status[k] = estimate.status[bad.argmax(axis=0), np.arange(count)]
+        status[k, index] = estimate.status
     return Jacobian(value, error if any_error else None, status)

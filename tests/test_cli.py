@@ -391,4 +391,4 @@ def test_jacobian_warns_in_each_expressions_own_variable_order(run) -> None:
     assert result.exit_code == 3  # a result the engine cannot vouch for (README: Exit status)
     (row,) = json_lines(result.stdout)
     assert row["jacobian"] == [[0.0, None]]
-    assert row["warning"] == output.warning_text(engine.NONFINITE)
+    assert row["warning"] == "along x in y + sqrt(x): " + output.warning_text(engine.NONFINITE)

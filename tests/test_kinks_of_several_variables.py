@@ -138,3 +138,20 @@ def test_descend_says_when_its_gradient_is_the_average_of_two_slopes(run, text: 
 def test_descend_on_a_smooth_function_has_no_warning(run) -> None:
     result = run("descend", "x0**2 + x1**2", "--from", "-3,4", "--lr", "0.1", "--steps", "100", "--format", "json")
     assert result.exit_code == 0 and "warning" not in json.loads(result.stdout) and result.stderr == ""
+
+
+def test_a_warning_names_the_variables_it_concerns(run) -> None:
+    # Only x has a kink at x = 0 (abs(x)); y's slope is 1 on both sides.
+    result = run("grad", "abs(x) + y", "--at", "0,1", "--format", "json")
+    assert json.loads(result.stdout)["warning"].startswith("along x: the function has a kink here")
+    result = run("tangent", "y + abs(x)", "--at", "0,1", "--format", "json")
+    assert json.loads(result.stdout)["warning"].startswith("along x: the function has a kink here")
+    # A Jacobian entry is a variable in one of the expressions.
+    result = run("jacobian", "x*y", "abs(y - 1) + x", "--at", "0,1", "--format", "json")
+    assert json.loads(result.stdout)["warning"].startswith("along y in abs(y - 1) + x: the function has a kink")
+    # Seven of nine elements at 0: five named, then the count of the others.
+    result = run("grad", "sum(abs(x))", "--at", "x=[0,1,0,2,0,0,0,0,0]", "--format", "json")
+    assert json.loads(result.stdout)["warning"].startswith("along x[0], x[2], x[4], x[5], x[6] and 2 more: the")
+    # Every component: no list (the warning is the point's).
+    result = run("grad", "abs(x) + abs(y)", "--at", "0,0", "--format", "json")
+    assert json.loads(result.stdout)["warning"].startswith("the function has a kink here")

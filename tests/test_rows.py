@@ -131,8 +131,10 @@ def test_jacobian_row_warnings_are_said_and_set_the_status(run: Callable[..., Re
     result = run("jacobian", "log(x)", "y", "--at", "-1,2", "--format", "json")
     assert result.exit_code == 3
     (row,) = json_lines(result.stdout)
-    assert row["warning"].startswith("the derivative is not finite here")
-    assert result.stderr.startswith("Warning: log(x), y at x=-1.0,y=2.0, method auto: the derivative is not finite")
+    assert row["warning"].startswith("along x in log(x): the derivative is not finite here")
+    assert result.stderr.startswith(
+        "Warning: log(x), y at x=-1.0,y=2.0, method auto: along x in log(x): the derivative is not finite"
+    )
     assert len(result.stderr.splitlines()) == 1
 
 

@@ -123,7 +123,7 @@ def grad(
             values, errors = estimate.value[:, j], estimate.error[:, j]
             return {
                 "expr": expr,
-                "vars": list(expression.names) if rows is None else [expression.names[i] for i in rows],
+                "vars": variables,
                 "at": output.point_of(expression, X[:, j]),
                 "gradient": values.reshape(shape).tolist(),
                 "error": None if np.isnan(errors).all() else errors.reshape(shape).tolist(),
@@ -132,7 +132,8 @@ def grad(
         def plain() -> list[str]:
             return [" ".join(map(repr, values)) for values in estimate.value.T.tolist()]
 
-        warnings = output.flagged(estimate.status, lambda j: output.point_of(expression, X[:, j]))
+        variables = list(expression.names) if rows is None else [expression.names[i] for i in rows]
+        warnings = output.flagged(estimate.status, lambda j: output.point_of(expression, X[:, j]), names=variables)
         return output.mark_bad(chunk, output.Block(X.shape[1], row, plain, warnings))
 
     chunks = _field(expression, xlim, ylim) if field else inputs.points(expression, at, None)

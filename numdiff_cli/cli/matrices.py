@@ -121,6 +121,8 @@ def jacobian(
         vector = inputs.bind(expressions[0], at, lets, scalar=False)
         names, shapes, functions = list(vector.names), vector.shapes, vector_rows(vector)
         expressions = [vector] * len(functions)
+        # (Its rows named by the element's index in the flattened value, for warnings.)
+        row_names = [f"element {k}" for k in range(len(functions))]
     else:
         arrays = [getattr(expression, "arrays", False) for expression in expressions]
         if lets and not any(arrays):
@@ -128,6 +130,7 @@ def jacobian(
         expressions = [inputs.bind(e, at, lets if array else ()) for e, array in zip(expressions, arrays)]
         names, shapes = union_variables(expressions, view.var_order)
         functions = [expression.function for expression in expressions]
+        row_names = list(exprs)
     if not names:
         raise OptionError("the expressions have no variables; name them with --vars to get a zero Jacobian")
     if max(len(names), len(functions)) > MAX_MATRIX:
@@ -143,6 +146,12 @@ def jacobian(
     if not at:
         raise OptionError("no points: give --at POINT (repeatable), or --at - for standard input")
 
+    # The entries of a row, for its warnings, each expression's in its own variable order (its first warning is the
+    # row's): the variable and the expression (along x in abs(x) + y).
+    entries = [(k, i) for k, index in enumerate(columns) for i in index]
+    entry_names = [f"{names[i]} in {row_names[k]}" for k, i in entries]
+    rows_of, columns_of = (list(axis) for axis in zip(*entries)) if entries else ([], [])
+
     def compute(chunk: Chunk) -> output.Block:
         X = chunk.values
         result = jacobian_of(functions, columns, X, method=method, step=step, analytic=analytic, smooth=smooth)
@@ -155,7 +164,8 @@ def jacobian(
                 "jacobian": result.value[..., j].tolist(),
                 "error": None if result.error is None else result.error[..., j].tolist(),
             }
-            if warning := output.first_warning(result.status, j):
+            codes = result.status[rows_of, columns_of, j].tolist()
+            if warning := output.warning_of(codes, names=entry_names):
                 row["warning"] = warning
             rows.append(row)
             plain.append(_plain_matrix(result.value[..., j]))

@@ -51,21 +51,44 @@ def warning_text(code: int, dtype: str = "float64") -> str:
     return message if dtype == "float64" else message.replace("double precision", dtype)
 
 
-def first_warning(status: np.ndarray, j: int, dtype: str = "float64") -> str | None:
-    """The warning of the first entry of point ``j`` (the last axis of ``status``) that is not OK, in C order."""
-    for code in status[..., j].ravel().tolist():
+# A warning names at most this many of the components it concerns, then their count.
+NAMED_COMPONENTS = 5
+
+
+def first_warning(status: np.ndarray, j: int, dtype: str = "float64", names: Sequence[str] | None = None) -> str | None:
+    """The warning of the first entry of point ``j`` (the last axis of ``status``) that is not OK, in C order.
+
+    With ``names`` (one per entry, in C order: the variables of a gradient), it says along which variables, unless
+    it concerns all of them: ``along x: the function has a kink here ...`` for ``abs(x) + y`` at x = 0.
+    """
+    return warning_of(status[..., j].ravel().tolist(), dtype, names)
+
+
+def warning_of(codes: list[int], dtype: str = "float64", names: Sequence[str] | None = None) -> str | None:
+    """The warning of the first of ``codes`` that is not OK; with ``names`` (one per code), along which of them
+    (see :func:`first_warning`)."""
+    for code in codes:
         if code != contract.OK:
-            return warning_text(code, dtype)
+            text = warning_text(code, dtype)
+            if names is None or codes.count(code) == len(codes):
+                return text
+            which = [name for name, other in zip(names, codes) if other == code]
+            shown = ", ".join(which[:NAMED_COMPONENTS])
+            more = f" and {len(which) - NAMED_COMPONENTS} more" if len(which) > NAMED_COMPONENTS else ""
+            return f"along {shown}{more}: {text}"
     return None
 
 
-def flagged(status: np.ndarray, at: Callable[[int], Any], dtype: str = "float64") -> dict[int, tuple[str, Any]]:
+def flagged(
+    status: np.ndarray, at: Callable[[int], Any], dtype: str = "float64", names: Sequence[str] | None = None
+) -> dict[int, tuple[str, Any]]:
     """Row index -> (warning, point) for the points with an entry that is not OK, found without a loop over points.
 
-    ``status`` has the points on its last axis; ``at(j)`` is the point of row ``j``.
+    ``status`` has the points on its last axis; ``at(j)`` is the point of row ``j``; ``names`` as for
+    :func:`first_warning`.
     """
     bad = (status != contract.OK).reshape(-1, status.shape[-1]).any(axis=0)
-    return {j: (first_warning(status, j, dtype) or "", at(j)) for j in bad.nonzero()[0].tolist()}
+    return {j: (first_warning(status, j, dtype, names) or "", at(j)) for j in bad.nonzero()[0].tolist()}
 
 
 def point_of(expression: Expression, column: np.ndarray) -> Any:

@@ -103,7 +103,7 @@ def tangent(
             else:
                 equation = tangents.plane(value, slopes, X[:, j].tolist(), names)
                 row.update(gradient=slopes, equation=equation)
-            warning = output.first_warning(estimate.status, j) or (
+            warning = output.first_warning(estimate.status, j, names=names) or (
                 None if math.isfinite(value) else "the function is not finite here"
             )
             if warning:
