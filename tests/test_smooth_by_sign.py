@@ -200,3 +200,51 @@ def test_second_differences_at_the_rounding_level_of_f_are_no_sign_of_a_feature(
 
     trusted = fast_estimates(along, x, 1, None, x.shape, centre=True)[5]
     assert trusted.all()
+
+
+def _softmax(a: np.ndarray) -> np.ndarray:
+    e = np.exp(a - a.max())
+    return e / e.sum()
+
+
+NUMPY = {
+    "abs": np.abs,
+    "exp": np.exp,
+    "log": np.log,
+    "sign": np.sign,
+    "relu": lambda a: np.maximum(a, 0.0),
+    "sum": np.sum,
+    "prod": np.prod,
+    "mean": np.mean,
+    "softmax": _softmax,
+    "transpose": np.transpose,
+}
+
+# What sympy learns from the array nodes' signs it also acts on while it builds the tree (abs of a value it knows
+# to be negative is its negative), so a sign rule that claims too much changes the function itself: prod(-exp(x))
+# of two elements is positive, not negative. Each expression is compared with numpy's value of the same text.
+SIGNED = [
+    "abs(prod(-x**2))",
+    "relu(prod(-exp(x)))",
+    "sign(prod(-exp(x)))",
+    "abs(1 - prod(-exp(x)))",
+    "abs(prod(-exp(x))) + abs(prod(exp(x)))",
+    "abs(sum(-exp(x)))",
+    "relu(mean(-x**2 - 1)) + sign(sum(exp(x)))",
+    "abs(x[0] - 5) + sum(abs(-exp(x[1:])))",
+    "sum(abs(log(softmax(x))))",
+    "sum(abs(transpose(-exp(x))))",
+]
+
+
+@pytest.mark.parametrize("text", SIGNED)
+@pytest.mark.parametrize("n", [2, 3])
+def test_the_sign_rules_never_change_the_function(text: str, n: int) -> None:
+    from numdiff_cli.bound import bind
+
+    function = bind(parse_expression(text), {"x": (n,)}, {}).function
+    rng = np.random.default_rng(n)
+    for _ in range(5):
+        x = rng.uniform(-2.0, 2.0, n)
+        expected = eval(text, {"__builtins__": {}}, {**NUMPY, "x": x})  # our own literal texts, numpy semantics
+        np.testing.assert_allclose(function(x[:, None])[0], expected, rtol=1e-13)
