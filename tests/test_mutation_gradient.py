@@ -15,7 +15,7 @@ from numdiff_cli import engine
 
 mpmath.mp.dps = 40
 
-# README, How `--method auto` works: the fast pass 10 evaluations per component, the complex step 8 more, the
+# README, How `--method auto` works: the fast pass 11 evaluations per component, the complex step 8 more, the
 # relative steps 16 more, the same 40 times smaller 16 more, the wide search 128 more.
 FAST, COMPLEX, RELATIVE, RESCALED, WIDE = 11, 8, 16, 16, 128
 

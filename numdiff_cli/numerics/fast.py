@@ -36,7 +36,7 @@ IMPROVABLE_ABOVE = 1e-11
 # (scaled.confirm_scaled).
 CONFIRM_WITHIN = 0.1
 RESOLVED_GAP = 2.0
-# With f at x (fast_estimates' centre): the second difference at the smallest fast step may be at most this many times
+# With f at x (fast_estimates' grows): the second difference at the smallest fast step may be at most this many times
 # the larger of those at the two largest (a smooth f keeps it about constant; a kink makes it 20 times larger over
 # the fast steps, a feature far below them 430 times; two steps, so that a second difference that vanishes by
 # accident, where the h**2 term of its expansion cancels f'' at one step, is not taken for growth).
@@ -107,7 +107,7 @@ def fast_estimates(
     sel: np.ndarray | None,
     shape: tuple[int, ...],
     unit: np.ndarray | None = None,
-    centre: bool = False,
+    grows: np.ndarray | None = None,
 ) -> tuple[
     np.ndarray,
     np.ndarray,
@@ -140,11 +140,12 @@ def fast_estimates(
     With ``unit`` (per point), the steps are :data:`FAST_STEPS` times it (see :func:`~.scaled.scaled_passes`), and a
     point settles only relative to its value.
 
-    With ``centre`` (order 1: the gradient's passes, whose kink test may be skipped), f at x too, in the same call
-    (one more evaluation): the second differences at the five steps, which tend to f'' where f is smooth on their
-    scale, must not grow towards the smallest step (:data:`CURVATURE_GROWTH`) beyond what rounding makes of them. They
-    grow like 1/h at a kink, and like 1/h**2 next to a feature of f far smaller than the steps, where the first
-    differences can all be exactly equal (``exp(-1e20*x**2)`` at 1e-21, symmetric at every step: 0 for -0.2).
+    With ``grows`` (order 1: the gradient's passes, whose kink test may be skipped; a mask of the points, filled in
+    place), f at x too, in the same call (one more evaluation): the second differences at the five steps, which tend
+    to f'' where f is smooth on their scale, must not grow towards the smallest step (:data:`CURVATURE_GROWTH`)
+    beyond what rounding makes of them. They grow like 1/h at a kink, and like 1/h**2 next to a feature of f far
+    smaller than the steps, where the first differences can all be exactly equal (``exp(-1e20*x**2)`` at 1e-21,
+    symmetric at every step: 0 for -0.2). The points where they grow are marked in ``grows`` and not trusted.
 
     Returns value, error, step, typical |f| near x, the settled mask, the mask of the points whose steps show
     none of those signs (the fine pass of orders 2 to 4 may start from them: see :func:`~.adaptive.adaptive`),
@@ -159,7 +160,7 @@ def fast_estimates(
     count = len(FAST_STEPS)
     steps = fast_steps(x, order, unit)
     with np.errstate(all="ignore"):
-        extra = np.zeros((1, x.size)) if centre else None
+        extra = None if grows is None else np.zeros((1, x.size))
         values, at_x = stencil_values(along, offsets, steps, sel, extra, shape=shape if sel is None else None)
         scale = denominator * steps**order
         estimates = stencil_sum(values, numerators) / scale
@@ -199,12 +200,13 @@ def fast_estimates(
         # on a much larger scale (x**2 at 1e9, order 2, where every difference is the rounding of f ~ 1e18), on
         # which the relative first pass resolves the derivative.
         trusted &= resolved.any(axis=0) | (zeros == count)
-        if centre:
+        if grows is not None:
             second = (values[0] + values[-1] - 2 * at_x[0]) / (steps * steps)
             # What rounding can make of a second difference at the smallest step: 1e3 ulps of f (as the kink test).
             rounding = 1e3 * EPS * np.maximum(np.abs(values).max(axis=(0, 1)), np.abs(at_x[0])) / steps[-1] ** 2
             larger = np.maximum(np.abs(second[0]), np.abs(second[1]))
-            trusted &= np.abs(second[-1]) <= CURVATURE_GROWTH * larger + rounding
+            grows[...] = np.abs(second[-1]) > CURVATURE_GROWTH * larger + rounding
+            trusted &= ~grows
         if order >= 2:
             truncation = converged_truncation(table, steps, magnitude / scale) + 8 * EPS * np.abs(value)
             truncation = np.where(flat, np.inf, truncation)

@@ -55,7 +55,7 @@ from numdiff_cli.numerics.verdicts import absolute_floor, verdict
 
 # Evaluations per component: the fast pass's (two per step, and f at x); two per step, and two for the
 # false-plateau guard of each short pass.
-FAST_EVALUATIONS = evaluations(stencil(1, "central")[0], len(FAST_STEPS)) + 1  # and f at x (fast_estimates' centre)
+FAST_EVALUATIONS = evaluations(stencil(1, "central")[0], len(FAST_STEPS)) + 1  # and f at x (fast_estimates' grows)
 SHORT_PASS_EVALUATIONS = 2 * (GRADIENT_STEPS + 1)
 WIDE_EVALUATIONS = 2 * WIDE_SEARCH_STEPS
 
@@ -75,7 +75,8 @@ def gradient_auto(along: Along, x: np.ndarray, analytic: bool = False, check_kin
     flat_x = x.reshape(-1)
     # 0. The fast pass of a derivative (five absolute steps, one call): most components of functions that vary on a
     # scale of about 1 settle there.
-    value, error, step, fscale, fast_settled, trusted = fast_estimates(along, flat_x, 1, None, x.shape, centre=True)[:6]
+    grows = np.zeros(flat_x.size, dtype=bool)
+    value, error, step, fscale, fast_settled, trusted = fast_estimates(along, flat_x, 1, None, x.shape, grows=grows)[:6]
     floor = fast_floor(fscale, step, flat_x, 1)
     nfev = FAST_EVALUATIONS
     rest = np.flatnonzero(~fast_settled)
@@ -85,6 +86,8 @@ def gradient_auto(along: Along, x: np.ndarray, analytic: bool = False, check_kin
         # derivative of a large sum), which real steps of the same size cannot do better on.
         value[rest], error[rest], done, count = _complex_opinion(along, flat_x, rest, value, error, step)
         nfev += count
+        # (Vouched for on steps far below any feature the fast pass's steps missed: no kink test for that.)
+        grows[rest[done]] = False
         rest = rest[~done]
     # Also done: the components whose error is within the rounding floor of f on the scale max(1, |x|), which the
     # status vouches for (a small component of a large sum: 4e-4 +- 4e-13 where f is 37), as the relative pass below
@@ -139,11 +142,11 @@ def gradient_auto(along: Along, x: np.ndarray, analytic: bool = False, check_kin
         wide_search(along, flat_x, rest, 1, value, error, step, floor, fscale)
         nfev += WIDE_EVALUATIONS
     estimate = _finished(x, value, error, step, floor, nfev)
-    # The kink test, on every component where f may have one, and where the fast pass saw signs of steps beyond the
-    # scale of f even if it cannot (second differences that grow towards its smallest step, as next to a feature far
-    # smaller than its steps, which f of functions real-analytic everywhere can have: exp(-1e20*x**2) at 1e-21, or
-    # sqrt(x**2 + 1e-30), which the steps see as |x|).
-    tested = np.arange(flat_x.size) if check_kink else np.flatnonzero(~trusted)
+    # The kink test, on every component where f may have one, and where the fast pass saw second differences grow
+    # towards its smallest step even if f cannot have one (a feature far smaller than its steps, which f of functions
+    # real-analytic everywhere can have: exp(-1e20*x**2) at 1e-21, or sqrt(x**2 + 1e-30), which the steps see as
+    # |x|), unless the complex step vouched for the component.
+    tested = np.arange(flat_x.size) if check_kink else np.flatnonzero(grows)
     if not tested.size:
         return estimate
     with np.errstate(invalid="ignore"):
