@@ -23,7 +23,7 @@ from numdiff_cli.array_nodes import operator_class
 from numdiff_cli.errors import ExpressionError
 from numdiff_cli.floats import BUILDERS, INFINITIES, SYMPY_CONSTANTS, NonFinite, float_call, float_value
 from numdiff_cli.functions import ARRAY_FUNCTIONS, CONSTANTS, FUNCTIONS
-from numdiff_cli.subscripts import MAX_INDEX, ArraySyntax
+from numdiff_cli.subscripts import MAX_INDEX, ArraySyntax, leaf_of_text
 
 MAX_LENGTH = 10_000
 MAX_DEPTH = 100
@@ -163,6 +163,7 @@ class Builder(ArraySyntax):
         self.floats: dict[sp.Basic, float] = {}
         self.plain: dict[str, sp.Symbol] = {}
         self.indexed: dict[str, dict[tuple[int, ...], sp.Symbol]] = {}
+        self.leaves: dict[int, sp.Expr] = {}
 
     def column(self, node: ast.AST) -> int:
         offset = getattr(node, "col_offset", 0)
@@ -178,6 +179,8 @@ class Builder(ArraySyntax):
 
     def build(self, node: ast.AST, depth: int) -> sp.Expr:
         result = self.build_node(node, depth)
+        if self.arrays and leaf_of_text(node):
+            self.leaves[id(node)] = result
         if result.has(*INFINITIES):
             # sympy's own infinities (1/0 is zoo) make later functions fail (step(zoo*x) raises): hold them.
             held = {

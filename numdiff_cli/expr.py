@@ -276,6 +276,9 @@ def parse_expression(text: str) -> Expression:
         raise invalid(text, f"sympy cannot represent it ({type(error).__name__})") from None
     if not isinstance(result, sp.Expr):
         raise invalid(text, "not a numeric expression")
+    if builder.arrays:
+        # The whole value in the shape of its text too (x*0 + sum(x) is a vector, as in numpy).
+        (result,) = builder.keeps_variables((tree.body,), [result])
     return Expression(text, result, *builder.variables(), builder.arrays)
 
 
