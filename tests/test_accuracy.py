@@ -24,7 +24,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from numdiff_cli import engine
-from numdiff_cli.cli import output
+from numdiff_cli.cli import words
 from numdiff_cli.engine import IMPRECISE, OK, STEP_TOO_LARGE, UNRELIABLE, VANISHING_STEP, derivative
 from numdiff_cli.expr import parse_expression
 from numdiff_cli.numerics import fast, steps
@@ -111,7 +111,7 @@ def test_ill_conditioned_point_is_flagged_not_silently_imprecise(run) -> None:
     cli = run("diff", "log(1 + x**2)", "--at", "3e-6", "--format", "json")
     assert cli.exit_code == 3  # a result the engine cannot vouch for (README: Exit status)
     (row,) = json_lines(cli.stdout)
-    assert row["warning"] == output.STATUS_MESSAGES[IMPRECISE]
+    assert row["warning"] == words.STATUS_MESSAGES[IMPRECISE]
     assert "low accuracy" in cli.stderr
 
 
@@ -223,7 +223,7 @@ def test_too_large_step_warns_and_fails_in_the_cli(run) -> None:
     result = run("diff", "sin(x)", "--at", "1", "--method", "central", "--h", "1000", "--format", "json")
     assert result.exit_code == 3  # a result the engine cannot vouch for (README: Exit status)
     (row,) = json_lines(result.stdout)
-    assert row["warning"] == output.STATUS_MESSAGES[STEP_TOO_LARGE]
+    assert row["warning"] == words.STATUS_MESSAGES[STEP_TOO_LARGE]
     assert "step is large" in result.stderr
 
 
@@ -247,7 +247,7 @@ def test_unreliable_results_are_flagged_in_the_cli(run) -> None:
     result = run("diff", "1/x", "--at", "1e-300", "--format", "json")
     assert result.exit_code == 3  # a result the engine cannot vouch for (README: Exit status)
     (row,) = json_lines(result.stdout)
-    assert row["warning"] in (output.STATUS_MESSAGES[UNRELIABLE], output.STATUS_MESSAGES[engine.NONFINITE])
+    assert row["warning"] in (words.STATUS_MESSAGES[UNRELIABLE], words.STATUS_MESSAGES[engine.NONFINITE])
 
 
 # Functions with closed-form derivatives for the property test: (numpy f, mpmath f', mpmath f'').
@@ -314,7 +314,7 @@ def test_kinks_are_flagged_not_averaged_silently(run, text: str) -> None:
     result = run("diff", text, "--at", at, "--format", "json")
     assert result.exit_code == 3  # a result the engine cannot vouch for (README: Exit status)
     (row,) = json_lines(result.stdout)
-    assert row["warning"] == output.STATUS_MESSAGES[engine.KINK]
+    assert row["warning"] == words.STATUS_MESSAGES[engine.KINK]
 
 
 @pytest.mark.parametrize(

@@ -16,7 +16,7 @@ import pytest
 from conftest import json_lines
 
 from numdiff_cli import __version__, engine
-from numdiff_cli.cli import cli, output
+from numdiff_cli.cli import cli, output, words
 from numdiff_cli.contract import FORMATS, METHODS
 
 mpmath.mp.dps = 40
@@ -318,8 +318,8 @@ def test_cli_constants_match_the_layers_below() -> None:
     assert engine.METHODS == METHODS
     # The words for the engine's status codes live in the CLI: every code but OK has its sentence.
     names = ("NONFINITE", "VANISHING_STEP", "UNRELIABLE", "NOT_REAL", "STEP_TOO_LARGE", "IMPRECISE", "KINK", "OVERFLOW")
-    assert sorted(output.STATUS_MESSAGES) == sorted(getattr(engine, name) for name in names)
-    assert engine.OK not in output.STATUS_MESSAGES
+    assert sorted(words.STATUS_MESSAGES) == sorted(getattr(engine, name) for name in names)
+    assert engine.OK not in words.STATUS_MESSAGES
     # Every format of the contract but "auto" (which picks one) has its writer.
     assert {*output.FORMAT_WRITERS, "auto"} == set(FORMATS)
 
@@ -391,4 +391,4 @@ def test_jacobian_warns_in_each_expressions_own_variable_order(run) -> None:
     assert result.exit_code == 3  # a result the engine cannot vouch for (README: Exit status)
     (row,) = json_lines(result.stdout)
     assert row["jacobian"] == [[0.0, None]]
-    assert row["warning"] == "along x in y + sqrt(x): " + output.warning_text(engine.NONFINITE)
+    assert row["warning"] == "along x in y + sqrt(x): " + words.warning_text(engine.NONFINITE)

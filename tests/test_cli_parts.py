@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from numdiff_cli import engine
-from numdiff_cli.cli import inputs, output
+from numdiff_cli.cli import inputs, output, words
 from numdiff_cli.contract import METHODS, method_refusal
 from numdiff_cli.derivatives import gradient_shape, jacobian_of, union_variables
 from numdiff_cli.errors import OptionError
@@ -27,40 +27,40 @@ from numdiff_cli.tangents import line, plane, signed
 
 
 def test_warning_text_words_the_precision_in_the_dtype() -> None:
-    double = output.warning_text(engine.VANISHING_STEP)
-    single = output.warning_text(engine.VANISHING_STEP, "float32")
+    double = words.warning_text(engine.VANISHING_STEP)
+    single = words.warning_text(engine.VANISHING_STEP, "float32")
     assert "x + h == x in double precision" in double
     assert single == double.replace("double precision", "float32")
     # A message that does not speak of the precision is the same in every dtype.
-    assert output.warning_text(engine.KINK, "float32") == output.warning_text(engine.KINK)
+    assert words.warning_text(engine.KINK, "float32") == words.warning_text(engine.KINK)
 
 
 def test_first_warning_is_the_first_entry_in_c_order() -> None:
     ok, nonfinite, kink = engine.OK, engine.NONFINITE, engine.KINK
     one = np.array([ok, kink, nonfinite])
-    assert [output.first_warning(one, j) for j in range(3)] == [
+    assert [words.first_warning(one, j) for j in range(3)] == [
         None,
-        output.warning_text(kink),
-        output.warning_text(nonfinite),
+        words.warning_text(kink),
+        words.warning_text(nonfinite),
     ]
     # Gradient: entries (variable, point); point 0 has KINK at variable 1 and NONFINITE at variable 2.
     two = np.array([[ok, ok], [kink, ok], [nonfinite, ok]])
-    assert output.first_warning(two, 0) == output.warning_text(kink)
-    assert output.first_warning(two, 1) is None
+    assert words.first_warning(two, 0) == words.warning_text(kink)
+    assert words.first_warning(two, 1) is None
     # Hessian: entries (row, column, point); H[0,1] comes before H[1,0].
     three = np.full((2, 2, 1), ok)
     three[1, 0, 0], three[0, 1, 0] = nonfinite, kink
-    assert output.first_warning(three, 0) == output.warning_text(kink)
+    assert words.first_warning(three, 0) == words.warning_text(kink)
 
 
 def test_flagged_finds_exactly_the_points_with_a_warning() -> None:
     status = np.array([[0, 0, 1, 0], [0, 7, 2, 0]])
-    found = output.flagged(status, lambda j: float(j), "float32")
+    found = words.flagged(status, lambda j: float(j), "float32")
     assert found == {
-        1: (output.warning_text(7, "float32"), 1.0),
-        2: (output.warning_text(1, "float32"), 2.0),
+        1: (words.warning_text(7, "float32"), 1.0),
+        2: (words.warning_text(1, "float32"), 2.0),
     }
-    assert output.flagged(np.array([0, 2]), lambda j: j, "float32") == {1: (output.warning_text(2, "float32"), 1)}
+    assert words.flagged(np.array([0, 2]), lambda j: j, "float32") == {1: (words.warning_text(2, "float32"), 1)}
 
 
 def test_mark_bad_maps_an_input_line_to_its_rows() -> None:

@@ -152,6 +152,9 @@ def test_a_warning_names_the_variables_it_concerns(run) -> None:
     # Seven of nine elements at 0: five named, then the count of the others.
     result = run("grad", "sum(abs(x))", "--at", "x=[0,1,0,2,0,0,0,0,0]", "--format", "json")
     assert json.loads(result.stdout)["warning"].startswith("along x[0], x[2], x[4], x[5], x[6] and 2 more: the")
+    # Exactly five: all named, no count.
+    result = run("grad", "sum(abs(x))", "--at", "x=[0,1,0,2,0,0,0,3]", "--format", "json")
+    assert json.loads(result.stdout)["warning"].startswith("along x[0], x[2], x[4], x[5], x[6]: the")
     # Every component: no list (the warning is the point's).
     result = run("grad", "abs(x) + abs(y)", "--at", "0,0", "--format", "json")
     assert json.loads(result.stdout)["warning"].startswith("the function has a kink here")

@@ -8,6 +8,7 @@ from typing import Any
 import click
 
 import numdiff_cli.cli.output as output
+import numdiff_cli.cli.words as words
 from numdiff_cli.cli.options import NO_CACHE
 from numdiff_cli.contract import EXIT_FAILED, EXIT_UNVOUCHED, KEYS
 
@@ -68,7 +69,7 @@ def check(
             hint="; give it fewer points or variables, or a simpler expression",
         )
         outcomes.append(outcome)
-        said = [f"{where}: {output.warning_text(code)}{numbers}" for where, code, numbers in outcome.flags]
+        said = [f"{where}: {words.warning_text(code)}{numbers}" for where, code, numbers in outcome.flags]
         warnings[outcome.check.name] = said
         for line in said:
             output.stderr(f"Warning: {outcome.check.name}: {line}")

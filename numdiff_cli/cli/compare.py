@@ -10,6 +10,7 @@ import click
 import numdiff_cli.cli.inputs as inputs
 import numdiff_cli.cli.output as output
 import numdiff_cli.cli.terminal as terminal
+import numdiff_cli.cli.words as words
 from numdiff_cli.cli.options import DTYPE, PLOT, TARGET, VIEW, How, StepType, Target, View, how
 from numdiff_cli.contract import KEYS, METHODS, method_refusal
 from numdiff_cli.errors import OptionError
@@ -140,7 +141,7 @@ def compare(
                     "method": estimate.method,
                     "h": float(estimate.step[j]),
                 }
-                warning = output.first_warning(estimate.status, j, dtype)
+                warning = words.first_warning(estimate.status, j, dtype)
                 if not math.isfinite(reference):
                     warning = warning or "the analytic derivative is not finite here"
                 if checking and chunk.problems.get(j) is None:

@@ -10,6 +10,7 @@ import click
 
 import numdiff_cli.cli.inputs as inputs
 import numdiff_cli.cli.output as output
+import numdiff_cli.cli.words as words
 from numdiff_cli import deadline
 from numdiff_cli.cli.options import FORMAT, HOW, PLOT, VARS, GtolType, How, StepType
 from numdiff_cli.contract import KEYS, OK
@@ -119,7 +120,7 @@ def descend(
                 "diverged": state.diverged,
             }
             if state.status != OK:
-                row["warning"] = output.warning_text(state.status)
+                row["warning"] = words.warning_text(state.status)
             writer.write(output.Block.of_rows([row], [" ".join(map(repr, state.point.tolist()))]))
     assert last is not None
     status = 0

@@ -8,6 +8,7 @@ import click
 
 import numdiff_cli.cli.inputs as inputs
 import numdiff_cli.cli.output as output
+import numdiff_cli.cli.words as words
 from numdiff_cli.cli.options import DTYPE, HOW, TARGET, VIEW, How, Target, View
 from numdiff_cli.contract import KEYS
 
@@ -72,7 +73,7 @@ def diff(expr: str, target: Target, how: How, dtype: str, explain: bool, view: V
                 result["dtype"] = dtype
             return result
 
-        warnings = output.flagged(estimate.status, lambda j: output.point_of(expression, X[:, j]), dtype)
+        warnings = words.flagged(estimate.status, lambda j: output.point_of(expression, X[:, j]), dtype)
         block = output.Block(X.shape[1], row, lambda: list(map(repr, estimate.value.tolist())), warnings)
         if dtype == "float64" and len(expression.names) == 1 and not expression.shapes:
             block.fast["json"] = lambda block: _json(block, expr, var, order, X[0], estimate)

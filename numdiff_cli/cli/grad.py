@@ -10,6 +10,7 @@ import click
 import numdiff_cli.cli.inputs as inputs
 import numdiff_cli.cli.output as output
 import numdiff_cli.cli.terminal as terminal
+import numdiff_cli.cli.words as words
 from numdiff_cli import deadline
 from numdiff_cli.cli.options import AT, HOW, LET, PLOT, VIEW, How, LimitsType, View
 from numdiff_cli.contract import KEYS
@@ -133,7 +134,7 @@ def grad(
             return [" ".join(map(repr, values)) for values in estimate.value.T.tolist()]
 
         variables = list(expression.names) if rows is None else [expression.names[i] for i in rows]
-        warnings = output.flagged(estimate.status, lambda j: output.point_of(expression, X[:, j]), names=variables)
+        warnings = words.flagged(estimate.status, lambda j: output.point_of(expression, X[:, j]), names=variables)
         return output.mark_bad(chunk, output.Block(X.shape[1], row, plain, warnings))
 
     chunks = _field(expression, xlim, ylim) if field else inputs.points(expression, at, None)

@@ -9,6 +9,7 @@ import click
 
 import numdiff_cli.cli.inputs as inputs
 import numdiff_cli.cli.output as output
+import numdiff_cli.cli.words as words
 from numdiff_cli.cli.options import AT, HOW, LET, VIEW, How, View
 from numdiff_cli.contract import KEYS
 from numdiff_cli.errors import OptionError
@@ -74,7 +75,7 @@ def hessian(
                 "hessian": values.tolist(),
                 "error": None if np.isnan(errors).all() else errors.tolist(),
             }
-            if warning := output.first_warning(estimate.status, j):
+            if warning := words.first_warning(estimate.status, j):
                 row["warning"] = warning
             rows.append(row)
             plain.append(_plain_matrix(values))
@@ -165,7 +166,7 @@ def jacobian(
                 "error": None if result.error is None else result.error[..., j].tolist(),
             }
             codes = result.status[rows_of, columns_of, j].tolist()
-            if warning := output.warning_of(codes, names=entry_names):
+            if warning := words.warning_of(codes, names=entry_names):
                 row["warning"] = warning
             rows.append(row)
             plain.append(_plain_matrix(result.value[..., j]))

@@ -9,6 +9,7 @@ import click
 import numdiff_cli.cli.inputs as inputs
 import numdiff_cli.cli.output as output
 import numdiff_cli.cli.terminal as terminal
+import numdiff_cli.cli.words as words
 from numdiff_cli import deadline
 from numdiff_cli.cli.options import AT, HOW, PLOT, VIEW, How, LimitsType, View
 from numdiff_cli.contract import KEYS
@@ -103,7 +104,7 @@ def tangent(
             else:
                 equation = tangents.plane(value, slopes, X[:, j].tolist(), names)
                 row.update(gradient=slopes, equation=equation)
-            warning = output.first_warning(estimate.status, j, names=names) or (
+            warning = words.first_warning(estimate.status, j, names=names) or (
                 None if math.isfinite(value) else "the function is not finite here"
             )
             if warning:
