@@ -272,3 +272,29 @@ def test_a_smooth_function_on_a_small_scale_is_no_kink(run, text: str, at: str, 
     with mpmath.workdps(30):
         exact = float(derivative(mpmath.mpf(at.split(",")[0])))
     assert abs(row["gradient"][0] - exact) <= 1e-9 * abs(exact)
+
+
+def test_the_second_difference_check_only_adds_to_the_fast_pass_guards() -> None:
+    # With f at x, a point is trusted exactly when the fast pass trusts it without and its second differences do not
+    # grow: the check adds a condition, it replaces none (steps of a few ulps of f, steps beyond a singularity, a
+    # bump below the steps).
+    from numdiff_cli.numerics.fast import fast_estimates
+
+    cases = [
+        (lambda v: 1e15 + v, np.array([0.3, 1.0, 7.5])),  # steps of a few ulps of f: not trusted, no growth
+        (lambda v: np.log(v), np.array([1e-3, 0.05])),  # steps beyond the singularity: not trusted, no growth
+        (lambda v: 1 / v, np.array([1e-3, -2e-3])),
+        (lambda v: np.exp(-1e20 * v**2), np.array([1e-21, 0.0])),  # trusted without the check, growing
+        (lambda v: np.exp(np.sin(v)), np.linspace(-3.0, 3.0, 7)),
+        (np.abs, np.array([0.0, 1e-3])),
+    ]
+    for f, x in cases:
+
+        def along(t: np.ndarray, sel: np.ndarray | None, f=f, x=x) -> np.ndarray:
+            return f(x + t)
+
+        with np.errstate(all="ignore"):
+            without = fast_estimates(along, x, 1, None, x.shape)[5]
+            grows = np.zeros(x.size, dtype=bool)
+            with_check = fast_estimates(along, x, 1, None, x.shape, grows=grows)[5]
+        assert (with_check == (without & ~grows)).all(), (f, x, without, grows, with_check)
