@@ -127,10 +127,8 @@ class ArraySyntax:
                     raise self.fail(node, "slice step cannot be zero")
                 where.append(operator_class(sp, "span")(*(sp.Integer(b) for b in bounds)))
             else:
-                index = self.whole_number(node, part)
-                if index == NO_BOUND:
-                    raise self.fail(node, "an index must be a whole number")
-                where.append(sp.Integer(index))
+                # (An index is never left out: whole_number gives NO_BOUND only for a missing slice bound.)
+                where.append(sp.Integer(self.whole_number(node, part)))
         return operator_class(sp, "item")(value, *where)
 
     def whole_number(self, node: ast.AST, part: ast.expr | None) -> int:
