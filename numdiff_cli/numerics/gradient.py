@@ -67,7 +67,9 @@ def gradient_auto(along: Along, x: np.ndarray, analytic: bool = False, check_kin
     step first: 8 evaluations where it vouches for them, instead of 16 to 160 for the real passes. With
     ``check_kink``, a component along whose line f has a kink (``abs(x) + y`` at x = 0, ``max(x)`` where two
     elements tie) gets the status :data:`~numdiff_cli.contract.KINK`, as :func:`~.adaptive.adaptive` gives it (the
-    kink test, :data:`~.kinks.KINK_EVALUATIONS` more evaluations).
+    kink test, :data:`~.kinks.KINK_EVALUATIONS` more evaluations). Without it, the test still runs on the components
+    whose fast pass saw its second differences grow towards its smallest step and that the complex step did not
+    vouch for (a feature far below the steps: ``exp(-1e20*x**2)`` at 1e-21).
 
     Returns the :class:`~.estimate.Estimate` of every component; ``nfev`` is the largest number of evaluations any
     component needed (:data:`FAST_EVALUATIONS` where the fast pass vouched for all of them).
