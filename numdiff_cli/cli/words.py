@@ -25,7 +25,8 @@ STATUS_MESSAGES: dict[int, str] = {
     " (an ill-conditioned point); see the error estimate",
     contract.OVERFLOW: "the derivative overflows: it is larger than the largest double",
     contract.KINK: "the function has a kink here (the slopes on the left and on the right differ, as for abs or relu at"
-    " 0): it has no derivative; the value shown is the average of the two slopes",
+    " 0), or varies on a scale far below the steps: the value shown is the average of the two slopes, not a"
+    " derivative",
 }
 
 
