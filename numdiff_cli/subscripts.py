@@ -24,8 +24,10 @@ MAX_INDEX = 100_000  # the largest index or slice bound, and of indexed names (x
 # an elementwise leaf of its own (its shape is not that of its arguments); the same for the nodes they build.
 _REDUCTIONS = frozenset({"sum", "prod", "mean", "norm", "logsumexp"})
 _LEAF_CALLS = frozenset({"transpose", "dot"})
-_REDUCING_NODES = frozenset({"array_sum", "array_prod", "array_mean", "array_norm", "array_logsumexp"})
-_LEAF_NODES = frozenset({"item", "array_matmul", "array_transpose", "array_dot", "array_max", "array_min"})
+_REDUCING_NODES = frozenset(
+    {"array_sum", "array_prod", "array_mean", "array_norm", "array_logsumexp", "array_max", "array_min"}
+)
+_LEAF_NODES = frozenset({"item", "array_matmul", "array_transpose", "array_dot"})
 
 
 def _reduces(node: ast.AST) -> bool:

@@ -175,7 +175,6 @@ def fast_estimates(
         # arithmetic.
         error += noise + 8 * EPS * np.abs(value)
         step = steps[1]
-        noisy = noise >= error - noise
         # Differences that agree at every step (within rounding) show f to be quadratic here (a polynomial of
         # degree 2 or less along the line, for the first derivative): the one at the largest step, the least
         # noisy, is then better than an extrapolation, which only adds rounding (x**2 at 1 gives 2.0, not 2 + 6e-15).
@@ -227,7 +226,8 @@ def fast_estimates(
             # of it (a small component of a large sum); the points it leaves go on with the last entry, which the
             # passes after replace. Not on scaled steps, nor for orders 2-4, whose tighter estimate bounds the last
             # entry itself: there the entries taken were worse as often as better on the honesty corpus.
-            quiet = np.flatnonzero(noisy & settled & ~flat)
+            # (The error of a point that is not flat is still the tableau's.)
+            quiet = np.flatnonzero((noise >= error - noise) & settled & ~flat)
             if quiet.size:
                 value[quiet] = quietest(
                     [level[:, quiet] for level in table],
@@ -340,11 +340,16 @@ def scale_found(
 
 
 def fast_pass(
-    along: Along, x: np.ndarray, order: int, sel: np.ndarray | None, shape: tuple[int, ...]
+    along: Along,
+    x: np.ndarray,
+    order: int,
+    sel: np.ndarray | None,
+    shape: tuple[int, ...],
+    grows: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """:func:`fast_estimates` without the ingredients of :func:`vouch_fast`: value, error, step, typical |f| near x,
-    the settled mask and the trusted mask."""
-    return fast_estimates(along, x, order, sel, shape)[:6]
+    the settled mask and the trusted mask (``grows`` as there)."""
+    return fast_estimates(along, x, order, sel, shape, grows=grows)[:6]
 
 
 def vouch_fast(

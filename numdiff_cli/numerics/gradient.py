@@ -4,7 +4,7 @@ A gradient of ``m`` variables costs ``m`` times what one derivative costs, so th
 more than anywhere else, and so does the number of calls of f: each costs the same bookkeeping whatever the number
 of components in it. Each pass below is one batched call for the components the one before left:
 
-0. the fast pass of a derivative (:func:`~.fast.fast_estimates`: five absolute steps and f at x, 11 evaluations): it
+0. the fast pass of a derivative (:func:`~.fast.fast_pass`: five absolute steps and f at x, 11 evaluations): it
    settles most components of functions that vary on a scale of about 1 (of the cyclic function of
    benchmarks/gradient.py at one random point: all 10 at n = 10 and 98 of 100 at n = 100, where the former first
    pass of 4 steps relative to max(1, |x|) settled 1 and 52);
@@ -35,7 +35,7 @@ import numpy as np
 from numdiff_cli.contract import IMPRECISE, KINK, OK
 from numdiff_cli.numerics.adaptive import false_plateau, richardson_search, wide_search
 from numdiff_cli.numerics.estimate import PRECISION, Along, Estimate, on_lines
-from numdiff_cli.numerics.fast import fast_estimates, fast_floor
+from numdiff_cli.numerics.fast import fast_floor, fast_pass
 from numdiff_cli.numerics.fine import evaluations
 from numdiff_cli.numerics.kinks import KINK_EVALUATIONS, kinked
 from numdiff_cli.numerics.lines import second_opinion
@@ -55,7 +55,7 @@ from numdiff_cli.numerics.verdicts import absolute_floor, verdict
 
 # Evaluations per component: the fast pass's (two per step, and f at x); two per step, and two for the
 # false-plateau guard of each short pass.
-FAST_EVALUATIONS = evaluations(stencil(1, "central")[0], len(FAST_STEPS)) + 1  # and f at x (fast_estimates' grows)
+FAST_EVALUATIONS = evaluations(stencil(1, "central")[0], len(FAST_STEPS)) + 1  # and f at x (fast_pass's grows)
 SHORT_PASS_EVALUATIONS = 2 * (GRADIENT_STEPS + 1)
 WIDE_EVALUATIONS = 2 * WIDE_SEARCH_STEPS
 
@@ -78,7 +78,7 @@ def gradient_auto(along: Along, x: np.ndarray, analytic: bool = False, check_kin
     # 0. The fast pass of a derivative (five absolute steps, one call): most components of functions that vary on a
     # scale of about 1 settle there.
     grows = np.zeros(flat_x.size, dtype=bool)
-    value, error, step, fscale, fast_settled, trusted = fast_estimates(along, flat_x, 1, None, x.shape, grows=grows)[:6]
+    value, error, step, fscale, fast_settled, trusted = fast_pass(along, flat_x, 1, None, x.shape, grows=grows)
     floor = fast_floor(fscale, step, flat_x, 1)
     nfev = FAST_EVALUATIONS
     rest = np.flatnonzero(~fast_settled)
