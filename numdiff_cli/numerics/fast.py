@@ -108,6 +108,7 @@ def fast_estimates(
     shape: tuple[int, ...],
     unit: np.ndarray | None = None,
     grows: np.ndarray | None = None,
+    deferred: np.ndarray | None = None,
 ) -> tuple[
     np.ndarray,
     np.ndarray,
@@ -140,6 +141,12 @@ def fast_estimates(
     With ``unit`` (per point), the steps are :data:`FAST_STEPS` times it (see :func:`~.scaled.scaled_passes`), and a
     point settles only relative to its value.
 
+    With ``deferred`` (the derivative's passes; a mask of the points, filled in place), the entry of the tableau
+    that carries less rounding (order 1, absolute steps: see below) is not sought at the points that go on to a
+    scaled pass to improve their digits (``improvable``, below); they are marked in ``deferred``. The scaled pass
+    replaces most of them (all of ``exp(x/1000)``, a third of whose time that search took), and
+    :func:`~.adaptive.adaptive` comes back to the others.
+
     With ``grows`` (order 1: the gradient's passes, whose kink test may be skipped; a mask of the points, filled in
     place), f at x too, in the same call (one more evaluation): the second differences at the five steps, which tend
     to f'' where f is smooth on their scale, must not grow towards the smallest step (:data:`CURVATURE_GROWTH`)
@@ -159,6 +166,8 @@ def fast_estimates(
     absolute = tuple(map(abs, numerators))
     count = len(FAST_STEPS)
     steps = fast_steps(x, order, unit)
+    if deferred is not None:
+        deferred[...] = False
     with np.errstate(all="ignore"):
         extra = None if grows is None else np.zeros((1, x.size))
         values, at_x = stencil_values(along, offsets, steps, sel, extra, shape=shape if sel is None else None)
@@ -227,7 +236,11 @@ def fast_estimates(
             # passes after replace. Not on scaled steps, nor for orders 2-4, whose tighter estimate bounds the last
             # entry itself: there the entries taken were worse as often as better on the honesty corpus.
             # (The error of a point that is not flat is still the tableau's.)
-            quiet = np.flatnonzero((noise >= error - noise) & settled & ~flat)
+            quiet_ = (noise >= error - noise) & settled & ~flat
+            if deferred is not None:
+                deferred[...] = quiet_ & (noise > error - noise) & (error > IMPROVABLE_ABOVE * np.abs(value))
+                quiet_ &= ~deferred
+            quiet = np.flatnonzero(quiet_)
             if quiet.size:
                 value[quiet] = quietest(
                     [level[:, quiet] for level in table],

@@ -21,20 +21,29 @@ def fast_blocks(
     points: np.ndarray | None,
     shape: tuple[int, ...],
     unit: np.ndarray | None = None,
+    deferred: np.ndarray | None = None,
 ) -> list[np.ndarray]:
     """:func:`~.fast.fast_estimates` at the flat points ``flat_x`` (all of them, of ``shape``, or the indices
     ``points``), its steps times ``unit`` (per point; absolute steps if not given), in blocks small enough for f's
-    temporaries and the tableau to stay in the CPU's cache; its ten results, flat."""
+    temporaries and the tableau to stay in the CPU's cache; its ten results, flat (``deferred`` as there)."""
     xs = flat_x if points is None else flat_x[points]
     width = max(256, FAST_BLOCK // (len(stencil(order, "central")[0]) * len(FAST_STEPS)))
     if xs.size <= width:
-        return list(fast_estimates(along, xs, order, points, shape, unit))
+        return list(fast_estimates(along, xs, order, points, shape, unit, deferred=deferred))
     kinds = (float, float, float, float, bool, bool, float, float, float, bool)
     outputs = [np.empty(xs.size, dtype=kind) for kind in kinds]
     for begin in range(0, xs.size, width):
         block = slice(begin, begin + width)
         sel = np.arange(begin, min(begin + width, xs.size)) if points is None else points[block]
-        parts = fast_estimates(along, xs[block], order, sel, shape, None if unit is None else unit[block])
+        parts = fast_estimates(
+            along,
+            xs[block],
+            order,
+            sel,
+            shape,
+            None if unit is None else unit[block],
+            deferred=None if deferred is None else deferred[block],
+        )
         for output, part in zip(outputs, parts):
             output[block] = part
     return outputs
