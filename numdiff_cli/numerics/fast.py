@@ -193,11 +193,13 @@ def fast_estimates(
         error = np.where(flat, spread, error)
         step = np.where(flat, steps[0], step)
         typical = magnitude[-1] / (EPS * sum(absolute))
-        # A value consistent with zero is vouched for at the rounding level of f on the scale of these steps, or of
-        # |x| if larger: f may vary on that scale (x**2 at 1e9, order 2, where every difference is the rounding of
-        # f ~ 1e18 and 0 +- 8e3 would pass at steps of 0.1), and the relative first pass then does better.
-        rounding = fast_floor(typical, step, x, order)
-        settled = (error <= PRECISION[order] * np.abs(value)) | ((np.abs(value) <= 10 * error) & (error <= rounding))
+        settled = error <= PRECISION[order] * np.abs(value)
+        if unit is None:
+            # A value consistent with zero is vouched for at the rounding level of f on the scale of these steps, or
+            # of |x| if larger: f may vary on that scale (x**2 at 1e9, order 2, where every difference is the
+            # rounding of f ~ 1e18 and 0 +- 8e3 would pass at steps of 0.1), and the relative first pass then does
+            # better. (Steps scaled to a unit vouch only relative to the value: see below.)
+            settled |= (np.abs(value) <= 10 * error) & (error <= fast_floor(typical, step, x, order))
         # Exact zeros at some steps but not all, or a growth towards the smallest step, are signs of steps f does
         # not resolve or of steps beyond its scale; differences all exactly 0 (a derivative that is exactly 0) are
         # neither.
@@ -220,11 +222,11 @@ def fast_estimates(
             truncation = np.where(flat, np.inf, truncation)
         else:
             truncation = np.full(value.shape, np.inf)
-        # Steps scaled to a unit measured on other steps (scaled.scaled_passes) vouch only relative to the value:
-        # the absolute floor is rounding on the scale of the steps, which there may be far below the scale on
-        # which f varies (a unit of |x| at x = 1e-16, where every difference of f ~ 1 is 0 and 0 +- 20 would pass).
+        # Steps scaled to a unit measured on other steps (scaled.scaled_passes) vouch only relative to the value
+        # (above): the absolute floor is rounding on the scale of the steps, which there may be far below the scale
+        # on which f varies (a unit of |x| at x = 1e-16, where every difference of f ~ 1 is 0 and 0 +- 20 would
+        # pass).
         if unit is not None:
-            settled = error <= PRECISION[order] * np.abs(value)
             # Nor do differences that are all exactly 0 or all exactly equal say anything there: on steps below what
             # an intermediate of f resolves (1 + x + h at x = 1e-20) f is exactly constant or exactly linear
             # (log(1 + x) at order 3: 0 +- 0 for 2; sqrt(1 + x) - 1 - x/2 at 1e-8: 0 +- 0 for -2.5e-9).
