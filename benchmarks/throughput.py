@@ -408,11 +408,12 @@ def family_comparison(count: int, repeats: int) -> tuple[list[dict[str, Any]], l
         "/ max(|f'|, 1) and / max(|f'|, 50), the derivative's typical size); worst / median over the points. "
         "Evaluations per point counted on the evaluations themselves; the pass that settled a point is the last "
         "that computed it (points left flagged are counted apart); the share of time inside f is f's wall time "
-        "within `auto`'s.",
+        "within `auto`'s; 'f alone vs scipy' is scipy's time over that time inside f: the speed `auto` would have "
+        "at its evaluations if all its own arithmetic cost nothing (the ceiling of its design on each family).",
         "",
         "| family | f, points | auto (ms) | scipy (ms) | central (ms) | speed vs scipy | auto digits | scipy digits "
-        "| central digits | evaluations per point, median (mean) | time inside f |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| central digits | evaluations per point, median (mean) | time inside f | f alone vs scipy |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for row in rows:
         seconds, digits_ = row["seconds"], row["digits"]
@@ -423,7 +424,8 @@ def family_comparison(count: int, repeats: int) -> tuple[list[dict[str, Any]], l
             + " | ".join(
                 f"{digits_[name][0]:.1f} / {digits_[name][1]:.1f}" for name in ("numdiff auto", "scipy", "central")
             )
-            + f" | {row['median evaluations']:.0f} ({row['mean evaluations']:.1f}) | {100 * row['inside f']:.0f}% |"
+            + f" | {row['median evaluations']:.0f} ({row['mean evaluations']:.1f}) | {100 * row['inside f']:.0f}% "
+            f"| {seconds['scipy'] / (row['inside f'] * seconds['numdiff auto']):.1f}x |"
         )
     names = list(rows[0]["shares"])
     lines += [
