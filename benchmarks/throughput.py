@@ -292,13 +292,15 @@ def pass_profile(f: Callable[[np.ndarray], np.ndarray], x: np.ndarray) -> tuple[
     original_search = adaptive.richardson_search
     original_fine = fine.fine_search
 
-    def fast_blocks(along: Any, flat_x: Any, order: int, points: Any, *rest: Any) -> Any:
-        if points is None:
-            mark(0, None)
-        else:
-            rounds[0] += 1
-            mark(rounds[0], points)
-        return original_blocks(along, flat_x, order, points, *rest)
+    def fast_pass(along: Any, flat_x: Any, order: int, points: Any, *rest: Any, **options: Any) -> Any:
+        # (With points: the fast pass again on the few a scaled round did not improve, for its deferred search.)
+        mark(0, points)
+        return original_blocks(along, flat_x, order, points, *rest, **options)
+
+    def scaled_round(along: Any, flat_x: Any, order: int, points: Any, *rest: Any, **options: Any) -> Any:
+        rounds[0] += 1
+        mark(rounds[0], points)
+        return original_blocks(along, flat_x, order, points, *rest, **options)
 
     def richardson_search(along: Any, xs: Any, steps: Any, order: int, sel: Any, **options: Any) -> Any:
         mark(4 if len(steps) > 8 else 3, sel)
@@ -310,8 +312,8 @@ def pass_profile(f: Callable[[np.ndarray], np.ndarray], x: np.ndarray) -> tuple[
 
     # The fast pass calls fast_blocks from adaptive, the scaled rounds from scaled; the fine pass is refine's, in fine.
     patches = [
-        (adaptive, "fast_blocks", fast_blocks),
-        (scaled, "fast_blocks", fast_blocks),
+        (adaptive, "fast_blocks", fast_pass),
+        (scaled, "fast_blocks", scaled_round),
         (adaptive, "richardson_search", richardson_search),
         (fine, "fine_search", fine_search),
     ]
