@@ -71,6 +71,39 @@ def test_cache_can_be_turned_off(run: Callable[..., Result], parses: list[str], 
     assert not private_cache.exists()
 
 
+# One run of each command on the expression x**2 + x*y (README, "Cache": "Turn it off with --no-cache on any
+# command"); {checks} is a checks file written by the test.
+NO_CACHE_RUNS = {
+    "diff": ("diff", "x**2 + x*y", "--wrt", "x", "--at", "1,2"),
+    "grad": ("grad", "x**2 + x*y", "--at", "1,2"),
+    "tangent": ("tangent", "x**2 + x*y", "--at", "1,2"),
+    "compare": ("compare", "x**2 + x*y", "--wrt", "x", "--at", "1,2"),
+    "hessian": ("hessian", "x**2 + x*y", "--at", "1,2"),
+    "jacobian": ("jacobian", "x**2 + x*y", "--at", "1,2"),
+    "descend": ("descend", "x**2 + x*y", "--from", "1,2", "--steps", "1"),
+    "check": ("check", "{checks}"),
+}
+
+
+def test_every_command_can_turn_the_cache_off(
+    run: Callable[..., Result], parses: list[str], private_cache: Path, tmp_path: Path
+) -> None:
+    from numdiff_cli.cli import cli
+
+    assert set(NO_CACHE_RUNS) == set(cli.commands), "every command takes --no-cache: add the new one here"
+    checks = tmp_path / "checks.toml"
+    checks.write_text('[[check]]\nexpr = "x**2 + x*y"\nat = ["1,2"]\nwhat = "gradient"\natol = 1e-9\n')
+    for command, args in NO_CACHE_RUNS.items():
+        args = tuple(str(checks) if arg == "{checks}" else arg for arg in args)
+        parses.clear()
+        for _ in range(2):
+            result = run(*args, "--no-cache")
+            assert result.exit_code == 0, (command, result.stderr)
+        # Parsed afresh each time: nothing was read from the cache, and nothing written to it.
+        assert parses.count("x**2 + x*y") == 2, command
+        assert not private_cache.exists(), command
+
+
 def test_key_covers_the_version(
     run: Callable[..., Result], parses: list[str], monkeypatch: pytest.MonkeyPatch, private_cache: Path
 ) -> None:

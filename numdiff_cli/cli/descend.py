@@ -12,7 +12,7 @@ import numdiff_cli.cli.inputs as inputs
 import numdiff_cli.cli.output as output
 import numdiff_cli.cli.words as words
 from numdiff_cli import deadline
-from numdiff_cli.cli.options import FORMAT, HOW, PLOT, VARS, GtolType, How, StepType
+from numdiff_cli.cli.options import FORMAT, HOW, NO_CACHE, PLOT, VARS, GtolType, How, StepType
 from numdiff_cli.contract import KEYS, OK
 from numdiff_cli.errors import OptionError
 
@@ -40,6 +40,7 @@ BATCH = 256
 @VARS
 @PLOT
 @FORMAT
+@NO_CACHE
 def descend(
     expr: str,
     start: str,
@@ -51,6 +52,7 @@ def descend(
     var_order: tuple[str, ...] | None,
     plot_path: str | None,
     fmt: str,
+    no_cache: bool,
 ) -> None:
     """Gradient descent on EXPR from a point: x <- x - lr * grad f(x), with numdiff's gradient.
 
@@ -73,7 +75,7 @@ def descend(
     method, step = how.method, how.step
     from numdiff_cli.render import describe
 
-    expression = inputs.expression(expr, var_order)
+    expression = inputs.expression(expr, var_order, no_cache)
     if not expression.names:
         raise OptionError("the expression has no variables: there is nothing to descend")
     inputs.check_method(method, analytic=expression.analytic)
