@@ -549,7 +549,7 @@ def report(results: list[Result], timing: dict[str, float], fast: bool, elapsed:
         "called as the command calls it (`check_step=True, check_kink=True`, and `analytic=True` for an analytic "
         "expression: auto's second opinion in the complex plane), methods auto, central (default "
         "step), complex; all points of a case in one call. Like the command, complex is run only where the "
-        "command accepts it: order 1 of an analytic expression (no abs, sign, step, relu, cbrt).",
+        "command accepts it: order 1 of an analytic expression (no abs, sign, step, relu, max, min).",
         "- scipy.differentiate.derivative with default tolerances, order 1 only (it computes first derivatives); "
         "`success == False` counts as a flag.",
         "- numdifftools.Derivative(f, n=order), defaults; it has no flag (its error estimate is not a flag), "
@@ -615,7 +615,7 @@ def report(results: list[Result], timing: dict[str, float], fast: bool, elapsed:
             "## Note: the complex step through the library API",
             "",
             f"The diff command refuses `--method complex` for expressions that are not analytic (abs, sign, step, "
-            f"relu, cbrt), so those cases are not in the complex rows above. `numdiff_cli.engine.derivative("
+            f"relu, max, min), so those cases are not in the complex rows above. `numdiff_cli.engine.derivative("
             f'method="complex")` does not refuse them: on those {api["n"]} first-derivative points it returns '
             f"{api[SILENT]} silently wrong results, {api[FLAGGED]} flagged and {api[OK]} OK.",
             "",

@@ -70,6 +70,10 @@ def test_wrt_of_an_absent_variable(run) -> None:
     assert compare.exit_code == 2 and "y does not occur in the expression (its variables: x, z)" in compare.stderr
     # A constant has no variable to name: --wrt names it (derivative 0).
     assert run("diff", "5", "--at", "1", "--wrt", "t").stdout == "0.0\n"
+    # README, "Points": unless --vars names it, when its derivative is 0 (x**2*z does not depend on y).
+    named = ("x**2*z", "--wrt", "y", "--vars", "x,y,z", "--at", "1,2,3")
+    assert run("diff", *named).stdout == "0.0\n"
+    assert run("compare", *named, "--format", "json").stdout.count('"numeric": 0.0') == 1
 
 
 def test_expression_starting_with_minus_after_double_dash(run) -> None:
