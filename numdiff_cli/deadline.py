@@ -35,6 +35,11 @@ class TooSlow(NumdiffError):
     """A phase of a command ran past its deadline: one line naming what was too costly, exit status 2."""
 
 
+class NoThread(NumdiffError):
+    """No thread could be started for the work (the process's limit on threads or memory): one line, exit status 2,
+    as for a failed write."""
+
+
 def _stop(thread: threading.Thread) -> None:
     """Stop ``thread`` at its next bytecode (CPython), so abandoned work does not run on in the background.
 
@@ -94,7 +99,12 @@ def in_worker(work: Callable[[], T], alive: Callable[[float], bool]) -> T:
     except RuntimeError:  # no room for the large stack (a memory limit): the platform's default one
         threading.stack_size(previous)
         thread = threading.Thread(target=run, name="numdiff-worker", daemon=True)
-        thread.start()
+        try:
+            thread.start()
+        except RuntimeError as error:
+            raise NoThread(
+                f"cannot start a thread for the work ({error}): this process's limit on threads or memory is reached"
+            ) from None
     finally:
         threading.stack_size(previous)
     start = time.monotonic()

@@ -470,6 +470,30 @@ def test_the_deadline_holds_off_the_main_thread(monkeypatch: pytest.MonkeyPatch)
     assert threading.active_count() == before  # the worker was stopped, not left running
 
 
+# The process's memory leaves no room for a thread's stack: what the command imports is loaded first, then its
+# address space is limited to what it uses plus 4 MB (a thread's stack is 8 MB; a thread started before would leave
+# its stack to be reused).
+NO_ROOM_FOR_A_THREAD = """
+import hashlib, re, resource
+import numpy, sympy
+from numdiff_cli.cli import cli
+hashlib.sha256()
+size = int(re.search(r"VmSize:\\s+(\\d+)", open("/proc/self/status").read()).group(1)) * 1024
+resource.setrlimit(resource.RLIMIT_AS, (size + 4 * 2**20, resource.RLIM_INFINITY))
+cli.main(["diff", "x**2", "--at", "1", "--no-cache"])
+"""
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads the process's size from /proc")
+def test_no_room_for_a_thread_is_one_line_and_status_2() -> None:
+    # It was "Error: internal error: RuntimeError: can't start new thread", exit 1 (the status of a failed check).
+    process = subprocess.run([sys.executable, "-c", NO_ROOM_FOR_A_THREAD], capture_output=True, text=True, timeout=60)
+    assert process.returncode == 2, process.stderr
+    line = _one_error_line(process.stderr)
+    assert line.startswith("Error: cannot start a thread for the work ("), line
+    assert line.endswith("this process's limit on threads or memory is reached"), line
+
+
 def test_hessian_of_variables_the_code_does_not_read(run: Callable[..., Result]) -> None:
     # x[0] * x[999]**2 took 51 s (every line built in all 1,000 coordinates). Its Hessian, by hand: H[0][999] =
     # 2 x[999], H[999][999] = 2 x[0], every other entry 0.
