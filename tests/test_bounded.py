@@ -494,6 +494,23 @@ def test_no_room_for_a_thread_is_one_line_and_status_2() -> None:
     assert line.endswith("this process's limit on threads or memory is reached"), line
 
 
+# A process limited below what a stream of a million points takes (its chunks of 65,536 points): 20 MB more than
+# the imports.
+OUT_OF_MEMORY = NO_ROOM_FOR_A_THREAD.replace("4 * 2**20", "20 * 2**20").replace(
+    '["diff", "x**2", "--at", "1", "--no-cache"]', '["diff", "sin(x)", "--range", "0:1:1000000", "--no-cache"]'
+)
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads the process's size from /proc")
+def test_out_of_memory_is_one_line_and_status_2() -> None:
+    # It was "Error: internal error: MemoryError: Unable to allocate ...", exit 1 (the status of a failed check).
+    process = subprocess.run([sys.executable, "-c", OUT_OF_MEMORY], capture_output=True, text=True, timeout=60)
+    assert process.returncode == 2, process.stderr
+    line = _one_error_line(process.stderr)
+    assert line.startswith("Error: out of memory (Unable to allocate "), line
+    assert line.endswith("this process's limit on memory is reached"), line
+
+
 def test_hessian_of_variables_the_code_does_not_read(run: Callable[..., Result]) -> None:
     # x[0] * x[999]**2 took 51 s (every line built in all 1,000 coordinates). Its Hessian, by hand: H[0][999] =
     # 2 x[999], H[999][999] = 2 x[0], every other entry 0.

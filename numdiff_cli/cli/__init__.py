@@ -71,6 +71,14 @@ class NumdiffGroup(click.Group):
             where = error.filename if error.filename is not None else "the results"
             stderr(f"Error: cannot write {where}: {error.strerror or error}")
             code = 2
+        except MemoryError as error:
+            if debug:
+                raise
+            # Within the documented limits numdiff's memory is bounded; a process limited below that (ulimit -v, a
+            # container) meets its limit here: one line, as for a failed write.
+            detail = f" ({error})" if str(error) else ""
+            stderr(f"Error: out of memory{detail}: this process's limit on memory is reached")
+            code = 2
         except Exception as error:
             if debug:
                 raise
