@@ -48,6 +48,7 @@ STEP_TOO_LARGE = 5  # the given step is so large that the difference does not ap
 IMPRECISE = 6  # auto: the estimate is consistent, but its error estimate exceeds PRECISION[order] (relative)
 KINK = 7  # auto: the slopes on the left and on the right of x differ (abs or relu at 0): no derivative
 OVERFLOW = 8  # f is finite near x but its derivative is larger than the largest double
+KINK_BELOW = 9  # auto, orders 2-4: f or a derivative of lower order has a kink at x (x*abs(x) at 0, order 2)
 
 # Exit statuses (README, "Exit status"): the one table every command and numdiff_cli.cli.output follow.
 EXIT_OK = 0

@@ -22,6 +22,7 @@ from numpy.typing import ArrayLike
 from numdiff_cli.contract import (
     IMPRECISE,
     KINK,
+    KINK_BELOW,
     METHODS,
     NONFINITE,
     NOT_REAL,
@@ -50,6 +51,7 @@ __all__ = [
     "EPS",
     "IMPRECISE",
     "KINK",
+    "KINK_BELOW",
     "METHODS",
     "NONFINITE",
     "NOT_REAL",
@@ -105,7 +107,9 @@ def derivative(
         which f varies: the default step is scaled to |x|, as for ``cos`` at 3e7). Doubles ``nfev``.
     check_kink : bool
         ``auto``, first derivatives: report :data:`KINK` where the slopes on the left and on the right of x
-        differ (``abs`` at 0), where a central difference would return their average. 7 more evaluations.
+        differ (``abs`` at 0), where a central difference would return their average. 7 more evaluations. Orders
+        2 to 4: :data:`KINK_BELOW` where f or a derivative of lower order has a kink at x, or a singularity far
+        closer to x than the steps (``x*abs(x)`` at 0, order 2), 12, 13 and 18 more evaluations.
     analytic : bool
         ``f`` is complex-analytic and takes complex arrays (no abs, sign, max, ...). ``auto`` then computes again
         the results it cannot vouch for from values of f on circles around x in the complex plane, and keeps the

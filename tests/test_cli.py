@@ -317,7 +317,17 @@ def test_version(run) -> None:
 def test_cli_constants_match_the_layers_below() -> None:
     assert engine.METHODS == METHODS
     # The words for the engine's status codes live in the CLI: every code but OK has its sentence.
-    names = ("NONFINITE", "VANISHING_STEP", "UNRELIABLE", "NOT_REAL", "STEP_TOO_LARGE", "IMPRECISE", "KINK", "OVERFLOW")
+    names = (
+        "NONFINITE",
+        "VANISHING_STEP",
+        "UNRELIABLE",
+        "NOT_REAL",
+        "STEP_TOO_LARGE",
+        "IMPRECISE",
+        "KINK",
+        "OVERFLOW",
+        "KINK_BELOW",
+    )
     assert sorted(words.STATUS_MESSAGES) == sorted(getattr(engine, name) for name in names)
     assert engine.OK not in words.STATUS_MESSAGES
     # Every format of the contract but "auto" (which picks one) has its writer.

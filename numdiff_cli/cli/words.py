@@ -27,6 +27,9 @@ STATUS_MESSAGES: dict[int, str] = {
     contract.KINK: "the function has a kink here (the slopes on the left and on the right differ, as for abs or relu at"
     " 0), or varies on a scale far below the steps: the value shown is the average of the two slopes, not a"
     " derivative",
+    contract.KINK_BELOW: "the function or a derivative of lower order has a kink here (as the first derivative of"
+    " x*abs(x) at 0), or the function varies on a scale far below the steps: the value shown averages the two sides"
+    " and is not a derivative of this order",
 }
 
 

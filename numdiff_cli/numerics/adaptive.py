@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from numdiff_cli.contract import KINK
+from numdiff_cli.contract import KINK, KINK_BELOW
 from numdiff_cli.numerics.estimate import (
     EPS,
     FAST_CHECK_ABOVE,
@@ -25,7 +25,7 @@ from numdiff_cli.numerics.estimate import (
 )
 from numdiff_cli.numerics.fast import fast_floor, vouch_fast
 from numdiff_cli.numerics.fine import FAST_FINE_STEPS, evaluations, refine
-from numdiff_cli.numerics.kinks import KINK_EVALUATIONS, kinked
+from numdiff_cli.numerics.kinks import kink_evaluations, kinked
 from numdiff_cli.numerics.noise import measured_noise
 from numdiff_cli.numerics.richardson import best_on_larger_steps, picked, richardson
 from numdiff_cli.numerics.scaled import fast_blocks, scaled_passes
@@ -364,9 +364,10 @@ def adaptive(
     # Relative accuracy; or (a derivative small next to f: a zero of f', a Hessian direction along which f is
     # linear) the absolute accuracy the rounding of f allows on the scale the pass measured f on.
     status = verdict(value, error, floor, order)
-    if kink_check and order == 1:
-        status = np.where(np.isfinite(value) & kinked(along, x, step, np.maximum(np.abs(value), error)), KINK, status)
-        nfev += KINK_EVALUATIONS
+    if kink_check:
+        kinks = np.isfinite(value) & kinked(along, x, step, np.maximum(np.abs(value), error), order)
+        status = np.where(kinks, KINK if order == 1 else KINK_BELOW, status)
+        nfev += kink_evaluations(order)
     error = np.where(np.isfinite(error), error, np.nan)
     return Estimate(value, error, step, nfev, "auto", status)
 

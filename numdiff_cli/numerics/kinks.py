@@ -1,17 +1,26 @@
-"""The kink test of first derivatives: where the slopes of f on the left and on the right of x differ."""
+"""The kink test: where the slopes of f on the left and on the right of x differ (first derivatives), or the
+derivatives of the order below the one sought (orders 2 to 4)."""
 
 from __future__ import annotations
 
 import numpy as np
 
 from numdiff_cli.numerics.estimate import EPS, Along
+from numdiff_cli.numerics.fine import evaluations, stencil_values
+from numdiff_cli.numerics.stencils import stencil, stencil_sum
 from numdiff_cli.numerics.steps import KINK_SHRINK, taken
 
 # f at x and on both sides at three steps.
 KINK_EVALUATIONS = 7
 
 
-def kinked(along: Along, x: np.ndarray, step: np.ndarray, size: np.ndarray) -> np.ndarray:
+def kink_evaluations(order: int) -> int:
+    """The evaluations of f per point of :func:`kinked` for a derivative of ``order``: 7 for the first, and the
+    central stencil of order ``order + 1`` at three steps for the others (12, 13 and 18)."""
+    return KINK_EVALUATIONS if order == 1 else evaluations(stencil(order + 1, "central")[0], 3)
+
+
+def kinked(along: Along, x: np.ndarray, step: np.ndarray, size: np.ndarray, order: int = 1) -> np.ndarray:
     """Where the left and right slopes of f at x differ (a kink, as ``abs`` or ``relu`` at 0).
 
     ``kappa(h) = (f(x+h) - 2 f(x) + f(x-h)) / h`` is ``f''(x) h + O(h**3)`` for a smooth f, but tends to the jump
@@ -20,15 +29,32 @@ def kinked(along: Along, x: np.ndarray, step: np.ndarray, size: np.ndarray) -> n
     stages, so that an accidental cancellation of the ``h`` and ``h**3`` terms at one step is not taken for a
     kink. Values at the rounding level of f, or tiny next to the derivative, are not kinks. :data:`KINK_EVALUATIONS`
     evaluations.
+
+    For a derivative of ``order`` n from 2 to 4, the same test of ``kappa(h) = d(h) / h**n``, ``d(h)`` the central
+    difference of order n + 1 (:func:`~.stencils.stencil`, divided by its denominator): ``f^(n+1)(x) h + O(h**3)``
+    for a smooth f, and a constant where the derivative of order n jumps at x (the central difference of order n
+    then averages its two sides: ``x*abs(x)`` at 0, order 2, gives 0 for a second derivative that is -2 on the left
+    and 2 on the right); it grows where f or a derivative of lower order has a kink or a singularity far closer to
+    x than the steps (``abs(x)`` at 0, order 3; ``cbrt(x)`` at 1e-100, order 2; ``x**-2`` at 1e-20, order 3, whose
+    central differences of odd order cancel by symmetry about 0). :func:`kink_evaluations` evaluations.
     """
     with np.errstate(all="ignore"):
         steps = [step, taken(x, step / KINK_SHRINK), taken(x, step / KINK_SHRINK**2)]
-        values = along(np.stack([np.zeros_like(x)] + [sign * h for h in steps for sign in (1, -1)]), None)
-        second = [values[1 + 2 * i] - 2 * values[0] + values[2 + 2 * i] for i in range(3)]
-        signed = [d / h for d, h in zip(second, steps)]
+        if order == 1:
+            values = along(np.stack([np.zeros_like(x)] + [sign * h for h in steps for sign in (1, -1)]), None)
+            second = [values[1 + 2 * i] - 2 * values[0] + values[2 + 2 * i] for i in range(3)]
+            signed = [d / h for d, h in zip(second, steps)]
+            weight = 4.0
+        else:
+            offsets, numerators, denominator = stencil(order + 1, "central")
+            values, _ = stencil_values(along, offsets, np.stack(steps), None, shape=x.shape)
+            second = list(stencil_sum(values, numerators) / denominator)
+            signed = [d / h**order for d, h in zip(second, steps)]
+            weight = sum(map(abs, numerators)) / denominator
         kappa = [np.abs(k) for k in signed]
-        # What rounding can make of a second difference: 1e3 ulps of f (f computed in many operations).
-        rounding = 1e3 * EPS * np.abs(values).max(axis=0)
+        # What rounding can make of a second difference: 1e3 ulps of f (f computed in many operations); of a
+        # difference of higher order, as many times more as its weights sum to more than the second's, 4.
+        rounding = 1e3 * EPS * np.abs(values).max(axis=tuple(range(values.ndim - x.ndim))) * (weight / 4)
         kept = (kappa[1] > 0.5 * kappa[0]) & (kappa[2] > 0.5 * kappa[1])
         # Next to curvature, kappa(h) = f'' h + jump (signed) shrinks at the first stage before it settles on the
         # jump (10*x**2 + abs(x) at 0: 4.5, 2.25, 2.03; cos(10*x) + abs(x): -9.0, 0.75, 1.9): the part of it that does

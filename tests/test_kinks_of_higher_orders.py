@@ -1,0 +1,112 @@
+"""The kink test of derivatives of order 2 to 4: where f or a derivative of lower order has a kink at x, or a
+singularity far closer to x than the steps, the central difference of the order sought averages the two sides (or
+cancels by symmetry) and gives a confident number for a derivative that does not exist; such a result is flagged.
+
+Theory: a derivative of order n exists at x only where f^(n-1) is differentiable there. ``x*abs(x)`` has f' =
+2|x| (a kink at 0: no f''); ``x**2*abs(x)`` has f'' = 6|x| (no f'''); ``x**3*abs(x)`` has f''' = 24|x| (no f'''').
+References of the smooth cases: mpmath at 40 digits.
+"""
+
+from __future__ import annotations
+
+import json
+
+import mpmath
+import numpy as np
+import pytest
+
+from numdiff_cli.engine import KINK_BELOW, OK, PRECISION, derivative
+
+mpmath.mp.dps = 40
+
+# (expression, numpy function, point, order): no derivative of that order at that point.
+NO_DERIVATIVE = [
+    ("x*abs(x)", lambda x: x * np.abs(x), 0.0, 2),
+    ("x**2*abs(x)", lambda x: x**2 * np.abs(x), 0.0, 3),
+    ("x**3*abs(x)", lambda x: x**3 * np.abs(x), 0.0, 4),
+    ("relu(x)**2", lambda x: np.maximum(x, 0) ** 2, 0.0, 2),
+    ("abs(x)", np.abs, 0.0, 2),
+    ("abs(x)", np.abs, 0.0, 3),
+    ("abs(x)", np.abs, 0.0, 4),
+    ("abs(x - 1)", lambda x: np.abs(x - 1), 1.0, 3),
+    ("max(x**2, x)", lambda x: np.maximum(x**2, x), 1.0, 2),
+    ("abs(sin(x))", lambda x: np.abs(np.sin(x)), float(np.pi), 3),
+    # A kink 1e-300 away, far below every step: f is even about it, and its differences of odd order cancel.
+    ("abs(asinh(x))", lambda x: np.abs(np.arcsinh(x)), 1e-300, 3),
+    # Singularities of odd and even functions next to 0, whose central differences cancel by symmetry.
+    ("cbrt(x)", np.cbrt, 1e-100, 2),
+    ("cbrt(x)", np.cbrt, 1e-100, 4),
+    ("x**-2", lambda x: x**-2.0, 1e-20, 3),
+]
+
+
+@pytest.mark.parametrize(
+    ("text", "f", "x", "order"), NO_DERIVATIVE, ids=[f"{c[0]}@{c[2]}^{c[3]}" for c in NO_DERIVATIVE]
+)
+def test_no_derivative_of_this_order_is_flagged(run, text, f, x, order) -> None:
+    # Before, all but three (abs at 0, orders 2 and 4, and max(x**2, x) at 1, order 2, whose differences grow
+    # like 1/h**(n-1) and disagree) printed a number, 0 for most, with exit status 0.
+    result = run("diff", text, "--at", repr(x), "--order", str(order), "--format", "json")
+    assert result.exit_code == 3, result.output
+    row = json.loads(result.stdout)
+    with np.errstate(all="ignore"):
+        estimate = derivative(f, np.array([x]), order=order, check_kink=True)
+    assert estimate.status.tolist() != [OK]
+    if estimate.status[0] == KINK_BELOW:
+        assert row["warning"].startswith("the function or a derivative of lower order has a kink here")
+
+
+def test_the_kink_test_is_what_flags_the_symmetric_cases() -> None:
+    # Without the test, the cases whose differences cancel by symmetry are vouched for (0, or 2.2e-14 for
+    # x**-2 at 1e-20, order 3, whose third derivative is -2.4e101); with it, each gets the kink status.
+    for _, f, x, order in NO_DERIVATIVE:
+        with np.errstate(all="ignore"):
+            tested = derivative(f, np.array([x]), order=order, check_kink=True)
+            untested = derivative(f, np.array([x]), order=order)
+        if untested.status[0] == OK:
+            assert tested.status.tolist() == [KINK_BELOW], (f, x, order)
+
+
+# Smooth functions on several scales (the throughput benchmark's families and their neighbours): never flagged.
+SMOOTH = [
+    (np.sin, lambda t: mpmath.sin(t), -20.0, 20.0),
+    (np.exp, lambda t: mpmath.exp(t), -5.0, 5.0),
+    (np.log, lambda t: mpmath.log(t), 1e-3, 1e3),
+    (np.arctan, lambda t: mpmath.atan(t), -50.0, 50.0),
+    (lambda v: 1 / (1 + v**2), lambda t: 1 / (1 + t**2), -5.0, 5.0),
+    (np.sqrt, lambda t: mpmath.sqrt(t), 1e-4, 1e4),
+    (lambda v: np.sin(50 * v), lambda t: mpmath.sin(50 * t), -1.0, 1.0),
+    (lambda v: np.tanh(100 * v), lambda t: mpmath.tanh(100 * t), -0.05, 0.05),
+    (lambda v: 1 / v, lambda t: 1 / t, 1e-4, 1e-2),
+    (np.cos, lambda t: mpmath.cos(t), 1e5, 1e7),
+    (lambda v: v**2, lambda t: t**2, -1e3, 1e3),
+]
+
+
+@pytest.mark.parametrize("order", [2, 3, 4])
+@pytest.mark.parametrize(("f", "exact", "low", "high"), SMOOTH, ids=range(len(SMOOTH)))
+def test_smooth_functions_are_never_flagged_as_kinked(f, exact, low, high, order: int) -> None:
+    rng = np.random.default_rng(order)
+    x = np.exp(rng.uniform(np.log(low), np.log(high), 200)) if low > 0 else rng.uniform(low, high, 200)
+    with np.errstate(all="ignore"):
+        estimate = derivative(f, x, order=order, check_kink=True)
+    assert not (estimate.status == KINK_BELOW).any(), x[estimate.status == KINK_BELOW]
+    # ... and what the test lets through at a few of the points is right.
+    for k in range(0, 200, 40):
+        if estimate.status[k] == OK:
+            reference = mpmath.diff(exact, mpmath.mpf(float(x[k])), order)
+            assert abs(mpmath.mpf(float(estimate.value[k])) - reference) <= max(
+                10 * PRECISION[order] * abs(reference), 10 * estimate.error[k]
+            )
+
+
+@pytest.mark.parametrize(("order", "cost"), [(2, 12), (3, 13), (4, 18)])
+def test_the_test_costs_the_stencil_of_the_next_order_at_three_steps(order: int, cost: int) -> None:
+    # The central difference of order n + 1 at the chosen step, a tenth and a hundredth of it (README): 4 values of
+    # f per step for orders 2 (offsets -2, -1, 1, 2) and 3 (and f at x once), 6 for order 4.
+    x = np.array([0.7])
+    with np.errstate(all="ignore"):
+        without = derivative(np.sin, x, order=order)
+        with_test = derivative(np.sin, x, order=order, check_kink=True)
+    assert with_test.nfev - without.nfev == cost
+    assert with_test.value.tolist() == without.value.tolist()
