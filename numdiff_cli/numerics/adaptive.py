@@ -29,7 +29,7 @@ from numdiff_cli.numerics.kinks import kink_evaluations, kinked
 from numdiff_cli.numerics.noise import measured_noise
 from numdiff_cli.numerics.richardson import best_on_larger_steps, picked, richardson
 from numdiff_cli.numerics.scaled import fast_blocks, scaled_passes
-from numdiff_cli.numerics.stencils import shaped_offsets, stencil, stencil_sum
+from numdiff_cli.numerics.stencils import quotients, shaped_offsets, stencil, stencil_sum
 from numdiff_cli.numerics.steps import (
     DRIFT_ULPS,
     FAST_STEPS,
@@ -84,7 +84,7 @@ def richardson_search(
     with np.errstate(all="ignore"):
         t = shaped_offsets(offsets, 1 + x.ndim) * steps[None]  # (len(offsets), K, *batch)
         values = along(t.reshape((-1,) + x.shape), sel).reshape(t.shape)
-        estimates = stencil_sum(values, numerators) / (denominator * steps**order)
+        estimates = quotients(values, numerators, denominator * steps**order)
         # Rounding: each f value is wrong by about an ulp; the difference amplifies that by 1 / h**order. EPS
         # scales the values before they are summed, so that |f| near the largest double does not overflow.
         noise = stencil_sum(EPS * np.abs(values), tuple(abs(c) for c in numerators)) / (denominator * steps**order)

@@ -9,7 +9,7 @@ import numpy as np
 from numdiff_cli.numerics.estimate import EPS, PRECISION, RESOLVED_ABOVE, Along
 from numdiff_cli.numerics.fine import NOISE_SIGMAS, PROBE_POINTS, QUIET_ULPS, measured_sigmas, stencil_values
 from numdiff_cli.numerics.richardson import entry_weights, neville, quietest, top_weights
-from numdiff_cli.numerics.stencils import stencil, stencil_sum
+from numdiff_cli.numerics.stencils import quotients, stencil, stencil_sum
 from numdiff_cli.numerics.steps import FAST_STEPS, GROWTH_FACTOR, SCALED_FRACTION, fast_steps
 
 
@@ -173,7 +173,7 @@ def fast_estimates(
         extra = None if grows is None else np.zeros((1, x.size))
         values, at_x = stencil_values(along, offsets, steps, sel, extra, shape=shape if sel is None else None)
         scale = denominator * steps**order
-        estimates = stencil_sum(values, numerators) / scale
+        estimates = quotients(values, numerators, scale)
         # EPS * sum |c_j f_j|, scaled before the sum so that |f| near the largest double does not overflow.
         magnitude = stencil_sum(EPS * np.abs(values), absolute)
         resolved = np.abs(estimates) > RESOLVED_ABOVE * magnitude / scale

@@ -22,7 +22,7 @@ from functools import cache
 import numpy as np
 
 from numdiff_cli.numerics.estimate import EPS, PRECISION, UNRELIABLE_ABOVE, Along
-from numdiff_cli.numerics.stencils import shaped_offsets, stencil, stencil_sum
+from numdiff_cli.numerics.stencils import quotients, shaped_offsets, stencil, stencil_sum
 from numdiff_cli.numerics.steps import FINE_LEVELS, FINE_RATIO, FINE_STEPS, FINE_UP, taken
 
 # The rounding a candidate carries is counted as this many standard deviations. It is computed from the weights
@@ -176,7 +176,7 @@ def _best(
     size = steps.shape[1]
     with np.errstate(all="ignore"):
         scale = denominator * steps**order
-        table = fine_tableau(stencil_sum(values, numerators) / scale, steps)
+        table = fine_tableau(quotients(values, numerators, scale), steps)
         # The rounding each difference carries as a standard deviation (EPS * |f| per value of f, independent
         # between values), then through the tableau; a step that left the domain must not spoil the candidates that
         # do not use it (0 * inf is NaN).

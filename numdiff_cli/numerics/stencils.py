@@ -91,6 +91,17 @@ def stencil_sum(values: np.ndarray, numerators: tuple[float, ...]) -> np.ndarray
     return total
 
 
+def quotients(values: np.ndarray, numerators: tuple[float, ...], scale: np.ndarray) -> np.ndarray:
+    """The difference quotients ``stencil_sum(values, numerators) / scale`` of the searches, NaN where the quotient
+    is 0 and its difference is not: the quotient lost what the difference measured (``h**order`` beyond the largest
+    double, for orders 2-4 at |x| near 1e300, where every step that moves x is that large), and says no more than a
+    step that left the domain of f, which the searches drop as they drop this."""
+    difference = stencil_sum(values, numerators)
+    quotient = difference / scale
+    zero = quotient == 0
+    return np.where(zero & (difference != 0), np.nan, quotient) if zero.any() else quotient
+
+
 def shaped_offsets(offsets: tuple[int, ...], ndim: int) -> np.ndarray:
     """The stencil's offsets as floats along a new first axis, to broadcast against steps with ``ndim`` axes."""
     return np.asarray(offsets, dtype=float).reshape((-1,) + (1,) * ndim)
