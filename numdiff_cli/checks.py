@@ -326,7 +326,9 @@ def run(prepared: Prepared, use_cache: bool) -> Outcome:
             check_kink=not expression.smooth,
         )
     else:
-        estimate = engine.hessian(expression.function, X, method=check.method, check_step=True)
+        estimate = engine.hessian(
+            expression.function, X, method=check.method, check_step=True, check_kink=not expression.smooth
+        )
     numeric = np.asarray(estimate.value, dtype=float)
     name = "expected" if prepared.expected is not None else "analytic"
     reference = prepared.expected if prepared.expected is not None else _analytic(prepared, use_cache)

@@ -60,7 +60,9 @@ def hessian_of(expression: Expression, X: np.ndarray, *, method: str, step: floa
     with all of them, a thousand times faster).
     """
     rows, function = _reading(expression)
-    return engine.hessian(function, X, method=method, step=step, check_step=True, rows=rows)
+    return engine.hessian(
+        function, X, method=method, step=step, check_step=True, rows=rows, check_kink=not expression.smooth
+    )
 
 
 def _reading(expression: Expression) -> tuple[np.ndarray | None, Callable[[np.ndarray], np.ndarray]]:

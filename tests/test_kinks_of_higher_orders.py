@@ -110,3 +110,33 @@ def test_the_test_costs_the_stencil_of_the_next_order_at_three_steps(order: int,
         with_test = derivative(np.sin, x, order=order, check_kink=True)
     assert with_test.nfev - without.nfev == cost
     assert with_test.value.tolist() == without.value.tolist()
+
+
+# The Hessian's entries are second derivatives along lines: the same test along each line, for an expression that
+# may have a kink (README: Hessian).
+@pytest.mark.parametrize(
+    ("text", "at"),
+    [("x*abs(x) + y**2", "0,1"), ("cbrt(x) + y**2", "1e-100,1"), ("relu(x)**2 + x*y", "0,1")],
+)
+def test_hessian_entries_across_a_kink_of_a_first_derivative_are_flagged(run, text: str, at: str) -> None:
+    result = run("hessian", text, "--at", at, "--format", "json")
+    assert result.exit_code == 3, result.output
+    assert json.loads(result.stdout)["warning"].startswith("the function or a derivative of lower order has a kink")
+
+
+def test_hessians_of_smooth_functions_are_never_flagged_as_kinked() -> None:
+    from numdiff_cli.engine import hessian
+
+    rng = np.random.default_rng(5)
+    X = rng.uniform(-3, 3, (2, 300))
+    with np.errstate(all="ignore"):
+        for f in (
+            lambda v: np.sin(v[0]) * np.cos(v[1]),
+            lambda v: np.exp(v[0] / 3) * v[1] ** 3,
+            lambda v: np.log(1 + v[0] ** 2 + v[1] ** 2),
+            lambda v: 1 / (1 + v[0] ** 2 + 2 * v[1] ** 2),
+        ):
+            tested = hessian(f, X, check_kink=True)
+            untested = hessian(f, X)
+            assert not (tested.status == KINK_BELOW).any()
+            assert tested.value.tolist() == untested.value.tolist()

@@ -61,6 +61,7 @@ def hessian(
     block: int = 4_000_000,
     check_step: bool = False,
     rows: np.ndarray | None = None,
+    check_kink: bool = False,
 ) -> Estimate:
     """Hessian of ``f(X)`` at ``n`` points, ``X`` of shape ``(m, n)``; the result has shape ``(m, m, n)``.
 
@@ -78,6 +79,11 @@ def hessian(
     check_step : bool
         One-step methods: flag steps (given or default) beyond the scale of f, as
         :func:`numdiff_cli.engine.derivative` does.
+    check_kink : bool
+        ``auto``: the kink test of second derivatives along every direction (as
+        :func:`numdiff_cli.engine.derivative` with ``order=2``), which flags an entry whose lines cross a kink of f
+        or of its first derivative at x (``x*abs(x)`` at 0) or a singularity far below the steps; 12 more
+        evaluations per direction and point.
     block : int
         Upper bound on the number of values in one call of ``f`` (directions are processed in blocks).
     rows : array_like of int, optional
@@ -120,7 +126,16 @@ def hessian(
     if n > 1 and per_point * n > block:
         group = max(1, block // per_point)
         parts = [
-            hessian(f, X[:, p : p + group], method=method, step=step, block=block, check_step=check_step, rows=rows)
+            hessian(
+                f,
+                X[:, p : p + group],
+                method=method,
+                step=step,
+                block=block,
+                check_step=check_step,
+                rows=rows,
+                check_kink=check_kink,
+            )
             for p in range(0, n, group)
         ]
         return Estimate(
@@ -136,7 +151,7 @@ def hessian(
     position = np.full(m, -1)
     position[used] = np.arange(len(used))
     parts = [
-        _directional(f, X, used, _pairs(m, d, min(d + width, count)), position, method, step, check_step)
+        _directional(f, X, used, _pairs(m, d, min(d + width, count)), position, method, step, check_step, check_kink)
         for d in range(0, count, width)
     ]
     line = concatenated(parts)
@@ -180,6 +195,7 @@ def _directional(
     method: str,
     step: float | None,
     check_step: bool,
+    check_kink: bool = False,
 ) -> Estimate:
     """Second derivatives of ``f`` along ``X + t * direction`` for every direction and point; ``f`` reads the rows
     ``used`` of the points (``position[k]``: the place of coordinate ``k`` among them, -1 if not read)."""
@@ -202,4 +218,6 @@ def _directional(
         direction, point = np.unravel_index(sel, x_line.shape)
         return np.asarray(f(Xu[:, None, point] + directions[direction].T[:, None, :] * t[None]))
 
-    return line_derivative(along, x_line, order=2, method=method, step=step, check_step=check_step)
+    return line_derivative(
+        along, x_line, order=2, method=method, step=step, check_step=check_step, check_kink=check_kink
+    )
