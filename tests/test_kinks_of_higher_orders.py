@@ -140,3 +140,47 @@ def test_hessians_of_smooth_functions_are_never_flagged_as_kinked() -> None:
             untested = hessian(f, X)
             assert not (tested.status == KINK_BELOW).any()
             assert tested.value.tolist() == untested.value.tolist()
+
+
+# The test of order n at a kink of f^(n-1), on steps given (numerics/kinks.py: ``kinked``), against the textbook
+# central stencils of order n + 1 (numerators over denominators; their weights sum to 4, 3, 16 and 10):
+STENCILS = {
+    1: ({-1: 1, 0: -2, 1: 1}, 1),
+    2: ({-2: -1, -1: 2, 1: -2, 2: 1}, 2),
+    3: ({-2: 1, -1: -4, 0: 6, 1: -4, 2: 1}, 1),
+    4: ({-3: -1, -2: 4, -1: -5, 1: 5, 2: -4, 3: 1}, 2),
+}
+
+
+def kinked_on(f, x: float, step: float, order: int) -> bool:
+    from numdiff_cli.numerics.kinks import kinked
+
+    xs = np.array([x])
+
+    def along(t: np.ndarray, sel: np.ndarray | None) -> np.ndarray:
+        return f(xs + t)
+
+    return bool(kinked(along, xs, np.array([step]), np.array([1.0]), order)[0])
+
+
+@pytest.mark.parametrize("order", [1, 2, 3, 4])
+def test_a_kink_stands_out_of_the_rounding_of_f_by_the_stencils_weights(order: int) -> None:
+    # g = x**(n-1) |x| has a kink in g^(n-1) at 0 (|x| itself for n = 1, whose second difference is the one of the
+    # first derivatives' test), where the difference of order n + 1 at step h is c h**n: the same
+    # value of c at every stage, which the test reads at the chosen step (1 here) against 1e3 ulps of the largest
+    # |f| it saw times the stencil's weights over the second difference's (4). Adding A x**n, whose difference of
+    # order n + 1 vanishes, raises the largest |f| (at the largest offset K) but not the difference: the kink is
+    # flagged when that allowance is 10% below c and not when it is 10% above.
+    numerators, denominator = STENCILS[order]
+    weight = sum(map(abs, numerators.values())) / denominator
+    largest = max(numerators)
+
+    def g(v: np.ndarray) -> np.ndarray:
+        return v ** (order - 1) * np.abs(v)
+
+    c = abs(sum(k * float(g(np.array([float(offset)]))[0]) for offset, k in numerators.items()) / denominator)
+    for margin, flagged in ((0.9, True), (1.1, False)):
+        # The largest |f| is g(K) + A K**n (A > 0, K the largest offset): A such that the allowance is margin * c.
+        allowance_f = margin * c / (1e3 * np.finfo(float).eps * weight / 4)
+        a = (allowance_f - largest**order) / largest**order
+        assert kinked_on(lambda v, a=a: g(v) + a * v**order, 0.0, 1.0, order) is flagged, (margin, a)
