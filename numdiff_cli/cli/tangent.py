@@ -58,7 +58,7 @@ def tangent(
 
     method, step, fmt = how.method, how.step, view.fmt
 
-    expression = inputs.expression(expr, view.var_order, view.no_cache)
+    expression = inputs.bind(inputs.expression(expr, view.var_order, view.no_cache), at)
     if not expression.names:
         expression = expression.with_variable("x")
     inputs.check_method(method, analytic=expression.analytic)
