@@ -18,8 +18,8 @@ def kinked(along: Along, x: np.ndarray, step: np.ndarray, size: np.ndarray) -> n
     of the slope at a kink. It is compared at the chosen step ``h``, at ``h / 10`` and at ``h / 100``: a smooth f
     shrinks it about 10 times at each stage, a kink keeps it (or makes it grow, for an infinite slope); two
     stages, so that an accidental cancellation of the ``h`` and ``h**3`` terms at one step is not taken for a
-    kink. Values at the rounding level of f, or tiny next to the derivative, are not kinks. :data:`KINK_EVALUATIONS`
-    evaluations.
+    kink. Values at the rounding level of f, or tiny next to the derivative, are not kinks; f infinite at x is one
+    (f varies on a scale far below the steps). :data:`KINK_EVALUATIONS` evaluations.
     """
     with np.errstate(all="ignore"):
         steps = [step, taken(x, step / KINK_SHRINK), taken(x, step / KINK_SHRINK**2)]
@@ -46,4 +46,9 @@ def kinked(along: Along, x: np.ndarray, step: np.ndarray, size: np.ndarray) -> n
         # (A step of 0 gives nan and f constant near x gives 0 at every stage: neither is kept nor affine. The
         # second difference at the chosen step may vanish at a kink all the same, as |x| - 2 relu(|x| - 1/2) at 0
         # with h = 1: it is not asked to be positive.)
-        return (kept | affine) & above & (kappa[2] > 1e-8 * size)
+        # f infinite at x, finite on both sides at the chosen step and defined at the others (x**-2 at 1e-200,
+        # where x**2 underflows: the steps see an even function about 0 and a slope of 0; exp(1/x**2) at 1e-155,
+        # infinite at the smaller steps too): f varies on a scale far below the steps, whatever the second
+        # differences (infinite or nan) say. Not log at 0 (nan on the left), nor exp at 710 (infinite on the right).
+        singular = np.isinf(values[0]) & np.isfinite(values[1:3]).all(axis=0) & ~np.isnan(values[3:]).any(axis=0)
+        return ((kept | affine) & above & (kappa[2] > 1e-8 * size)) | singular
