@@ -235,6 +235,31 @@ def test_points_from_standard_input_and_fixed_values(run) -> None:  # type: igno
             "--wrt W: W has shape (2,2); differentiate by one element (--wrt 'W[0,0]'), or use grad --wrt W",
             id="diff-wrt-array",
         ),
+        # A vector value where one number is needed: the remedy offered is one the command has.
+        *[
+            pytest.param(
+                args,
+                "has a value of shape (2,); this needs one number: take sum(...) of it, or use jacobian",
+                id=f"vector-value-{args[0]}",
+            )
+            for args in [
+                ("diff", "softmax(x)", "--wrt", "x[0]", "--at", "x=[1,2]"),
+                ("grad", "softmax(x)", "--at", "x=[1,2]"),
+                ("tangent", "softmax(x)", "--at", "x=[1,2]"),
+                ("compare", "softmax(x)", "--wrt", "x[0]", "--at", "x=[1,2]"),
+                ("hessian", "softmax(x)", "--at", "x=[1,2]"),
+                ("descend", "softmax(x)", "--from", "x=[1,2]"),
+            ]
+        ],
+        *[
+            pytest.param(
+                ("jacobian", *exprs, "--at", "x=[1,2]"),
+                "'softmax(x)' has a value of shape (2,); with several expressions each is one row and needs one "
+                "number: take sum(...) of it, or give it alone for a row per element",
+                id=f"vector-value-jacobian-{k}",
+            )
+            for k, exprs in enumerate([("softmax(x)", "x[0]"), ("x[0]", "softmax(x)")])
+        ],
     ],
 )
 def test_shape_errors_are_one_line_and_exit_2(run, args, message) -> None:  # type: ignore[no-untyped-def]
