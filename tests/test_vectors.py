@@ -235,6 +235,21 @@ def test_points_from_standard_input_and_fixed_values(run) -> None:  # type: igno
             "--wrt W: W has shape (2,2); differentiate by one element (--wrt 'W[0,0]'), or use grad --wrt W",
             id="diff-wrt-array",
         ),
+        # --let holding every variable leaves nothing to differentiate by: said so, in every command that has --let.
+        *[
+            pytest.param(
+                (command, text, "--let", "x=[1,2]", "--at", "x=[1,2]"),
+                f"--let gives every variable of {text!r} (x): nothing is left to differentiate by",
+                id=f"let-all-{command}",
+            )
+            for command, text in [
+                ("diff", "sum(x)"),
+                ("compare", "sum(x)"),
+                ("grad", "sum(x)"),
+                ("hessian", "sum(x)"),
+                ("jacobian", "softmax(x)"),
+            ]
+        ],
         # A vector value where one number is needed: the remedy offered is one the command has.
         *[
             pytest.param(

@@ -63,6 +63,12 @@ def bind(
                 raise OptionError(f"--let: {name} is given twice")
             fixed[name] = value
     free = tuple(name for name in expression.names if name not in fixed)
+    if expression.names and not free:
+        shown = ", ".join(expression.names[:6])
+        raise OptionError(
+            f"--let gives every variable of {expression.text!r} ({shown}): nothing is left to differentiate by;"
+            " give the variables to differentiate by with --at instead"
+        )
     first = at[0] if at else None
     stdin_line = _peek_stdin() if first and first.strip() == "-" else None
     shapes = point_shapes(first, free, stdin_line, option) if first else {}
