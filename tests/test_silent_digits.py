@@ -56,6 +56,12 @@ CASES = [
     pytest.param("x**-2", "1e-20", 3, marks=HIGHER_ORDER_SYMMETRY, id="pole-order-3"),
     pytest.param("sin(x)", "1e300", 2, marks=UNDERFLOWING_QUOTIENT, id="sin-1e300-order-2"),
     pytest.param("sin(1e6*x)", "1e300", 4, marks=UNDERFLOWING_QUOTIENT, id="sin-1e300-order-4"),
+    # f overflows on the fast pass's steps (x - 0.25), so the floor measured there was infinite and vouched for
+    # anything: exp(-1e6*x) at 1e-3 printed -4.87e-314 (the derivative, -5e-429, is 0 in double precision).
+    pytest.param("exp(cosh(1000*x))", "-1e-8", 3, id="overflow-near-order-3"),
+    pytest.param("exp(-1e6*x)", "1e-3", 1, id="overflow-near-underflow"),
+    pytest.param("1e-3/exp(1e6*x)", "1e-3", 3, id="overflow-near-underflow-order-3"),
+    pytest.param("exp(cosh(1000*x))", "1e-3", 1, id="overflow-near-resolved"),
     # Vouched for and right: the neighbours of the cases above that work.
     pytest.param("log(1 + x**2)", "3e-6", 1, id="log1p-x2-flagged"),
     pytest.param("cosh(x) - 1", "1e-5", 1, id="cosh-1"),
