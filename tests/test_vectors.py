@@ -239,7 +239,7 @@ def test_points_from_standard_input_and_fixed_values(run) -> None:  # type: igno
         *[
             pytest.param(
                 (command, text, "--let", "x=[1,2]", "--at", "x=[1,2]"),
-                f"--let gives every variable of {text!r} (x): nothing is left to differentiate by",
+                f"--let gives every variable of {text!r} (x): no variables are left to differentiate by",
                 id=f"let-all-{command}",
             )
             for command, text in [

@@ -66,7 +66,7 @@ def bind(
     if expression.names and not free:
         shown = ", ".join(expression.names[:6])
         raise OptionError(
-            f"--let gives every variable of {expression.text!r} ({shown}): nothing is left to differentiate by;"
+            f"--let gives every variable of {expression.text!r} ({shown}): no variables are left to differentiate by;"
             " give the variables to differentiate by with --at instead"
         )
     first = at[0] if at else None
