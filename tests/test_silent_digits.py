@@ -21,11 +21,19 @@ from numdiff_cli.numerics.estimate import PRECISION
 # away) and on a scale of about 1 (fast.fast_floor; adaptive.absolute_floor on max(1, |x|) or max(1, step)), and
 # vouches for any error below it. Where f is tiny next to x and its values there carry a large relative rounding
 # (cosh(x) - 1, log(1 + x**2) and sqrt(1 + x) - 1 at small x), the chosen estimate comes from steps of the size of
-# x, whose rounding the floor does not see: 1.5e-16 vouches for a derivative of 1e-15 whatever its digits. For
-# 1e15 + x, the rounding of f at the fast steps (0.2 / 0.25) is the floor, which larger steps would beat.
+# x, whose rounding the floor does not see: 1.8e-16 vouches for a derivative of 1e-15 whatever its digits. Where f
+# has a pole within the fast steps (cosh(log(1000*x)) = 500 x + 1/(2000 x) at 1), the floor is 400 times the value.
 FLOOR_FAR_FROM_X = pytest.mark.xfail(
     strict=True,
     reason="the absolute floor is measured on the fast pass's scale, not on the steps of the chosen estimate",
+)
+# The README's own rule (Error estimates and warnings): where the derivative is small next to f on the scale f
+# varies on, an error within eps * |f| / (s/4)**order is vouched for "whatever the size of the value". Here that
+# floor is larger than the error of the digits shown: 1e15 + x has a slope of 1 next to f = 1e15 (larger steps
+# would beat the floor: f is linear); 1e10*x**2 + exp(cos(x)) has a fourth derivative of 4e next to f = 1e9 on
+# the steps; sin(x) at 1e-8 a second derivative of -1e-8 next to f = 1 on the steps.
+FLOOR_BY_DESIGN = pytest.mark.xfail(
+    strict=True, reason="documented: the absolute floor vouches for derivatives small next to f, whatever their digits"
 )
 # The kink test (numerics/kinks.py) runs for first derivatives only (adaptive.adaptive: `kink_check and order ==
 # 1`): a kink of f or f' under a second to fourth derivative, or a singularity of an even or odd function far closer
@@ -47,7 +55,10 @@ CASES = [
     pytest.param("log(1 + x**2)**2", "3e-6", 1, marks=FLOOR_FAR_FROM_X, id="log1p-x2-squared"),
     pytest.param("(sqrt(1 + x) - 1)**3", "1e-8", 1, marks=FLOOR_FAR_FROM_X, id="sqrt1p-cubed"),
     pytest.param("(1 - cos(x))**2", "1e-4", 1, marks=FLOOR_FAR_FROM_X, id="1-cos-squared"),
-    pytest.param("1e15 + x", "1", 1, marks=FLOOR_FAR_FROM_X, id="large-constant"),
+    pytest.param("cosh(log(1000*x))", "1.0000001", 3, marks=FLOOR_FAR_FROM_X, id="pole-in-fast-steps"),
+    pytest.param("1e15 + x", "1", 1, marks=FLOOR_BY_DESIGN, id="large-constant"),
+    pytest.param("1e10*x**2 + exp(cos(x))", "-1e-300", 4, marks=FLOOR_BY_DESIGN, id="large-quadratic-order-4"),
+    pytest.param("sin(x)", "1e-8", 2, marks=FLOOR_BY_DESIGN, id="sin-order-2-near-0"),
     pytest.param("log(1 + x**2)**9", "-0.001", 2, marks=FLOOR_FAR_FROM_X, id="log1p-x2-ninth-order-2"),
     pytest.param("x*abs(x)", "0", 2, marks=HIGHER_ORDER_SYMMETRY, id="kink-of-f-prime"),
     pytest.param("abs(x)", "0", 3, marks=HIGHER_ORDER_SYMMETRY, id="abs-order-3"),
