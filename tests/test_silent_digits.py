@@ -49,6 +49,14 @@ UNDERFLOWING_QUOTIENT = pytest.mark.xfail(
     strict=True, reason="difference quotients that underflow to 0 give 0 +- 0, vouched as if f were constant"
 )
 
+# f not a number at x, finite around it: the kink test (numerics/kinks.py) takes second differences about f(x) and
+# finds nothing where it is nan. A removable singularity (sin(x)/x at 0, vouched for, rightly) looks the same to it as
+# x*sin(1/x) at 0, whose central differences vanish by symmetry while its one-sided slopes sin(1/h) never settle (or
+# tan(3/x**2) at 1e-300, where 3/x**2 overflows).
+UNDEFINED_AT_X = pytest.mark.xfail(
+    strict=True, reason="the kink test needs f(x): where f(x) is nan it finds no kink, removable singularity or not"
+)
+
 CASES = [
     pytest.param("(cosh(x) - 1)**2", "1e-5", 1, marks=FLOOR_FAR_FROM_X, id="cosh-1-squared"),
     pytest.param("log(1 + x**2)**9", "3e-6", 1, marks=FLOOR_FAR_FROM_X, id="log1p-x2-ninth"),
@@ -73,12 +81,14 @@ CASES = [
     pytest.param("exp(-1e6*x)", "1e-3", 1, id="overflow-near-underflow"),
     pytest.param("1e-3/exp(1e6*x)", "1e-3", 3, id="overflow-near-underflow-order-3"),
     pytest.param("exp(cosh(1000*x))", "1e-3", 1, id="overflow-near-resolved"),
+    pytest.param("x*sin(1/x)", "0", 1, marks=UNDEFINED_AT_X, id="x-sin-1-over-x"),
     # Vouched for and right: the neighbours of the cases above that work.
     pytest.param("log(1 + x**2)", "3e-6", 1, id="log1p-x2-flagged"),
     pytest.param("cosh(x) - 1", "1e-5", 1, id="cosh-1"),
     pytest.param("x**-2", "1e-20", 1, id="pole-order-1"),
     pytest.param("x**-2", "1e-200", 1, id="pole-overflow"),
     pytest.param("abs(x)", "0", 1, id="abs-order-1"),
+    pytest.param("sin(x)/x", "0", 1, id="removable-singularity"),
     pytest.param("x**-2", "1e-3", 3, id="pole-order-3-resolved"),
     pytest.param("sin(x)", "1e300", 1, id="sin-1e300-order-1"),
     pytest.param("5 + 0*x", "1e300", 2, id="constant-1e300-order-2"),
@@ -88,8 +98,10 @@ CASES = [
 def exact(text: str, at: str, order: int) -> float | None:
     """Sympy's derivative at the double nearest ``at``, evaluated by mpmath at 50 digits; None where it does not
     exist (a kink of f or of f' at x)."""
-    if text in ("x*abs(x)", "abs(x)") and float(at) == 0:
+    if text in ("x*abs(x)", "abs(x)", "x*sin(1/x)") and float(at) == 0:
         return None
+    if text == "sin(x)/x" and float(at) == 0:
+        return 0.0  # the limit of (x cos x - sin x) / x**2
     x = sp.Symbol("x", positive=True) if float(at) > 0 else sp.Symbol("x", real=True)
     # Test literals of this file, with x positive where |x| and cbrt are x and its real cube root.
     f = sp.sympify(text.replace("cbrt", "real_root_3"), locals={"x": x, "real_root_3": sp.cbrt})
