@@ -86,3 +86,26 @@ def test_a_reference_that_does_not_settle_is_still_refused() -> None:
     # A small value that every precision agrees on stays what it is: 0 is only for values that vanish.
     small = Analytic("small", lambda x: mpmath.mpf(10) ** -40 * (1 + mpmath.mpf(10) ** -mpmath.mp.dps))
     assert float(small.values(np.array([[1.0]]))[0]) == 1e-40
+
+
+# The tangent line's intercept value - slope * x overflows where slope * x does (x**2 at 1e154: 2e154 * 1e154), though
+# the value and the slope are finite: "y = 2e+154*x - nan" was printed with exit 0. Now a warning, null in JSON.
+@pytest.mark.parametrize(
+    ("text", "at"),
+    [
+        pytest.param("x**2", "1e154", id="square"),
+        pytest.param("(-1)*x**2", "-1e154", id="negative-square"),
+        pytest.param("exp(x)", "709", id="exp"),
+    ],
+)
+def test_a_tangent_whose_intercept_overflows_is_flagged(run, text: str, at: str) -> None:
+    result = run("tangent", text, "--at", at, "--format", "json")
+    assert result.exit_code == 3
+    row = json.loads(result.stdout)
+    assert row["intercept"] is None and row["equation"] == "nan" and "intercept" in row["warning"]
+
+
+def test_a_tangent_next_to_the_overflow_is_exact(run) -> None:
+    # x**2 at 1e153: slope 2e153, intercept 1e306 - 2e306 = -1e306, all finite.
+    result = run("tangent", "x**2", "--at", "1e153")
+    assert result.exit_code == 0 and result.stdout == "y = 2e+153*x - 1e+306\n"
