@@ -57,6 +57,15 @@ UNDEFINED_AT_X = pytest.mark.xfail(
     strict=True, reason="the kink test needs f(x): where f(x) is nan it finds no kink, removable singularity or not"
 )
 
+# f(x + c) with |c| far above |x| (sin(x + 1e10) at 0.1): every value of f carries the rounding of x + c, up to half
+# an ulp of c (1e-6 here), but the steps are powers of two, multiples of that ulp, so x + h + c rounds by the same
+# amount at every step: the differences are exactly those of f at a shifted point, the tableau converges to that
+# point's derivative, and its error estimate (1e-13) does not see the shift (1.7e-7 relative). The point is
+# ill-conditioned as log(1 + x**2) at 3e-6 is, which is flagged because its rounding differs from step to step.
+ARGUMENT_ROUNDING = pytest.mark.xfail(
+    strict=True, reason="the rounding of x + c is the same at every power-of-two step: no estimate sees it"
+)
+
 CASES = [
     pytest.param("(cosh(x) - 1)**2", "1e-5", 1, marks=FLOOR_FAR_FROM_X, id="cosh-1-squared"),
     pytest.param("log(1 + x**2)**9", "3e-6", 1, marks=FLOOR_FAR_FROM_X, id="log1p-x2-ninth"),
@@ -82,6 +91,10 @@ CASES = [
     pytest.param("1e-3/exp(1e6*x)", "1e-3", 3, id="overflow-near-underflow-order-3"),
     pytest.param("exp(cosh(1000*x))", "1e-3", 1, id="overflow-near-resolved"),
     pytest.param("x*sin(1/x)", "0", 1, marks=UNDEFINED_AT_X, id="x-sin-1-over-x"),
+    pytest.param("exp(1000*cbrt(x))", "1e-16", 2, marks=FLOOR_FAR_FROM_X, id="floor-from-1e273"),
+    pytest.param("sin(x + 1e10)", "0.1", 1, marks=ARGUMENT_ROUNDING, id="sin-shifted"),
+    pytest.param("tan(x - 1e10)", "0.1", 1, marks=ARGUMENT_ROUNDING, id="tan-shifted"),
+    pytest.param("cos(1e10 - x)", "1e-3", 3, marks=ARGUMENT_ROUNDING, id="cos-shifted-order-3"),
     # Vouched for and right: the neighbours of the cases above that work.
     pytest.param("log(1 + x**2)", "3e-6", 1, id="log1p-x2-flagged"),
     pytest.param("cosh(x) - 1", "1e-5", 1, id="cosh-1"),
