@@ -38,10 +38,13 @@ def named_arrays(text: str, where: str) -> dict[str, np.ndarray]:
     return values
 
 
-def point_shapes(text: str, variables: tuple[str, ...], stdin_line: str | None) -> dict[str, tuple[int, ...]]:
+def point_shapes(
+    text: str, variables: tuple[str, ...], stdin_line: str | None, option: str = "--at"
+) -> dict[str, tuple[int, ...]]:
     """The shapes of array variables as a first point gives them: ``x=[3,4]`` (by name), ``[[1,2],[3,4]]`` or
-    ``3,4`` (all the values of the only variable), or a line of standard input (``stdin_line``, for ``-``)."""
-    where = f"--at {shown_text(text)}"
+    ``3,4`` (all the values of the only variable), or a line of standard input (``stdin_line``, for ``-``);
+    errors name ``option``."""
+    where = f"{option} {shown_text(text)}"
     stripped = text.strip()
     if stripped == "-":
         if stdin_line is None or len(variables) != 1:
@@ -49,7 +52,7 @@ def point_shapes(text: str, variables: tuple[str, ...], stdin_line: str | None) 
         count = len([p for p in SEPARATORS.split(stdin_line.strip()) if p])
         return {variables[0]: (count,)} if count > 1 else {}
     if len(text) > MAX_POINT_TEXT:
-        raise PointError(f"--at: point text longer than {MAX_POINT_TEXT} characters")
+        raise PointError(f"{option}: point text longer than {MAX_POINT_TEXT} characters")
     if stripped.startswith("["):
         if len(variables) != 1:
             raise PointError(f"{where}: name the variable of a list, e.g. x=[3,4], since there are several")

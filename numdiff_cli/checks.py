@@ -236,6 +236,8 @@ def prepare(check: Check, path: str, use_cache: bool) -> Prepared:
     """Parse the expression, read the points and the expected values, refuse an unusable method."""
     import numpy as np
 
+    from numdiff_cli.arraypoints import point_shapes
+    from numdiff_cli.bound import bind
     from numdiff_cli.compiled import compile_text
     from numdiff_cli.points import point_chunks
 
@@ -244,6 +246,13 @@ def prepare(check: Check, path: str, use_cache: bool) -> Prepared:
 
     try:
         expression: Any = compile_text(check.expr, use_cache)
+        if getattr(expression, "arrays", False):  # bound to the shapes its first point gives, as --at does
+            expression = bind(
+                expression, point_shapes(str(check.at[0]), expression.names, None) if check.at else {}, {}
+            )
+            if expression.value_shape:
+                shape = str(expression.value_shape).replace(" ", "")
+                raise fail(f"its value has shape {shape}; a check needs one number: take sum(...) of it")
         var = None
         if check.what == "derivative":
             var = check.wrt or (expression.names[0] if len(expression.names) == 1 else None)
@@ -309,11 +318,10 @@ def run(prepared: Prepared, use_cache: bool) -> Outcome:
 
     from numdiff_cli import engine
     from numdiff_cli.contract import OK
+    from numdiff_cli.derivatives import derivative_of, hessian_of
 
     check, expression, X = prepared.check, prepared.expression, prepared.X
     if check.what == "derivative":
-        from numdiff_cli.derivatives import derivative_of
-
         assert prepared.var is not None
         estimate = derivative_of(expression, X, prepared.var, order=check.order, method=check.method, step=None)
     elif check.what == "gradient":
@@ -326,9 +334,7 @@ def run(prepared: Prepared, use_cache: bool) -> Outcome:
             check_kink=not expression.smooth,
         )
     else:
-        estimate = engine.hessian(
-            expression.function, X, method=check.method, check_step=True, check_kink=not expression.smooth
-        )
+        estimate = hessian_of(expression, X, method=check.method, step=None)
     numeric = np.asarray(estimate.value, dtype=float)
     name = "expected" if prepared.expected is not None else "analytic"
     reference = prepared.expected if prepared.expected is not None else _analytic(prepared, use_cache)
@@ -357,6 +363,7 @@ def _analytic(prepared: Prepared, use_cache: bool) -> np.ndarray:
     import numpy as np
 
     from numdiff_cli.analytic import Analytic
+    from numdiff_cli.components import expanded
 
     check, expression, X = prepared.check, prepared.expression, prepared.X
     names = expression.names
@@ -369,7 +376,10 @@ def _analytic(prepared: Prepared, use_cache: bool) -> np.ndarray:
         return values(expression, prepared.var, check.order)
     if check.what == "gradient":
         return np.stack([values(expression, name, 1) for name in names])
-    parsed = expression.expression() if hasattr(expression, "expression") else expression
+    if getattr(expression, "arrays", False):
+        parsed = expanded(expression)  # array values, written out by components
+    else:
+        parsed = expression.expression() if hasattr(expression, "expression") else expression
     result = np.empty((len(names), len(names), X.shape[1]))
     for i, name in enumerate(names):
         result[i, i] = values(expression, name, 2)

@@ -176,18 +176,20 @@ def split_top_level(text: str) -> list[str]:
     return parts
 
 
-def parse_point(text: str, names: tuple[str, ...], shapes: dict[str, tuple[int, ...]]) -> np.ndarray:
-    """One ``--at`` value -> a column of ``len(names)`` floats.
+def parse_point(
+    text: str, names: tuple[str, ...], shapes: dict[str, tuple[int, ...]], option: str = "--at"
+) -> np.ndarray:
+    """One ``--at`` value (or that of ``option``) -> a column of ``len(names)`` floats.
 
     Accepts ``2``, ``pi/4``, ``x=1,y=2`` (any order), ``1,2`` (variable order), and nested lists
     ``[[1,2],[3,4]]`` for the components of an indexed variable.
     """
-    where = f"--at {_shown(text)}"
+    where = f"{option} {_shown(text)}"
     if len(text) > MAX_POINT_TEXT:
-        raise PointError(f"--at: point text longer than {MAX_POINT_TEXT} characters")
+        raise PointError(f"{option}: point text longer than {MAX_POINT_TEXT} characters")
     stripped = text.strip()
     if not stripped:
-        raise PointError("--at: empty point")
+        raise PointError(f"{option}: empty point")
     if stripped.startswith("["):
         return _parse_nested(stripped, names, shapes, where)
     parts = split_top_level(stripped)

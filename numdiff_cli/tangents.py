@@ -44,12 +44,12 @@ def slopes(
 def line(value: float, slope: float, x: float, name: str) -> tuple[float, str]:
     """The intercept and the equation of the tangent line through ``(x, value)`` with ``slope``.
 
-    The left-hand side is ``y``, or ``f`` when the variable is itself called ``y``; ``nan`` when the value or
-    the slope is not finite.
+    The left-hand side is ``y``, or ``f`` when the variable is itself called ``y``; ``nan`` when the value, the
+    slope or the intercept is not finite (``x**2`` at 1e154: slope * x overflows).
     """
     intercept = value - slope * x
     lhs = "y" if name != "y" else "f"
-    finite = math.isfinite(value) and math.isfinite(slope)
+    finite = math.isfinite(value) and math.isfinite(slope) and math.isfinite(intercept)
     if not finite:
         return intercept, "nan"
     # The intercept is the difference of value and slope * x: its rounding is that of the larger of the two, so it

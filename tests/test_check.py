@@ -204,6 +204,79 @@ def test_check_expected_values_gradient_and_hessian(run, tmp_path: Path) -> None
     assert "|numeric - expected| = 1 > bound 1e-09" in json_lines(result.stdout)[3]["message"]
 
 
+def test_check_files_take_array_values_as_at_does(run, tmp_path: Path) -> None:
+    # The references are sympy's, of the expressions written out by components; the expectations by hand:
+    # grad sum(x**2) = 2x; d/dx0 logsumexp(x) = e/(e + e**2) = 1/(1 + e); Hessian of prod(x) at (1, 2, 3): the
+    # products of the other two; sum(softmax(x)) = 1 has a zero gradient; sum(W @ x) is bilinear (Hessian: W's
+    # entries against x's, 1 for W[i,j] with x[j]).
+    path = write(
+        tmp_path,
+        """\
+        [defaults]
+        rtol = 1e-9
+        atol = 1e-12
+
+        [[check]]
+        name = "gradient of a vector"
+        expr = "sum(x**2)"
+        what = "gradient"
+        at = ["x=[1,2]", "3,4"]
+
+        [[check]]
+        name = "by one element"
+        expr = "logsumexp(x)"
+        wrt = "x[0]"
+        at = ["x=[1,2]"]
+        expected = 0.2689414213699951
+
+        [[check]]
+        name = "hessian of a product"
+        expr = "prod(x)"
+        what = "hessian"
+        at = ["1,2,3"]
+        expected = [[0, 3, 2], [3, 0, 1], [2, 1, 0]]
+
+        [[check]]
+        name = "zero by cancellation"
+        expr = "sum(softmax(x))"
+        what = "gradient"
+        at = ["x=[1,2]"]
+
+        [[check]]
+        name = "matrix and vector"
+        expr = "sum(W @ x)"
+        what = "hessian"
+        at = ["W=[[1,2],[3,4]],x=[1,1]"]
+        """,
+    )
+    result = run("check", path, "--format", "json")
+    assert result.exit_code == 0, result.output
+    assert all(row["passed"] for row in json_lines(result.stdout)) and len(json_lines(result.stdout)) == 5
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        pytest.param(
+            '[[check]]\nexpr = "softmax(x)"\nwhat = "gradient"\nat = ["x=[1,2]"]\natol = 1\n',
+            "checks.toml:1: check 'check 1': its value has shape (2,); a check needs one number: take sum(...) of it",
+            id="vector-value",
+        ),
+        pytest.param(
+            '[[check]]\nexpr = "sum(x)"\nwhat = "gradient"\nat = ["x=[1,2]", "x=[1,2,3]"]\natol = 1\n',
+            "checks.toml:1: check 'check 1': --at 'x=[1,2,3]': x has shape (2,), got (3,)",
+            id="changed-shape",
+        ),
+    ],
+)
+def test_array_values_in_check_files_are_refused_with_file_and_line(
+    run, tmp_path: Path, text: str, message: str
+) -> None:
+    result = run("check", write(tmp_path, text))
+    assert result.exit_code == 2 and result.stdout == ""
+    assert result.stderr.count("\n") == 1 and message in result.stderr, result.stderr
+
+
 @pytest.mark.parametrize(
     ("text", "message"),
     [

@@ -167,3 +167,36 @@ def test_too_large_user_step_is_flagged_for_several_variables(run, command: str)
     result = run(command, "sin(x)*y", "--at", "1,2", "--method", "central", "--h", "1000")
     assert result.exit_code == 3  # a result the engine cannot vouch for (README: Exit status)
     assert "step is large" in result.stderr
+
+
+# A method of one step (central, forward, backward) has no error estimate: its Hessian is flagged for its steps
+# (a step that vanishes next to x), as diff --order 2 is, never for an estimate it does not have. Every off-diagonal
+# entry was flagged "low accuracy ... see the error estimate" (exit 3) with the error null. Accuracy of the default
+# steps (theory): central about eps**(1/2) ~ 1e-8 relative, one-sided eps**(1/3) ~ 6e-6; with the margin below.
+@pytest.mark.parametrize("method", ["central", "forward", "backward"])
+@pytest.mark.parametrize(
+    ("text", "point"),
+    [
+        pytest.param("x**2*y + y**3", {"x": 1.0, "y": 2.0}, id="two-variables"),
+        pytest.param("sin(x*y) + exp(z)*x", {"x": 0.3, "y": 1.2, "z": 0.5}, id="three-variables"),
+    ],
+)
+def test_a_one_step_hessian_is_not_flagged_for_an_estimate_it_has_not(run, method: str, text: str, point) -> None:
+    at = ",".join(f"{name}={value!r}" for name, value in point.items())
+    result = run("hessian", text, "--at", at, "--method", method, "--format", "json")
+    assert result.exit_code == 0 and result.stderr == "", result.output
+    (row,) = json_lines(result.stdout)
+    assert row["error"] is None and "warning" not in row
+    tolerance = 1e-6 if method == "central" else 1e-4
+    np.testing.assert_allclose(row["hessian"], exact_hessian(text, point), rtol=tolerance, atol=tolerance)
+
+
+def test_a_one_step_hessian_of_array_values_and_a_vanishing_step(run) -> None:
+    # sum(x**3): diag(6 x); with --h 1e-3 central is exact up to rounding (eps / h**2 ~ 2e-10).
+    result = run("hessian", "sum(x**3)", "--at", "x=[1,2]", "--method", "central", "--h", "1e-3")
+    assert result.exit_code == 0 and result.stderr == ""
+    values = [float(v) for v in result.stdout.replace(";", " ").split()]
+    np.testing.assert_allclose(values, [6.0, 0.0, 0.0, 12.0], rtol=1e-9, atol=1e-9)
+    # A step that vanishes next to x is still flagged.
+    result = run("hessian", "x*y", "--at", "1,2", "--method", "central", "--h", "1e-200")
+    assert result.exit_code == 3 and "the step vanishes" in result.stderr

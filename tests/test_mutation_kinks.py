@@ -181,3 +181,35 @@ def test_a_kink_next_to_curvature_is_flagged(expr: str) -> None:
     result = CliRunner().invoke(cli, ["diff", expr, "--at", "0", "--format", "json"])
     assert result.exit_code == 3
     assert "kink" in result.output
+
+
+def test_f_infinite_at_x_and_finite_around_it_is_a_kink() -> None:
+    # x**-2 at 1e-200: x**2 underflows, f(x) = inf; every step sees an even function about 0 (slope 0). f varies on a
+    # scale far below the steps: a kink, as the warning says. Not where f is infinite or nan on a side (log at 0).
+    with np.errstate(all="raise"):
+        assert kinks(lambda v: v**-2.0, [1e-200, 5e-324, 1e-155], 0.25) == [True, True, True]
+        assert kinks(lambda v: np.exp(v), [710.0], 1.0) == [False]
+        assert kinks(lambda v: np.exp(v**-2.0), [1e-155], 0.3125) == [True]
+
+
+# Points so close to a pole that f overflows there, while the steps see an even function about 0 and a derivative of
+# 0: d/dx x**-2 = -2/x**3 is below -1e300 at all of them, d/dx x**-4 and exp(1/x**2) more so. Every command that
+# differentiates by x flags it (exit 3) instead of printing 0 as a derivative.
+@pytest.mark.parametrize("at", ["1e-155", "1e-200", "1e-300", "5e-324"])
+@pytest.mark.parametrize(
+    "args",
+    [
+        pytest.param(("diff", "x**-2"), id="diff"),
+        pytest.param(("diff", "x**-4"), id="diff-x-4"),
+        pytest.param(("diff", "exp(1/x**2)"), id="diff-exp"),
+        pytest.param(("compare", "x**-2"), id="compare"),
+        pytest.param(("tangent", "x**-2"), id="tangent"),
+        pytest.param(("jacobian", "x**-2"), id="jacobian"),
+        pytest.param(("grad", "x**-2 + y", "--vars", "x,y"), id="grad"),
+    ],
+)
+def test_a_point_where_f_overflows_between_finite_values_is_flagged(args: tuple[str, ...], at: str) -> None:
+    point = [at] if args[0] != "grad" else [f"{at},1"]
+    result = CliRunner().invoke(cli, [*args, "--at", *point, "--format", "json"])
+    assert result.exit_code == 3, result.output
+    assert "warning" in result.stdout

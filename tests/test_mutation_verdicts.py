@@ -97,3 +97,14 @@ def test_the_floor_of_a_scale_of_zero_or_of_an_infinite_f_is_infinite_without_a_
     with np.errstate(all="raise"):
         got = absolute_floor(np.array([1.0, np.inf]), np.array([0.0, 1.0]), 1)
     assert got.tolist() == [np.inf, np.inf]
+
+
+@pytest.mark.parametrize("order", [1, 2, 3, 4])
+def test_an_infinite_floor_vouches_for_nothing(order: int) -> None:
+    # A floor that is not finite comes from an f that overflows where it was measured (exp(-1e6*x) at 1e-3, whose
+    # fast steps reach x - 0.25): it is no rounding level. The value is judged relatively, as with no floor at all.
+    for floor in (np.inf, np.nan):
+        assert status(1.0, PROMISED[order], floor, order) == OK
+        assert status(1.0, above(PROMISED[order]), floor, order) == IMPRECISE
+        assert status(0.0, 1e-300, floor, order) == UNRELIABLE
+        assert status(0.0, 0.0, floor, order) == OK

@@ -235,6 +235,46 @@ def test_points_from_standard_input_and_fixed_values(run) -> None:  # type: igno
             "--wrt W: W has shape (2,2); differentiate by one element (--wrt 'W[0,0]'), or use grad --wrt W",
             id="diff-wrt-array",
         ),
+        # --let holding every variable leaves nothing to differentiate by: said so, in every command that has --let.
+        *[
+            pytest.param(
+                (command, text, "--let", "x=[1,2]", "--at", "x=[1,2]"),
+                f"--let gives every variable of {text!r} (x): no variables are left to differentiate by",
+                id=f"let-all-{command}",
+            )
+            for command, text in [
+                ("diff", "sum(x)"),
+                ("compare", "sum(x)"),
+                ("grad", "sum(x)"),
+                ("hessian", "sum(x)"),
+                ("jacobian", "softmax(x)"),
+            ]
+        ],
+        # A vector value where one number is needed: the remedy offered is one the command has.
+        *[
+            pytest.param(
+                args,
+                "has a value of shape (2,); this needs one number: take sum(...) of it, or use jacobian",
+                id=f"vector-value-{args[0]}",
+            )
+            for args in [
+                ("diff", "softmax(x)", "--wrt", "x[0]", "--at", "x=[1,2]"),
+                ("grad", "softmax(x)", "--at", "x=[1,2]"),
+                ("tangent", "softmax(x)", "--at", "x=[1,2]"),
+                ("compare", "softmax(x)", "--wrt", "x[0]", "--at", "x=[1,2]"),
+                ("hessian", "softmax(x)", "--at", "x=[1,2]"),
+                ("descend", "softmax(x)", "--from", "x=[1,2]"),
+            ]
+        ],
+        *[
+            pytest.param(
+                ("jacobian", *exprs, "--at", "x=[1,2]"),
+                "'softmax(x)' has a value of shape (2,); with several expressions each is one row and needs one "
+                "number: take sum(...) of it, or give it alone for a row per element",
+                id=f"vector-value-jacobian-{k}",
+            )
+            for k, exprs in enumerate([("softmax(x)", "x[0]"), ("x[0]", "softmax(x)")])
+        ],
     ],
 )
 def test_shape_errors_are_one_line_and_exit_2(run, args, message) -> None:  # type: ignore[no-untyped-def]
@@ -370,3 +410,57 @@ def test_a_warning_about_a_large_array_names_a_few_values_and_their_count(run) -
     assert "(400 values), method auto" in warning and "... (400 values)])" in warning
     assert len(warning) < 400
     assert len(result.stdout.split()) == 400
+
+
+# Every command that reads a point takes the array values its help promises (x=[3,4], 3,4 for the only variable,
+# a line of standard input): d/dx sum(x**2) = 2x, the Hessian 2I, and the tangent plane at (1, 2) is
+# z = 5 + 2(x0 - 1) + 4(x1 - 2); the Jacobian of x * sum(x) is sum(x) I + x 1^T. Gradient descent with lr 0.25
+# halves x at every step: x_k = (1, 2) / 2**k.
+@pytest.mark.parametrize(
+    ("args", "stdin", "expected"),
+    [
+        pytest.param(("grad", "sum(x**2)", "--at", "x=[1,2]"), None, "2.0 4.0\n", id="grad"),
+        pytest.param(("diff", "sum(x**2)", "--wrt", "x[1]", "--at", "x=[1,2]"), None, "4.0\n", id="diff"),
+        pytest.param(("hessian", "sum(x**2)", "--at", "x=[1,2]"), None, "2.0 0.0; 0.0 2.0\n", id="hessian"),
+        pytest.param(("jacobian", "x * sum(x)", "--at", "x=[1,2]"), None, "4.0 1.0; 2.0 5.0\n", id="jacobian"),
+        pytest.param(
+            ("tangent", "sum(x**2)", "--at", "x=[1,2]"), None, "z = 5.0 + 2.0*(x[0] - 1.0) + 4.0*(x[1] - 2.0)\n",
+            id="tangent-by-name",
+        ),
+        pytest.param(
+            ("tangent", "sum(x**2)", "--at", "1,2"), None, "z = 5.0 + 2.0*(x[0] - 1.0) + 4.0*(x[1] - 2.0)\n",
+            id="tangent-positional",
+        ),
+        pytest.param(
+            ("tangent", "sum(x**2)", "--at", "-"), "1 2\n3 4\n",
+            "z = 5.0 + 2.0*(x[0] - 1.0) + 4.0*(x[1] - 2.0)\nz = 25.0 + 6.0*(x[0] - 3.0) + 8.0*(x[1] - 4.0)\n",
+            id="tangent-stdin",
+        ),
+        pytest.param(
+            ("descend", "sum(x**2)", "--from", "x=[1,2]", "--lr", "0.25", "--steps", "3", "--gtol", "0"), None,
+            "0.125 0.25\n", id="descend-by-name",
+        ),
+        pytest.param(
+            ("descend", "sum(x**2)", "--from", "1,2", "--lr", "0.25", "--steps", "3", "--gtol", "0"), None,
+            "0.125 0.25\n", id="descend-positional",
+        ),
+    ],
+)  # fmt: skip
+def test_every_command_that_reads_a_point_takes_array_values(run, args, stdin, expected) -> None:  # type: ignore[no-untyped-def]
+    result = run(*args, input=stdin)
+    assert result.exit_code == 0, result.output
+    assert result.stdout == expected
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        pytest.param(("descend", "x**2 + y**2", "--from", "1"), "--from '1': expected 2 values", id="count"),
+        pytest.param(("descend", "sum(x**2)", "--from", "x=[1,2"), "--from 'x=[1,2': cannot read", id="list"),
+        pytest.param(("descend", "sum(x**2)", "--from", "-"), "--from '-': cannot read", id="stdin"),
+    ],
+)
+def test_a_starting_point_that_cannot_be_read_is_named_by_its_option(run, args, message) -> None:  # type: ignore[no-untyped-def]
+    result = run(*args, input="1 2\n")
+    assert result.exit_code == 2 and result.stderr.startswith(f"Error: {message}") and "--at" not in result.stderr
+    assert len(result.stderr.splitlines()) == 1

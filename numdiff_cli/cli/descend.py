@@ -75,7 +75,9 @@ def descend(
     method, step = how.method, how.step
     from numdiff_cli.render import describe
 
-    expression = inputs.expression(expr, var_order, no_cache)
+    # "-" (standard input) is not a starting point: it is refused below, never read.
+    at = (start,) if start.strip() != "-" else ()
+    expression = inputs.bind(inputs.expression(expr, var_order, no_cache), at, option="--from")
     if not expression.names:
         raise OptionError("the expression has no variables: there is nothing to descend")
     inputs.check_method(method, analytic=expression.analytic)
@@ -85,7 +87,7 @@ def descend(
         plot.require()
         if len(expression.names) > 2:
             raise OptionError("descend --plot draws expressions of one or two variables")
-    point = parse_point(start, expression.names, expression.shapes)
+    point = parse_point(start, expression.names, expression.shapes, "--from")
     names = expression.names
     if trace and fmt == "auto":
         fmt = "json"

@@ -42,10 +42,13 @@ def expression(text: str, var_order: tuple[str, ...] | None, no_cache: bool = Fa
     return parsed
 
 
-def bind(expression: Any, at: Sequence[str], lets: Sequence[str] = (), scalar: bool = True) -> Any:
+def bind(
+    expression: Any, at: Sequence[str], lets: Sequence[str] = (), scalar: bool = True, option: str = "--at"
+) -> Any:
     """An expression with array values bound to the shapes its first point gives and to the ``--let`` values
     (:func:`numdiff_cli.bound.bind`); other expressions are returned as they are. ``scalar``: refuse an
-    expression whose value is an array (``x**2`` of a vector)."""
+    expression whose value is an array (``x**2`` of a vector); ``option``: the option of the points, named by
+    the errors."""
     if not getattr(expression, "arrays", False):
         if lets:
             raise OptionError("--let holds variables of an expression with array values (sum, @, slices, ...)")
@@ -60,8 +63,15 @@ def bind(expression: Any, at: Sequence[str], lets: Sequence[str] = (), scalar: b
                 raise OptionError(f"--let: {name} is given twice")
             fixed[name] = value
     free = tuple(name for name in expression.names if name not in fixed)
+    if expression.names and not free:
+        shown = ", ".join(expression.names[:6])
+        raise OptionError(
+            f"--let gives every variable of {expression.text!r} ({shown}): no variables are left to differentiate by;"
+            " give the variables to differentiate by with --at instead"
+        )
     first = at[0] if at else None
-    shapes = point_shapes(first, free, _peek_stdin() if first.strip() == "-" else None) if first else {}
+    stdin_line = _peek_stdin() if first and first.strip() == "-" else None
+    shapes = point_shapes(first, free, stdin_line, option) if first else {}
     bound = bind_shapes(expression, shapes, fixed)
     if scalar and bound.value_shape:
         shape = str(bound.value_shape).replace(" ", "")

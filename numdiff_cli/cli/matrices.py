@@ -128,7 +128,15 @@ def jacobian(
         arrays = [getattr(expression, "arrays", False) for expression in expressions]
         if lets and not any(arrays):
             inputs.bind(expressions[0], at, lets)  # refuses --let, with the reason
-        expressions = [inputs.bind(e, at, lets if array else ()) for e, array in zip(expressions, arrays)]
+        expressions = [inputs.bind(e, at, lets if array else (), scalar=False) for e, array in zip(expressions, arrays)]
+        for expression in expressions:
+            value_shape = getattr(expression, "value_shape", ())
+            if value_shape:
+                shape = str(value_shape).replace(" ", "")
+                raise OptionError(
+                    f"{expression.text!r} has a value of shape {shape}; with several expressions each is one row and"
+                    " needs one number: take sum(...) of it, or give it alone for a row per element"
+                )
         names, shapes = union_variables(expressions, view.var_order)
         functions = [expression.function for expression in expressions]
         row_names = list(exprs)

@@ -58,7 +58,7 @@ def tangent(
 
     method, step, fmt = how.method, how.step, view.fmt
 
-    expression = inputs.expression(expr, view.var_order, view.no_cache)
+    expression = inputs.bind(inputs.expression(expr, view.var_order, view.no_cache), at)
     if not expression.names:
         expression = expression.with_variable("x")
     inputs.check_method(method, analytic=expression.analytic)
@@ -107,6 +107,8 @@ def tangent(
             warning = words.first_warning(estimate.status, j, names=names) or (
                 None if math.isfinite(value) else "the function is not finite here"
             )
+            if not warning and univariate and not math.isfinite(row["intercept"]):
+                warning = "the intercept (value - slope * x) overflows: it is larger than the largest double"
             if warning:
                 row["warning"] = warning
             rows.append(row)

@@ -181,7 +181,9 @@ def hessian(
     absolute = (line.error[u] > PRECISION[2] * np.abs(line.value[u])) & (
         line.error[v] > PRECISION[2] * np.abs(line.value[v])
     )
+    # (A method of one step has no error estimate, and its entries no judgment beyond their lines': NaN.)
     vouched = (entry_error <= np.abs(entry)) | (entry_error <= PRECISION[2] * line_sizes) | absolute
+    vouched |= np.isnan(line.error[u]) & np.isnan(line.error[v])
     status[i, j] = status[j, i] = np.where((both == OK) & ~vouched, IMPRECISE, both)
     return Estimate(value, error, steps, line.nfev, line.method, status)
 

@@ -27,8 +27,8 @@ def kinked(along: Along, x: np.ndarray, step: np.ndarray, size: np.ndarray, orde
     of the slope at a kink. It is compared at the chosen step ``h``, at ``h / 10`` and at ``h / 100``: a smooth f
     shrinks it about 10 times at each stage, a kink keeps it (or makes it grow, for an infinite slope); two
     stages, so that an accidental cancellation of the ``h`` and ``h**3`` terms at one step is not taken for a
-    kink. Values at the rounding level of f, or tiny next to the derivative, are not kinks. :data:`KINK_EVALUATIONS`
-    evaluations.
+    kink. Values at the rounding level of f, or tiny next to the derivative, are not kinks; f infinite at x is one
+    (f varies on a scale far below the steps). :data:`KINK_EVALUATIONS` evaluations.
 
     For a derivative of ``order`` n from 2 to 4, the same test of ``kappa(h) = d(h) / h**n``, ``d(h)`` the central
     difference of order n + 1 (:func:`~.stencils.stencil`, divided by its denominator): ``f^(n+1)(x) h + O(h**3)``
@@ -72,4 +72,21 @@ def kinked(along: Along, x: np.ndarray, step: np.ndarray, size: np.ndarray, orde
         # (A step of 0 gives nan and f constant near x gives 0 at every stage: neither is kept nor affine. The
         # second difference at the chosen step may vanish at a kink all the same, as |x| - 2 relu(|x| - 1/2) at 0
         # with h = 1: it is not asked to be positive.)
-        return (kept | affine) & above & (kappa[2] > 1e-8 * size)
+        # f infinite at x, finite on both sides at the chosen step and defined at the others (x**-2 at 1e-200,
+        # where x**2 underflows: the steps see an even function about 0 and a slope of 0; exp(1/x**2) at 1e-155,
+        # infinite at the smaller steps too): f varies on a scale far below the steps, whatever the second
+        # differences (infinite or nan) say. Not log at 0 (nan on the left), nor exp at 710 (infinite on the right).
+        # (Where the test evaluates f at x: first derivatives, and order 3, whose stencil has a centre.)
+        if order == 1:
+            singular = np.isinf(values[0]) & np.isfinite(values[1:3]).all(axis=0) & ~np.isnan(values[3:]).any(axis=0)
+        elif 0 in offsets:
+            centre = offsets.index(0)
+            others = [k for k in range(len(offsets)) if k != centre]
+            singular = (
+                np.isinf(values[centre, 0])
+                & np.isfinite(values[others, 0]).all(axis=0)
+                & ~np.isnan(values[:, 1:]).any(axis=(0, 1))
+            )
+        else:
+            singular = np.zeros(x.shape, dtype=bool)
+        return ((kept | affine) & above & (kappa[2] > 1e-8 * size)) | singular

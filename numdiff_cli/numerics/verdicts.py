@@ -21,11 +21,14 @@ def absolute_floor(fscale: np.ndarray, scale: np.ndarray, order: int) -> np.ndar
 
 def verdict(value: np.ndarray, error: np.ndarray, floor: np.ndarray, order: int) -> np.ndarray:
     """The status of derivatives of ``order``: :data:`OK` where the error estimate is within ``PRECISION[order]`` of
-    the value or within the absolute ``floor`` the rounding of f allows; :data:`IMPRECISE`, or :data:`UNRELIABLE`
-    beyond ``UNRELIABLE_ABOVE`` (relative, or that many times the floor over ``PRECISION[order]``: an estimate
-    consistent with zero within a few hundred times the floor is imprecise, not a disagreement of the candidates);
-    :data:`OVERFLOW` and :data:`NONFINITE` for values that are not finite."""
+    the value or within the absolute ``floor`` the rounding of f allows (a finite one); :data:`IMPRECISE`, or
+    :data:`UNRELIABLE` beyond ``UNRELIABLE_ABOVE`` (relative, or that many times the floor over ``PRECISION[order]``:
+    an estimate consistent with zero within a few hundred times the floor is imprecise, not a disagreement of the
+    candidates); :data:`OVERFLOW` and :data:`NONFINITE` for values that are not finite."""
     status = np.where(np.isfinite(value), OK, np.where(np.isinf(value), OVERFLOW, NONFINITE))
+    # A floor that is not finite comes from an f that overflows where it was measured (exp(-1e6*x) at 1e-3, on steps
+    # of 0.25): it measures no rounding, and would vouch for any error. Such a value is vouched for relatively or not.
+    floor = np.where(np.isfinite(floor), floor, 0.0)
     with np.errstate(all="ignore"):
         for bound, code in ((PRECISION[order], IMPRECISE), (UNRELIABLE_ABOVE, UNRELIABLE)):
             vouched = (error <= bound * np.abs(value)) | (error <= floor * bound / PRECISION[order])
