@@ -470,59 +470,59 @@ def test_the_deadline_holds_off_the_main_thread(monkeypatch: pytest.MonkeyPatch)
     assert threading.active_count() == before  # the worker was stopped, not left running
 
 
-# The process's memory leaves no room for a thread's stack: what the command imports is loaded first, the stack of
-# a new thread is set to 256 MB (the worker asks for 64 MB, then for that), and the address space is limited to
-# what the process uses plus 32 MB (room for the command's own work, not for either stack; a thread started before
-# would leave its stack to be reused).
-NO_ROOM_FOR_A_THREAD = """
+# A process limited below what numdiff needs (ulimit -v, a container): what the command imports is loaded first, the
+# stack of a new thread set to STACK, and the address space limited to what the process uses plus ROOM.
+LIMITED = """
 import hashlib, re, resource, threading
 import numpy, sympy
 from numdiff_cli.cli import cli
 hashlib.sha256()
-threading.stack_size(256 * 2**20)
+threading.stack_size(STACK)
 size = int(re.search(r"VmSize:\\s+(\\d+)", open("/proc/self/status").read()).group(1)) * 1024
-resource.setrlimit(resource.RLIMIT_AS, (size + 32 * 2**20, resource.RLIM_INFINITY))
-cli.main(["diff", "x**2", "--at", "1", "--no-cache"])
+resource.setrlimit(resource.RLIMIT_AS, (size + ROOM, resource.RLIM_INFINITY))
+cli.main(ARGS)
 """
 
 
 # Both read the process's size from /proc; and mutation testing's instrumented copy of the package needs more memory
 # on its first calls than either margin leaves.
-LIMITED_MEMORY = pytest.mark.skipif(
+@pytest.mark.skipif(
     not Path("/proc/self/status").exists() or "MUTANT_UNDER_TEST" in os.environ,
     reason="needs /proc, and the package as installed (not mutation testing's instrumented copy)",
 )
-
-
-@LIMITED_MEMORY
-def test_no_room_for_a_thread_is_one_line_and_status_2() -> None:
-    # It was "Error: internal error: RuntimeError: can't start new thread", exit 1 (the status of a failed check).
-    process = subprocess.run([sys.executable, "-c", NO_ROOM_FOR_A_THREAD], capture_output=True, text=True, timeout=60)
-    assert process.returncode == 2, process.stderr
-    line = _one_error_line(process.stderr)
-    assert line.startswith("Error: cannot start a thread for the work ("), line
-    assert line.endswith("this process's limit on threads or memory is reached"), line
-
-
-# A process limited below what a stream of a million points takes (its chunks of 65,536 points): 20 MB more than
-# the imports.
-OUT_OF_MEMORY = (
-    NO_ROOM_FOR_A_THREAD.replace("32 * 2**20", "20 * 2**20")
-    .replace("256 * 2**20", "0")
-    .replace(
-        '["diff", "x**2", "--at", "1", "--no-cache"]', '["diff", "sin(x)", "--range", "0:1:1000000", "--no-cache"]'
-    )
+@pytest.mark.parametrize(
+    ("stack", "room", "args", "begins", "ends"),
+    [
+        # No room for the worker thread's stack: it asks for 64 MB, then for the stack set here, 256 MB; 32 MB is room
+        # for the command's own work, not for either (a thread started before would leave its stack to be reused).
+        # It was "Error: internal error: RuntimeError: can't start new thread", exit 1 (a failed check's status).
+        (
+            "256 * 2**20",
+            "32 * 2**20",
+            ["diff", "x**2", "--at", "1", "--no-cache"],
+            "Error: cannot start a thread for the work (",
+            "this process's limit on threads or memory is reached",
+        ),
+        # No room for a stream of a million points (its chunks of 65,536 points): 20 MB. It was "Error: internal
+        # error: MemoryError: Unable to allocate ...", exit 1.
+        (
+            "0",
+            "20 * 2**20",
+            ["diff", "sin(x)", "--range", "0:1:1000000", "--no-cache"],
+            "Error: out of memory (Unable to allocate ",
+            "this process's limit on memory is reached",
+        ),
+    ],
+    ids=["no-room-for-a-thread", "out-of-memory"],
 )
-
-
-@LIMITED_MEMORY
-def test_out_of_memory_is_one_line_and_status_2() -> None:
-    # It was "Error: internal error: MemoryError: Unable to allocate ...", exit 1 (the status of a failed check).
-    process = subprocess.run([sys.executable, "-c", OUT_OF_MEMORY], capture_output=True, text=True, timeout=60)
+def test_a_process_limited_below_what_numdiff_needs_gets_one_line_and_status_2(
+    stack: str, room: str, args: list[str], begins: str, ends: str
+) -> None:
+    script = LIMITED.replace("STACK", stack).replace("ROOM", room).replace("ARGS", repr(args))
+    process = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
     assert process.returncode == 2, process.stderr
     line = _one_error_line(process.stderr)
-    assert line.startswith("Error: out of memory (Unable to allocate "), line
-    assert line.endswith("this process's limit on memory is reached"), line
+    assert line.startswith(begins) and line.endswith(ends), line
 
 
 def test_hessian_of_variables_the_code_does_not_read(run: Callable[..., Result]) -> None:
