@@ -174,3 +174,17 @@ def test_steps_whose_powers_overflow_vouch_for_nothing(name: str, x: float, orde
         with mpmath.workdps(50):
             reference = derivatives[order - 1](mpmath.mpf(x))
             assert abs(mpmath.mpf(float(estimate.value[0])) - reference) <= GOAL[order] * abs(reference)
+
+
+def test_a_floor_that_is_not_finite_settles_nothing_so_the_later_passes_run() -> None:
+    # exp(cosh(1000*x)) at -1e-8, order 3: f overflows on the fast pass's steps, so its absolute floor was infinite;
+    # the passes after it took that floor as vouching for their first estimate (error 0.11, 1e-6 of the value, 0.009
+    # off) and the fine pass never ran. A floor that is not finite counts as 0 wherever it is used: the fine pass runs
+    # and its estimate (-108731.2698 +- 0.0067) is flagged as low accuracy, its error bounding the truth.
+    with np.errstate(all="ignore"):
+        estimate = derivative(lambda v: np.exp(np.cosh(1000 * v)), np.array([-1e-8]), order=3, check_kink=True)
+    with mpmath.workdps(50):
+        reference = mpmath.diff(lambda t: mpmath.exp(mpmath.cosh(1000 * t)), mpmath.mpf(-1e-8), 3)
+    value, error = float(estimate.value[0]), float(estimate.error[0])
+    assert estimate.status[0] != OK
+    assert abs(mpmath.mpf(value) - reference) <= error <= 1e-7 * abs(value)

@@ -11,6 +11,7 @@ from numdiff_cli.numerics.fine import NOISE_SIGMAS, PROBE_POINTS, QUIET_ULPS, me
 from numdiff_cli.numerics.richardson import entry_weights, neville, quietest, top_weights
 from numdiff_cli.numerics.stencils import quotients, stencil, stencil_sum
 from numdiff_cli.numerics.steps import FAST_STEPS, GROWTH_FACTOR, SCALED_FRACTION, fast_steps
+from numdiff_cli.numerics.verdicts import finite_floor
 
 
 def fast_floor(typical: np.ndarray, step: np.ndarray, x: np.ndarray, order: int) -> np.ndarray:
@@ -19,7 +20,7 @@ def fast_floor(typical: np.ndarray, step: np.ndarray, x: np.ndarray, order: int)
     _, numerators, denominator = stencil(order, "central")
     weight = sum(map(abs, numerators)) / denominator
     with np.errstate(all="ignore"):
-        return 100 * EPS * typical * weight / np.maximum(step, np.abs(x)) ** order
+        return finite_floor(100 * EPS * typical * weight / np.maximum(step, np.abs(x)) ** order)
 
 
 # converged_truncation: how far a gap ratio may be from theory, and what counts as a gap above rounding.

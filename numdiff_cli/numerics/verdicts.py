@@ -12,11 +12,19 @@ from numdiff_cli.numerics.stencils import stencil
 
 def absolute_floor(fscale: np.ndarray, scale: np.ndarray, order: int) -> np.ndarray:
     """The absolute error that the rounding of f allows a derivative of ``order``, for f of size ``fscale`` varying on
-    the scale ``scale`` (see :data:`~numdiff_cli.numerics.estimate.ABSOLUTE_FLOOR`)."""
+    the scale ``scale`` (see :data:`~numdiff_cli.numerics.estimate.ABSOLUTE_FLOOR`); 0 where it is not finite
+    (:func:`finite_floor`)."""
     _, numerators, denominator = stencil(order, "central")
     weight = sum(map(abs, numerators)) / denominator
     with np.errstate(all="ignore"):
-        return ABSOLUTE_FLOOR * EPS * fscale * weight * (FLOOR_STEP_FRACTION / scale) ** order
+        return finite_floor(ABSOLUTE_FLOOR * EPS * fscale * weight * (FLOOR_STEP_FRACTION / scale) ** order)
+
+
+def finite_floor(floor: np.ndarray) -> np.ndarray:
+    """``floor``, 0 where it is not finite: such a floor comes from an f that overflows where it was measured
+    (``exp(-1e6*x)`` at 1e-3, on steps of 0.25); it measures no rounding, and would vouch for any error, in the
+    passes that settle a point on it as in the verdict. A value there is vouched for relatively or not at all."""
+    return np.where(np.isfinite(floor), floor, 0.0)
 
 
 def verdict(value: np.ndarray, error: np.ndarray, floor: np.ndarray, order: int) -> np.ndarray:
@@ -26,9 +34,7 @@ def verdict(value: np.ndarray, error: np.ndarray, floor: np.ndarray, order: int)
     an estimate consistent with zero within a few hundred times the floor is imprecise, not a disagreement of the
     candidates); :data:`OVERFLOW` and :data:`NONFINITE` for values that are not finite."""
     status = np.where(np.isfinite(value), OK, np.where(np.isinf(value), OVERFLOW, NONFINITE))
-    # A floor that is not finite comes from an f that overflows where it was measured (exp(-1e6*x) at 1e-3, on steps
-    # of 0.25): it measures no rounding, and would vouch for any error. Such a value is vouched for relatively or not.
-    floor = np.where(np.isfinite(floor), floor, 0.0)
+    floor = finite_floor(floor)
     with np.errstate(all="ignore"):
         for bound, code in ((PRECISION[order], IMPRECISE), (UNRELIABLE_ABOVE, UNRELIABLE)):
             vouched = (error <= bound * np.abs(value)) | (error <= floor * bound / PRECISION[order])
