@@ -45,12 +45,20 @@ def kinked(along: Along, x: np.ndarray, step: np.ndarray, size: np.ndarray, orde
             second = [values[1 + 2 * i] - 2 * values[0] + values[2 + 2 * i] for i in range(3)]
             signed = [d / h for d, h in zip(second, steps)]
             weight = 4.0
+            # f at x, on both sides at the chosen step, and at the smaller steps (for the test of f infinite at x).
+            at_x: np.ndarray | None = values[0]
+            beside, further = values[1:3], values[3:]
         else:
             offsets, numerators, denominator = stencil(order + 1, "central")
             values, _ = stencil_values(along, offsets, np.stack(steps), None, shape=x.shape)
             second = list(stencil_sum(values, numerators) / denominator)
             signed = [d / h**order for d, h in zip(second, steps)]
             weight = sum(map(abs, numerators)) / denominator
+            # The same where the stencil has a centre (order 3); no f at x otherwise (orders 2 and 4).
+            centre = offsets.index(0) if 0 in offsets else None
+            at_x = None if centre is None else values[centre, 0]
+            beside = values[[k for k in range(len(offsets)) if k != centre], 0]
+            further = values[:, 1:].reshape((-1,) + x.shape)
         kappa = [np.abs(k) for k in signed]
         # What rounding can make of a second difference: 1e3 ulps of f (f computed in many operations); of a
         # difference of higher order, as many times more as its weights sum to more than the second's, 4.
@@ -76,17 +84,9 @@ def kinked(along: Along, x: np.ndarray, step: np.ndarray, size: np.ndarray, orde
         # where x**2 underflows: the steps see an even function about 0 and a slope of 0; exp(1/x**2) at 1e-155,
         # infinite at the smaller steps too): f varies on a scale far below the steps, whatever the second
         # differences (infinite or nan) say. Not log at 0 (nan on the left), nor exp at 710 (infinite on the right).
-        # (Where the test evaluates f at x: first derivatives, and order 3, whose stencil has a centre.)
-        if order == 1:
-            singular = np.isinf(values[0]) & np.isfinite(values[1:3]).all(axis=0) & ~np.isnan(values[3:]).any(axis=0)
-        elif 0 in offsets:
-            centre = offsets.index(0)
-            others = [k for k in range(len(offsets)) if k != centre]
-            singular = (
-                np.isinf(values[centre, 0])
-                & np.isfinite(values[others, 0]).all(axis=0)
-                & ~np.isnan(values[:, 1:]).any(axis=(0, 1))
-            )
-        else:
+        # (Where the test evaluates f at x: first derivatives, and order 3.)
+        if at_x is None:
             singular = np.zeros(x.shape, dtype=bool)
+        else:
+            singular = np.isinf(at_x) & np.isfinite(beside).all(axis=0) & ~np.isnan(further).any(axis=0)
         return ((kept | affine) & above & (kappa[2] > 1e-8 * size)) | singular
