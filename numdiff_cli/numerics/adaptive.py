@@ -123,10 +123,13 @@ def richardson_search(
         top = np.concatenate(tops)
         false_plateau = top < GROWTH_FACTOR * np.concatenate(references)
         false_plateau |= np.concatenate(blind)
-        # A difference quotient that overflows where f is finite: the derivative itself may be beyond the
-        # largest double.
-        overflowed = np.isinf(estimates) & np.isfinite(values).all(axis=0)
-        overflow_sign = np.where(overflowed, np.sign(estimates), 0.0).sum(axis=0)
+        # A difference quotient that overflows at the smallest step where f is finite: the derivative itself may
+        # be beyond the largest double. (Not one that overflows only on larger steps, whose f is near the largest
+        # double on one side: exp(-1e6*x) at 1e-3, whose derivative underflows.)
+        finite = np.isfinite(values).all(axis=0)
+        smallest = picked(estimates, count - 1 - np.argmax(finite[::-1], axis=0))
+        overflowed = finite.any(axis=0) & np.isinf(smallest)
+        overflow_sign = np.sign(smallest)
     bad = ~(np.isfinite(candidates) & np.isfinite(errors)) | false_plateau
     errors = np.where(bad, np.inf, errors)
     best = np.argmin(errors, axis=0)
@@ -168,8 +171,14 @@ def richardson_search(
         disputed[...] = disagrees.reshape(disputed.shape)
     rounding = picked(noises, best)
     chosen_top = picked(top, best)
-    # No usable candidate, and differences overflowing where f is finite: the derivative overflows.
-    value = np.where(np.isinf(error) & overflowed.any(axis=0), np.copysign(np.inf, overflow_sign), value)
+    # No usable candidate, and differences overflowing where f is finite: the derivative overflows. Without one,
+    # and no finite candidate either, the difference at the smallest step where f is finite, if finite (a
+    # derivative that underflows, as exp(-1e6*x) at 1e-3, whose larger steps reach f near the largest double: not an
+    # overflow). (Where f is finite at no step, the first candidate stays: exp at 710, infinite there, whose
+    # derivative overflows.)
+    unusable = np.isinf(error)
+    value = np.where(unusable & ~np.isfinite(value) & np.isfinite(smallest) & finite.any(axis=0), smallest, value)
+    value = np.where(unusable & overflowed, np.copysign(np.inf, overflow_sign), value)
     if not fscale:
         return value, error, step, rounding, None, chosen_top
     # The largest finite |f| over the stencils: the size of f on the scale of the steps, against which the

@@ -1,0 +1,53 @@
+"""The warning "the derivative overflows" only where it does (numerics/adaptive.py: ``richardson_search``).
+
+A steep exponential whose larger steps reach f near the largest double on one side (``exp(-1e6*x)`` at 1e-3: f is
+e**-1000 at x and e**709 a step of 1.7e-3 to the left) has difference quotients that overflow on those steps while
+f there is finite, though its derivative underflows. Where no candidate was usable, the gradient's wide search
+reported the first candidate, -inf, and so "the derivative overflows". Now the quotients must overflow at the
+smallest step where f is finite; otherwise the point keeps the difference there (flagged: no reliable estimate).
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from numdiff_cli.contract import EXIT_UNVOUCHED
+
+OVERFLOWS = "the derivative overflows"
+
+# (expression, point): derivatives far below the largest double (they underflow), whose larger steps overflow f.
+UNDERFLOWING = [
+    ("exp(-1e4*x) + y", "0.1,1"),
+    ("exp(-1e6*x) + y", "1e-3,1"),
+    ("exp(1e6*x) + y", "-1e-3,1"),
+    ("exp(-1e8*x) + y", "1e-5,1"),
+    ("1e-300*exp(-1e6*x) + y", "3e-4,1"),
+]
+
+# (expression, point): derivatives beyond the largest double where f is finite.
+OVERFLOWING = [
+    ("1e305*exp(1e6*x) + y", "0,1"),
+    ("exp(x**2) + y", "26.6,1"),
+    ("1e300*exp(1e10*x) + y", "1e-9,1"),
+]
+
+
+@pytest.mark.parametrize(("text", "at"), UNDERFLOWING)
+@pytest.mark.parametrize("command", ["grad", "diff"])
+def test_a_derivative_that_underflows_is_not_said_to_overflow(run, command: str, text: str, at: str) -> None:
+    args = ("grad", text, "--at", at) if command == "grad" else ("diff", text.replace(" + y", ""), "--at", at[:-2])
+    result = run(*args, "--format", "json")
+    assert result.exit_code in (0, EXIT_UNVOUCHED), result.output
+    row = json.loads(result.stdout)
+    assert OVERFLOWS not in row.get("warning", ""), row
+    values = row["gradient"] if command == "grad" else [row["derivative"]]
+    assert None not in values and all(abs(v) < 1e300 for v in values), row
+
+
+@pytest.mark.parametrize(("text", "at"), OVERFLOWING)
+def test_a_derivative_beyond_the_largest_double_is_said_to_overflow(run, text: str, at: str) -> None:
+    result = run("grad", text, "--at", at, "--format", "json")
+    assert result.exit_code == EXIT_UNVOUCHED, result.output
+    assert f"along x: {OVERFLOWS}" in json.loads(result.stdout)["warning"]
