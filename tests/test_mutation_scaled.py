@@ -229,11 +229,9 @@ def fast_then_scaled(f: Callable[[np.ndarray], np.ndarray], xs: np.ndarray, orde
 # measures f's rounding (README: "10 more per round of the scaled passes (two at most; 12 more where they measure
 # f's rounding)")).
 SCALED_CASES = [
-    # log on a scale of 1e6 and 1e4: one round settles it, with an error far inside the promise (no measurement).
-    # (At 1e3 the fast pass settles it on the entry of its tableau that carries the least rounding, and the same
-    # round improves it: see test_points_the_fast_pass_settles_are_not_evaluated_again_and_the_others_in_place.)
+    # log on a scale of 1e6 and 1e3: one round settles it, with an error far inside the promise (no measurement).
     (np.log, 1e6, lambda x: 1 / x, 10 + 10),
-    (np.log, 1e4, lambda x: 1 / x, 10 + 10),
+    (np.log, 1e3, lambda x: 1 / x, 10 + 10),
     # 1/x at 1e-4: the fast steps are beyond its scale (the unit is then at most |x|); one round, settled within a
     # tenth of the promise, so f's rounding is measured.
     (lambda v: 1 / v, 1e-4, lambda x: -1 / x**2, 10 + 10 + 12),
@@ -247,7 +245,7 @@ SCALED_CASES = [
 
 
 @pytest.mark.parametrize(
-    ("f", "x", "exact", "cost"), SCALED_CASES, ids=["log 1e6", "log 1e4", "1/x", "sqrt", "sin", "tanh"]
+    ("f", "x", "exact", "cost"), SCALED_CASES, ids=["log 1e6", "log 1e3", "1/x", "sqrt", "sin", "tanh"]
 )
 def test_the_scaled_passes_settle_functions_on_other_scales_at_the_documented_cost(f, x, exact, cost) -> None:
     got = fast_then_scaled(f, np.array([x]))
@@ -273,14 +271,11 @@ def test_a_point_settled_with_an_error_mostly_rounding_gets_a_better_estimate() 
 
 
 def test_points_the_fast_pass_settles_are_not_evaluated_again_and_the_others_in_place() -> None:
-    # log at 3 and 5 settles in the fast pass (f varies on a scale of about 1 there); at 1e6 and 1e4 it does not. At
-    # 1e3 it settles there on the quieter entry of its tableau (an error of 2e-14 for 1e-3, mostly rounding), and a
-    # scaled round improves it, as it improves exp(x/1000) (below).
-    xs = np.array([3.0, 1e6, 5.0, 1e4, 1e3])
+    # log at 3 and 5 settles in the fast pass (f varies on a scale of about 1 there); at 1e6 and 1e3 it does not.
+    xs = np.array([3.0, 1e6, 5.0, 1e3])
     got = fast_then_scaled(np.log, xs)
-    assert got["settled"].tolist() == [True, False, True, False, True]
-    assert got["counts"].tolist() == [10, 20, 10, 20, 20]
-    assert got["error"][4] < got["fast_error"][4] / 10
+    assert got["settled"].tolist() == [True, False, True, False]
+    assert got["counts"].tolist() == [10, 20, 10, 20]
     assert got["left"] == []
     assert got["value"][[0, 2]].tolist() == got["fast_value"][[0, 2]].tolist()
     assert got["error"][[0, 2]].tolist() == got["fast_error"][[0, 2]].tolist()

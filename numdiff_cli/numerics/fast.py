@@ -34,12 +34,6 @@ CURVATURE = {1: 1 / 6, 2: 1 / 12, 3: 1 / 4, 4: 1 / 6}
 # scaled pass on larger steps too, which keeps the better of the two (exp(x/1000) on [-10, 10]: 10.9 correct digits
 # at worst, 13.6 after).
 IMPROVABLE_ABOVE = 1e-11
-# A point the fast pass does not settle, its error mostly rounding and within this many times the promise, is
-# settled by the entry of its tableau that carries less rounding (richardson.quietest) where that entry's own error
-# estimate vouches for it: a small component of a large sum (the cyclic function of benchmarks/gradient.py at n =
-# 100, 2 of 100 components about 1e-3 next to f ~ 4.5, whose last entry carries 1.4e-13 of rounding: the complex
-# step took a third of the gradient's time for them).
-QUIETER_WITHIN = 10.0
 # A scaled pass measures f's rounding at the points it settles with an error above this fraction of the promise
 # (scaled.confirm_scaled).
 CONFIRM_WITHIN = 0.1
@@ -250,22 +244,6 @@ def fast_estimates(
             if deferred is not None:
                 deferred[...] = quiet_ & (noise > error - noise) & (error > IMPROVABLE_ABOVE * np.abs(value))
                 quiet_ &= ~deferred
-            # Not settled, but close to the promise and mostly rounding: the quieter entry, where its own error
-            # estimate (and a few ulps, as above) vouches for it.
-            limited = (noise >= error - noise) & trusted & ~flat & ~settled
-            close = np.flatnonzero(limited & (error <= QUIETER_WITHIN * PRECISION[order] * np.abs(value)))
-            if close.size:
-                quieter, judged = quietest(
-                    [level[:, close] for level in table],
-                    (magnitude / scale)[:, close],
-                    entry_weights(FAST_STEPS),
-                    value[close],
-                    noise[close],
-                )
-                judged += 8 * EPS * np.abs(quieter)
-                vouched = judged <= PRECISION[order] * np.abs(quieter)
-                done = close[vouched]
-                value[done], error[done], settled[done] = quieter[vouched], judged[vouched], True
             quiet = np.flatnonzero(quiet_)
             if quiet.size:
                 value[quiet] = quietest(
@@ -274,7 +252,7 @@ def fast_estimates(
                     entry_weights(FAST_STEPS),
                     value[quiet],
                     noise[quiet],
-                )[0]
+                )
         # The spread of the value's rounding per ulp of f, where it is used: for orders 2 to 4 at the points that
         # could settle with a tighter estimate (vouch_fast), and in scaled passes at the points settled close to
         # the promise (scaled.confirm_scaled).

@@ -182,7 +182,7 @@ def quietest(
     tableau: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
     value: np.ndarray,
     noise: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray]:
+) -> np.ndarray:
     """The entry of the tableau ``table`` (of :func:`neville`, on columns of points) to report instead of ``value``,
     per point: where the differences carry more rounding than truncation, the value (the last entry, on the
     smallest steps) is within its rounding ``noise`` of entries on larger steps that carry less of it.
@@ -191,12 +191,9 @@ def quietest(
     (as :func:`richardson` judges its candidates) plus the worst-case rounding it carries (``tableau``, of
     :func:`entry_weights`: the weights times each difference's ``rounding``); the one judged best is taken if it
     is within ``noise`` of the value and judged better than the value by the same rule (its distance to the other
-    entry of its level, plus ``noise``). The value's error estimate still bounds the entry taken, which is within
-    the value's rounding of it. Where it applies (a small component of a large sum, ``sum(x**2) + prod(cos(x))`` at
-    n = 100, whose differences carry 30 times more rounding than the component has truncation), 0.3 to 1 digit more.
-
-    Returns the entry, and its judgement (infinite where the value stays): an error estimate of the entry built as
-    the searches build theirs (:func:`richardson`: the distance to its neighbours, and the rounding it carries).
+    entry of its level, plus ``noise``). The value's error estimate stays as it is: the entry taken is within the
+    value's rounding of it. Where it applies (a small component of a large sum, ``sum(x**2) + prod(cos(x))`` at n
+    = 100, whose differences carry 30 times more rounding than the component has truncation), 0.3 to 1 digit more.
     """
     indices, weights, smaller, larger = tableau
     every = np.concatenate(table)
@@ -207,6 +204,5 @@ def quietest(
         mark = gap + weights @ rounding
         mark[~(np.abs(entries - value) <= noise)] = np.inf
     best = np.argmin(mark, axis=0)
-    chosen = picked(mark, best)
-    taken = chosen < np.abs(value - table[-1][0]) + noise
-    return np.where(taken, picked(entries, best), value), np.where(taken, chosen, np.inf)
+    judged = np.abs(value - table[-1][0]) + noise
+    return np.where(picked(mark, best) < judged, picked(entries, best), value)
