@@ -18,16 +18,17 @@ if TYPE_CHECKING:
     from rich.text import Text
 
 
-def clean(value: Any) -> Any:
-    """Floats as Python floats, non-finite ones as None (JSON null); lists and dicts recursively."""
+def clean(value: Any, infinite: bool = False) -> Any:
+    """Floats as Python floats, non-finite ones as None (JSON null; with ``infinite``, only nan); lists and dicts
+    recursively."""
     if isinstance(value, dict):
-        return {key: clean(item) for key, item in value.items()}
+        return {key: clean(item, infinite) for key, item in value.items()}
     if isinstance(value, (list, tuple)):
-        return [clean(item) for item in value]
+        return [clean(item, infinite) for item in value]
     if hasattr(value, "tolist"):  # numpy scalars and arrays
-        return clean(value.tolist())
+        return clean(value.tolist(), infinite)
     if isinstance(value, float):
-        return value if math.isfinite(value) else None
+        return value if math.isfinite(value) or (infinite and math.isinf(value)) else None
     return value
 
 
@@ -62,8 +63,9 @@ def _leaves(value: Any) -> list[Any]:
 
 
 def quoted(value: Any) -> str:
-    """A number in a warning: 6 significant digits (``nan`` if missing); lists and points element by element, past
-    :data:`SHOWN_VALUES` elements the first ones and their count.
+    """A number in a warning: 6 significant digits (``nan`` if missing, ``inf`` as the plain output prints an
+    overflow); lists and points element by element, past :data:`SHOWN_VALUES` elements the first ones and their
+    count.
 
     Examples
     --------
@@ -71,8 +73,10 @@ def quoted(value: Any) -> str:
     '[[1, 2], [3, 4]]'
     >>> quoted(list(range(10)))
     '[0, 1, 2, 3, 4, 5, ... (10 values)]'
+    >>> quoted([float("inf"), float("nan"), -float("inf")])
+    '[inf, nan, -inf]'
     """
-    value = clean(value)
+    value = clean(value, infinite=True)
     if isinstance(value, dict):
         shown = list(value.items())[:SHOWN_VALUES]
         return _elided([f"{name}={quoted(item)}" for name, item in shown], len(value))

@@ -51,3 +51,12 @@ def test_a_derivative_beyond_the_largest_double_is_said_to_overflow(run, text: s
     result = run("grad", text, "--at", at, "--format", "json")
     assert result.exit_code == EXIT_UNVOUCHED, result.output
     assert f"along x: {OVERFLOWS}" in json.loads(result.stdout)["warning"]
+
+
+def test_the_warning_quotes_an_overflow_as_the_plain_output_prints_it(run) -> None:
+    # The plain output prints inf; the warning's numbers said "derivative nan" (a missing value) for it.
+    result = run("diff", "exp(x**2)", "--at", "26.6", "--format", "plain")
+    assert result.stdout == "inf\n"
+    assert f"{OVERFLOWS}: it is larger than the largest double (derivative inf, error nan, " in result.stderr
+    grad = run("grad", "exp(x**2) + y", "--at", "26.6,1", "--format", "plain")
+    assert "(gradient [inf, 0], " in grad.stderr
