@@ -160,7 +160,7 @@ def kinked_on(f, x: float, step: float, order: int) -> bool:
     def along(t: np.ndarray, sel: np.ndarray | None) -> np.ndarray:
         return f(xs + t)
 
-    return bool(kinked(along, xs, np.array([step]), np.array([1.0]), order)[0][0])
+    return bool(kinked(along, xs, np.array([step]), np.array([1.0]), order)[0])
 
 
 @pytest.mark.parametrize("order", [1, 2, 3, 4])

@@ -27,7 +27,7 @@ def kinks(f: Callable[[np.ndarray], np.ndarray], xs: list[float], step: float, s
         assert sel is None
         return f(x + t)
 
-    return kinked(along, x, np.full(x.size, step), np.full(x.size, size))[0].tolist()
+    return kinked(along, x, np.full(x.size, step), np.full(x.size, size)).tolist()
 
 
 def relu(v: np.ndarray) -> np.ndarray:

@@ -25,7 +25,7 @@ from numdiff_cli.numerics.estimate import (
 )
 from numdiff_cli.numerics.fast import fast_floor, vouch_fast
 from numdiff_cli.numerics.fine import FAST_FINE_STEPS, evaluations, refine
-from numdiff_cli.numerics.kinks import kinked
+from numdiff_cli.numerics.kinks import kink_evaluations, kinked
 from numdiff_cli.numerics.noise import measured_noise
 from numdiff_cli.numerics.richardson import best_on_larger_steps, picked, richardson
 from numdiff_cli.numerics.scaled import fast_blocks, scaled_passes
@@ -374,9 +374,9 @@ def adaptive(
     # linear) the absolute accuracy the rounding of f allows on the scale the pass measured f on.
     status = verdict(value, error, floor, order)
     if kink_check:
-        kinks, count = kinked(along, x, step, np.maximum(np.abs(value), error), order)
-        status = np.where(np.isfinite(value) & kinks, KINK if order == 1 else KINK_BELOW, status)
-        nfev += count
+        kinks = np.isfinite(value) & kinked(along, x, step, np.maximum(np.abs(value), error), order)
+        status = np.where(kinks, KINK if order == 1 else KINK_BELOW, status)
+        nfev += kink_evaluations(order)
     error = np.where(np.isfinite(error), error, np.nan)
     return Estimate(value, error, step, nfev, "auto", status)
 

@@ -37,7 +37,7 @@ from numdiff_cli.numerics.adaptive import false_plateau, richardson_search, wide
 from numdiff_cli.numerics.estimate import PRECISION, Along, Estimate, on_lines
 from numdiff_cli.numerics.fast import fast_floor, fast_pass
 from numdiff_cli.numerics.fine import evaluations
-from numdiff_cli.numerics.kinks import kinked
+from numdiff_cli.numerics.kinks import KINK_EVALUATIONS, kinked
 from numdiff_cli.numerics.lines import second_opinion
 from numdiff_cli.numerics.stencils import shaped_offsets, stencil
 from numdiff_cli.numerics.steps import (
@@ -155,10 +155,11 @@ def gradient_auto(along: Along, x: np.ndarray, analytic: bool = False, check_kin
         flat_value, flat_error = estimate.value.reshape(-1)[tested], estimate.error.reshape(-1)[tested]
         size = np.maximum(np.abs(flat_value), flat_error)
         kinks = np.zeros(flat_x.size, dtype=bool)
-        found, count = kinked(on_lines(along, tested), flat_x[tested], estimate.step.reshape(-1)[tested], size)
-        kinks[tested] = np.isfinite(flat_value) & found
+        kinks[tested] = np.isfinite(flat_value) & kinked(
+            on_lines(along, tested), flat_x[tested], estimate.step.reshape(-1)[tested], size
+        )
     status = np.where(kinks.reshape(x.shape), KINK, estimate.status)
-    return dataclasses.replace(estimate, status=status, nfev=nfev + count)
+    return dataclasses.replace(estimate, status=status, nfev=nfev + KINK_EVALUATIONS)
 
 
 def _finished(

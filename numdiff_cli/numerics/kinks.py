@@ -12,13 +12,6 @@ from numdiff_cli.numerics.steps import KINK_SHRINK, taken
 
 # f at x and on both sides at three steps.
 KINK_EVALUATIONS = 7
-# Where f is not a number at x but finite around it (0/0), the test of its limit there (undefined_kinks): f on both
-# sides at this many steps from the chosen one down by sqrt(10), the last two for the limit; the differences at the
-# fourth and fifth steps must be this many times below those at the first three (a function smooth through its
-# limit: 1/30 or less).
-LIMIT_STEPS = 7
-LIMIT_SHRINK = 0.1
-LIMIT_EVALUATIONS = 2 * LIMIT_STEPS
 
 
 def kink_evaluations(order: int) -> int:
@@ -27,9 +20,8 @@ def kink_evaluations(order: int) -> int:
     return KINK_EVALUATIONS if order == 1 else evaluations(stencil(order + 1, "central")[0], 3)
 
 
-def kinked(along: Along, x: np.ndarray, step: np.ndarray, size: np.ndarray, order: int = 1) -> tuple[np.ndarray, int]:
-    """Where the left and right slopes of f at x differ (a kink, as ``abs`` or ``relu`` at 0), and the evaluations of
-    f per point the test made.
+def kinked(along: Along, x: np.ndarray, step: np.ndarray, size: np.ndarray, order: int = 1) -> np.ndarray:
+    """Where the left and right slopes of f at x differ (a kink, as ``abs`` or ``relu`` at 0).
 
     ``kappa(h) = (f(x+h) - 2 f(x) + f(x-h)) / h`` is ``f''(x) h + O(h**3)`` for a smooth f, but tends to the jump
     of the slope at a kink. It is compared at the chosen step ``h``, at ``h / 10`` and at ``h / 100``: a smooth f
@@ -56,7 +48,6 @@ def kinked(along: Along, x: np.ndarray, step: np.ndarray, size: np.ndarray, orde
             # f at x, on both sides at the chosen step, and at the smaller steps (for the test of f infinite at x).
             at_x: np.ndarray | None = values[0]
             beside, further = values[1:3], values[3:]
-            around = values[1:]
         else:
             offsets, numerators, denominator = stencil(order + 1, "central")
             values, _ = stencil_values(along, offsets, np.stack(steps), None, shape=x.shape)
@@ -68,7 +59,6 @@ def kinked(along: Along, x: np.ndarray, step: np.ndarray, size: np.ndarray, orde
             at_x = None if centre is None else values[centre, 0]
             beside = values[[k for k in range(len(offsets)) if k != centre], 0]
             further = values[:, 1:].reshape((-1,) + x.shape)
-            around = np.delete(values, centre if centre is not None else [], axis=0)
         kappa = [np.abs(k) for k in signed]
         # What rounding can make of a second difference: 1e3 ulps of f (f computed in many operations); of a
         # difference of higher order, as many times more as its weights sum to more than the second's, 4.
@@ -96,50 +86,7 @@ def kinked(along: Along, x: np.ndarray, step: np.ndarray, size: np.ndarray, orde
         # differences (infinite or nan) say. Not log at 0 (nan on the left), nor exp at 710 (infinite on the right).
         # (Where the test evaluates f at x: first derivatives, and order 3.)
         if at_x is None:
-            return ((kept | affine) & above & (kappa[2] > 1e-8 * size)), kink_evaluations(order)
-        defined_around = np.isfinite(beside).all(axis=0)
-        singular = np.isinf(at_x) & defined_around & ~np.isnan(further).any(axis=0)
-        kinks = ((kept | affine) & above & (kappa[2] > 1e-8 * size)) | singular
-        # f not a number at x and finite around it (sin(x)/x, x*sin(1/x) at 0): the test above sees nothing there.
-        undefined = np.flatnonzero(np.isnan(at_x) & np.isfinite(around).all(axis=tuple(range(around.ndim - x.ndim))))
-        if not undefined.size:
-            return kinks, kink_evaluations(order)
-        kinks.reshape(-1)[undefined] = undefined_kinks(
-            along, x.reshape(-1)[undefined], step.reshape(-1)[undefined], size.reshape(-1)[undefined], undefined
-        )
-        return kinks, kink_evaluations(order) + LIMIT_EVALUATIONS
-
-
-def undefined_kinks(along: Along, x: np.ndarray, step: np.ndarray, size: np.ndarray, sel: np.ndarray) -> np.ndarray:
-    """At points ``x`` (flat; ``sel`` their indices for ``along``) where f is not a number but finite around them
-    (0/0), whether f extended by its limit at x has no first derivative there (and so none of a higher order): the
-    test of :func:`kinked` with the limit in place of f(x), and more steps.
-
-    ``kappa(h) = (f(x+h) - 2 L + f(x-h)) / h``, L the limit, the difference of the slopes on the right and on the left,
-    tends to 0 where the derivative exists: like h for a function smooth through its limit (sin(x)/x at 0), or
-    faster. It does not at a kink hidden by 0/0 (abs(x)*sin(x)/x at 0), nor where f oscillates (x*sin(1/x) at 0,
-    whose central differences are 0 by symmetry, and whose slopes on either side never settle: kappa is 2 sin(1/h)).
-    At :data:`LIMIT_STEPS` steps from ``step`` down by sqrt(10): the limit is the mean of f on both sides at the two
-    smallest (1/300 and 1/1000 of ``step``), extrapolated as h**2 (at a kink, 1e-4 * step off the mean of the others);
-    the largest kappa at the fourth and fifth steps (1/30 and 1/100 of ``step``) must be :data:`LIMIT_SHRINK` times
-    the largest at the first three. Where the derivative would be exact, kappa is the rounding of f that cancels
-    near x, which grows as the steps shrink (1e-9 for (x**2 - 4)/(x - 2) at 2): it counts as 0 below 1e-8 times the
-    derivative or the slopes of f about its limit (as :func:`kinked` ignores a jump below 1e-8 of the derivative),
-    or 1e3 ulps of f. Where the steps cannot approach x (f not a number there too, or a step lost in x + h), no
-    derivative is vouched for. (Orders 2 to 4 are not tested further: their differences carry far more of that
-    rounding; x**3*sin(1/x) at 0 has a first derivative, 0, but no second.)"""
-    steps = taken(x, step * 10.0 ** (-np.arange(LIMIT_STEPS)[:, None] / 2))
-    with np.errstate(all="ignore"):
-        values = along(np.concatenate([steps, -steps]), sel)
-        right, left = values[:LIMIT_STEPS], values[LIMIT_STEPS:]
-        means = (right + left) / 2
-        ratio = np.square(steps[-2] / steps[-1])
-        limit = (ratio * means[-1] - means[-2]) / (ratio - 1)
-        differences = 2 * np.abs(means[:-2] - limit)
-        slopes = np.maximum(np.abs(right - limit), np.abs(left - limit)) / steps
-        negligible = np.maximum(
-            1e3 * EPS * np.abs(values).max(axis=0), 1e-8 * np.fmax(size, slopes.max(axis=0)) * steps[:-2]
-        )
-        kappa = np.where(differences > negligible, differences / steps[:-2], 0.0)
-        settles = kappa[3:5].max(axis=0) <= LIMIT_SHRINK * kappa[:3].max(axis=0)
-        return ~(settles & np.isfinite(values).all(axis=0) & np.isfinite(limit) & (steps > 0).all(axis=0))
+            singular = np.zeros(x.shape, dtype=bool)
+        else:
+            singular = np.isinf(at_x) & np.isfinite(beside).all(axis=0) & ~np.isnan(further).any(axis=0)
+        return ((kept | affine) & above & (kappa[2] > 1e-8 * size)) | singular
