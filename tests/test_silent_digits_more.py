@@ -1,0 +1,165 @@
+"""Silent wrong results and false alarms beyond ``diff`` in float64: ``--dtype float32``, ``hessian``, ``tangent``.
+
+Silence (exit 0) means the result is vouched for (README: Error estimates and warnings; ``PRECISION`` in
+numerics/estimate.py); anything else must be flagged (a ``Warning:`` line, exit 3). A flag on a result that has
+the promised digits is a false alarm. The references are sympy's derivatives evaluated by mpmath at 50 digits at
+the exact double point. The cases marked xfail are known silent wrong results, with their cause in the reason.
+"""
+
+from __future__ import annotations
+
+import json
+
+import mpmath
+import numpy as np
+import pytest
+import sympy as sp
+
+from numdiff_cli.numerics.estimate import PRECISION
+
+
+def exact(text: str, names: tuple[str, ...], point: tuple[float, ...], orders: tuple[int, ...]) -> float:
+    """The derivative of ``text`` (a test literal of this file), ``orders[k]`` times by ``names[k]``, at ``point``
+    (doubles), evaluated by mpmath at 50 digits."""
+    symbols = sp.symbols(names, real=True)
+    f = sp.sympify(text, locals=dict(zip(names, symbols)))
+    f = f.xreplace({c: sp.Rational(float(c)) for c in f.atoms(sp.Float)})  # the doubles numpy computes with
+    derivative = sp.diff(f, *[item for pair in zip(symbols, orders) for item in pair])
+    with mpmath.workdps(50):
+        return float(sp.lambdify(symbols, derivative, "mpmath")(*[mpmath.mpf(p) for p in point]))
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# --dtype float32: the difference in single precision. It has no error estimate (a fixed step), so what exit 0
+# says is what it says for the same method in float64: the step is not beyond the scale on which f varies (the
+# difference at a quarter of the step agrees within half) and does not vanish next to x. The float32 path skipped
+# that check: sin(x) at 1e10 printed 1.7e-8 for cos(1e10) = 0.87 with exit 0 (its default step, 4.9e7, spans
+# millions of periods), and 1/x at 1e-5 printed +41285 for -1e10 (the step, 4.9e-3, straddles the pole).
+
+EPS32 = float(np.finfo(np.float32).eps)
+
+# Steps far beyond the scale of f: the result is not a derivative, and must be flagged.
+FLOAT32_BEYOND = [
+    ("sin(x)", "1e5", 1, "central"),
+    ("sin(x)", "1e10", 1, "auto"),
+    ("sin(x)", "1e30", 1, "central"),
+    ("sin(x)", "1e5", 1, "forward"),
+    ("1/x", "1e-5", 1, "central"),
+    ("1/x", "1e-50", 1, "central"),
+    ("1/x", "1e-5", 2, "central"),
+    ("1/x", "1e-5", 1, "backward"),
+    ("cos(100*x)", "1e4", 1, "central"),
+    ("sin(1000*x)", "1", 1, "central"),
+]
+# Steps within the scale of f (x and f of size 1: the default step is about eps32**(1/3) * max(1, |x|), which is
+# not the scale of f, so that sin(x) at 100 has a truncation error of 4%, a step within the check's tolerance,
+# as it is in float64 with the same step): the difference has float32's digits (about eps32**(2/3) relative for a
+# central first difference at its default step, eps32**(1/2) for one-sided or second differences), and no warning.
+FLOAT32_WITHIN = [
+    ("exp(x)", "1", 1, "central"),
+    ("exp(x)", "1", 2, "central"),
+    ("sin(x)", "1", 1, "auto"),
+    ("sin(x)", "2", 1, "central"),
+    ("x**3", "1e5", 1, "central"),
+    ("1/x", "3", 1, "central"),
+    ("1/x", "2", 2, "central"),
+    ("log(x)", "10", 1, "forward"),
+    ("tanh(x)", "-2", 1, "backward"),
+    ("sqrt(x)", "1e3", 1, "central"),
+]
+
+
+@pytest.mark.parametrize(("text", "at", "order", "method"), FLOAT32_BEYOND)
+def test_float32_flags_a_step_beyond_the_scale_of_f(run, text: str, at: str, order: int, method: str) -> None:
+    result = run("diff", text, "--at", at, "--order", str(order), "--method", method, "--dtype", "float32",
+                 "--format", "json")  # fmt: skip
+    row = json.loads(result.stdout)
+    reference = exact(text, ("x",), (float(at),), (order,))
+    # The premise: the printed number is not the derivative (wrong by more than half of it).
+    assert abs(row["derivative"] - reference) > 0.5 * abs(reference), (row, reference)
+    assert result.exit_code == 3, (row, reference)
+    assert "the step is large" in row["warning"] and result.stderr.startswith("Warning:")
+
+
+@pytest.mark.parametrize(("text", "at", "order", "method"), FLOAT32_WITHIN)
+def test_float32_silence_within_the_scale_of_f(run, text: str, at: str, order: int, method: str) -> None:
+    result = run("diff", text, "--at", at, "--order", str(order), "--method", method, "--dtype", "float32",
+                 "--format", "json")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    row = json.loads(result.stdout)
+    reference = exact(text, ("x",), (float(at),), (order,))
+    one_sided = method in ("forward", "backward")
+    digits = EPS32 ** (1 / 2) if one_sided or order == 2 else EPS32 ** (2 / 3)
+    assert abs(row["derivative"] - reference) <= 30 * digits * abs(reference), (row, reference)
+
+
+def test_float32_compare_flags_the_step_too(run) -> None:
+    result = run("compare", "sin(x)", "--at", "1e5", "--dtype", "float32", "--format", "json")
+    row = json.loads(result.stdout)
+    assert result.exit_code == 3 and "the step is large" in row["warning"]
+    assert abs(row["numeric"] - row["analytic"]) > 0.5 * abs(row["analytic"])
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# hessian: an off-diagonal entry is (f_uu - f_vv) / 4 along u = e_i + e_j and v = e_i - e_j. A line whose second
+# derivative is small next to its error (f_uu = f_ii + 2 f_ij + f_jj cancelling, or 0 as for exp(x)*y along
+# e_x - e_y at y = 2) is "low accuracy" relative to its own value, and that flagged the entry even where the
+# entry's own error estimate vouched for 11 digits of it (a false alarm at points as plain as sqrt(x*y) at 1,2).
+
+HESSIAN_PLAIN = [
+    ("sqrt(x*y)", (1.0, 2.0)),
+    ("sqrt(x*y)", (0.1, 0.2)),
+    ("exp(x)*y", (1.0, 2.0)),
+    ("exp(-x**2 - y**2)", (1.0, 2.0)),
+    ("log(x)*y**2", (0.1, 0.2)),
+    # neighbours, silent before and after
+    ("exp(x)*y", (1.0, 3.0)),
+    ("x**2*y + y**3", (1.0, 2.0)),
+    ("sin(x)*cos(y)", (1.0, 2.0)),
+    ("exp(x*y)", (0.1, 0.2)),
+    ("tanh(x - y)", (-3.0, 0.5)),
+]
+
+
+def hessian_reference(text: str, point: tuple[float, float]) -> list[list[float]]:
+    return [
+        [exact(text, ("x", "y"), point, tuple(int(k == i) + int(k == j) for k in range(2))) for j in range(2)]
+        for i in range(2)
+    ]
+
+
+@pytest.mark.parametrize(("text", "point"), HESSIAN_PLAIN)
+def test_hessian_entries_with_their_digits_are_not_flagged(run, text: str, point: tuple[float, float]) -> None:
+    result = run("hessian", text, "--at", f"x={point[0]!r},y={point[1]!r}", "--format", "json")
+    assert result.exit_code == 0, result.output
+    row = json.loads(result.stdout)
+    reference = hessian_reference(text, point)
+    # 11 digits of each entry (PRECISION[2]), ten times over; an entry that is exactly 0 at an absolute accuracy at
+    # the rounding level of f: eps * |f| * 16 / (1/4)**2 for |f| <= 10 on the steps, under 1e-12.
+    size = max(abs(v) for line in reference for v in line)
+    for got, want in zip(np.ravel(row["hessian"]), np.ravel(reference)):
+        assert abs(got - want) <= max(10 * PRECISION[2] * abs(want), 1e-12 * max(1.0, size)), (row, reference)
+
+
+# The rule above lifts a line's "low accuracy" only where the entry's own error estimate meets the precision. Where
+# the entry is 0 next to large lines whose errors do not cancel (x*exp(y)/(1 + x**2) at 1,2: f_xy = 0, f_uu = f_vv
+# about 0 with errors of 4e-11), its estimate does not, and it stays flagged; so do entries of lines that are not
+# finite or disagree.
+HESSIAN_FLAGGED = [
+    ("x*exp(y)/(1 + x**2)", (1.0, 2.0)),
+    ("1/(x*y)", (2.0, 1e-12)),
+    ("x**3/y", (2.0, 1e-12)),
+]
+
+
+@pytest.mark.parametrize(("text", "point"), HESSIAN_FLAGGED)
+def test_hessian_silence_means_the_digits_are_right(run, text: str, point: tuple[float, float]) -> None:
+    result = run("hessian", text, "--at", f"x={point[0]!r},y={point[1]!r}", "--format", "json")
+    row = json.loads(result.stdout)
+    if result.exit_code == 3:
+        assert row.get("warning") and result.stderr.startswith("Warning:")
+        return
+    assert result.exit_code == 0, result.output
+    reference = hessian_reference(text, point)
+    for got, want in zip(np.ravel(row["hessian"]), np.ravel(reference)):
+        assert abs(got - want) <= 10 * PRECISION[2] * abs(want), (row, reference)
