@@ -163,3 +163,37 @@ def test_hessian_silence_means_the_digits_are_right(run, text: str, point: tuple
     reference = hessian_reference(text, point)
     for got, want in zip(np.ravel(row["hessian"]), np.ravel(reference)):
         assert abs(got - want) <= 10 * PRECISION[2] * abs(want), (row, reference)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# A pole far below the steps with f(x) near the largest double: x**-2 at 2e-154 is 2.5e307 at x and 14 at the
+# fast pass's steps, an even function about 0 whose central differences are 0. The kink test (f varies on a scale
+# far below the steps) overflowed its second differences (-5e307 / h at h / 10 is infinite, inf > 0.5 * inf is
+# false) and printed 0 for a derivative of -2.5e461 with exit 0, at 1e-154, 1.1e-154, 2e-154 but not at 1e-153.
+# Its comparisons are now made on f divided by a power of two (exact, and homogeneous in f). The derivative
+# overflows a double at every point here: none can be vouched for.
+
+POLE_NEAR_OVERFLOW = [
+    ("diff", "x**-2", "1e-154", 1),
+    ("diff", "x**-2", "1.1e-154", 1),
+    ("diff", "x**-2", "2e-154", 1),
+    ("diff", "x**-2", "1e-154", 3),
+    ("diff", "1/x**2", "1.5e-154", 1),
+    ("diff", "x**-4", "1.2e-77", 1),
+    ("diff", "x**-2 + 3", "1.7e-154", 1),
+    ("grad", "x**-2 + y", "1.3e-154,1", 1),
+    ("tangent", "x**-2", "2e-154", 1),
+    ("jacobian", "x**-2", "2e-154", 1),
+]
+
+
+@pytest.mark.parametrize(("command", "text", "at", "order"), POLE_NEAR_OVERFLOW)
+def test_a_pole_with_f_near_the_largest_double_is_flagged(run, command: str, text: str, at: str, order: int) -> None:
+    x = float(at.split(",")[0])
+    # The premise: d^order/dx^order of c * x**-k at x is beyond the largest double.
+    k = 4 if "x**-4" in text else 2
+    assert mpmath.fabs(mpmath.ff(-k, order) * mpmath.mpf(x) ** (-k - order)) > np.finfo(float).max
+    extra = ["--order", str(order)] if command == "diff" else []
+    result = run(command, text, "--at", at, *extra, "--format", "json")
+    assert result.exit_code == 3, result.output
+    assert json.loads(result.stdout).get("warning") and result.stderr.startswith("Warning:")
