@@ -197,3 +197,49 @@ def test_a_pole_with_f_near_the_largest_double_is_flagged(run, command: str, tex
     result = run(command, text, "--at", at, *extra, "--format", "json")
     assert result.exit_code == 3, result.output
     assert json.loads(result.stdout).get("warning") and result.stderr.startswith("Warning:")
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The absolute floor in the subnormal range: the verdict compared the error with floor * PRECISION / PRECISION,
+# whose product underflows where the floor is below about 1e-314 (f of 1e-300, or a scale of 1e300): the floor
+# became 0 and a derivative that is 0 in double precision (atan at 1e300: 1e-600) was flagged "low accuracy" with
+# an error estimate of 1e-315. False alarms; the points whose flag is earned (the ill-conditioned log(1 + x**2) at
+# 3e-6, scaled by 1e-300) keep it.
+
+SUBNORMAL_FLOOR = [
+    ("atan(x)", "1e300", 1),
+    ("atan(x)", "-1e300", 1),
+    ("tanh(x)", "1e300", 1),
+    ("tanh(x)", "1e154", 2),
+    ("x/(1 + x)", "-1e300", 1),
+    ("exp(x) - 1", "-1e300", 1),
+    ("1e-300*x**2", "0", 1),
+    ("1e-300*x**2", "1e-300", 1),
+    ("1e-300*x**2", "700", 3),
+    ("1e-300*x**2", "-745", 4),
+    ("log(x)", "1e154", 2),
+]
+
+
+def within_promise(value: float, reference: float, text: str, at: str, order: int) -> bool:
+    """``value`` has the promised digits of ``reference``, or (a derivative that is 0 next to f) an absolute error
+    at the rounding level of f: eps * |f| * 2**order * 16 / max(1, |x|)**order, f at x and at x +- max(1, |x|)/4."""
+    x = float(at)
+    scale = max(1.0, abs(x))
+    sizes = [abs(exact(text, ("x",), (x + d * scale,), (0,))) for d in (-0.25, 0.0, 0.25)]
+    floor = float(np.finfo(float).eps) * max(sizes) * 2**order * 16 * (1 / scale) ** order
+    return abs(value - reference) <= max(PRECISION[order] * abs(reference), floor)
+
+
+@pytest.mark.parametrize(("text", "at", "order"), SUBNORMAL_FLOOR)
+def test_a_subnormal_floor_vouches_for_what_it_allows(run, text: str, at: str, order: int) -> None:
+    result = run("diff", text, "--at", at, "--order", str(order), "--format", "json")
+    row = json.loads(result.stdout)
+    assert within_promise(row["derivative"], exact(text, ("x",), (float(at),), (order,)), text, at, order), row
+    assert result.exit_code == 0, result.output
+
+
+@pytest.mark.parametrize(("text", "at"), [("1e-300*log(1 + x**2)", "3e-6"), ("1e-290*log(1 + x**2)", "3e-6")])
+def test_an_ill_conditioned_point_scaled_down_stays_flagged(run, text: str, at: str) -> None:
+    result = run("diff", text, "--at", at, "--format", "json")
+    assert result.exit_code == 3 and "low accuracy" in json.loads(result.stdout)["warning"]
