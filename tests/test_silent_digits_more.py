@@ -243,3 +243,77 @@ def test_a_subnormal_floor_vouches_for_what_it_allows(run, text: str, at: str, o
 def test_an_ill_conditioned_point_scaled_down_stays_flagged(run, text: str, at: str) -> None:
     result = run("diff", text, "--at", at, "--format", "json")
     assert result.exit_code == 3 and "low accuracy" in json.loads(result.stdout)["warning"]
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Known limits (strict xfail), with their causes.
+#
+# f rounds an intermediate the same way at every step the estimate uses (a cousin of sin(x + 1e10) in
+# test_silent_digits.py): 1 - cos(x) at 3e-8 is exactly 4.4e-16 (two ulps below 1) on an interval of about 4e-9
+# around x, so (1 - cos(x))/x**2 as computed is 4.4e-16/x**2 there, a smooth function whose second derivative is
+# 3.3e15, not -1/12. The steps of a second or fourth derivative settle inside that interval (8e-10), and their
+# kink test (a tenth and a hundredth of them) inside it too: nothing the estimate evaluates differs from a smooth
+# function. (Orders 1 and 3 choose larger steps, which cross the jumps of the rounding, and are flagged; so are
+# most points from 1e-9 to 1e-4: 5 of 60 at order 2.)
+INTERMEDIATE_ROUNDING = pytest.mark.xfail(
+    strict=True, reason="an intermediate rounded the same way on every step of the estimate: no estimate sees it"
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "at", "order"),
+    [
+        pytest.param("(1 - cos(x))/x**2", "3e-8", 2, marks=INTERMEDIATE_ROUNDING, id="1-cos-over-x2-order-2"),
+        pytest.param("(1 - cos(x))/x**2", "3e-8", 4, marks=INTERMEDIATE_ROUNDING, id="1-cos-over-x2-order-4"),
+        pytest.param("(cosh(x) - 1)/x**2", "2.7585316176291813e-08", 2, marks=INTERMEDIATE_ROUNDING, id="cosh-order-2"),
+        # Neighbours that are flagged (their steps cross the jumps of the rounding) or right.
+        pytest.param("(1 - cos(x))/x**2", "3e-8", 1, id="1-cos-over-x2-order-1"),
+        pytest.param("(1 - cos(x))/x**2", "3e-8", 3, id="1-cos-over-x2-order-3"),
+        pytest.param("(1 - cos(x))/x**2", "1e-7", 2, id="1-cos-over-x2-1e-7"),
+        pytest.param("(1 - cos(x))/x**2", "0.1", 2, id="1-cos-over-x2-0.1"),
+    ],
+)
+def test_silence_means_the_digits_are_right_where_f_rounds_an_intermediate(run, text: str, at: str, order: int) -> None:
+    result = run("diff", text, "--at", at, "--order", str(order), "--format", "json")
+    row = json.loads(result.stdout)
+    if result.exit_code == 3:
+        assert row.get("warning") and result.stderr.startswith("Warning:")
+        return
+    assert result.exit_code == 0, result.output
+    reference = exact(text, ("x",), (float(at),), (order,))
+    assert abs(row["derivative"] - reference) <= 10 * PRECISION[order] * abs(reference), (row, reference)
+
+
+# The tangent's intercept is f(x) - slope * x, and f(x) is f as computed: where f cancels internally (cosh(x) - 1
+# at 1e-5 carries the rounding of cosh(x), 1.1e-16 next to a value of 5e-11), the intercept has the digits of that
+# value (7 here), not those of the slope, and nothing flags it: the engine vouches for derivatives, and f's own
+# rounding at x is not measured by the tangent.
+VALUE_ROUNDING = pytest.mark.xfail(strict=True, reason="the intercept carries the rounding of f(x) as computed")
+
+
+@pytest.mark.parametrize(
+    ("text", "at"),
+    [
+        pytest.param("cosh(x) - 1", "1e-5", marks=VALUE_ROUNDING, id="cosh-1"),
+        pytest.param("log(1 + x**2)", "1e-5", marks=VALUE_ROUNDING, id="log1p-x2"),
+        pytest.param("0.01*x**2 + 0.1*x", "5", id="readme-parabola"),
+        pytest.param("exp(x)", "2.5", id="exp"),
+        pytest.param("log(x)", "1e5", id="log-large"),
+    ],
+)
+def test_a_tangent_without_a_warning_has_the_digits_of_its_slope_and_intercept(run, text: str, at: str) -> None:
+    result = run("tangent", text, "--at", at, "--format", "json")
+    row = json.loads(result.stdout)
+    if result.exit_code == 3:
+        assert row.get("warning") and result.stderr.startswith("Warning:")
+        return
+    assert result.exit_code == 0, result.output
+    x = float(at)
+    slope = exact(text, ("x",), (x,), (1,))
+    value = exact(text, ("x",), (x,), (0,))
+    with mpmath.workdps(50):
+        intercept = float(mpmath.mpf(value) - mpmath.mpf(slope) * mpmath.mpf(x))
+    assert abs(row["slope"] - slope) <= 10 * PRECISION[1] * abs(slope), (row, slope)
+    # The intercept: the slope's error times |x|, on the larger of its two terms.
+    larger = max(abs(value), abs(slope * x))
+    assert abs(row["intercept"] - intercept) <= 10 * PRECISION[1] * larger, (row, intercept)
