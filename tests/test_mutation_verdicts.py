@@ -62,6 +62,17 @@ def test_a_derivative_small_next_to_f_is_judged_by_the_floor(order: int) -> None
         assert status(value, above(scaled), floor, order) == UNRELIABLE
 
 
+@pytest.mark.parametrize("order", [1, 2, 3, 4])
+def test_a_floor_in_the_subnormal_range_is_a_floor_too(order: int) -> None:
+    # atan(x) at 1e300: a floor of 1.7e-314 (f of 1.6 on a scale of 1e300) times the promise underflowed to 0.
+    for floor in (1.7e-314, 3e-320):
+        scaled = floor * (DISAGREE / PROMISED[order])
+        assert status(0.0, floor, floor, order) == OK
+        assert status(0.0, above(floor), floor, order) == IMPRECISE
+        assert status(0.0, scaled * 0.99, floor, order) == IMPRECISE
+        assert status(0.0, scaled * 1.01, floor, order) == UNRELIABLE
+
+
 def test_values_that_are_not_finite_and_errors_that_say_nothing() -> None:
     values = np.array([np.inf, -np.inf, np.nan, 1.0, 1.0, 0.0])
     errors = np.array([0.0, np.inf, np.nan, np.inf, np.nan, 0.0])

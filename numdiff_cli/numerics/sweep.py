@@ -18,8 +18,8 @@ from math import factorial
 import numpy as np
 from numpy.typing import ArrayLike
 
-from numdiff_cli.contract import NONFINITE, OK, VANISHING_STEP
-from numdiff_cli.numerics.estimate import Estimate, reshaped
+from numdiff_cli.contract import NONFINITE, OK, STEP_TOO_LARGE, VANISHING_STEP
+from numdiff_cli.numerics.estimate import STEP_CHECK_DIVISOR, STEP_CHECK_TOLERANCE, Estimate, reshaped
 from numdiff_cli.numerics.stencils import complex_step, default_step, stencil, stencil_sum
 
 DTYPES = ("float64", "float32")
@@ -57,6 +57,7 @@ def finite_difference(
     kind: str = "central",
     step: float | None = None,
     dtype: str = "float64",
+    check_step: bool = False,
 ) -> Estimate:
     """One finite difference of the univariate vectorized ``g`` at the points ``x``, computed in ``dtype``.
 
@@ -72,6 +73,10 @@ def finite_difference(
     step : float, optional
         The step ``h``; default :func:`optimal_step` in ``dtype``, adjusted to the step actually taken.
     dtype : {"float64", "float32"}
+    check_step : bool
+        Also compute the difference at a step ``STEP_CHECK_DIVISOR`` times smaller, in ``dtype``, and report
+        ``STEP_TOO_LARGE`` where the two differ as :func:`~numdiff_cli.numerics.stencils.fixed_step_difference`
+        says (the rounding noise then that of ``dtype``): the step is beyond the scale on which f varies.
 
     Returns
     -------
@@ -101,9 +106,22 @@ def finite_difference(
         values = np.asarray(g(x + shaped * h), dtype=dt)
         value = stencil_sum(values, numerators) / (denominator * h**order)
     status = np.where(np.isfinite(value), OK, NONFINITE)
+    nfev = len(offsets)
+    if check_step:
+        small = h / dt.type(STEP_CHECK_DIVISOR)
+        with np.errstate(all="ignore"):
+            check_values = np.asarray(g(x + shaped * small), dtype=dt)
+            scale = (denominator * small**order).astype(np.float64)
+            check = stencil_sum(check_values, numerators).astype(np.float64) / scale
+            magnitude = stencil_sum(np.abs(check_values), tuple(map(abs, numerators))).astype(np.float64)
+            noise = 4 * epsilon(dtype) * magnitude / scale
+            change = np.abs(value.astype(np.float64) - check)
+            too_large = (change > STEP_CHECK_TOLERANCE * np.maximum(np.abs(value), np.abs(check))) & (change > noise)
+        status = np.where((status == OK) & too_large, STEP_TOO_LARGE, status)
+        nfev *= 2
     status = np.where((x + h == x) | (h == 0), VANISHING_STEP, status)
     as64 = np.asarray(value, dtype=np.float64)
-    return Estimate(as64, np.full(x.shape, np.nan), np.asarray(h, dtype=np.float64), len(offsets), kind, status)
+    return Estimate(as64, np.full(x.shape, np.nan), np.asarray(h, dtype=np.float64), nfev, kind, status)
 
 
 def sweep_steps(start: float = 1e-1, stop: float = 1e-16, num: int = 16) -> np.ndarray:

@@ -27,6 +27,11 @@ def finite_floor(floor: np.ndarray) -> np.ndarray:
     return np.where(np.isfinite(floor), floor, 0.0)
 
 
+# See verdict: a floor below LIFT_BELOW is multiplied by LIFT (exactly) before it is scaled, then divided back.
+LIFT_BELOW = 2.0**-900
+LIFT = 2.0**600
+
+
 def verdict(value: np.ndarray, error: np.ndarray, floor: np.ndarray, order: int) -> np.ndarray:
     """The status of derivatives of ``order``: :data:`OK` where the error estimate is within ``PRECISION[order]`` of
     the value or within the absolute ``floor`` the rounding of f allows (a finite one); :data:`IMPRECISE`, or
@@ -37,6 +42,9 @@ def verdict(value: np.ndarray, error: np.ndarray, floor: np.ndarray, order: int)
     floor = finite_floor(floor)
     with np.errstate(all="ignore"):
         for bound, code in ((PRECISION[order], IMPRECISE), (UNRELIABLE_ABOVE, UNRELIABLE)):
-            vouched = (error <= bound * np.abs(value)) | (error <= floor * bound / PRECISION[order])
+            # (floor * bound underflows where the floor is below about 1e-300, 1.7e-314 for atan at 1e300, and a
+            # floor of 0 vouched for nothing there: such a floor is lifted by a power of two, which is exact.)
+            lift = np.where(floor < LIFT_BELOW, LIFT, 1.0)
+            vouched = (error <= bound * np.abs(value)) | (error <= floor * lift * bound / PRECISION[order] / lift)
             status = np.where(np.isfinite(value) & ~vouched, code, status)
     return status
