@@ -113,7 +113,9 @@ def finite_difference(
             check_values = np.asarray(g(x + shaped * small), dtype=dt)
             scale = (denominator * small**order).astype(np.float64)
             check = stencil_sum(check_values, numerators).astype(np.float64) / scale
-            magnitude = stencil_sum(np.abs(check_values), tuple(map(abs, numerators))).astype(np.float64)
+            # (Summed in float64: in float32 the sum of |f| overflows above about 1e37, and an infinite noise would
+            # vouch for any step: 1e38*sin(x) at 1e5, order 4.)
+            magnitude = stencil_sum(np.abs(check_values).astype(np.float64), tuple(map(abs, numerators)))
             noise = 4 * epsilon(dtype) * magnitude / scale
             change = np.abs(value.astype(np.float64) - check)
             too_large = (change > STEP_CHECK_TOLERANCE * np.maximum(np.abs(value), np.abs(check))) & (change > noise)
