@@ -47,7 +47,8 @@ def single_precision(
     expression: Expression, X: np.ndarray, var: str, order: int, method: str, step: float | None, dtype: str
 ) -> engine.Estimate:
     """The finite difference of ``--dtype float32`` (``auto`` means central: the adaptive search is float64), with
-    the check of its step that float64 gives the same method (a step beyond the scale of f is flagged)."""
+    the check of its step that float64 gives the same method (a difference that changes by more than half at a
+    quarter of the step is flagged)."""
     kind = fixed_step_kind(method)
     index = expression.names.index(var)
     g = line_function(expression, X, var, dtype)

@@ -127,7 +127,8 @@ def richardson_search(
         # be beyond the largest double. (Not one that overflows only on larger steps, whose f is near the largest
         # double on one side: exp(-1e6*x) at 1e-3, whose derivative underflows.)
         finite = np.isfinite(values).all(axis=0)
-        smallest = picked(estimates, count - 1 - np.argmax(finite[::-1], axis=0))
+        last_finite = count - 1 - np.argmax(finite[::-1], axis=0)
+        smallest = picked(estimates, last_finite)
         overflowed = finite.any(axis=0) & np.isinf(smallest)
         overflow_sign = np.sign(smallest)
     bad = ~(np.isfinite(candidates) & np.isfinite(errors)) | false_plateau
@@ -177,7 +178,8 @@ def richardson_search(
     # overflow). (Where f is finite at no step, the first candidate stays: exp at 710, infinite there, whose
     # derivative overflows.)
     unusable = np.isinf(error)
-    value = np.where(unusable & ~np.isfinite(value) & np.isfinite(smallest) & finite.any(axis=0), smallest, value)
+    kept = unusable & ~np.isfinite(value) & np.isfinite(smallest) & finite.any(axis=0)
+    value, step = np.where(kept, smallest, value), np.where(kept, picked(steps, last_finite), step)
     value = np.where(unusable & overflowed, np.copysign(np.inf, overflow_sign), value)
     if not fscale:
         return value, error, step, rounding, None, chosen_top
