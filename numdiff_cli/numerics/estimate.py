@@ -91,17 +91,18 @@ class Estimate:
     status: np.ndarray
 
 
-def concatenated(parts: Sequence[Estimate]) -> Estimate:
-    """The estimates of blocks of lines, joined along the first axis; ``nfev`` is the largest of the blocks'."""
+def concatenated(parts: Sequence[Estimate], axis: int = 0) -> Estimate:
+    """The estimates of blocks of lines (or of points: ``axis``), joined along ``axis``; ``nfev`` is the largest of
+    the blocks'."""
     if len(parts) == 1:
         return parts[0]
     return Estimate(
-        np.concatenate([p.value for p in parts]),
-        np.concatenate([p.error for p in parts]),
-        np.concatenate([p.step for p in parts]),
+        np.concatenate([p.value for p in parts], axis=axis),
+        np.concatenate([p.error for p in parts], axis=axis),
+        np.concatenate([p.step for p in parts], axis=axis),
         max(p.nfev for p in parts),
         parts[0].method,
-        np.concatenate([p.status for p in parts]),
+        np.concatenate([p.status for p in parts], axis=axis),
     )
 
 

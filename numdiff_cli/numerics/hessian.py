@@ -138,14 +138,7 @@ def hessian(
             )
             for p in range(0, n, group)
         ]
-        return Estimate(
-            np.concatenate([part.value for part in parts], axis=2),
-            np.concatenate([part.error for part in parts], axis=2),
-            np.concatenate([part.step for part in parts], axis=2),
-            max(part.nfev for part in parts),
-            parts[0].method,
-            np.concatenate([part.status for part in parts], axis=2),
-        )
+        return concatenated(parts, axis=2)
     count = m * m
     width = max(1, min(count, block // max(1, per_point * n)))
     position = np.full(m, -1)

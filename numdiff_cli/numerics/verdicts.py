@@ -38,13 +38,15 @@ def verdict(value: np.ndarray, error: np.ndarray, floor: np.ndarray, order: int)
     :data:`UNRELIABLE` beyond ``UNRELIABLE_ABOVE`` (relative, or that many times the floor over ``PRECISION[order]``:
     an estimate consistent with zero within a few hundred times the floor is imprecise, not a disagreement of the
     candidates); :data:`OVERFLOW` and :data:`NONFINITE` for values that are not finite."""
-    status = np.where(np.isfinite(value), OK, np.where(np.isinf(value), OVERFLOW, NONFINITE))
+    finite = np.isfinite(value)
+    status = np.where(finite, OK, np.where(np.isinf(value), OVERFLOW, NONFINITE))
     floor = finite_floor(floor)
+    size = np.abs(value)
+    # (floor * bound underflows where the floor is below about 1e-300, 1.7e-314 for atan at 1e300, and a floor of 0
+    # vouched for nothing there: such a floor is lifted by a power of two, which is exact.)
+    lift = np.where(floor < LIFT_BELOW, LIFT, 1.0)
     with np.errstate(all="ignore"):
         for bound, code in ((PRECISION[order], IMPRECISE), (UNRELIABLE_ABOVE, UNRELIABLE)):
-            # (floor * bound underflows where the floor is below about 1e-300, 1.7e-314 for atan at 1e300, and a
-            # floor of 0 vouched for nothing there: such a floor is lifted by a power of two, which is exact.)
-            lift = np.where(floor < LIFT_BELOW, LIFT, 1.0)
-            vouched = (error <= bound * np.abs(value)) | (error <= floor * lift * bound / PRECISION[order] / lift)
-            status = np.where(np.isfinite(value) & ~vouched, code, status)
+            vouched = (error <= bound * size) | (error <= floor * lift * bound / PRECISION[order] / lift)
+            status = np.where(finite & ~vouched, code, status)
     return status
