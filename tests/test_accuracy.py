@@ -376,7 +376,7 @@ FAST_FAMILIES = {
 def test_fast_pass_settles_only_what_it_can_vouch_for(family: str) -> None:
     f, exact, (low, high) = FAST_FAMILIES[family]
     x = np.random.default_rng(7).uniform(low, high, 3000)
-    value, error, _, _, settled, _ = fast.fast_pass(lambda t, sel: f(x + t), x, 1, None, x.shape)
+    value, error, _, _, settled, _, _ = fast.fast_pass(lambda t, sel: f(x + t), x, 1, None, x.shape)
     with mpmath.workdps(30):
         truth = np.array([float(exact(mpmath.mpf(float(v)))) for v in x])
     true_error = np.abs(value - truth)

@@ -121,7 +121,7 @@ def test_fast_pass_settles_all_but_three_hundredths_of_a_percent_of_exp_sin() ->
     def along(t: np.ndarray, sel: np.ndarray | None) -> np.ndarray:
         return np.exp(np.sin((x if sel is None else x[sel]) + t))
 
-    _, _, _, _, settled, _ = fast.fast_pass(along, x, 1, None, x.shape)
+    _, _, _, _, settled, _, _ = fast.fast_pass(along, x, 1, None, x.shape)
     assert settled.mean() >= FAST_PASS_SETTLES
 
 

@@ -111,6 +111,8 @@ def fast_estimates(
     unit: np.ndarray | None = None,
     grows: np.ndarray | None = None,
     deferred: np.ndarray | None = None,
+    find_units: bool = True,
+    floor: np.ndarray | None = None,
 ) -> tuple[
     np.ndarray,
     np.ndarray,
@@ -149,6 +151,9 @@ def fast_estimates(
     replaces most of them (all of ``exp(x/1000)``, a third of whose time that search took), and
     :func:`~.adaptive.adaptive` comes back to the others.
 
+    With ``floor`` (steps not scaled; filled in place), the absolute floor by which it vouches for a value
+    consistent with zero (:func:`fast_floor`).
+
     With ``grows`` (order 1: the gradient's passes, whose kink test may be skipped; a mask of the points, filled in
     place), f at x too, in the same call (one more evaluation): the second differences at the five steps, which tend
     to f'' where f is smooth on their scale, must not grow towards the smallest step (:data:`CURVATURE_GROWTH`)
@@ -161,8 +166,9 @@ def fast_estimates(
     for orders 2 to 4 the truncation error (:func:`converged_truncation`, plus the tableau's own rounding and, where
     the deviation is computed, the rounding of the differences' sums: :func:`sum_error`), the standard deviation
     of the rounding the value carries per ulp of f (see :func:`vouch_fast`; where it is used, else infinite), the
-    unit for a scaled pass (:func:`scale_found`; NaN at the points that do not go on to one), and the mask of the
-    points settled with an error mostly rounding (:data:`IMPROVABLE_ABOVE`).
+    unit for a scaled pass (:func:`scale_found`; NaN at the points that do not go on to one, and everywhere without
+    ``find_units``: the gradient's fast pass, which no scaled pass follows), and the mask of the points settled with
+    an error mostly rounding (:data:`IMPROVABLE_ABOVE`).
     """
     offsets, numerators, denominator = stencil(order, "central")
     absolute = tuple(map(abs, numerators))
@@ -174,13 +180,17 @@ def fast_estimates(
         extra = None if grows is None else np.zeros((1, x.size))
         values, at_x = stencil_values(along, offsets, steps, sel, extra, shape=shape if sel is None else None)
         scale = denominator * steps**order
+        squares = steps * steps
         estimates = quotients(values, numerators, scale)
-        # EPS * sum |c_j f_j|, scaled before the sum so that |f| near the largest double does not overflow.
-        magnitude = stencil_sum(EPS * np.abs(values), absolute)
-        resolved = np.abs(estimates) > RESOLVED_ABOVE * magnitude / scale
-        table = neville(estimates, steps * steps)
+        # EPS * sum |c_j f_j|, scaled before the sum so that |f| near the largest double does not overflow; and the
+        # worst-case rounding of each difference.
+        sizes = np.abs(values)
+        magnitude = stencil_sum(EPS * sizes, absolute)
+        rounding = magnitude / scale
+        resolved = np.abs(estimates) > RESOLVED_ABOVE * rounding
+        table = neville(estimates, squares)
         value, pair, previous = table[-1][1], table[-1][0], table[-2]
-        noise = stencil_sum(magnitude / scale, top_weights(FAST_STEPS))
+        noise = stencil_sum(rounding, top_weights(FAST_STEPS))
         error = np.maximum(np.abs(value - pair), np.abs(value - previous[-1]))
         # The rounding noise of f carried into the value, and a few ulps of the value for the tableau's own
         # arithmetic.
@@ -189,38 +199,43 @@ def fast_estimates(
         # Differences that agree at every step (within rounding) show f to be quadratic here (a polynomial of
         # degree 2 or less along the line, for the first derivative): the one at the largest step, the least
         # noisy, is then better than an extrapolation, which only adds rounding (x**2 at 1 gives 2.0, not 2 + 6e-15).
-        spread = np.abs(estimates - estimates[0]).max(axis=0) + magnitude[0] / scale[0]
+        spread = np.abs(estimates - estimates[0]).max(axis=0) + rounding[0]
         flat = spread < error
         value = np.where(flat, estimates[0], value)
         error = np.where(flat, spread, error)
         step = np.where(flat, steps[0], step)
         typical = magnitude[-1] / (EPS * sum(absolute))
-        settled = error <= PRECISION[order] * np.abs(value)
+        size = np.abs(value)
+        settled = error <= PRECISION[order] * size
         if unit is None:
             # A value consistent with zero is vouched for at the rounding level of f on the scale of these steps, or
             # of |x| if larger: f may vary on that scale (x**2 at 1e9, order 2, where every difference is the
             # rounding of f ~ 1e18 and 0 +- 8e3 would pass at steps of 0.1), and the relative first pass then does
             # better. (Steps scaled to a unit vouch only relative to the value: see below.)
-            settled |= (np.abs(value) <= 10 * error) & (error <= fast_floor(typical, step, x, order))
+            vouching = fast_floor(typical, step, x, order)
+            settled |= (size <= 10 * error) & (error <= vouching)
+            if floor is not None:
+                floor[...] = vouching
         # Exact zeros at some steps but not all, or a growth towards the smallest step, are signs of steps f does
         # not resolve or of steps beyond its scale; differences all exactly 0 (a derivative that is exactly 0) are
         # neither.
         zeros = np.count_nonzero(estimates == 0, axis=0)
-        trusted = (zeros == 0) | (zeros == count)
-        trusted &= (np.abs(estimates[-1]) * GROWTH_FACTOR <= np.abs(value)) | ~resolved[-1]
+        all_zero = zeros == count
+        trusted = (zeros == 0) | all_zero
+        trusted &= (np.abs(estimates[-1]) * GROWTH_FACTOR <= size) | ~resolved[-1]
         # Differences all at the rounding level (and not all exactly 0) measure nothing at these steps: f may vary
         # on a much larger scale (x**2 at 1e9, order 2, where every difference is the rounding of f ~ 1e18), on
         # which the relative first pass resolves the derivative.
-        trusted &= resolved.any(axis=0) | (zeros == count)
+        trusted &= resolved.any(axis=0) | all_zero
         if grows is not None:
-            second = (values[0] + values[-1] - 2 * at_x[0]) / (steps * steps)
+            second = (values[0] + values[-1] - 2 * at_x[0]) / squares
             # What rounding can make of a second difference at the smallest step: 1e3 ulps of f (as the kink test).
-            rounding = 1e3 * EPS * np.maximum(np.abs(values).max(axis=(0, 1)), np.abs(at_x[0])) / steps[-1] ** 2
+            carried = 1e3 * EPS * np.maximum(sizes.max(axis=(0, 1)), np.abs(at_x[0])) / squares[-1]
             larger = np.maximum(np.abs(second[0]), np.abs(second[1]))
-            grows[...] = np.abs(second[-1]) > CURVATURE_GROWTH * larger + rounding
+            grows[...] = np.abs(second[-1]) > CURVATURE_GROWTH * larger + carried
             trusted &= ~grows
         if order >= 2:
-            truncation = converged_truncation(table, steps, magnitude / scale) + 8 * EPS * np.abs(value)
+            truncation = converged_truncation(table, steps, rounding) + 8 * EPS * size
             truncation = np.where(flat, np.inf, truncation)
         else:
             truncation = np.full(value.shape, np.inf)
@@ -242,13 +257,14 @@ def fast_estimates(
             # (The error of a point that is not flat is still the tableau's.)
             quiet_ = (noise >= error - noise) & settled & ~flat
             if deferred is not None:
-                deferred[...] = quiet_ & (noise > error - noise) & (error > IMPROVABLE_ABOVE * np.abs(value))
+                deferred[...] = quiet_ & (noise > error - noise) & (error > IMPROVABLE_ABOVE * size)
                 quiet_ &= ~deferred
-            quiet = np.flatnonzero(quiet_)
-            if quiet.size:
+            count_quiet = np.count_nonzero(quiet_)
+            if count_quiet:
+                quiet = slice(None) if count_quiet == value.size else np.flatnonzero(quiet_)  # (all: no copies)
                 value[quiet] = quietest(
                     [level[:, quiet] for level in table],
-                    (magnitude / scale)[:, quiet],
+                    rounding[:, quiet],
                     entry_weights(FAST_STEPS),
                     value[quiet],
                     noise[quiet],
@@ -278,10 +294,10 @@ def fast_estimates(
         # The unit for the points that go on to a scaled pass.
         # (On all points where most go on: gathering the columns costs more than the arithmetic it saves.)
         going = ~settled | improvable
-        count_going = np.count_nonzero(going)
+        count_going = np.count_nonzero(going) if find_units else 0
         found = np.full(value.shape, np.nan)
         if 2 * count_going > going.size:
-            found = scale_found(x, order, steps, estimates, magnitude / scale, noise, error, unit)
+            found = scale_found(x, order, steps, estimates, rounding, noise, error, unit)
         elif count_going:
             columns = np.flatnonzero(going)
             found[columns] = scale_found(
@@ -289,7 +305,7 @@ def fast_estimates(
                 order,
                 steps[:, columns],
                 estimates[:, columns],
-                magnitude[:, columns] / scale[:, columns],
+                rounding[:, columns],
                 noise[columns],
                 error[columns],
                 None if unit is None else unit[columns],
@@ -363,10 +379,13 @@ def fast_pass(
     sel: np.ndarray | None,
     shape: tuple[int, ...],
     grows: np.ndarray | None = None,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """:func:`fast_estimates` without the ingredients of :func:`vouch_fast`: value, error, step, typical |f| near x,
-    the settled mask and the trusted mask (``grows`` as there)."""
-    return fast_estimates(along, x, order, sel, shape, grows=grows)[:6]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`fast_estimates` without the ingredients of :func:`vouch_fast` and of the scaled passes: value, error,
+    step, typical |f| near x, the settled mask, the trusted mask (``grows`` as there) and the absolute floor it
+    judged by (:func:`fast_floor`)."""
+    floor = np.empty(x.shape)
+    estimates = fast_estimates(along, x, order, sel, shape, grows=grows, find_units=False, floor=floor)
+    return (*estimates[:6], floor)
 
 
 def vouch_fast(

@@ -118,17 +118,22 @@ def stencil_values(
     t = shaped_offsets(offsets, steps.ndim) * steps[None]
     moving = [i for i, offset in enumerate(offsets) if offset != 0]
     centre = [i for i, offset in enumerate(offsets) if offset == 0]
-    parts = [t[moving].reshape((-1,) + steps.shape[1:]), np.zeros((len(centre[:1]),) + steps.shape[1:])]
+    parts = [t[moving] if centre else t]
+    if centre:
+        parts.append(np.zeros((1, 1) + steps.shape[1:]))
     if extra is not None:
         parts.append(extra)
     points = steps.shape[1:] if shape is None else shape
+    joined = np.concatenate([part.reshape((-1,) + steps.shape[1:]) for part in parts]) if len(parts) > 1 else t
     with np.errstate(all="ignore"):
-        both = along(np.concatenate(parts).reshape((-1,) + points), sel).reshape((-1,) + steps.shape[1:])
-    values = np.empty(t.shape)
+        both = along(joined.reshape((-1,) + points), sel).reshape((-1,) + steps.shape[1:])
     split = len(moving) * len(steps)
-    values[moving] = both[:split].reshape((len(moving),) + steps.shape)
     if centre:
+        values = np.empty(t.shape)
+        values[moving] = both[:split].reshape((len(moving),) + steps.shape)
         values[centre] = both[split]
+    else:
+        values = both[:split].reshape(t.shape)
     return values, both[split + len(centre[:1]) :]
 
 

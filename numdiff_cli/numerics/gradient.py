@@ -35,7 +35,7 @@ import numpy as np
 from numdiff_cli.contract import IMPRECISE, KINK, OK
 from numdiff_cli.numerics.adaptive import false_plateau, richardson_search, wide_search
 from numdiff_cli.numerics.estimate import PRECISION, Along, Estimate, on_lines
-from numdiff_cli.numerics.fast import fast_floor, fast_pass
+from numdiff_cli.numerics.fast import fast_pass
 from numdiff_cli.numerics.fine import evaluations
 from numdiff_cli.numerics.kinks import KINK_EVALUATIONS, kinked
 from numdiff_cli.numerics.lines import second_opinion
@@ -78,8 +78,7 @@ def gradient_auto(along: Along, x: np.ndarray, analytic: bool = False, check_kin
     # 0. The fast pass of a derivative (five absolute steps, one call): most components of functions that vary on a
     # scale of about 1 settle there.
     grows = np.zeros(flat_x.size, dtype=bool)
-    value, error, step, fscale, fast_settled, trusted = fast_pass(along, flat_x, 1, None, x.shape, grows=grows)
-    floor = fast_floor(fscale, step, flat_x, 1)
+    value, error, step, fscale, fast_settled, trusted, floor = fast_pass(along, flat_x, 1, None, x.shape, grows=grows)
     nfev = FAST_EVALUATIONS
     rest = np.flatnonzero(~fast_settled)
     if rest.size and analytic:
@@ -95,11 +94,12 @@ def gradient_auto(along: Along, x: np.ndarray, analytic: bool = False, check_kin
     # status vouches for (a small component of a large sum: 4e-4 +- 4e-13 where f is 37), as the relative pass below
     # would judge them; its steps, of the same size, would not do better. (The fast pass's own floor, on the scale
     # of its steps, is 16 times looser: it vouches only for a value consistent with zero.)
-    relative_floor = absolute_floor(fscale[rest], np.maximum(1.0, np.abs(flat_x[rest])), 1)
-    with np.errstate(invalid="ignore"):
-        within = trusted[rest] & (error[rest] <= relative_floor)
-    floor[rest[within]] = relative_floor[within]
-    rest = rest[~within]
+    if rest.size:
+        relative_floor = absolute_floor(fscale[rest], np.maximum(1.0, np.abs(flat_x[rest])), 1)
+        with np.errstate(invalid="ignore"):
+            within = trusted[rest] & (error[rest] <= relative_floor)
+        floor[rest[within]] = relative_floor[within]
+        rest = rest[~within]
     if rest.size:
         # 2. The gradient's sequence of steps relative to max(1, |x|), in one call.
         xs = flat_x[rest]

@@ -69,10 +69,10 @@ def _vouched_complex_step(
     if step is None:
         # h is not far below the scale of f (log at 4e-197): its truncation error is beyond the check's reach.
         lost |= (status == OK) & ~(error <= CHECK_TOLERANCE * np.abs(value))
-        unconfirmed = np.flatnonzero((status == OK) & ~lost)
+        unconfirmed = (status == OK) & ~lost
         wide, narrow = np.maximum(1.0, np.abs(flat)), np.minimum(1.0, np.abs(flat))
-        for scale, tried in ((wide, np.zeros_like(wide)), (narrow, wide)):
-            trial = unconfirmed[(scale[unconfirmed] > 0) & (scale[unconfirmed] != tried[unconfirmed])]
+        for scale, tried in ((wide, None), (narrow, wide)):
+            trial = np.flatnonzero(unconfirmed & (scale > 0) & (True if tried is None else scale != tried))
             if not trial.size:
                 continue
             # Twice a step taken from x, so that x +- s/2 and x +- s are exact (cos at 2e8). Not powers of two: a
@@ -83,8 +83,8 @@ def _vouched_complex_step(
             nfev += 5
             done = trial[confirmed]
             error[done] = np.maximum(error[done], 2 * EPS * change[confirmed])
-            unconfirmed = np.setdiff1d(unconfirmed, done, assume_unique=True)
-        lost[unconfirmed] = True
+            unconfirmed[done] = False
+        lost |= unconfirmed
     return value, error, status, lost, nfev
 
 

@@ -172,25 +172,26 @@ def complex_step(along: Along, x: np.ndarray, *, order: int, step: float | None)
     if order != 1:
         raise ValueError("the complex step gives first derivatives only (order 1)")
     h = COMPLEX_STEP if step is None else float(step)
+    t = np.zeros((3, *x.shape), dtype=complex)
+    t[0], t[1] = 1j * h, 2j * h
     with np.errstate(all="ignore"):
-        shifted, twice, at_x = along(
-            np.stack([np.full(x.shape, 1j * h), np.full(x.shape, 2j * h), np.zeros(x.shape, dtype=complex)]), None
-        )
-        value = np.imag(shifted) / h
-        size = np.maximum(1.0, np.abs(np.real(shifted)))
+        shifted, twice, at_x = along(t, None)
+        real, imag, real_at_x = shifted.real, shifted.imag, at_x.real
+        value = imag / h
+        size = np.maximum(1.0, np.abs(real))
         # Im f(x + i t) is t f'(x) for an analytic f, so it doubles from t = h to 2h; on a branch cut it is about
         # the same at both (log(-1 + ih): pi), at a branch point it grows like a root (sqrt(ih)). A large Im f
         # alone is no sign: 1/x at 1e-150 has Im f = h / x**2 = 1e100, of order h * f'.
-        nonlinear = np.abs(np.imag(twice) - 2 * np.imag(shifted)) > LINEARITY_TOLERANCE * np.abs(np.imag(twice))
-        off_axis = (np.abs(np.imag(shifted)) > np.sqrt(h) * size) & nonlinear
-        off_axis |= np.imag(at_x) != 0
+        nonlinear = np.abs(twice.imag - 2 * imag) > LINEARITY_TOLERANCE * np.abs(twice.imag)
+        off_axis = (np.abs(imag) > np.sqrt(h) * size) & nonlinear
+        off_axis |= at_x.imag != 0
         # Re f(x + i t) - f(x) is -t**2 f''(x) / 2: it quadruples from t = h to 2h, unless it is f's rounding.
-        moved, moved_twice = np.real(shifted) - np.real(at_x), np.real(twice) - np.real(at_x)
-        branch_point = np.abs(moved) > np.sqrt(h) * np.abs(np.imag(shifted))
-        branch_point &= np.abs(moved) > 4 * EPS * np.abs(np.real(at_x))
+        moved, moved_twice = real - real_at_x, twice.real - real_at_x
+        branch_point = np.abs(moved) > np.sqrt(h) * np.abs(imag)
+        branch_point &= np.abs(moved) > 4 * EPS * np.abs(real_at_x)
         branch_point &= np.abs(moved_twice - 4 * moved) > LINEARITY_TOLERANCE * np.abs(moved_twice)
         off_axis |= branch_point
-        finite = np.isfinite(value) & np.isfinite(np.real(shifted)) & np.isfinite(at_x)
+        finite = np.isfinite(value) & np.isfinite(real) & np.isfinite(at_x)
     status = np.where(finite, OK, NONFINITE)
     status = np.where(off_axis & (status == OK), NOT_REAL, status)
     # A few units in the last place of f's evaluation: this is the whole error where f rounds like its value
@@ -198,7 +199,7 @@ def complex_step(along: Along, x: np.ndarray, *, order: int, step: float | None)
     # is not (log at 4e-197, h / x = 2.5e-4), the truncation, h**2 / 6 times the third derivative, shows in the
     # value at 2h, which carries 4 times as much.
     with np.errstate(all="ignore"):
-        truncation = np.abs(np.imag(twice) / (2 * h) - value) / 3
+        truncation = np.abs(twice.imag / (2 * h) - value) / 3
     error = np.maximum(4 * EPS * np.abs(value), np.where(np.isfinite(truncation), truncation, np.inf))
     return Estimate(value, error, np.full(x.shape, h), 3, "complex", status)
 
