@@ -60,7 +60,7 @@ def _vouched_complex_step(
     """The complex step on the points ``x``, flattened: value, error, status, the points it cannot vouch for, and
     the evaluations of f per point (see :func:`complex_with_fallback`)."""
     estimate = complex_step(along, x, order=order, step=step)
-    value, error, status = (a.reshape(-1).copy() for a in (estimate.value, estimate.error, estimate.status))
+    value, error, status = (a.reshape(-1) for a in (estimate.value, estimate.error, estimate.status))  # (its own)
     flat = x.reshape(-1)
     nfev = estimate.nfev
     with np.errstate(all="ignore"):

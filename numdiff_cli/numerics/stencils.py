@@ -192,16 +192,19 @@ def complex_step(along: Along, x: np.ndarray, *, order: int, step: float | None)
         branch_point &= np.abs(moved_twice - 4 * moved) > LINEARITY_TOLERANCE * np.abs(moved_twice)
         off_axis |= branch_point
         finite = np.isfinite(value) & np.isfinite(real) & np.isfinite(at_x)
-    status = np.where(finite, OK, NONFINITE)
-    status = np.where(off_axis & (status == OK), NOT_REAL, status)
-    # A few units in the last place of f's evaluation: this is the whole error where f rounds like its value
-    # (no cancellation inside f; complex_check tells where it does not) and h is far below the scale of f. Where it
-    # is not (log at 4e-197, h / x = 2.5e-4), the truncation, h**2 / 6 times the third derivative, shows in the
-    # value at 2h, which carries 4 times as much.
-    with np.errstate(all="ignore"):
+        status = np.where(finite, OK, NONFINITE)
+        status = np.where(off_axis & (status == OK), NOT_REAL, status)
+        # A few units in the last place of f's evaluation: this is the whole error where f rounds like its value
+        # (no cancellation inside f; complex_check tells where it does not) and h is far below the scale of f. Where
+        # it is not (log at 4e-197, h / x = 2.5e-4), the truncation, h**2 / 6 times the third derivative, shows in
+        # the value at 2h, which carries 4 times as much.
         truncation = np.abs(twice.imag / (2 * h) - value) / 3
-    error = np.maximum(4 * EPS * np.abs(value), np.where(np.isfinite(truncation), truncation, np.inf))
+        error = np.maximum(4 * EPS * np.abs(value), np.where(np.isfinite(truncation), truncation, np.inf))
     return Estimate(value, error, np.full(x.shape, h), 3, "complex", status)
+
+
+# complex_check's samples, in units of its step.
+CHECK_OFFSETS = np.array([1.0, -1.0, 0.5, -0.5, 0.0])
 
 
 def complex_check(along: Along, x: np.ndarray, value: np.ndarray, steps: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -224,7 +227,8 @@ def complex_check(along: Along, x: np.ndarray, value: np.ndarray, steps: np.ndar
     the change of f' over the rounding of arguments of the size of x inside f (``exp(-x**2)`` at 13 rounds
     ``x**2`` to 169 eps relative, and its derivative by 2 x**2 eps, not 4 eps), for the error estimate.
     """
-    offsets = np.stack([steps, -steps, steps / 2, -steps / 2, np.zeros_like(steps)])
+    offsets = np.multiply.outer(CHECK_OFFSETS, steps)  # (exact: s, -s, s/2, -s/2 and 0)
+    offsets[-1] = 0.0
     with np.errstate(all="ignore"):
         up, down, half_up, half_down, centre = along(offsets, None)
         largest = np.maximum.reduce([np.abs(up), np.abs(down), np.abs(half_up), np.abs(half_down), np.abs(centre)])

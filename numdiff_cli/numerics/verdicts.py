@@ -39,8 +39,11 @@ def verdict(value: np.ndarray, error: np.ndarray, floor: np.ndarray, order: int)
     an estimate consistent with zero within a few hundred times the floor is imprecise, not a disagreement of the
     candidates); :data:`OVERFLOW` and :data:`NONFINITE` for values that are not finite."""
     finite = np.isfinite(value)
-    floor = finite_floor(floor)
     size = np.abs(value)
+    with np.errstate(invalid="ignore"):
+        if finite.all() and (error <= PRECISION[order] * size).all():
+            return np.full(value.shape, OK)  # the common case, in a few operations (a gradient's every component)
+    floor = finite_floor(floor)
     # (floor * bound underflows where the floor is below about 1e-300, 1.7e-314 for atan at 1e300, and a floor of 0
     # vouched for nothing there: such a floor is lifted by a power of two, which is exact.)
     lift = np.where(floor < LIFT_BELOW, LIFT, 1.0)
@@ -49,10 +52,7 @@ def verdict(value: np.ndarray, error: np.ndarray, floor: np.ndarray, order: int)
         return (error <= bound * size) | (error <= floor * lift * bound / PRECISION[order] / lift)
 
     with np.errstate(all="ignore"):
-        precise = vouched(PRECISION[order])
-        if finite.all() and precise.all():
-            return np.full(value.shape, OK)  # the common case, in a few operations (a gradient's every component)
         status = np.where(finite, OK, np.where(np.isinf(value), OVERFLOW, NONFINITE))
-        status = np.where(finite & ~precise, IMPRECISE, status)
+        status = np.where(finite & ~vouched(PRECISION[order]), IMPRECISE, status)
         # (Vouched for within PRECISION, a value is within the larger bound too.)
         return np.where(finite & ~vouched(UNRELIABLE_ABOVE), UNRELIABLE, status)
