@@ -263,7 +263,7 @@ def fast_estimates(
             if count_quiet:
                 quiet = slice(None) if count_quiet == value.size else np.flatnonzero(quiet_)  # (all: no copies)
                 value[quiet] = quietest(
-                    [level[:, quiet] for level in table],
+                    np.concatenate(table)[:, quiet],
                     rounding[:, quiet],
                     entry_weights(FAST_STEPS),
                     value[quiet],

@@ -177,14 +177,14 @@ def entry_weights(steps: tuple[float, ...]) -> tuple[np.ndarray, np.ndarray, np.
 
 
 def quietest(
-    table: list[np.ndarray],
+    every: np.ndarray,
     rounding: np.ndarray,
     tableau: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
     value: np.ndarray,
     noise: np.ndarray,
 ) -> np.ndarray:
-    """The entry of the tableau ``table`` (of :func:`neville`, on columns of points) to report instead of ``value``,
-    per point: where the differences carry more rounding than truncation, the value (the last entry, on the
+    """The entry of the tableau ``every`` (the levels of :func:`neville` concatenated, on columns of points) to report
+    instead of ``value``, per point: where the differences carry more rounding than truncation, the value (the last entry, on the
     smallest steps) is within its rounding ``noise`` of entries on larger steps that carry less of it.
 
     Each entry with a neighbour on a smaller step in its level is judged by its larger distance to its neighbours
@@ -196,7 +196,6 @@ def quietest(
     = 100, whose differences carry 30 times more rounding than the component has truncation), 0.3 to 1 digit more.
     """
     indices, weights, smaller, larger = tableau
-    every = np.concatenate(table)
     entries = every[indices]
     with np.errstate(invalid="ignore"):
         gap = np.abs(entries - every[smaller])
@@ -204,5 +203,5 @@ def quietest(
         mark = gap + weights @ rounding
         mark[~(np.abs(entries - value) <= noise)] = np.inf
     best = np.argmin(mark, axis=0)
-    judged = np.abs(value - table[-1][0]) + noise
+    judged = np.abs(value - every[-2]) + noise  # (the other entry of the last level)
     return np.where(picked(mark, best) < judged, picked(entries, best), value)
