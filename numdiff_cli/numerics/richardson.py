@@ -183,9 +183,10 @@ def quietest(
     value: np.ndarray,
     noise: np.ndarray,
 ) -> np.ndarray:
-    """The entry of the tableau ``every`` (the levels of :func:`neville` concatenated, on columns of points) to report
-    instead of ``value``, per point: where the differences carry more rounding than truncation, the value (the last entry, on the
-    smallest steps) is within its rounding ``noise`` of entries on larger steps that carry less of it.
+    """The entry of the tableau ``every`` (the levels of :func:`neville` concatenated, on columns of points) to
+    report instead of ``value``, per point: where the differences carry more rounding than truncation, the value
+    (the last entry, on the smallest steps) is within its rounding ``noise`` of entries on larger steps that carry
+    less of it.
 
     Each entry with a neighbour on a smaller step in its level is judged by its larger distance to its neighbours
     (as :func:`richardson` judges its candidates) plus the worst-case rounding it carries (``tableau``, of
