@@ -8,7 +8,7 @@ of components in it. Each pass below is one batched call for the components the 
    settles most components of functions that vary on a scale of about 1 (of the cyclic function of
    benchmarks/gradient.py at one random point: all 10 at n = 10 and 98 of 100 at n = 100, where the former first
    pass of 4 steps relative to max(1, |x|) settled 1 and 52);
-1. for an analytic f, the complex step (:func:`~.lines.second_opinion`: 8 evaluations, confirmed by central
+1. for an analytic f, the complex step (:func:`~.lines.complex_opinion`: 8 evaluations, confirmed by central
    differences): what the fast pass leaves is mostly a component whose relative digits the rounding of f limits
    (a small derivative of a large sum), which real steps of the same size cannot do better on; a component whose
    error is within the rounding floor of f on the scale max(1, |x|) is done without it where f is not analytic;
@@ -32,13 +32,13 @@ import dataclasses
 
 import numpy as np
 
-from numdiff_cli.contract import IMPRECISE, KINK, OK
+from numdiff_cli.contract import KINK
 from numdiff_cli.numerics.adaptive import false_plateau, richardson_search, wide_search
 from numdiff_cli.numerics.estimate import PRECISION, Along, Estimate, on_lines
 from numdiff_cli.numerics.fast import fast_pass
 from numdiff_cli.numerics.fine import evaluations
 from numdiff_cli.numerics.kinks import KINK_EVALUATIONS, kinked
-from numdiff_cli.numerics.lines import second_opinion
+from numdiff_cli.numerics.lines import complex_opinion
 from numdiff_cli.numerics.stencils import shaped_offsets, stencil
 from numdiff_cli.numerics.steps import (
     FAST_STEPS,
@@ -85,7 +85,7 @@ def gradient_auto(along: Along, x: np.ndarray, analytic: bool = False, check_kin
         # 1. The complex step, kept where it vouches for the component and agrees with the estimate so far: most of
         # what the fast pass leaves is a component whose relative digits the rounding of f limits (a small
         # derivative of a large sum), which real steps of the same size cannot do better on.
-        value[rest], error[rest], done, count = _complex_opinion(along, flat_x, rest, value, error, step)
+        value[rest], error[rest], done, count = _complex_opinion(along, flat_x, rest, value, error)
         nfev += count
         # (Vouched for on steps far below any feature the fast pass's steps missed: no kink test for that.)
         grows[rest[done]] = False
@@ -176,13 +176,13 @@ def _finished(
 
 
 def _complex_opinion(
-    along: Along, flat_x: np.ndarray, points: np.ndarray, value: np.ndarray, error: np.ndarray, step: np.ndarray
+    along: Along, flat_x: np.ndarray, points: np.ndarray, value: np.ndarray, error: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
-    """:func:`~.lines.second_opinion` on the components ``points``: their values and errors, where it vouched for
-    them, and its evaluations."""
-    so_far = Estimate(value[points], error[points], step[points], 0, "auto", np.full(points.size, IMPRECISE))
-    opinion = second_opinion(on_lines(along, points), flat_x[points], 1, so_far)
-    return opinion.value, opinion.error, opinion.status == OK, opinion.nfev
+    """:func:`~.lines.complex_opinion` on the components ``points``: their values and errors (the complex step's
+    where it vouched for them), where it did, and its evaluations."""
+    old_value, old_error = value[points], error[points]
+    new_value, new_error, done, count = complex_opinion(on_lines(along, points), flat_x[points], old_value, old_error)
+    return np.where(done, new_value, old_value), np.where(done, new_error, old_error), done, count
 
 
 def short_pass(

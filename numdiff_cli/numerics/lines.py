@@ -128,6 +128,35 @@ def line_derivative(
     return fixed_step_difference(along, x, order=order, kind=kind, step=step, check_step=check_step)
 
 
+def complex_opinion(
+    along: Along, x: np.ndarray, value: np.ndarray, error: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+    """First derivatives at the flat points ``x`` by the complex step where central differences confirm it (as
+    ``complex`` does): its values and errors, the mask of those it vouches for that agree with ``value`` within both
+    errors (``error``), and its evaluations of f per point. (:func:`second_opinion` of first derivatives; the
+    gradient's second pass.)"""
+    new_value, new_error, status, lost, count = _vouched_complex_step(along, x, 1, None)
+    floor = np.zeros(x.size)  # relative digits only: the complex step measures no scale of f
+    return new_value, new_error, _confirms(new_value, new_error, floor, 1, value, error, (status == OK) & ~lost), count
+
+
+def _confirms(
+    new_value: np.ndarray,
+    new_error: np.ndarray,
+    floor: np.ndarray,
+    order: int,
+    value: np.ndarray,
+    error: np.ndarray,
+    usable: np.ndarray | bool = True,
+) -> np.ndarray:
+    """Where a second opinion (``new_value``, ``new_error``; ``usable`` where its method can vouch for it) is vouched
+    for by its own error (``floor`` as in :func:`~.verdicts.verdict`) and agrees with the first within both
+    errors: each is a check on the other."""
+    with np.errstate(all="ignore"):
+        agrees = np.abs(new_value - value) <= new_error + error
+    return usable & agrees & (verdict(new_value, new_error, floor, order) == OK)
+
+
 def second_opinion(along: Along, x: np.ndarray, order: int, result: Estimate) -> Estimate:
     """``auto``'s results that it could not vouch for (:data:`IMPRECISE`), computed again in the complex plane: first
     derivatives by the complex step where central differences confirm it (as ``complex`` does), orders 2 to 4 on
@@ -145,19 +174,14 @@ def second_opinion(along: Along, x: np.ndarray, order: int, result: Estimate) ->
     value, error, step = (a.reshape(-1).copy() for a in (result.value, result.error, result.step))
     status = flat_status.copy()
     if order == 1:
-        new_value, new_error, new_status, lost, count = _vouched_complex_step(
-            on_lines(along, points), flat_x[points], 1, None
+        new_value, new_error, taken, count = complex_opinion(
+            on_lines(along, points), flat_x[points], value[points], error[points]
         )
-        usable = (new_status == OK) & ~lost
-        floor = np.zeros(points.size)  # relative digits only: the complex step measures no scale of f
     else:
         new_value, new_error, fscale = on_circles(along, flat_x[points], order, step[points], points)
-        usable = np.ones(points.size, dtype=bool)
         floor = absolute_floor(fscale, np.maximum(1.0, np.abs(flat_x[points])), order)
+        taken = _confirms(new_value, new_error, floor, order, value[points], error[points])
         count = SAMPLES * len(RADII)
-    with np.errstate(all="ignore"):
-        agrees = np.abs(new_value - value[points]) <= new_error + error[points]
-    taken = usable & agrees & (verdict(new_value, new_error, floor, order) == OK)
     chosen = points[taken]
     value[chosen], error[chosen], status[chosen] = new_value[taken], new_error[taken], OK
     shape = x.shape
