@@ -170,25 +170,19 @@ def jacobian_of(
     every function is (see :func:`~numdiff_cli.engine.derivative`). Kinks are looked for unless every function is
     ``smooth`` (:attr:`~numdiff_cli.expr.Expression.smooth`).
     """
-    count = X.shape[1]
-    value = np.zeros((len(functions), X.shape[0], count))
-    error = np.zeros_like(value)
-    status = np.full(value.shape, engine.OK)
-    any_error = False
-    for k, (function, index) in enumerate(zip(functions, columns)):
-        if not index:
-            continue
-        estimate = engine.gradient(
-            function,
-            X[list(index)],
-            method=method,
-            step=step,
-            check_step=True,
-            analytic=analytic,
-            check_kink=not smooth,
-        )
-        value[k, index] = estimate.value
-        error[k, index] = estimate.error
-        any_error = any_error or not np.isnan(estimate.error).all()
-        status[k, index] = estimate.status
-    return Jacobian(value, error if any_error else None, status)
+    estimate = engine.jacobian(
+        functions,
+        X,
+        columns=columns,
+        method=method,
+        step=step,
+        check_step=True,
+        analytic=analytic,
+        check_kink=not smooth,
+    )
+    used = np.zeros(estimate.value.shape[:2], dtype=bool)
+    for k, index in enumerate(columns):
+        used[k, list(index)] = True
+    # (The error of a method that gives none is NaN, except for the entries of variables a function does not use.)
+    any_error = not np.isnan(estimate.error[used]).all()
+    return Jacobian(estimate.value, estimate.error if any_error else None, estimate.status)

@@ -295,6 +295,8 @@ def jacobian(
     method: str = "auto",
     step: float | None = None,
     check_step: bool = False,
+    analytic: bool = False,
+    check_kink: bool = False,
 ) -> Estimate:
     """Jacobian of ``k`` functions at ``n`` points, ``X`` of shape ``(m, n)``; the result has shape ``(k, m, n)``.
 
@@ -308,8 +310,8 @@ def jacobian(
     columns : sequence of sequences of int, optional
         For each function, the row indices of ``X`` of its variables, in the order it reads them. ``None``: every
         function takes all the rows.
-    method, step, check_step
-        As for :func:`gradient`.
+    method, step, check_step, analytic, check_kink
+        As for :func:`gradient` (``analytic``: every function is; ``check_kink``: any may have a kink).
 
     Returns
     -------
@@ -342,7 +344,9 @@ def jacobian(
         if not len(index):
             continue
         index = list(index)
-        estimate = gradient(f, X[index], method=method, step=step, check_step=check_step)
+        estimate = gradient(
+            f, X[index], method=method, step=step, check_step=check_step, analytic=analytic, check_kink=check_kink
+        )
         value[k, index] = estimate.value
         error[k, index] = estimate.error
         steps[k, index] = estimate.step

@@ -30,8 +30,17 @@ def test_jacobian_is_what_the_command_prints(run, options: list[str]) -> None:
     X = np.array([[row["at"][name] for row in rows] for name in names])
     method = options[1] if options else "auto"
     step = float(options[3]) if len(options) > 2 else None
+    # As the command calls it: the complex step first where every expression is analytic, kinks looked for where
+    # one may have them.
     estimate = jacobian(
-        [e.function for e in expressions], X, columns=columns, method=method, step=step, check_step=True
+        [e.function for e in expressions],
+        X,
+        columns=columns,
+        method=method,
+        step=step,
+        check_step=True,
+        analytic=all(e.analytic for e in expressions),
+        check_kink=not all(e.smooth for e in expressions),
     )
     assert estimate.value.shape == estimate.error.shape == estimate.status.shape == (3, 3, 2)
     depends = np.zeros((3, 3), dtype=bool)
