@@ -296,8 +296,12 @@ VALUE_ROUNDING = pytest.mark.xfail(strict=True, reason="the intercept carries th
 @pytest.mark.parametrize(
     ("text", "at"),
     [
-        pytest.param("cosh(x) - 1", "1e-5", marks=VALUE_ROUNDING, id="cosh-1"),
-        pytest.param("log(1 + x**2)", "1e-5", marks=VALUE_ROUNDING, id="log1p-x2"),
+        pytest.param("exp(x) - 1", "1e-8", marks=VALUE_ROUNDING, id="expm1"),
+        pytest.param("1 - cos(x)", "1e-4", marks=VALUE_ROUNDING, id="1-cos"),
+        # Flagged: their slopes carry the rounding of f too, which the gradient's relative steps now measure
+        # (cosh(x) - 1 at 1e-5: 9.9 correct digits of the slope, and it was vouched for).
+        pytest.param("cosh(x) - 1", "1e-5", id="cosh-1-flagged"),
+        pytest.param("log(1 + x**2)", "1e-5", id="log1p-x2-flagged"),
         pytest.param("0.01*x**2 + 0.1*x", "5", id="readme-parabola"),
         pytest.param("exp(x)", "2.5", id="exp"),
         pytest.param("log(x)", "1e5", id="log-large"),

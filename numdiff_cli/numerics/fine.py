@@ -89,12 +89,32 @@ def ulps_of_noise(values: np.ndarray) -> np.ndarray:
     times that of one value, and the mean square of the ``PROBE_POINTS - 6`` of them measures it (the rounding
     of sqrt, asin or a rational function measured so is 0.2 to 0.3 in these units).
     """
+    deviation = rounding_deviation(values)
+    size = EPS * np.mean(np.abs(values), axis=0)
+    return np.where(size > 0, deviation / size, np.inf)
+
+
+def _unit(size: np.ndarray) -> np.ndarray:
+    """The power of two at or above ``size`` (1 where it is 0 or not finite): dividing by it is exact."""
+    return np.where(np.isfinite(size) & (size > 0), np.ldexp(1.0, np.frexp(size)[1]), 1.0)
+
+
+def _mean_size(values: np.ndarray) -> np.ndarray:
+    """The mean |value| along the first axis, without the overflow of their sum near the largest double."""
+    unit = _unit(np.max(np.abs(values), axis=0))
+    return unit * np.mean(np.abs(values) / unit, axis=0)
+
+
+def rounding_deviation(values: np.ndarray) -> np.ndarray:
+    """The standard deviation of the rounding of f in its ``values`` at :func:`probe_offsets` (absolute; see
+    :func:`ulps_of_noise`). The differences are scaled by a power of two before they are squared (exact): their
+    squares overflow where |f| is above about 1e154 (``x**3`` at 1e100), and the measure was infinite."""
     sixth = values
     for _ in range(6):
         sixth = np.diff(sixth, axis=0)
-    deviation = np.sqrt(np.mean(np.square(sixth), axis=0) / 924)
-    size = EPS * np.mean(np.abs(values), axis=0)
-    return np.where(size > 0, deviation / size, np.inf)
+    with np.errstate(all="ignore"):
+        unit = _unit(np.max(np.abs(sixth), axis=0))
+        return unit * np.sqrt(np.mean(np.square(sixth / unit), axis=0) / 924)
 
 
 def evaluations(offsets: tuple[int, ...], count: int) -> int:
@@ -144,6 +164,16 @@ def measured_sigmas(along: Along, x: np.ndarray, step: np.ndarray, sel: np.ndarr
     with np.errstate(all="ignore"):
         probe = along(probe_offsets(x, step), sel)
         return NOISE_SIGMAS * np.maximum(QUIET_ULPS, ulps_of_noise(probe))
+
+
+def measured_rounding(along: Along, x: np.ndarray, step: np.ndarray, sel: np.ndarray | None) -> np.ndarray:
+    """:func:`measured_sigmas` as an absolute error of f: :data:`NOISE_SIGMAS` standard deviations of its rounding
+    (:func:`rounding_deviation`), at least :data:`QUIET_ULPS` ulps of the probe's mean |f|. Near a zero of f of high
+    order (``(x + y)**10`` at x = -y) the probe's values are far below f's on the steps, and so is this, where the
+    units of the probe's own |f| would make a smooth f look like noise."""
+    with np.errstate(all="ignore"):
+        probe = along(probe_offsets(x, step), sel)
+        return NOISE_SIGMAS * np.maximum(QUIET_ULPS * EPS * _mean_size(probe), rounding_deviation(probe))
 
 
 def fine_search(

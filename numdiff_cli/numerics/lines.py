@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
 from numdiff_cli.contract import IMPRECISE, METHODS, OK, fixed_step_kind
@@ -35,7 +37,7 @@ def complex_with_fallback(along: Along, x: np.ndarray, *, order: int, step: floa
     """
     flat = x.reshape(-1)
     if flat.size <= COMPLEX_BLOCK:
-        value, error, status, lost, nfev = _vouched_complex_step(along, x, order, step)
+        value, error, status, lost, nfev = _vouched_complex_step(along, x, order, step)[:5]
     else:
         # In blocks: the eight values of f per point stay in the CPU cache (twice as fast on a million points).
         parts = [
@@ -54,11 +56,19 @@ def complex_with_fallback(along: Along, x: np.ndarray, *, order: int, step: floa
     return Estimate(value.reshape(shape), error.reshape(shape), h, nfev, "complex", status.reshape(shape))
 
 
-def _vouched_complex_step(
-    along: Along, x: np.ndarray, order: int, step: float | None
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, int]:
-    """The complex step on the points ``x``, flattened: value, error, status, the points it cannot vouch for, and
-    the evaluations of f per point (see :func:`complex_with_fallback`)."""
+class Vouched(NamedTuple):
+    """:func:`_vouched_complex_step`'s results, flat."""
+
+    value: np.ndarray
+    error: np.ndarray
+    status: np.ndarray
+    lost: np.ndarray  # the points it cannot vouch for
+    nfev: int
+    fscale: np.ndarray  # the largest |f| its check saw (NaN where it made none)
+
+
+def _vouched_complex_step(along: Along, x: np.ndarray, order: int, step: float | None) -> Vouched:
+    """The complex step on the points ``x`` (see :func:`complex_with_fallback`)."""
     estimate = complex_step(along, x, order=order, step=step)
     value, error, status = (a.reshape(-1) for a in (estimate.value, estimate.error, estimate.status))  # (its own)
     flat = x.reshape(-1)
@@ -66,6 +76,7 @@ def _vouched_complex_step(
     with np.errstate(all="ignore"):
         imaginary = np.abs(value * estimate.step.reshape(-1))
     lost = (status == OK) & (imaginary < COMPLEX_UNDERFLOW)
+    fscale = np.full(value.shape, np.nan)
     if step is None:
         # h is not far below the scale of f (log at 4e-197): its truncation error is beyond the check's reach.
         lost |= (status == OK) & ~(error <= CHECK_TOLERANCE * np.abs(value))
@@ -79,13 +90,14 @@ def _vouched_complex_step(
             # step of exactly 4 ulps of an intermediate of f (e**x at 1e-10) moves it by exactly 4 ulps at every
             # sample, and the differences would see f's rounding as smooth.
             steps = 2 * taken(flat[trial], CHECK_STEP * scale[trial] / 2)
-            confirmed, change = complex_check(on_lines(along, trial), flat[trial], value[trial], steps)
+            confirmed, change, largest = complex_check(on_lines(along, trial), flat[trial], value[trial], steps)
             nfev += 5
             done = trial[confirmed]
             error[done] = np.maximum(error[done], 2 * EPS * change[confirmed])
+            fscale[done] = largest[confirmed]
             unconfirmed[done] = False
         lost |= unconfirmed
-    return value, error, status, lost, nfev
+    return Vouched(value, error, status, lost, nfev, fscale)
 
 
 def line_derivative(
@@ -129,15 +141,16 @@ def line_derivative(
 
 
 def complex_opinion(
-    along: Along, x: np.ndarray, value: np.ndarray, error: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
-    """First derivatives at the flat points ``x`` by the complex step where central differences confirm it (as
-    ``complex`` does): its values and errors, the mask of those it vouches for that agree with ``value`` within both
-    errors (``error``), and its evaluations of f per point. (:func:`second_opinion` of first derivatives; the
-    gradient's second pass.)"""
-    new_value, new_error, status, lost, count = _vouched_complex_step(along, x, 1, None)
-    floor = np.zeros(x.size)  # relative digits only: the complex step measures no scale of f
-    return new_value, new_error, _confirms(new_value, new_error, floor, 1, value, error, (status == OK) & ~lost), count
+    along: Along, x: np.ndarray, value: np.ndarray | None = None, error: np.ndarray | None = None
+) -> tuple[Vouched, np.ndarray]:
+    """First derivatives at the points ``x`` by the complex step where central differences confirm it (as ``complex``
+    does): its results (:class:`Vouched`), and the mask of those it vouches for (and that agree with a first opinion
+    ``value`` within both errors, ``error``, where one is given). (:func:`second_opinion` of first derivatives; the
+    gradient's first pass.)"""
+    opinion = _vouched_complex_step(along, x, 1, None)
+    floor = np.zeros(opinion.value.size)  # relative digits only: the complex step measures no scale of f
+    usable = (opinion.status == OK) & ~opinion.lost
+    return opinion, _confirms(opinion.value, opinion.error, floor, 1, value, error, usable)
 
 
 def _confirms(
@@ -145,16 +158,18 @@ def _confirms(
     new_error: np.ndarray,
     floor: np.ndarray,
     order: int,
-    value: np.ndarray,
-    error: np.ndarray,
+    value: np.ndarray | None,
+    error: np.ndarray | None,
     usable: np.ndarray | bool = True,
 ) -> np.ndarray:
-    """Where a second opinion (``new_value``, ``new_error``; ``usable`` where its method can vouch for it) is vouched
-    for by its own error (``floor`` as in :func:`~.verdicts.verdict`) and agrees with the first within both
-    errors: each is a check on the other."""
+    """Where an opinion (``new_value``, ``new_error``; ``usable`` where its method can vouch for it) is vouched for by
+    its own error (``floor`` as in :func:`~.verdicts.verdict`) and, where there is a first one (``value``,
+    ``error``), agrees with it within both errors: each is a check on the other."""
+    vouched = usable & (verdict(new_value, new_error, floor, order) == OK)
+    if value is None or error is None:
+        return vouched
     with np.errstate(all="ignore"):
-        agrees = np.abs(new_value - value) <= new_error + error
-    return usable & agrees & (verdict(new_value, new_error, floor, order) == OK)
+        return vouched & (np.abs(new_value - value) <= new_error + error)
 
 
 def second_opinion(along: Along, x: np.ndarray, order: int, result: Estimate) -> Estimate:
@@ -174,9 +189,8 @@ def second_opinion(along: Along, x: np.ndarray, order: int, result: Estimate) ->
     value, error, step = (a.reshape(-1).copy() for a in (result.value, result.error, result.step))
     status = flat_status.copy()
     if order == 1:
-        new_value, new_error, taken, count = complex_opinion(
-            on_lines(along, points), flat_x[points], value[points], error[points]
-        )
+        opinion, taken = complex_opinion(on_lines(along, points), flat_x[points], value[points], error[points])
+        new_value, new_error, count = opinion.value, opinion.error, opinion.nfev
     else:
         new_value, new_error, fscale = on_circles(along, flat_x[points], order, step[points], points)
         floor = absolute_floor(fscale, np.maximum(1.0, np.abs(flat_x[points])), order)

@@ -207,7 +207,9 @@ def complex_step(along: Along, x: np.ndarray, *, order: int, step: float | None)
 CHECK_OFFSETS = np.array([1.0, -1.0, 0.5, -0.5, 0.0])
 
 
-def complex_check(along: Along, x: np.ndarray, value: np.ndarray, steps: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def complex_check(
+    along: Along, x: np.ndarray, value: np.ndarray, steps: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Whether f at ``x``, ``x +- steps/2`` and ``x +- steps`` confirms the complex-step derivatives ``value``.
 
     The complex step carries the rounding of f's real part into its imaginary part wherever f cancels internally
@@ -223,9 +225,10 @@ def complex_check(along: Along, x: np.ndarray, value: np.ndarray, steps: np.ndar
       domain edge within the steps (``exp(x)/sqrt(sin(x)**3 + cos(x)**3)`` 1e-9 from its pole), or where f varies
       on a scale much shorter than the steps, it does not.
 
-    An unconfirmed value is recomputed by ``auto``. Returns ``(confirmed, change)``: ``change`` is ``|x f''(x)|``,
-    the change of f' over the rounding of arguments of the size of x inside f (``exp(-x**2)`` at 13 rounds
-    ``x**2`` to 169 eps relative, and its derivative by 2 x**2 eps, not 4 eps), for the error estimate.
+    An unconfirmed value is recomputed by ``auto``. Returns ``(confirmed, change, largest)``: ``change`` is
+    ``|x f''(x)|``, the change of f' over the rounding of arguments of the size of x inside f (``exp(-x**2)`` at 13
+    rounds ``x**2`` to 169 eps relative, and its derivative by 2 x**2 eps, not 4 eps), for the error estimate;
+    ``largest`` the largest |f| of the five.
     """
     offsets = np.multiply.outer(CHECK_OFFSETS, steps)  # (exact: s, -s, s/2, -s/2 and 0)
     offsets[-1] = 0.0
@@ -243,4 +246,4 @@ def complex_check(along: Along, x: np.ndarray, value: np.ndarray, steps: np.ndar
         agrees = np.abs(extrapolated - value) <= CHECK_TOLERANCE * np.abs(value) + noise
         # f(x + s) + f(x - s) - 2 f(x) = f''(x) s**2 + O(s**4), divided in two steps (s**2 underflows at 1e-189)
         change = (np.abs(x) / steps) * (np.abs((up + down) - 2 * centre) / steps)
-    return quiet & agrees, np.where(np.isfinite(change), change, 0.0)
+    return quiet & agrees, np.where(np.isfinite(change), change, 0.0), largest
