@@ -153,7 +153,7 @@ def stencil_values(
         values[moving] = both[:split].reshape((len(moving),) + steps.shape)
         values[centre] = both[split]
     else:
-        values = both[:split].reshape(t.shape)
+        values = np.asarray(both[:split].reshape(t.shape), dtype=float)  # (f of another dtype: as copied above)
     return values, both[split + len(centre[:1]) :]
 
 

@@ -188,7 +188,7 @@ def _complex_opinion(
     The error of a value it vouched for counts the rounding of the terms of f, carried into Im f where the terms of
     the derivative cancel, which the complex step's own estimate (4 ulps of f', 2 of ``x f''``) does not see: as much
     as its check lets f carry (QUIET_ULPS ulps of ``|f| + |x f'|``) over the scale of x. ``sin(x*y) + sin(x*z) + 5``
-    at z = -0.9999999999: f_x is 3e-11 with 5 correct digits, whose estimate said 3e-26; now 1e-15, within the
+    at z = -0.9999999999: f_x is 3e-11 with 5 correct digits, whose estimate said 3e-26; now 3.6e-14, within the
     rounding floor of f, which vouches for it. (Along one variable both f' and f'' must cancel for this, which
     another variable's value arranges at once.)"""
     old_value, old_error = value[points], error[points]
