@@ -94,14 +94,15 @@ def ulps_of_noise(values: np.ndarray) -> np.ndarray:
     return np.where(size > 0, deviation / size, np.inf)
 
 
-def _unit(size: np.ndarray) -> np.ndarray:
-    """The power of two at or above ``size`` (1 where it is 0 or not finite): dividing by it is exact."""
-    return np.where(np.isfinite(size) & (size > 0), np.ldexp(1.0, np.frexp(size)[1]), 1.0)
+def binade(size: np.ndarray) -> np.ndarray:
+    """The power of two at or below ``size`` (1 where it is 0 or not finite): scaling by it is exact, and a value
+    scaled so is at most 2, whatever its size (the largest double included)."""
+    return np.where(np.isfinite(size) & (size > 0), np.ldexp(1.0, np.frexp(size)[1] - 1), 1.0)
 
 
 def _mean_size(values: np.ndarray) -> np.ndarray:
     """The mean |value| along the first axis, without the overflow of their sum near the largest double."""
-    unit = _unit(np.max(np.abs(values), axis=0))
+    unit = binade(np.max(np.abs(values), axis=0))
     return unit * np.mean(np.abs(values) / unit, axis=0)
 
 
@@ -113,7 +114,7 @@ def rounding_deviation(values: np.ndarray) -> np.ndarray:
     for _ in range(6):
         sixth = np.diff(sixth, axis=0)
     with np.errstate(all="ignore"):
-        unit = _unit(np.max(np.abs(sixth), axis=0))
+        unit = binade(np.max(np.abs(sixth), axis=0))
         return unit * np.sqrt(np.mean(np.square(sixth / unit), axis=0) / 924)
 
 

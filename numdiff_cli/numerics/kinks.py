@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from numdiff_cli.numerics.estimate import EPS, Along
-from numdiff_cli.numerics.fine import evaluations, stencil_values
+from numdiff_cli.numerics.fine import binade, evaluations, stencil_values
 from numdiff_cli.numerics.stencils import stencil, stencil_sum
 from numdiff_cli.numerics.steps import KINK_SHRINK, taken
 
@@ -104,6 +104,5 @@ def _unit_scaled(values: np.ndarray, size: np.ndarray, ndim: int) -> tuple[np.nd
     are not finite stay so (the test of f infinite at x reads them)."""
     axes = tuple(range(values.ndim - ndim))
     finite = np.where(np.isfinite(values), np.abs(values), 0.0).max(axis=axes)
-    _, exponent = np.frexp(finite)
-    scale = np.where((finite > 0) & np.isfinite(finite), np.ldexp(1.0, exponent - 1), 1.0)
+    scale = binade(finite)
     return values / scale, size / scale
