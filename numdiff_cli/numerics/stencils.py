@@ -132,12 +132,18 @@ def fixed_step_difference(
             noise = (
                 4 * EPS * stencil_sum(np.abs(check_values), tuple(map(abs, numerators))) / (denominator * small**order)
             )
-            change = np.abs(value - check)
-            too_large = (change > STEP_CHECK_TOLERANCE * np.maximum(np.abs(value), np.abs(check))) & (change > noise)
-            status = np.where((status == OK) & too_large, STEP_TOO_LARGE, status)
+            status = np.where((status == OK) & step_too_large(value, check, noise), STEP_TOO_LARGE, status)
             nfev *= 2
     status = np.where((x + h == x) | (h == 0), VANISHING_STEP, status)
     return Estimate(value, np.full(x.shape, np.nan), h, nfev, kind, status)
+
+
+def step_too_large(value: np.ndarray, check: np.ndarray, noise: np.ndarray) -> np.ndarray:
+    """Where a difference ``value`` changes by more than ``STEP_CHECK_TOLERANCE`` of itself at a step
+    ``STEP_CHECK_DIVISOR`` times smaller (``check``), beyond the rounding ``noise`` of the check: its step is beyond
+    the scale on which f varies."""
+    change = np.abs(value - check)
+    return (change > STEP_CHECK_TOLERANCE * np.maximum(np.abs(value), np.abs(check))) & (change > noise)
 
 
 def complex_step(along: Along, x: np.ndarray, *, order: int, step: float | None) -> Estimate:

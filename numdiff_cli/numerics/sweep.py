@@ -19,8 +19,8 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from numdiff_cli.contract import NONFINITE, OK, STEP_TOO_LARGE, VANISHING_STEP
-from numdiff_cli.numerics.estimate import STEP_CHECK_DIVISOR, STEP_CHECK_TOLERANCE, Estimate, reshaped
-from numdiff_cli.numerics.stencils import complex_step, default_step, stencil, stencil_sum
+from numdiff_cli.numerics.estimate import STEP_CHECK_DIVISOR, Estimate, reshaped
+from numdiff_cli.numerics.stencils import complex_step, default_step, stencil, stencil_sum, step_too_large
 
 DTYPES = ("float64", "float32")
 KINDS = ("central", "forward", "backward")
@@ -117,8 +117,7 @@ def finite_difference(
             # vouch for any step: 1e38*sin(x) at 1e5, order 4.)
             magnitude = stencil_sum(np.abs(check_values).astype(np.float64), tuple(map(abs, numerators)))
             noise = 4 * epsilon(dtype) * magnitude / scale
-            change = np.abs(value.astype(np.float64) - check)
-            too_large = (change > STEP_CHECK_TOLERANCE * np.maximum(np.abs(value), np.abs(check))) & (change > noise)
+            too_large = step_too_large(value.astype(np.float64), check, noise)
         status = np.where((status == OK) & too_large, STEP_TOO_LARGE, status)
         nfev *= 2
     status = np.where((x + h == x) | (h == 0), VANISHING_STEP, status)
