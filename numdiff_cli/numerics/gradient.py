@@ -88,9 +88,9 @@ def gradient_auto(along: Along, x: np.ndarray, analytic: bool = False, check_kin
     value, error, step, fscale, fast_settled, trusted, floor = fast_pass(along, flat_x, 1, None, x.shape, grows=grows)
     nfev = FAST_EVALUATIONS
     rest = np.flatnonzero(~fast_settled)
-    settled = np.flatnonzero(fast_settled)
     least = FAST_EVALUATIONS  # what the components the fast pass settled cost
-    if analytic and settled.size:
+    if analytic and rest.size < flat_x.size:
+        settled = np.flatnonzero(fast_settled)
         # 0b. Where the fast pass vouches for a component of an analytic f, the complex step's value (one complex
         # evaluation) where it agrees with the fast pass's within its error: the fast pass's error, which the
         # agreement keeps honest, and the complex step's digits (16 where f rounds like its value, against the
