@@ -95,7 +95,7 @@ def gaps_following_theory(squares: np.ndarray, level: int, first: float, ratios:
 
 
 def truncation_of(table: list[np.ndarray], steps: np.ndarray, noise: np.ndarray | None = None) -> float:
-    from numdiff_cli.numerics.fast import converged_truncation
+    from numdiff_cli.numerics.convergence import converged_truncation
 
     noise_ = np.zeros((5, 1)) if noise is None else noise[:, None]
     with np.errstate(all="ignore"):
@@ -334,7 +334,7 @@ def test_a_point_whose_least_rounding_is_already_above_the_promise_is_not_probed
 
 
 def unit_of(x: float, estimates: np.ndarray, order: int = 1) -> float:
-    from numdiff_cli.numerics.fast import scale_found
+    from numdiff_cli.numerics.units import scale_found
 
     with np.errstate(all="ignore"):
         return float(
@@ -530,7 +530,7 @@ def test_the_rounding_error_of_a_stencil_sum_is_the_exact_sum_minus_the_computed
     # to first order: within 1e-6 of the largest error of the batch (the rounding of the errors' own sum).
     from fractions import Fraction
 
-    from numdiff_cli.numerics.fast import sum_error
+    from numdiff_cli.numerics.convergence import sum_error
     from numdiff_cli.numerics.stencils import stencil, stencil_sum
 
     _, numerators, _ = stencil(order, "central")
@@ -560,7 +560,7 @@ def test_the_rounding_error_of_a_stencil_sum_is_the_exact_sum_minus_the_computed
 def test_weights_that_are_powers_of_two_need_no_split_even_next_to_overflow(order: int) -> None:
     # Orders 2 and 3 weigh their values by 1 and 2 only: each product is exact, and the sum's error is that of its
     # additions, also for values of 1e301 (where the split of a value by 2**27 + 1 would overflow).
-    from numdiff_cli.numerics.fast import sum_error
+    from numdiff_cli.numerics.convergence import sum_error
     from numdiff_cli.numerics.stencils import stencil, stencil_sum
 
     _, numerators, _ = stencil(order, "central")

@@ -23,8 +23,9 @@ import numpy as np
 import pytest
 
 from numdiff_cli.numerics.estimate import Along
-from numdiff_cli.numerics.fast import fast_estimates, scale_found
+from numdiff_cli.numerics.fast import fast_estimates
 from numdiff_cli.numerics.scaled import fast_blocks, scaled_passes
+from numdiff_cli.numerics.units import scale_found
 
 # The fast pass's steps (README: five fixed steps, from 17/64 down to 13/1024), twice those for orders 3 and 4.
 STEPS = np.array([17 / 64, 1 / 8, 15 / 256, 7 / 256, 13 / 1024])

@@ -12,6 +12,11 @@ Modules, from the bottom up:
 - :mod:`.richardson`: the Richardson tableau of central differences;
 - :mod:`.noise`: the rounding noise measured on the evaluations of f;
 - :mod:`.fine`: the fine pass of orders 2 to 4 (a dense tableau around the chosen step, the rounding of f measured);
+- :mod:`.convergence`: the fast pass's tighter error estimate of orders 2 to 4 (the truncation of a converging
+  tableau, the rounding of the differences' sums);
+- :mod:`.units`: the unit of the scaled pass's steps, from what the fast pass measured;
+- :mod:`.fast`: ``auto``'s fast pass (five absolute steps, one call of f);
+- :mod:`.scaled`: the fast pass in blocks of points, and again on steps scaled to the scale of f at each point;
 - :mod:`.adaptive`: the adaptive passes, the kink test and the verdict on each point;
 - :mod:`.gradient`: ``auto`` for the components of a gradient (the fast pass, the complex step, short passes of
   relative steps, the wide search), at fewer evaluations per component;

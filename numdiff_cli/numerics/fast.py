@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import numpy as np
 
+from numdiff_cli.numerics.convergence import converged_truncation, sum_error
 from numdiff_cli.numerics.estimate import EPS, PRECISION, RESOLVED_ABOVE, Along
 from numdiff_cli.numerics.fine import NOISE_SIGMAS, PROBE_POINTS, QUIET_ULPS, measured_sigmas, stencil_values
 from numdiff_cli.numerics.richardson import entry_weights, neville, quietest, top_weights
 from numdiff_cli.numerics.stencils import quotients, stencil, stencil_sum
-from numdiff_cli.numerics.steps import FAST_STEPS, GROWTH_FACTOR, SCALED_FRACTION, fast_steps
+from numdiff_cli.numerics.steps import FAST_STEPS, GROWTH_FACTOR, fast_steps
+from numdiff_cli.numerics.units import outside_scale, scale_found, unit_of
 from numdiff_cli.numerics.verdicts import finite_floor
 
 
@@ -23,13 +25,6 @@ def fast_floor(typical: np.ndarray, step: np.ndarray, x: np.ndarray, order: int)
         return finite_floor(100 * EPS * typical * weight / np.maximum(step, np.abs(x)) ** order)
 
 
-# converged_truncation: how far a gap ratio may be from theory, and what counts as a gap above rounding.
-CONVERGED_WITHIN = 3.0
-# ... and the shrink of the last gaps it never assumes faster than this per level: a sudden collapse of the gaps is
-# more often luck than convergence.
-SHRINK_FLOOR = 0.03
-# The h**2 coefficient of the central difference of each order, in units of f^(n+2): D(h) = f^(n) + c_n f^(n+2) h**2.
-CURVATURE = {1: 1 / 6, 2: 1 / 12, 3: 1 / 4, 4: 1 / 6}
 # A point the fast pass settles with an error above this (relative) that is mostly the rounding it carries gets the
 # scaled pass on larger steps too, which keeps the better of the two (exp(x/1000) on [-10, 10]: 10.9 correct digits
 # at worst, 13.6 after).
@@ -37,69 +32,15 @@ IMPROVABLE_ABOVE = 1e-11
 # A scaled pass measures f's rounding at the points it settles with an error above this fraction of the promise
 # (scaled.confirm_scaled).
 CONFIRM_WITHIN = 0.1
-RESOLVED_GAP = 2.0
 # With f at x (fast_estimates' grows): the second difference at the smallest fast step may be at most this many times
 # the larger of those at the two largest (a smooth f keeps it about constant; a kink makes it 20 times larger over
 # the fast steps, a feature far below them 430 times; two steps, so that a second difference that vanishes by
 # accident, where the h**2 term of its expansion cancels f'' at one step, is not taken for growth).
 CURVATURE_GROWTH = 4.0
-
-
-def converged_truncation(table: list[np.ndarray], steps: np.ndarray, noise: np.ndarray) -> np.ndarray:
-    """The truncation error of the fast pass's value (the last entry of its tableau ``table``, on ``steps``, whose
-    differences carry the rounding ``noise`` at worst), where its gaps shrink as theory says; infinite elsewhere.
-
-    In the asymptotic regime the error of the level-``j`` entry on the steps ``k .. k + j`` is ``C_j`` times the
-    product of their squares, so successive gaps of a level shrink by ``rho = (h_k / h_(k+j+1))**2`` (about 21 at
-    level 1 and 94 at level 2 for the fast steps). Every gap ratio of levels 1 and 2 must be within
-    :data:`CONVERGED_WITHIN` of its ``rho`` (a gap at the rounding level, under :data:`RESOLVED_GAP` times the
-    worst-case rounding of its entries, is no evidence either way). Theory would then put the value's error at its
-    gap to the other last entry over about 440; the estimate is the searches' far more cautious one (see below).
-    """
-    squares = steps * steps
-    converged = np.ones(table[0].shape[1:], dtype=bool)
-    carried = noise
-    for level in (1, 2):
-        r = squares[:-level] / squares[level:]
-        carried = (r * carried[1:] + carried[:-1]) / (r - 1)
-        entries = table[level]
-        gaps = np.abs(np.diff(entries, axis=0))
-        resolved = gaps > RESOLVED_GAP * (carried[:-1] + carried[1:])
-        for k in range(len(gaps) - 1):
-            rho = squares[k] / squares[k + level + 1]
-            expected = rho * (1 - 1 / rho) / (1 - squares[k + level + 2] / squares[k + 1])
-            ratio = gaps[k] / gaps[k + 1]
-            plausible = (ratio >= expected / CONVERGED_WITHIN) & (ratio <= expected * CONVERGED_WITHIN)
-            converged &= plausible | ~resolved[k + 1]
-            # A resolved gap after one at the rounding level: the tableau is not converging.
-            converged &= resolved[k] | ~resolved[k + 1]
-    # The last gaps may shrink faster than a level before (atan at 0.65, order 4: the value's error is 1/14 of the
-    # other entry's, not 1/440): the next term is the last gap times its shrink from the level below, at least
-    # SHRINK_FLOOR, times 10.
-    last = np.abs(table[-1][1] - table[-1][0])
-    shrink = np.clip(last / np.abs(table[-2][-1] - table[-2][-2]), SHRINK_FLOOR, 1.0)
-    return np.where(converged, 10 * last * shrink, np.inf)
-
-
-def sum_error(values: np.ndarray, numerators: tuple[int, ...]) -> np.ndarray:
-    """The rounding error of :func:`~.stencils.stencil_sum` of ``values`` (each ``(K, n)``): the exact sum minus the
-    computed one, to first order, from the exact error of each of its operations in its order (Knuth's two-sum for
-    each partial sum; Dekker's product, with Veltkamp's split of the value, for a weight that is not a power of two).
-    Partial sums several times |f| (``f(x-2h) - 4 f(x-h)`` at order 4) round; the differences of values next to each
-    other that end most sums are exact."""
-    error = np.zeros(values[0].shape)
-    total = numerators[0] * values[0]
-    for c, v in zip(numerators[1:], values[1:]):
-        term = c * v
-        if abs(c) & (abs(c) - 1):
-            split = 134217729.0 * v
-            high = split - (split - v)
-            error = error + ((c * high - term) + c * (v - high))
-        result = total + term
-        back = result - total
-        error = error + ((total - (result - back)) + (term - back))
-        total = result
-    return error
+# fast_estimates computes nothing but the unit at the points whose every stencil left the domain of f (_outside)
+# where at least 1 / OUTSIDE_SHARE of a block's points are such (gathering the others costs about as much as the
+# arithmetic of an eighth of them).
+OUTSIDE_SHARE = 8
 
 
 def fast_estimates(
@@ -170,15 +111,52 @@ def fast_estimates(
     ``find_units``: the gradient's fast pass, which no scaled pass follows), and the mask of the points settled with
     an error mostly rounding (:data:`IMPROVABLE_ABOVE`).
     """
-    offsets, numerators, denominator = stencil(order, "central")
-    absolute = tuple(map(abs, numerators))
-    count = len(FAST_STEPS)
+    offsets = stencil(order, "central")[0]
     steps = fast_steps(x, order, unit)
     if deferred is not None:
         deferred[...] = False
+    extra = None if grows is None else np.zeros((1, x.size))
     with np.errstate(all="ignore"):
-        extra = None if grows is None else np.zeros((1, x.size))
         values, at_x = stencil_values(along, offsets, steps, sel, extra, shape=shape if sel is None else None)
+    if order == 1 and unit is None and grows is None and floor is None:
+        # Points whose every stencil reaches outside the domain of f (sqrt at 1e-4: every step is larger than x)
+        # have no estimate here; only their unit for the scaled pass is computed (see _outside).
+        outside = np.isnan(values[:, -1]).any(axis=0)
+        if OUTSIDE_SHARE * np.count_nonzero(outside) >= x.size:
+            outside &= np.isnan(values).any(axis=0).all(axis=0)
+            if OUTSIDE_SHARE * np.count_nonzero(outside) >= x.size:
+                return _outside(values, steps, x, outside, deferred, find_units)
+    return _estimates(values, at_x, steps, x, order, unit, grows, deferred, find_units, floor)
+
+
+def _estimates(
+    values: np.ndarray,
+    at_x: np.ndarray | None,
+    steps: np.ndarray,
+    x: np.ndarray,
+    order: int,
+    unit: np.ndarray | None,
+    grows: np.ndarray | None,
+    deferred: np.ndarray | None,
+    find_units: bool,
+    floor: np.ndarray | None,
+) -> tuple[
+    np.ndarray,
+    np.ndarray,
+    np.ndarray,
+    np.ndarray,
+    np.ndarray,
+    np.ndarray,
+    np.ndarray,
+    np.ndarray,
+    np.ndarray,
+    np.ndarray,
+]:
+    """:func:`fast_estimates` from f at its stencils (``values``, and ``at_x`` with ``grows``) on ``steps``."""
+    _, numerators, denominator = stencil(order, "central")
+    absolute = tuple(map(abs, numerators))
+    count = len(FAST_STEPS)
+    with np.errstate(all="ignore"):
         scale = denominator * steps**order
         squares = steps * steps
         estimates = quotients(values, numerators, scale)
@@ -227,7 +205,7 @@ def fast_estimates(
         # on a much larger scale (x**2 at 1e9, order 2, where every difference is the rounding of f ~ 1e18), on
         # which the relative first pass resolves the derivative.
         trusted &= resolved.any(axis=0) | all_zero
-        if grows is not None:
+        if grows is not None and at_x is not None:
             second = (values[0] + values[-1] - 2 * at_x[0]) / squares
             # What rounding can make of a second difference at the smallest step: 1e3 ulps of f (as the kink test).
             carried = 1e3 * EPS * np.maximum(sizes.max(axis=(0, 1)), np.abs(at_x[0])) / squares[-1]
@@ -297,7 +275,8 @@ def fast_estimates(
         count_going = np.count_nonzero(going) if find_units else 0
         found = np.full(value.shape, np.nan)
         if 2 * count_going > going.size:
-            found = scale_found(x, order, steps, estimates, rounding, noise, error, unit)
+            # (NaN where the point does not go on, as below: each point's unit is its own, whatever its block.)
+            found = np.where(going, scale_found(x, order, steps, estimates, rounding, noise, error, unit), np.nan)
         elif count_going:
             columns = np.flatnonzero(going)
             found[columns] = scale_found(
@@ -313,63 +292,61 @@ def fast_estimates(
     return value, error, step, typical, settled, trusted, truncation, deviation, found, improvable
 
 
-def scale_found(
-    x: np.ndarray,
-    order: int,
+def _outside(
+    values: np.ndarray,
     steps: np.ndarray,
-    estimates: np.ndarray,
-    rounding: np.ndarray,
-    noise: np.ndarray,
-    error: np.ndarray,
-    unit: np.ndarray | None,
-) -> np.ndarray:
-    """The unit of steps for the fast pass to try again at the points ``x`` (flat; see
-    :func:`~.scaled.scaled_passes`): :data:`~.steps.SCALED_FRACTION` of the scale on which f varies there, as the
-    fast pass on ``steps`` (times ``unit``) measured it from its ``estimates`` (each with its worst-case
-    ``rounding``) and the value's ``error`` (of which ``noise`` is rounding), rounded to a power of two (``x +- h``
-    stays exact for short x).
-
-    The scale is ``sqrt|f^(n) / f^(n+2)|``, from the gap of the last two differences (``c_n f^(n+2) (h1**2 -
-    h2**2)`` in the asymptotic regime: :data:`CURVATURE`). Where that comes out below the second smallest step and
-    the differences grow towards the smallest, the steps were beyond a singularity of f and the gap measures
-    nothing: at |x| < 1 the scale is then taken as at most |x| (f most often has its singularity at 0: ``1/x``,
-    ``log(x)``, ``sqrt(x)``, ``x**2.5``). Where the gap is at the
-    rounding level the steps were too small: the scale is at least what makes it so, and at least |x|; where it is
-    resolved, the scale is never taken larger than these steps' (see below). Where a step left the domain of f, its
-    edge is beyond the largest step that did not (``log(1 + x)`` at order 3), or, where none did (``sqrt(x)`` at
-    1e-4), most often at 0: at most |x| and the smallest step. An estimate whose error is mostly the rounding it
-    carries (``tanh(100*x)`` at 0.04, where
-    f' is 1e-3 of f) needs larger steps: four times these, at least.
-    """
-    near = np.abs(x)
-    floor_gap = 2 * (rounding[-2] + rounding[-1])
-    gap = np.abs(estimates[-2] - estimates[-1])
-    spread = (
-        CURVATURE[order] * (steps[-2] ** 2 - steps[-1] ** 2) * np.maximum(np.abs(estimates[-1]), np.abs(estimates[-2]))
-    )
-    current = 1.0 if unit is None else unit
-    measured = np.where(gap > floor_gap, np.sqrt(spread / gap), np.maximum(np.sqrt(spread / floor_gap), near))
-    # Steps beyond a singularity at 0 see differences that grow towards the smaller steps (1/x at 1e-3: 1/h**2);
-    # a small scale from differences that shrink is a zero of f' (log(1 + x) - x near 0), not a singularity, and
-    # steps of |x| there are below what 1 + x resolves: f is exactly linear on them, with the slope of -x.
-    growing = np.abs(estimates[-1]) > np.abs(estimates[-2])
-    beyond = (gap > floor_gap) & (measured < steps[-2]) & growing & (near > 0) & (near < 1)
-    # Never larger steps on a resolved gap, unless rounding limits the estimate: where f is smooth on a larger scale
-    # the tableau converges and the point settles. A point that did not settle with a resolved gap that says
-    # "smooth" has steps beyond a scale the gap does not see: x + cos(1000*x) at 7e-14, where the cosine cancels in
-    # every central difference of steps above 1e-3 and all of them agree on 1 + 1e-12 (7e-8 off).
-    found = np.where(gap > floor_gap, np.minimum(measured, current / SCALED_FRACTION), measured)
-    found = np.where(beyond, np.minimum(found, near), found)
-    # Where a step left the domain of f, its edge lies beyond the largest step whose difference is finite: the scale
-    # is that step (log(1 + x) at order 3 and 1e-20, whose edge is at 1), or |x| and the smallest step where none is
-    # (sqrt(x) at 1e-4, whose edge is at 0).
-    finite_steps = np.isfinite(estimates)
-    edge = ~finite_steps.all(axis=0)
-    largest_finite = np.where(finite_steps, steps, 0.0).max(axis=0)
-    found = np.where(edge, np.where(largest_finite > 0, largest_finite, np.minimum(near, steps[-1])), found)
-    rounded = (noise > error - noise) & ~edge
-    found = np.where(rounded, np.maximum(measured, 4 * current / SCALED_FRACTION), found)
-    return np.exp2(np.round(np.log2(SCALED_FRACTION * found)))
+    x: np.ndarray,
+    outside: np.ndarray,
+    deferred: np.ndarray | None,
+    find_units: bool,
+) -> tuple[
+    np.ndarray,
+    np.ndarray,
+    np.ndarray,
+    np.ndarray,
+    np.ndarray,
+    np.ndarray,
+    np.ndarray,
+    np.ndarray,
+    np.ndarray,
+    np.ndarray,
+]:
+    """:func:`fast_estimates` of order 1 on absolute steps where the points ``outside`` (a mask; at least
+    1 / :data:`OUTSIDE_SHARE` of them) have a value of f that is NaN at every step: :func:`_estimates` on the others,
+    and for these what it gives them, without its arithmetic. Their differences are all NaN, so is every entry of the
+    tableau: value and error NaN, the step the tableau's, neither settled nor trusted, and the unit of a step that
+    left the domain of f at every step (:func:`scale_found`: at most |x| and the smallest step). Bit for bit what
+    :func:`_estimates` gives them (tests/test_fast_outside.py), at a tenth of its cost: ``sqrt(x)`` and ``x**2.5`` at
+    1e-6 to 1e-2, where every point is outside, spent half their time on it."""
+    inside = np.flatnonzero(~outside)
+    columns: np.ndarray | slice
+    part = None if deferred is None else np.zeros(inside.size, dtype=bool)
+    kinds = (float, float, float, float, bool, bool, float, float, float, bool)
+    outputs = [np.empty(x.size, dtype=kind) for kind in kinds]
+    if inside.size:
+        for output, result in zip(
+            outputs,
+            _estimates(values[:, :, inside], None, steps[:, inside], x[inside], 1, None, None, part, find_units, None),
+        ):
+            output[inside] = result
+        if deferred is not None and part is not None:
+            deferred[inside] = part
+    columns = np.flatnonzero(outside) if inside.size else slice(None)  # (all: no copies)
+    absolute = tuple(map(abs, stencil(1, "central")[1]))
+    value, error, step, typical, settled, trusted, truncation, deviation, found, improvable = outputs
+    value[columns] = error[columns] = np.nan
+    step[columns] = steps[1, columns]
+    with np.errstate(all="ignore"):
+        # (As _estimates computes the typical |f| and scale_found the unit, operation for operation.)
+        magnitude = stencil_sum(EPS * np.abs(values[:, -1, columns]), absolute)
+        typical[columns] = magnitude / (EPS * sum(absolute))
+        settled[columns] = trusted[columns] = improvable[columns] = False
+        truncation[columns] = deviation[columns] = np.inf
+        if find_units:
+            found[columns] = unit_of(outside_scale(x[columns], steps[-1, columns]))
+        else:
+            found[columns] = np.nan
+    return value, error, step, typical, settled, trusted, truncation, deviation, found, improvable
 
 
 def fast_pass(
