@@ -109,7 +109,7 @@ def fast_estimates(
     of the rounding the value carries per ulp of f (see :func:`vouch_fast`; where it is used, else infinite), the
     unit for a scaled pass (:func:`scale_found`; NaN at the points that do not go on to one, and everywhere without
     ``find_units``: the gradient's fast pass, which no scaled pass follows), and the mask of the points settled with
-    an error mostly rounding (:data:`IMPROVABLE_ABOVE`).
+    an error mostly rounding (:data:`IMPROVABLE_ABOVE`; empty without ``find_units`` at order 1 on absolute steps).
     """
     offsets = stencil(order, "central")[0]
     steps = fast_steps(x, order, unit)
@@ -250,10 +250,14 @@ def _estimates(
         # The spread of the value's rounding per ulp of f, where it is used: for orders 2 to 4 at the points that
         # could settle with a tighter estimate (vouch_fast), and in scaled passes at the points settled close to
         # the promise (scaled.confirm_scaled).
+        deviation = np.full(value.shape, np.inf)
+        if not find_units and order == 1 and unit is None:
+            # (The gradient's fast pass: none of the ingredients of the passes of a derivative that follow it.)
+            nothing = np.full(value.shape, np.nan)
+            return value, error, step, typical, settled, trusted, truncation, deviation, nothing, np.zeros_like(settled)
         wanted = ~settled & trusted if order >= 2 else np.zeros(value.shape, dtype=bool)
         if unit is not None:
             wanted |= settled & (error > CONFIRM_WITHIN * PRECISION[order] * np.abs(value))
-        deviation = np.full(value.shape, np.inf)
         columns = np.flatnonzero(wanted)
         if columns.size:
             squares = np.square(values[:, :, columns])
