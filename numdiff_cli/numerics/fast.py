@@ -15,6 +15,21 @@ from numdiff_cli.numerics.steps import FAST_STEPS, GROWTH_FACTOR, fast_steps
 from numdiff_cli.numerics.units import outside_scale, scale_found, unit_of
 from numdiff_cli.numerics.verdicts import finite_floor
 
+# fast_estimates' ten results (value, error, step, typical |f|, settled, trusted, truncation, deviation, unit,
+# improvable).
+FastEstimates = tuple[
+    np.ndarray,
+    np.ndarray,
+    np.ndarray,
+    np.ndarray,
+    np.ndarray,
+    np.ndarray,
+    np.ndarray,
+    np.ndarray,
+    np.ndarray,
+    np.ndarray,
+]
+
 
 def fast_floor(typical: np.ndarray, step: np.ndarray, x: np.ndarray, order: int) -> np.ndarray:
     """The absolute accuracy the fast pass vouches for: 100 ulp of f next to x (``typical``) carried by the stencil at
@@ -54,18 +69,7 @@ def fast_estimates(
     deferred: np.ndarray | None = None,
     find_units: bool = True,
     floor: np.ndarray | None = None,
-) -> tuple[
-    np.ndarray,
-    np.ndarray,
-    np.ndarray,
-    np.ndarray,
-    np.ndarray,
-    np.ndarray,
-    np.ndarray,
-    np.ndarray,
-    np.ndarray,
-    np.ndarray,
-]:
+) -> FastEstimates:
     """``auto``'s first, cheap pass on points ``x`` (flat): the absolute steps :data:`FAST_STEPS`, one call of f
     (``sel``: the flat indices of ``x`` for ``along``; ``None`` for all points, of ``shape``).
 
@@ -140,18 +144,7 @@ def _estimates(
     deferred: np.ndarray | None,
     find_units: bool,
     floor: np.ndarray | None,
-) -> tuple[
-    np.ndarray,
-    np.ndarray,
-    np.ndarray,
-    np.ndarray,
-    np.ndarray,
-    np.ndarray,
-    np.ndarray,
-    np.ndarray,
-    np.ndarray,
-    np.ndarray,
-]:
+) -> FastEstimates:
     """:func:`fast_estimates` from f at its stencils (``values``, and ``at_x`` with ``grows``) on ``steps``."""
     _, numerators, denominator = stencil(order, "central")
     absolute = tuple(map(abs, numerators))
@@ -303,18 +296,7 @@ def _outside(
     outside: np.ndarray,
     deferred: np.ndarray | None,
     find_units: bool,
-) -> tuple[
-    np.ndarray,
-    np.ndarray,
-    np.ndarray,
-    np.ndarray,
-    np.ndarray,
-    np.ndarray,
-    np.ndarray,
-    np.ndarray,
-    np.ndarray,
-    np.ndarray,
-]:
+) -> FastEstimates:
     """:func:`fast_estimates` of order 1 on absolute steps where the points ``outside`` (a mask; at least
     1 / :data:`OUTSIDE_SHARE` of them) have a value of f that is NaN at every step: :func:`_estimates` on the others,
     and for these what it gives them, without its arithmetic. Their differences are all NaN, so is every entry of the
