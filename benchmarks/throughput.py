@@ -338,7 +338,7 @@ def leanest_pass(f: Callable[[np.ndarray], np.ndarray], x: np.ndarray, unit: np.
     from numdiff_cli.numerics.steps import FAST_BLOCK, FAST_STEPS
 
     width = FAST_BLOCK // (2 * len(FAST_STEPS))
-    value = np.empty(x.size)
+    value, error = np.empty(x.size), np.empty(x.size)
     for begin in range(0, x.size, width):
         xs, u = x[begin : begin + width], unit[begin : begin + width]
         h = np.asarray(FAST_STEPS)[:, None] * u[None]
@@ -349,8 +349,8 @@ def leanest_pass(f: Callable[[np.ndarray], np.ndarray], x: np.ndarray, unit: np.
             below = table[-1]
             table.append(below[1:] + (below[1:] - below[:-1]) / (squares[:-level] / squares[level:] - 1))
         last = table[-1][1]
-        np.maximum(np.abs(last - table[-1][0]), np.abs(last - table[-2][-1]))
         value[begin : begin + width] = last
+        error[begin : begin + width] = np.maximum(np.abs(last - table[-1][0]), np.abs(last - table[-2][-1]))
     return value
 
 

@@ -29,6 +29,13 @@ FastEstimates = tuple[
     np.ndarray,
     np.ndarray,
 ]
+# ... and their dtypes.
+FAST_KINDS = (float, float, float, float, bool, bool, float, float, float, bool)
+
+
+def empty_estimates(size: int) -> list[np.ndarray]:
+    """Arrays for :func:`fast_estimates`' ten results at ``size`` points, filled in parts."""
+    return [np.empty(size, dtype=kind) for kind in FAST_KINDS]
 
 
 def fast_floor(typical: np.ndarray, step: np.ndarray, x: np.ndarray, order: int) -> np.ndarray:
@@ -307,8 +314,7 @@ def _outside(
     inside = np.flatnonzero(~outside)
     columns: np.ndarray | slice
     part = None if deferred is None else np.zeros(inside.size, dtype=bool)
-    kinds = (float, float, float, float, bool, bool, float, float, float, bool)
-    outputs = [np.empty(x.size, dtype=kind) for kind in kinds]
+    outputs = empty_estimates(x.size)
     if inside.size:
         for output, result in zip(
             outputs,

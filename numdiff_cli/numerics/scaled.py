@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from numdiff_cli.numerics.estimate import FAST_CHECK_ABOVE, PRECISION, Along, on_lines
-from numdiff_cli.numerics.fast import CONFIRM_WITHIN, fast_estimates, vouch_fast
+from numdiff_cli.numerics.fast import CONFIRM_WITHIN, empty_estimates, fast_estimates, vouch_fast
 from numdiff_cli.numerics.fine import PROBE_POINTS, evaluations, measured_sigmas
 from numdiff_cli.numerics.stencils import stencil
 from numdiff_cli.numerics.steps import FAST_BLOCK, FAST_STEPS, SCALED_ROUNDS
@@ -30,8 +30,7 @@ def fast_blocks(
     width = max(256, FAST_BLOCK // (len(stencil(order, "central")[0]) * len(FAST_STEPS)))
     if xs.size <= width:
         return list(fast_estimates(along, xs, order, points, shape, unit, deferred=deferred))
-    kinds = (float, float, float, float, bool, bool, float, float, float, bool)
-    outputs = [np.empty(xs.size, dtype=kind) for kind in kinds]
+    outputs = empty_estimates(xs.size)
     for begin in range(0, xs.size, width):
         block = slice(begin, begin + width)
         sel = np.arange(begin, min(begin + width, xs.size)) if points is None else points[block]
