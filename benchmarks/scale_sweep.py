@@ -14,6 +14,8 @@ Families (each a way a per-point scale or step choice can be fooled):
 - ``small-hf``: a slow function plus a small high-frequency part whose derivative is above the promise: steps
   on the slow part's scale average it out.
 - ``large-x``: functions of large |x| with a small part varying on a scale of 1.
+- ``poly-part``: a polynomial that dominates f plus a part varying on a scale of 1, at |x| from 100 to 1e5: steps
+  on the polynomial's scale average the part away.
 - ``dyadic``: a frequency that is a power of two times 2 pi: steps with few bits are whole periods of it.
 - ``singular``: poles, branch points and domain edges at distances 1e-12 to 1e3.
 """
@@ -39,6 +41,7 @@ TINY = [1e-300, 1e-100, 1e-30, 1e-20, 1e-17, 1e-16, 1e-14, 1e-12, 1e-10, 1e-8, 1
 TINY_XS = TINY + [-t for t in TINY]
 UNIFORM = [float(v) for v in rng.uniform(-3, 3, 8)]
 LARGE = [float(v) for v in np.exp(rng.uniform(math.log(1e3), math.log(1e8), 8))]
+POLY_XS = [float(v) for v in np.exp(rng.uniform(math.log(1e2), math.log(1e5), 8)) * rng.choice([-1.0, 1.0], 8)]
 SINGULAR_DISTANCES = [1e-12, 1e-9, 1e-6, 1e-4, 1e-3, 1e-2, 0.1, 0.3, 1.0, 10.0, 1e3]
 
 # (family, expression, points, length for the reference's conditioning floor: the scale on which f varies)
@@ -72,6 +75,9 @@ for text in (
     "exp(-x/1e5) + 1e-12*sin(x)",
 ):
     CASES.append(("large-x", text, LARGE, 1.0))
+for polynomial in ("x**2", "2*x**3", "x**4", "5*x**5"):
+    for part in ("sin(x)", "cos(x)", "sin(3*x)", "exp(sin(x))", "atan(x)"):
+        CASES.append(("poly-part", f"{polynomial} + {part}", POLY_XS, 1.0))
 for k in (256, 1024, 4096):
     CASES.append(("dyadic", f"x + 1e-3*sin(2*pi*{k}*x)", UNIFORM, 1 / k))
     CASES.append(("dyadic", f"x**2 + 1e-3*sin(2*pi*{k}*x)**2", UNIFORM, 1 / k))

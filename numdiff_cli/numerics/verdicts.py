@@ -1,12 +1,20 @@
 """How a derivative is judged: the absolute error the rounding of f allows it (:func:`absolute_floor`) and its
-status (:func:`verdict`), for every pass of ``auto`` and the gradient."""
+status (:func:`verdict`), for every pass of ``auto`` and the gradient; and the check of a later pass's estimate
+against the fast pass's (:func:`check_against_fast`)."""
 
 from __future__ import annotations
 
 import numpy as np
 
 from numdiff_cli.contract import IMPRECISE, NONFINITE, OK, OVERFLOW, UNRELIABLE
-from numdiff_cli.numerics.estimate import ABSOLUTE_FLOOR, EPS, FLOOR_STEP_FRACTION, PRECISION, UNRELIABLE_ABOVE
+from numdiff_cli.numerics.estimate import (
+    ABSOLUTE_FLOOR,
+    EPS,
+    FAST_CHECK_ABOVE,
+    FLOOR_STEP_FRACTION,
+    PRECISION,
+    UNRELIABLE_ABOVE,
+)
 from numdiff_cli.numerics.stencils import stencil
 
 
@@ -56,3 +64,25 @@ def verdict(value: np.ndarray, error: np.ndarray, floor: np.ndarray, order: int)
         status = np.where(finite & ~vouched(PRECISION[order]), IMPRECISE, status)
         # (Vouched for within PRECISION, a value is within the larger bound too.)
         return np.where(finite & ~vouched(UNRELIABLE_ABOVE), UNRELIABLE, status)
+
+
+def check_against_fast(
+    checked: np.ndarray,
+    fast_value: np.ndarray,
+    fast_error: np.ndarray,
+    value: np.ndarray,
+    error: np.ndarray,
+) -> None:
+    """Where the fast pass's estimate (``fast_value`` +- ``fast_error`` at the flat indices ``checked``) was meaningful
+    (an error below :data:`FAST_CHECK_ABOVE` of its value) and a later pass's (``value`` +- ``error``, flat) disagrees
+    with it by more than both error bars, that later estimate agreed with its neighbours by accident: the derivative
+    is within the fast pass's error of its estimate, so the later one's error (in place) becomes their disagreement
+    plus that error."""
+    if not checked.size:
+        return
+    with np.errstate(all="ignore"):
+        disagreement = np.abs(value[checked] - fast_value)
+        consistent = fast_error <= FAST_CHECK_ABOVE * np.abs(fast_value)
+        inconsistent = consistent & (disagreement > error[checked] + fast_error)
+    # (Above both error bars, the disagreement is above the later estimate's error already.)
+    error[checked] = np.where(inconsistent, disagreement + fast_error, error[checked])
