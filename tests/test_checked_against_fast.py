@@ -2,9 +2,9 @@
 
 - Where the fast pass's differences agree at every step ("flat", numerics/fast.py), the one at the largest step is
   taken; its error bounds the truncation it still carries from its difference to the next step (counted twice, for
-  the terms beyond h**2), plus what the differences at smaller steps show beyond their rounding. The spread of the differences, which it was before, fell
-  short (log(x) at 5759: 1.14e-13 claimed for 1.23e-13 off) and, at order 2, was mostly the rounding at the smallest
-  step: too loose for a later pass's disagreement with it to show.
+  the terms beyond h**2), plus what the differences at smaller steps show beyond their rounding. The spread of the
+  differences, which it was before, fell short (log(x) at 5759: 1.14e-13 claimed for 1.23e-13 off) and, at order 2,
+  was mostly the rounding at the smallest step: too loose for a later pass's disagreement with it to show.
 - A later pass's estimate that disagrees with a meaningful one of the fast pass beyond both errors is not vouched
   for, also after the last fine pass where its steps are larger (numerics/verdicts.py, check_against_fast):
   ``2*x**3 + sin(x)``, order 3, at 2180 gave 12.0 +- 3.6e-10 for 11.07, on steps whose differences average the sine

@@ -16,13 +16,16 @@ from collections.abc import Callable
 
 import mpmath
 import numpy as np
+import pytest
 from click.testing import Result
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from numdiff_cli.numerics.richardson import (
+    RUNNING_FROM,
     best_on_larger_steps,
     entry_weights,
+    first_least,
     neville,
     quietest,
     richardson,
@@ -151,3 +154,16 @@ def test_an_independent_estimate_uses_only_steps_far_enough_above_the_chosen_one
     assert best_on_larger_steps(values, errors, starts, levels, np.array([3]), 4) == (1.0, 0.4)
     _, error = best_on_larger_steps(values, errors, starts, levels, np.array([3]), 5)
     assert np.isinf(error[0])
+
+
+@pytest.mark.parametrize("points", [1, 7, RUNNING_FROM - 1, RUNNING_FROM, 3 * RUNNING_FROM + 5])
+def test_the_first_least_entry_is_numpys_argmin_on_either_side_of_the_running_minimum(points: int) -> None:
+    """first_least, the wide search's choice of its candidate, is np.argmin over the first axis at any batch: ties
+    (the first wins), infinite rows, a batch of two axes."""
+    rng = np.random.default_rng(points)
+    a = np.round(rng.random((60, points)), 2)  # many ties
+    a[rng.random(a.shape) < 0.3] = np.inf
+    a[:, : min(3, points)] = np.inf  # whole columns infinite: the first row
+    assert (first_least(a) == np.argmin(a, axis=0)).all()
+    b = a.reshape(60, 1, points)
+    assert (first_least(b) == np.argmin(b, axis=0)).all()

@@ -26,7 +26,7 @@ from numdiff_cli.numerics.fast import fast_floor, vouch_fast
 from numdiff_cli.numerics.fine import FAST_FINE_STEPS, evaluations, refine
 from numdiff_cli.numerics.kinks import kink_evaluations, kinked
 from numdiff_cli.numerics.noise import measured_noise
-from numdiff_cli.numerics.richardson import best_on_larger_steps, picked, richardson
+from numdiff_cli.numerics.richardson import best_on_larger_steps, first_least, picked, richardson
 from numdiff_cli.numerics.scaled import fast_blocks, scaled_passes
 from numdiff_cli.numerics.stencils import quotients, shaped_offsets, stencil, stencil_sum
 from numdiff_cli.numerics.steps import (
@@ -114,14 +114,22 @@ def richardson_search(
         # the resolution of f there (f(x+h) == f(x-h) after rounding, e.g. log(1 + x**2) at x = 3e-6 with
         # h = 1e-11): it carries no information, and a run of such zeros would look like a converged, exact answer.
         unresolved = (estimates == 0) & (np.isfinite(estimates) & resolved).any(axis=0)
-        tops, references, blind = [size], [padded[GROWTH_SHIFT : GROWTH_SHIFT + count]], [unresolved]
-        for level in range(1, int(levels[-1]) + 1):
-            tops.append(np.maximum(tops[-1][:-1], size[level:]))
-            references.append(padded[level + GROWTH_SHIFT : GROWTH_SHIFT + count])
-            blind.append(blind[-1][:-1] | unresolved[level:])
-        top = np.concatenate(tops)
-        false_plateau = top < GROWTH_FACTOR * np.concatenate(references)
-        false_plateau |= np.concatenate(blind)
+        # (Each level written into one array, in place: fresh arrays of the tableau's size cost page faults.)
+        top = np.empty(candidates.shape)
+        false_plateau = np.empty(candidates.shape, dtype=bool)
+        row, level_top, level_blind = 0, size, unresolved
+        for level in range(int(levels[-1]) + 1):
+            span = slice(row, row + count - level)
+            if level:
+                level_top = np.maximum(level_top[:-1], size[level:], out=top[span])
+                level_blind = level_blind[:-1] | unresolved[level:]
+            else:
+                top[span] = size
+            np.less(
+                level_top, GROWTH_FACTOR * padded[level + GROWTH_SHIFT : GROWTH_SHIFT + count], out=false_plateau[span]
+            )
+            false_plateau[span] |= level_blind
+            row += count - level
         # A difference quotient that overflows at the smallest step where f is finite: the derivative itself may
         # be beyond the largest double. (Not one that overflows only on larger steps, whose f is near the largest
         # double on one side: exp(-1e6*x) at 1e-3, whose derivative underflows.)
@@ -130,9 +138,13 @@ def richardson_search(
         smallest = picked(estimates, last_finite)
         overflowed = finite.any(axis=0) & np.isinf(smallest)
         overflow_sign = np.sign(smallest)
-    bad = ~(np.isfinite(candidates) & np.isfinite(errors)) | false_plateau
-    errors = np.where(bad, np.inf, errors)
-    best = np.argmin(errors, axis=0)
+    bad = np.isfinite(candidates)
+    bad &= np.isfinite(errors)
+    np.logical_not(bad, out=bad)
+    bad |= false_plateau
+    # (In place: the tableau's errors are this function's own.)
+    np.copyto(errors, np.inf, where=bad)
+    best = first_least(errors)
     value = picked(candidates, best)
     error = picked(errors, best)
     # Within DRIFT_ULPS ulps of x, the values of f can follow a different function than f: the rounding of an
