@@ -496,6 +496,66 @@ def family_comparison(count: int, repeats: int) -> tuple[list[dict[str, Any]], l
     return rows, lines
 
 
+def wide_search_comparison(count: int, repeats: int) -> list[str]:
+    """The wide search alone (the fallback of ``auto``: 64 steps over 13 decades, its tableau and guards) on the first
+    ``count`` points of three families, as if every point went there: its time per point, the share of it inside f,
+    against scipy.differentiate.derivative on the same points (the baseline, in the same rounds)."""
+    from scipy.differentiate import derivative as scipy_derivative
+
+    from numdiff_cli.numerics.adaptive import wide_search
+    from numdiff_cli.numerics.steps import WIDE_SEARCH_STEPS
+
+    lines = [
+        "## The wide search, where it still runs",
+        "",
+        f"`auto`'s last resort (the points the passes above leave: 0-0.01% of these families) run alone on {count:,} "
+        f"points of each family, as if every point went there: {2 * WIDE_SEARCH_STEPS} evaluations per point in "
+        "blocks, the tableau of 64 steps and its guards (numdiff_cli.numerics.adaptive.wide_search); scipy on the "
+        f"same points in the same rounds; best of {repeats}.",
+        "",
+        "| f | wide search (ms) | per point (us) | time inside f | wide search / scipy time |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for index, (_, label, f, _, sample, _) in enumerate(FAMILIES):
+        if label.split(",")[0] not in ("exp(sin(x))", "log(x)", "tanh(100*x)"):
+            continue
+        x = sample(np.random.default_rng(index), count)
+        inside = [0.0]
+
+        def along(
+            t: np.ndarray, sel: np.ndarray | None, x: np.ndarray = x, f: Any = f, inside: list[float] = inside
+        ) -> np.ndarray:
+            points = (x if sel is None else x[sel]) + t
+            started = time.perf_counter()
+            try:
+                return f(points)
+            finally:
+                inside[0] += time.perf_counter() - started
+
+        def search(x: np.ndarray = x, along: Any = along) -> None:
+            outputs = [np.zeros(x.size) for _ in range(5)]
+            wide_search(along, x, np.arange(x.size), 1, *outputs[:4], np.ones(x.size))
+
+        wide, theirs, shares = [], [], []
+        with np.errstate(all="ignore"):
+            for _ in range(repeats):
+                inside[0] = 0.0
+                started = time.perf_counter()
+                search()
+                wide.append(time.perf_counter() - started)
+                shares.append(inside[0] / wide[-1])
+                started = time.perf_counter()
+                scipy_derivative(f, x)
+                theirs.append(time.perf_counter() - started)
+        best = min(wide)
+        lines.append(
+            f"| `{label}` | {1000 * best:.1f} | {1e6 * best / count:.1f} | {100 * float(np.median(shares)):.0f}% | "
+            f"{best / min(theirs):.1f}x |"
+        )
+    lines.append("")
+    return lines
+
+
 def machine() -> list[str]:
     cpu = "unknown"
     try:
@@ -745,6 +805,9 @@ def main() -> None:
         )
         results[f"{name}: median evaluations <= 30"] = row["median evaluations"] <= 30
         results[f"{name}: time inside f >= 50%"] = row["inside f"] >= 0.5
+
+    # 6. The wide search alone
+    lines += wide_search_comparison(2_000 if quick else 20_000, repeats)
 
     lines += ["## Targets", "", "| target | result |", "|---|---|"]
     for name, ok in results.items():

@@ -187,11 +187,14 @@ def _estimates(
         # it is mostly the rounding at the smallest step, 440 times that at the largest.)
         gaps = np.abs(estimates - estimates[0])
         flat = gaps.max(axis=0) + rounding[0] < error
-        carried = (2 * gaps[1] + rounding[0] + rounding[1]) / (1 - squares[1] / squares[0])
-        beyond = (gaps[2:] - rounding[2:]).max(axis=0)
-        value = np.where(flat, estimates[0], value)
-        error = np.where(flat, np.maximum(carried, beyond) + rounding[0], error)
-        step = np.where(flat, steps[0], step)
+        if flat.any():
+            carried = (2 * gaps[1] + rounding[0] + rounding[1]) / (1 - squares[1] / squares[0])
+            beyond = (gaps[2:] - rounding[2:]).max(axis=0)
+            value = np.where(flat, estimates[0], value)
+            error = np.where(flat, np.maximum(carried, beyond) + rounding[0], error)
+            step = np.where(flat, steps[0], step)
+        else:
+            value = value.copy()  # (an entry of the tableau, which the quiet entries below read)
         typical = magnitude[-1] / (EPS * sum(absolute))
         size = np.abs(value)
         settled = error <= PRECISION[order] * size
@@ -207,9 +210,14 @@ def _estimates(
         # Exact zeros at some steps but not all, or a growth towards the smallest step, are signs of steps f does
         # not resolve or of steps beyond its scale; differences all exactly 0 (a derivative that is exactly 0) are
         # neither.
-        zeros = np.count_nonzero(estimates == 0, axis=0)
-        all_zero = zeros == count
-        trusted = (zeros == 0) | all_zero
+        if estimates.all():
+            # (No difference exactly 0, the common case: nothing to count.)
+            all_zero = np.zeros(value.shape, dtype=bool)
+            trusted = np.ones(value.shape, dtype=bool)
+        else:
+            zeros = np.count_nonzero(estimates == 0, axis=0)
+            all_zero = zeros == count
+            trusted = (zeros == 0) | all_zero
         trusted &= (np.abs(estimates[-1]) * GROWTH_FACTOR <= size) | ~resolved[-1]
         # Differences all at the rounding level (and not all exactly 0) measure nothing at these steps: f may vary
         # on a much larger scale (x**2 at 1e9, order 2, where every difference is the rounding of f ~ 1e18), on
