@@ -290,7 +290,8 @@ def adaptive(
                     | (flat_error[todo] <= flat_floor[todo])
                 )
             todo = todo[~done]
-    # The fast pass's own estimates of the points it leaves to the other passes: an independent check on theirs.
+    # The estimates of the points left to the other passes so far (the fast pass's, or at orders 2-4 the fine pass's
+    # after it where that did better), and their steps: an independent check on the later passes' estimates.
     checked = np.empty(0, dtype=int) if todo is None else todo
     fast_value, fast_error, checked_step = (a[checked].copy() for a in (flat_value, flat_error, flat_step))
     if todo is not None and (todo.size or improvable.any()):
@@ -364,9 +365,8 @@ def adaptive(
     # Two estimates from different steps must agree within their error bars (check_against_fast: atan at 1.14, order
     # 4, was 2e-6 off with an error estimate of 2e-8 on steps beyond the radius of convergence of f; 1/sin at 1e6,
     # order 2, is about 0 on the searches' steps of 5e5, -43.792631 +- 1.2e-3 on the fast pass's, -43.792633 in
-    # fact). Where the check raises an error, the last fine pass does not vouch for the point again from the same
-    # steps (log(x) + 1e-12*sin(x) at 2.3e7: the scaled passes' steps of 1e6 disagreed with the fast pass, and the
-    # fine pass around them vouched for a value 2e-5 off).
+    # fact). The estimate checked against is the one before the scaled passes: the fast pass's, or at orders 2-4
+    # the fine pass's that followed it where that one did better.
     check_against_fast(checked, fast_value, fast_error, flat_value, flat_error)
     # The fine pass for the points still not vouched for; first derivatives too, where it vouches relatively: next
     # to a pole or a branch point (tan near pi/2, log and x**1.5 near 0, acos near 1) its ratio of 1.25 and measured
@@ -380,8 +380,10 @@ def adaptive(
     nfev += fine(refined, relative=order == 1)
     # The fine pass may vouch again for a value the check above found wrong, from steps around the same larger ones
     # (2*x**3 + sin(x), order 3, at 2180: 12.0 +- 3.6e-10 for 11.07, on steps whose differences average the sine
-    # away): checked once more where its steps are larger than the fast pass's. (Not on smaller ones: there the fast
-    # pass's steps are the ones beyond the scale of f, as tanh(100*x).)
+    # away; log(x) + 1e-12*sin(x) at 2.3e7, whose scaled steps of 1e6 disagreed with the fast pass and the fine pass
+    # around them vouched for a value 2e-5 off): checked once more where its steps are larger than those of the
+    # estimate checked against. (Not on smaller ones: there the fast pass's steps are the ones beyond the scale of f,
+    # as tanh(100*x), which tests/test_checked_against_fast.py holds.)
     if refined.size and checked.size:
         # (checked and refined are sorted flat indices: the positions in checked of the points refined.)
         at = np.minimum(np.searchsorted(checked, refined), checked.size - 1)

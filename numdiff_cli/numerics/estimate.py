@@ -37,7 +37,7 @@ UNRELIABLE_ABOVE = 1e-6
 ABSOLUTE_FLOOR = 12.5
 FLOOR_STEP_FRACTION = 4.0
 # The fast pass's estimate of a point it does not settle checks the later passes' estimate where its own relative
-# error estimate is below this (see adaptive.adaptive).
+# error estimate is below this (see verdicts.check_against_fast and scaled.scaled_passes).
 FAST_CHECK_ABOVE = 1e-2
 # A difference quotient within this many times its rounding noise (EPS * |f| * weight / h**order) says nothing
 # about the size of the derivative: it is not evidence of a false plateau, nor of a step f does not resolve.

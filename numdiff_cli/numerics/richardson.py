@@ -54,7 +54,7 @@ def richardson(
     levels_of, starts = [], []
     row = 0
     current, carried = estimates, noise
-    scratch = np.empty_like(estimates)
+    scratch = np.empty(estimates.shape)  # (float64, as the result arrays: whatever the estimates' dtype)
     for level in range(levels + 1):
         first_edge = last_edge = np.full(current.shape[1:], np.inf)
         if level:

@@ -73,7 +73,8 @@ def check_against_fast(
     value: np.ndarray,
     error: np.ndarray,
 ) -> None:
-    """Where the fast pass's estimate (``fast_value`` +- ``fast_error`` at the flat indices ``checked``) was meaningful
+    """Where the fast pass's estimate (``fast_value`` +- ``fast_error`` at the flat indices ``checked``; at orders 2-4
+    the fine pass's after it, where that one did better) was meaningful
     (an error below :data:`FAST_CHECK_ABOVE` of its value) and a later pass's (``value`` +- ``error``, flat) disagrees
     with it by more than both error bars, that later estimate agreed with its neighbours by accident: the derivative
     is within the fast pass's error of its estimate, so the later one's error (in place) becomes their disagreement
