@@ -45,7 +45,7 @@ def richardson(
     True
     """
     # The entries of all levels, written into one array each as they are computed (no concatenation at the end), and
-    # each level computed in place there (fresh arrays of this size cost page faults: a third of the wide search).
+    # each level computed in place there (a fresh array of this size costs a page fault for each of its pages).
     count = len(estimates)
     total = sum(count - level for level in range(min(levels, count - 1) + 1))
     values = np.empty((total,) + estimates.shape[1:])
@@ -56,7 +56,6 @@ def richardson(
     current, carried = estimates, noise
     scratch = np.empty(estimates.shape)  # (float64, as the result arrays: whatever the estimates' dtype)
     for level in range(levels + 1):
-        first_edge = last_edge = np.full(current.shape[1:], np.inf)
         if level:
             if len(current) < 2:
                 break
@@ -80,6 +79,8 @@ def richardson(
             rows = slice(row, row + len(current))
             values[rows] = current
             noises[rows] = carried
+            # (Level 0's ends have no level below: no bound.)
+            first_edge = last_edge = np.full(current.shape[1:], np.inf)
         gaps = scratch[: len(current) - 1]
         np.subtract(current[1:], current[:-1], out=gaps)
         np.abs(gaps, out=gaps)
