@@ -265,6 +265,24 @@ def union(wheres: Sequence[np.ndarray]) -> np.ndarray | None:
     return result
 
 
+def _two_changes(function: Callable[..., Any], a: Perturbed, b: Perturbed) -> Perturbed:
+    """``function(a, b)`` for two values of the same shape that each change one position per point (``x[:-1] *
+    x[1:]``): what :func:`union` and :meth:`Perturbed.at` make of them, without their loops (the positions of ``a``,
+    then those of ``b`` that ``a`` does not change, -1 where there are none)."""
+    mine, theirs = a.where[:, 0], b.where[:, 0]
+    same = mine == theirs
+    if same.all():
+        return Perturbed(function(a.base, b.base), a.which, a.where, function(a.new, b.new), a.budget)
+    at_mine = np.where(same, b.new[:, 0], b.old(a.where)[:, 0])
+    other = np.where(same, -1, theirs)
+    if not (other >= 0).any():  # (b changes no position a does not)
+        return Perturbed(function(a.base, b.base), a.which, a.where, function(a.new, at_mine[:, None]), a.budget)
+    where = np.stack([mine, other], axis=1)
+    left = np.stack([a.new[:, 0], a.old(other[:, None])[:, 0]], axis=1)
+    right = np.stack([at_mine, b.new[:, 0]], axis=1)
+    return Perturbed(function(a.base, b.base), a.which, where, function(left, right), a.budget)
+
+
 def elementwise(function: Callable[..., Any], inputs: Sequence[Any]) -> Any:
     """``function`` (elementwise) of ``inputs``, some of them :class:`Perturbed`, as a Perturbed value."""
     if len(inputs) == 1:  # sin(x): the common case, without the bookkeeping below
@@ -274,6 +292,8 @@ def elementwise(function: Callable[..., Any], inputs: Sequence[Any]) -> Any:
         a, b = inputs
         if isinstance(a, Perturbed) and isinstance(b, Perturbed):
             if a.which is b.which and a.base.shape[:-1] == b.base.shape[:-1]:
+                if a.where.shape[1] == 1 == b.where.shape[1] and a.where is not b.where:
+                    return _two_changes(function, a, b)
                 where = union([a.where, b.where])
                 if where is not None:
                     return Perturbed(

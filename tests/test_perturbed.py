@@ -18,7 +18,7 @@ from numdiff_cli import engine
 from numdiff_cli.bound import bind
 from numdiff_cli.expr import parse_expression
 from numdiff_cli.functions import FUNCTIONS
-from numdiff_cli.perturbed import STRUCTURED_FROM, Changes, Perturbed, TooDense
+from numdiff_cli.perturbed import STRUCTURED_FROM, Changes, Perturbed, TooDense, union
 
 RNG = np.random.default_rng(7)
 N = 12
@@ -196,6 +196,29 @@ def test_other_numpy_functions_fall_back_to_the_dense_values() -> None:
     assert np.array_equal(np.where(p > 0.5, p, -p), np.where(dense > 0.5, dense, -dense))
     assert np.array_equal(np.add.reduce(p, axis=0), np.add.reduce(dense, axis=0))
     assert np.array_equal(np.asarray(np.sin(p) * 2 + 1), np.sin(dense) * 2 + 1)
+
+
+@pytest.mark.parametrize("dtype", [float, complex])
+@pytest.mark.parametrize("overlap", [0.0, 0.5, 1.0])
+def test_two_values_that_each_change_one_position_as_the_general_rule_makes_them(dtype: type, overlap: float) -> None:
+    """Two operands that change one position per point (x[:-1] * x[1:]) take a shorter way than the general union
+    of positions: the same positions and the same values at every point, bit for bit, whether they change the same
+    position at no point, at half of them or at all (and where one of them changes none)."""
+    rng = np.random.default_rng(int(10 * overlap))
+    count, size = 300, 9
+    base = rng.uniform(-1, 1, (size, 2)).astype(dtype)
+    which = rng.integers(0, 2, count)
+    mine = rng.integers(-1, size, count)
+    theirs = np.where(rng.uniform(size=count) < overlap, mine, rng.integers(-1, size, count))
+    a = Perturbed(base, which, mine[:, None], rng.uniform(-1, 1, (count, 1)).astype(dtype), 1e6)
+    b = Perturbed(np.cos(base), which, theirs[:, None], rng.uniform(-1, 1, (count, 1)).astype(dtype), 1e6)
+    for function in (np.multiply, np.subtract, np.arctan2 if dtype is float else np.divide):
+        short = function(a, b)
+        where = union([a.where, b.where])
+        assert where is not None
+        general = Perturbed(function(a.base, b.base), which, where, function(a.at(where), b.at(where)), 1e6)
+        assert np.array_equal(short.dense(), general.dense(), equal_nan=True)
+        assert np.array_equal(short.dense(), function(a.dense(), b.dense()), equal_nan=True)
 
 
 def test_dense_points_are_the_engine_batch() -> None:
