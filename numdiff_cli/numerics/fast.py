@@ -9,7 +9,7 @@ import numpy as np
 from numdiff_cli.numerics.convergence import converged_truncation, sum_error
 from numdiff_cli.numerics.estimate import EPS, PRECISION, RESOLVED_ABOVE, Along
 from numdiff_cli.numerics.fine import NOISE_SIGMAS, PROBE_POINTS, QUIET_ULPS, measured_sigmas, stencil_values
-from numdiff_cli.numerics.richardson import entry_weights, neville, quietest, top_weights
+from numdiff_cli.numerics.richardson import Quieter, entry_weights, neville, quietest, quietest_later, top_weights
 from numdiff_cli.numerics.stencils import quotients, stencil, stencil_sum
 from numdiff_cli.numerics.steps import FAST_STEPS, GROWTH_FACTOR, fast_steps
 from numdiff_cli.numerics.units import outside_scale, scale_found, unit_of
@@ -76,6 +76,7 @@ def fast_estimates(
     deferred: np.ndarray | None = None,
     find_units: bool = True,
     floor: np.ndarray | None = None,
+    quiet_later: list[Quieter] | None = None,
 ) -> FastEstimates:
     """``auto``'s first, cheap pass on points ``x`` (flat): the absolute steps :data:`FAST_STEPS`, one call of f
     (``sel``: the flat indices of ``x`` for ``along``; ``None`` for all points, of ``shape``).
@@ -105,6 +106,11 @@ def fast_estimates(
 
     With ``floor`` (steps not scaled; filled in place), the absolute floor by which it vouches for a value
     consistent with zero (:func:`fast_floor`).
+
+    With ``quiet_later`` (a list; order 1, absolute steps), that entry is not sought now at all: a function that
+    seeks it at the points given it (updating the value in place) is appended to the list instead. The gradient of an
+    analytic f takes the complex step's value at most of its components (see :mod:`.gradient`), where the search
+    (a tenth of the gradient's time at n = 10) would be thrown away.
 
     With ``grows`` (order 1: the gradient's passes, whose kink test may be skipped; a mask of the points, filled in
     place), f at x too, in the same call (one more evaluation): the second differences at the five steps, which tend
@@ -137,7 +143,7 @@ def fast_estimates(
             outside &= np.isnan(values).any(axis=0).all(axis=0)
             if OUTSIDE_SHARE * np.count_nonzero(outside) >= x.size:
                 return _outside(values, steps, x, outside, deferred, find_units)
-    return _estimates(values, at_x, steps, x, order, unit, grows, deferred, find_units, floor)
+    return _estimates(values, at_x, steps, x, order, unit, grows, deferred, find_units, floor, quiet_later)
 
 
 def _estimates(
@@ -151,6 +157,7 @@ def _estimates(
     deferred: np.ndarray | None,
     find_units: bool,
     floor: np.ndarray | None,
+    quiet_later: list[Quieter] | None = None,
 ) -> FastEstimates:
     """:func:`fast_estimates` from f at its stencils (``values``, and ``at_x`` with ``grows``) on ``steps``."""
     _, numerators, denominator = stencil(order, "central")
@@ -255,16 +262,19 @@ def _estimates(
             if deferred is not None:
                 deferred[...] = quiet_ & (noise > error - noise) & (error > IMPROVABLE_ABOVE * size)
                 quiet_ &= ~deferred
-            count_quiet = np.count_nonzero(quiet_)
-            if count_quiet:
-                quiet = slice(None) if count_quiet == value.size else np.flatnonzero(quiet_)  # (all: no copies)
-                value[quiet] = quietest(
-                    np.concatenate(table)[:, quiet],
-                    rounding[:, quiet],
-                    entry_weights(FAST_STEPS),
-                    value[quiet],
-                    noise[quiet],
-                )
+            if quiet_later is not None:
+                quiet_later.append(quietest_later(table, rounding, entry_weights(FAST_STEPS), value, noise, quiet_))
+            else:
+                count_quiet = np.count_nonzero(quiet_)
+                if count_quiet:
+                    quiet = slice(None) if count_quiet == value.size else np.flatnonzero(quiet_)  # (all: no copies)
+                    value[quiet] = quietest(
+                        np.concatenate(table)[:, quiet],
+                        rounding[:, quiet],
+                        entry_weights(FAST_STEPS),
+                        value[quiet],
+                        noise[quiet],
+                    )
         # The spread of the value's rounding per ulp of f, where it is used: for orders 2 to 4 at the points that
         # could settle with a tighter estimate (vouch_fast), and in scaled passes at the points settled close to
         # the promise (scaled.confirm_scaled).
@@ -366,12 +376,15 @@ def fast_pass(
     sel: np.ndarray | None,
     shape: tuple[int, ...],
     grows: np.ndarray | None = None,
+    quiet_later: list[Quieter] | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """:func:`fast_estimates` without the ingredients of :func:`vouch_fast` and of the scaled passes: value, error,
-    step, typical |f| near x, the settled mask, the trusted mask (``grows`` as there) and the absolute floor it
-    judged by (:func:`fast_floor`)."""
+    step, typical |f| near x, the settled mask, the trusted mask (``grows`` and ``quiet_later`` as there) and the
+    absolute floor it judged by (:func:`fast_floor`)."""
     floor = np.empty(x.shape)
-    estimates = fast_estimates(along, x, order, sel, shape, grows=grows, find_units=False, floor=floor)
+    estimates = fast_estimates(
+        along, x, order, sel, shape, grows=grows, find_units=False, floor=floor, quiet_later=quiet_later
+    )
     return (*estimates[:6], floor)
 
 

@@ -9,6 +9,7 @@ them) are pinned to its own form, so they are not merged.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cache
 
 import numpy as np
@@ -251,3 +252,28 @@ def quietest(
     best = np.argmin(mark, axis=0)
     judged = np.abs(value - every[-2]) + noise  # (the other entry of the last level)
     return np.where(picked(mark, best) < judged, picked(entries, best), value)
+
+
+# quietest's search made later (quietest_later): called with the flat indices of the points at which to make it.
+Quieter = Callable[[np.ndarray], None]
+
+
+def quietest_later(
+    table: list[np.ndarray],
+    rounding: np.ndarray,
+    tableau: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+    value: np.ndarray,
+    noise: np.ndarray,
+    candidates: np.ndarray,
+) -> Quieter:
+    """:func:`quietest` on the levels ``table`` of :func:`neville` (on columns of points), made later at the points
+    given to the function returned (those of them among the ``candidates``), updating ``value`` in place."""
+
+    def seek(points: np.ndarray) -> None:
+        quiet = points[candidates[points]]
+        if quiet.size:
+            value[quiet] = quietest(
+                np.concatenate(table)[:, quiet], rounding[:, quiet], tableau, value[quiet], noise[quiet]
+            )
+
+    return seek
