@@ -19,6 +19,7 @@ import pytest
 import sympy as sp
 
 from numdiff_cli import engine
+from numdiff_cli.bound import bind
 from numdiff_cli.expr import parse_expression
 from numdiff_cli.numerics.fast import fast_pass
 
@@ -175,3 +176,31 @@ def test_where_the_complex_value_is_not_taken_the_fast_pass_keeps_its_quieter_en
     settled = last[4]
     assert settled.sum() >= 90
     assert not np.array_equal(plain.value[settled, 0], last[0][settled])
+
+
+def test_the_complex_step_of_the_components_the_fast_pass_leaves_shares_the_complex_values_call() -> None:
+    # The cyclic function at n = 100 (seed 7): the fast pass leaves 3 components whose relative digits the rounding
+    # of f limits (5e-4 next to f ~ 4.6). Their complex step (three complex evaluations each) is made in the call
+    # of the others' complex values: three calls of f in all (the fast pass, the complex values, the central
+    # differences that confirm the complex step), where there were four.
+    bound = bind(parse_expression(CYCLIC.replace("/ 10", "/ 100")), {"x": (100,)}, {})
+    calls = []
+
+    def f(v: np.ndarray) -> np.ndarray:
+        calls.append(str(v.dtype))
+        return bound.function(v)
+
+    point = np.random.default_rng(7).uniform(-1, 1, 100)
+    result = engine.gradient(f, point[:, None], analytic=True)
+    assert calls == ["float64", "complex128", "float64"]
+    assert result.nfev == 11 + 8  # (the fast pass's, and the complex step's with its check)
+    with mpmath.workdps(50):
+        x = [mpmath.mpf(float(v)) for v in point]
+        terms = [mpmath.exp(mpmath.sin(x[i]) * x[(i + 1) % 100]) for i in range(100)]
+        norm = 1 + sum(v**2 for v in x)
+        for j in range(100):
+            after, before = (j + 1) % 100, (j - 1) % 100
+            exact = (mpmath.cos(x[j]) * x[after] * terms[j] + mpmath.sin(x[before]) * terms[before]) / 100
+            exact += 2 * x[j] / norm
+            assert int(result.status[j, 0]) == engine.OK
+            assert abs(mpmath.mpf(float(result.value[j, 0])) - exact) <= float(result.error[j, 0])

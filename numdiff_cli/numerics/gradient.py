@@ -11,9 +11,10 @@ of components in it. Each pass below is one batched call for the components the 
    complex step's value where the two agree within the fast pass's error (one complex evaluation: see
    :func:`_complex_value`), 16 digits where the fast pass's smallest steps leave 13 to 15;
 1. for an analytic f, the complex step (:func:`~.lines.complex_opinion`: 8 evaluations, confirmed by central
-   differences): what the fast pass leaves is mostly a component whose relative digits the rounding of f limits
-   (a small derivative of a large sum), which real steps of the same size cannot do better on; a component whose
-   error is within the rounding floor of f on the scale max(1, |x|) is done without it where f is not analytic;
+   differences; its three complex ones in the call of 0b's, :func:`_complex_values`): what the fast pass leaves is
+   mostly a component whose relative digits the rounding of f limits (a small derivative of a large sum), which
+   real steps of the same size cannot do better on; a component whose error is within the rounding floor of f on
+   the scale max(1, |x|) is done without it where f is not analytic;
 2. the gradient's sequence of :data:`~.steps.GRADIENT_STEPS` steps in a
    ratio of :data:`~.steps.RATIO` from ``GRADIENT_FIRST_STEP * max(1, |x|)``, extrapolated (16 evaluations), done
    where it vouches for a component or the rounding it carries explains its error;
@@ -42,7 +43,7 @@ from numdiff_cli.numerics.fine import PROBE_POINTS, evaluations, measured_roundi
 from numdiff_cli.numerics.kinks import KINK_EVALUATIONS, kinked
 from numdiff_cli.numerics.lines import complex_opinion
 from numdiff_cli.numerics.richardson import Quieter
-from numdiff_cli.numerics.stencils import QUIET_ULPS, shaped_offsets, stencil
+from numdiff_cli.numerics.stencils import QUIET_ULPS, complex_offsets, shaped_offsets, stencil
 from numdiff_cli.numerics.steps import (
     COMPLEX_STEP,
     COMPLEX_UNDERFLOW,
@@ -94,13 +95,18 @@ def gradient_auto(along: Along, x: np.ndarray, analytic: bool = False, check_kin
     nfev = FAST_EVALUATIONS
     rest = np.flatnonzero(~fast_settled)
     least = FAST_EVALUATIONS  # what the components the fast pass settled cost
-    if analytic and rest.size < flat_x.size:
+    if analytic:
         settled = np.flatnonzero(fast_settled)
+        # One complex call for 0b and 1 below: f at x + ih on the components the fast pass settled, at x + ih,
+        # x + 2ih and x (complex_step's three) on the others (a call of f fewer than one for each: a tenth of the
+        # cyclic function's gradient at n = 100, 3 of whose components the fast pass leaves).
+        in_complex = _complex_values(along, settled, rest)
+    if analytic and rest.size < flat_x.size:
         # 0b. Where the fast pass vouches for a component of an analytic f, the complex step's value (one complex
         # evaluation) where it agrees with the fast pass's within its error: the fast pass's error, which the
         # agreement keeps honest, and the complex step's digits (16 where f rounds like its value, against the
         # fast pass's 13 to 15, whose smallest step carries the rounding of f).
-        complex_value, taken = _complex_value(along, settled, value[settled], error[settled])
+        complex_value, taken = _complex_value(in_complex[: settled.size], value[settled], error[settled])
         # (The step stays the fast pass's: its error's, and the one the kink test starts from.)
         value[settled[taken]] = complex_value[taken]
         # Where it is not taken, the fast pass's entry that carries less rounding, as for an f not analytic (the
@@ -112,7 +118,9 @@ def gradient_auto(along: Along, x: np.ndarray, analytic: bool = False, check_kin
         # 1. The complex step, kept where it vouches for the component and agrees with the estimate so far: most of
         # what the fast pass leaves is a component whose relative digits the rounding of f limits (a small
         # derivative of a large sum), which real steps of the same size cannot do better on.
-        value[rest], error[rest], done, count = _complex_opinion(along, flat_x, rest, value, error)
+        value[rest], error[rest], done, count = _complex_opinion(
+            along, flat_x, rest, value, error, in_complex[settled.size :].reshape(3, rest.size)
+        )
         nfev += count
         # (Vouched for on steps far below any feature the fast pass's steps missed: no kink test for that.)
         grows[rest[done]] = False
@@ -207,10 +215,11 @@ def _finished(
 
 
 def _complex_opinion(
-    along: Along, flat_x: np.ndarray, points: np.ndarray, value: np.ndarray, error: np.ndarray
+    along: Along, flat_x: np.ndarray, points: np.ndarray, value: np.ndarray, error: np.ndarray, values: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
     """:func:`~.lines.complex_opinion` on the components ``points``: their values and errors (the complex step's
-    where it vouched for them), where it did, and its evaluations.
+    where it vouched for them), where it did, and its evaluations (``values``: f at the complex step's offsets on
+    those lines, :func:`_complex_values`).
 
     The error of a value it vouched for counts the rounding of the terms of f, carried into Im f where the terms of
     the derivative cancel, which the complex step's own estimate (4 ulps of f', 2 of ``x f''``) does not see: as much
@@ -220,7 +229,7 @@ def _complex_opinion(
     another variable's value arranges at once.)"""
     old_value, old_error = value[points], error[points]
     xs = flat_x[points]
-    opinion, done = complex_opinion(on_lines(along, points), xs, old_value, old_error)
+    opinion, done = complex_opinion(on_lines(along, points), xs, old_value, old_error, values)
     with np.errstate(invalid="ignore"):
         scale = np.maximum(1.0, np.abs(xs))
         carried = QUIET_ULPS * EPS * (opinion.fscale / scale + np.abs(xs) / scale * np.abs(opinion.value))
@@ -228,21 +237,30 @@ def _complex_opinion(
     return np.where(done, opinion.value, old_value), np.where(done, new_error, old_error), done, opinion.nfev
 
 
-def _complex_value(
-    along: Along, points: np.ndarray, value: np.ndarray, error: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """The complex step ``Im f(x + i h) / h`` on the lines ``points`` (one complex evaluation each), and where it
-    may replace the estimate ``value`` whose ``error`` vouches for it: where the two agree within that error, and
-    ``Im f`` has not underflowed (:data:`~.steps.COMPLEX_UNDERFLOW`).
+def _complex_values(along: Along, settled: np.ndarray, rest: np.ndarray) -> np.ndarray:
+    """f at ``x + ih`` on the lines ``settled``, then at the offsets of :func:`~.stencils.complex_step` on the lines
+    ``rest`` (three each, offset after offset), in one call: shape ``(settled.size + 3 * rest.size,)``."""
+    offsets = complex_offsets(COMPLEX_STEP)
+    t, lines = np.full(settled.size, offsets[0]), settled
+    if rest.size:  # (none where the fast pass settled every line, the common case)
+        t = np.concatenate([t, np.repeat(offsets, rest.size)])
+        lines = np.concatenate([settled, rest, rest, rest])
+    with np.errstate(all="ignore"):
+        return along(t[None], lines)[0]
+
+
+def _complex_value(f_values: np.ndarray, value: np.ndarray, error: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The complex step ``Im f(x + i h) / h`` from f at ``x + i h`` (``f_values``, one complex evaluation per line),
+    and where it may replace the estimate ``value`` whose ``error`` vouches for it: where the two agree within that
+    error, and ``Im f`` has not underflowed (:data:`~.steps.COMPLEX_UNDERFLOW`).
 
     The agreement is the complex step's check, in place of :func:`~.stencils.complex_check`'s five evaluations:
     where f cancels internally the complex step carries the rounding of its terms (``z / sin(z)`` near 0), where f
     is not analytic along the line it is not the derivative at all, and either shows as a difference larger than
     the real estimate's error, which then stays. Where they agree, the complex step's value is within twice that
     error of the true derivative, so the error stays the real estimate's (the status is judged on it, as before)."""
-    t = np.full((1, points.size), 1j * COMPLEX_STEP)
     with np.errstate(all="ignore"):
-        imaginary = along(t, points)[0].imag
+        imaginary = f_values.imag
         new = imaginary / COMPLEX_STEP
         taken = (np.abs(new - value) <= error) & (np.abs(imaginary) >= COMPLEX_UNDERFLOW)
     return new, taken

@@ -67,9 +67,12 @@ class Vouched(NamedTuple):
     fscale: np.ndarray  # the largest |f| its check saw (NaN where it made none)
 
 
-def _vouched_complex_step(along: Along, x: np.ndarray, order: int, step: float | None) -> Vouched:
-    """The complex step on the points ``x`` (see :func:`complex_with_fallback`)."""
-    estimate = complex_step(along, x, order=order, step=step)
+def _vouched_complex_step(
+    along: Along, x: np.ndarray, order: int, step: float | None, values: np.ndarray | None = None
+) -> Vouched:
+    """The complex step on the points ``x`` (see :func:`complex_with_fallback`; ``values`` as for
+    :func:`~.stencils.complex_step`)."""
+    estimate = complex_step(along, x, order=order, step=step, values=values)
     value, error, status = (a.reshape(-1) for a in (estimate.value, estimate.error, estimate.status))  # (its own)
     flat = x.reshape(-1)
     nfev = estimate.nfev
@@ -141,13 +144,17 @@ def line_derivative(
 
 
 def complex_opinion(
-    along: Along, x: np.ndarray, value: np.ndarray | None = None, error: np.ndarray | None = None
+    along: Along,
+    x: np.ndarray,
+    value: np.ndarray | None = None,
+    error: np.ndarray | None = None,
+    values: np.ndarray | None = None,
 ) -> tuple[Vouched, np.ndarray]:
     """First derivatives at the points ``x`` by the complex step where central differences confirm it (as ``complex``
     does): its results (:class:`Vouched`), and the mask of those it vouches for (and that agree with a first opinion
     ``value`` within both errors, ``error``, where one is given). (:func:`second_opinion` of first derivatives; the
-    gradient's first pass.)"""
-    opinion = _vouched_complex_step(along, x, 1, None)
+    gradient's first pass; ``values`` as for :func:`~.stencils.complex_step`.)"""
+    opinion = _vouched_complex_step(along, x, 1, None, values)
     floor = np.zeros(opinion.value.size)  # relative digits only: the complex step measures no scale of f
     usable = (opinion.status == OK) & ~opinion.lost
     return opinion, _confirms(opinion.value, opinion.error, floor, 1, value, error, usable)

@@ -146,7 +146,14 @@ def step_too_large(value: np.ndarray, check: np.ndarray, noise: np.ndarray) -> n
     return (change > STEP_CHECK_TOLERANCE * np.maximum(np.abs(value), np.abs(check))) & (change > noise)
 
 
-def complex_step(along: Along, x: np.ndarray, *, order: int, step: float | None) -> Estimate:
+def complex_offsets(h: float) -> np.ndarray:
+    """The offsets at which :func:`complex_step` evaluates f, in this order: ``i h``, ``2 i h`` and 0."""
+    return np.array([1j * h, 2j * h, 0])
+
+
+def complex_step(
+    along: Along, x: np.ndarray, *, order: int, step: float | None, values: np.ndarray | None = None
+) -> Estimate:
     """The complex step ``Im f(x + i h) / h`` along the lines through ``x`` (first derivatives only).
 
     No subtraction in the method: with ``h = COMPLEX_STEP`` the truncation error ``O(h**2)`` vanishes and the
@@ -167,6 +174,9 @@ def complex_step(along: Along, x: np.ndarray, *, order: int, step: float | None)
     the value has lost its precision; :func:`~numdiff_cli.numerics.lines.line_derivative` computes such points,
     and those :func:`complex_check` does not confirm, by ``auto`` instead.
 
+    ``values``: f at the offsets :func:`complex_offsets` (shape ``(3, *x.shape)``) where a caller has evaluated
+    them in a call of its own (the gradient's, with other points: one call of f fewer).
+
     Examples
     --------
     >>> import numpy as np
@@ -178,10 +188,13 @@ def complex_step(along: Along, x: np.ndarray, *, order: int, step: float | None)
     if order != 1:
         raise ValueError("the complex step gives first derivatives only (order 1)")
     h = COMPLEX_STEP if step is None else float(step)
-    t = np.zeros((3, *x.shape), dtype=complex)
-    t[0], t[1] = 1j * h, 2j * h
+    if values is None:
+        t = np.zeros((3, *x.shape), dtype=complex)
+        t[...] = complex_offsets(h).reshape(3, *(1,) * x.ndim)
+        with np.errstate(all="ignore"):
+            values = along(t, None)
     with np.errstate(all="ignore"):
-        shifted, twice, at_x = along(t, None)
+        shifted, twice, at_x = values
         real, imag, real_at_x = shifted.real, shifted.imag, at_x.real
         value = imag / h
         size = np.maximum(1.0, np.abs(real))
