@@ -267,7 +267,7 @@ def main() -> None:
         "one whole gradient, the four calls alternating within a round, in an order drawn afresh for each round.",
         "Digits: min / median over the n components against mpmath at 50 digits. Evaluations: points at which",
         "each library evaluated f, per component (numdiff's first pass: 11, and the complex value: 1;",
-        "components it cannot vouch for get 8 more instead, then 16 at smaller steps (and 12 where they measure the",
+        "components it cannot vouch for get 14 more instead, then 16 at smaller steps (and 12 where they measure the",
         "rounding of f), and if needed the wide search's 128; and the kink test's 7).",
         "numdiff's error estimates: the share of components whose estimate bounds the true error within a",
         "factor 10, and the number of components flagged (estimated relative error above 1e-10).",

@@ -10,11 +10,11 @@ of components in it. Each pass below is one batched call for the components the 
    pass of 4 steps relative to max(1, |x|) settled 1 and 52); for an analytic f, the components it settles take the
    complex step's value where the two agree within the fast pass's error (one complex evaluation: see
    :func:`_complex_value`), 16 digits where the fast pass's smallest steps leave 13 to 15;
-1. for an analytic f, the complex step (:func:`~.lines.complex_opinion`: 8 evaluations, confirmed by central
-   differences; its three complex ones in the call of 0b's, :func:`_complex_values`): what the fast pass leaves is
-   mostly a component whose relative digits the rounding of f limits (a small derivative of a large sum), which
-   real steps of the same size cannot do better on; a component whose error is within the rounding floor of f on
-   the scale max(1, |x|) is done without it where f is not analytic;
+1. for an analytic f, the complex step (:func:`~.lines.complex_opinion`: 9 complex evaluations with the probe of
+   its rounding, in the call of 0b's, :func:`_complex_values`, and 5 real ones that confirm it): what the fast pass
+   leaves is mostly a component whose relative digits the rounding of f limits (a small derivative of a large sum),
+   which real steps of the same size cannot do better on; a component whose error is within the rounding floor of
+   f on the scale max(1, |x|) is done without it where f is not analytic;
 2. the gradient's sequence of :data:`~.steps.GRADIENT_STEPS` steps in a
    ratio of :data:`~.steps.RATIO` from ``GRADIENT_FIRST_STEP * max(1, |x|)``, extrapolated (16 evaluations), done
    where it vouches for a component or the rounding it carries explains its error;
@@ -41,7 +41,7 @@ from numdiff_cli.numerics.estimate import EPS, PRECISION, Along, Estimate, on_li
 from numdiff_cli.numerics.fast import fast_pass
 from numdiff_cli.numerics.fine import PROBE_POINTS, evaluations, measured_rounding
 from numdiff_cli.numerics.kinks import KINK_EVALUATIONS, kinked
-from numdiff_cli.numerics.lines import complex_opinion
+from numdiff_cli.numerics.lines import VOUCHING, complex_opinion, vouching_offsets
 from numdiff_cli.numerics.richardson import Quieter
 from numdiff_cli.numerics.stencils import QUIET_ULPS, complex_offsets, shaped_offsets, stencil
 from numdiff_cli.numerics.steps import (
@@ -71,7 +71,7 @@ def gradient_auto(along: Along, x: np.ndarray, analytic: bool = False, check_kin
     ``along`` as in :data:`~.estimate.Along`, by the passes of this module. With ``analytic`` (f is
     complex-analytic and takes complex arguments), the components the fast pass vouches for take the complex
     step's value where it agrees with the fast pass's (one evaluation more, with the fast pass's error), and those
-    it cannot vouch for get the complex step first: 8 evaluations where it vouches for them, instead of 16 to 160
+    it cannot vouch for get the complex step first: 14 evaluations where it vouches for them, instead of 16 to 160
     for the real passes. With
     ``check_kink``, a component along whose line f has a kink (``abs(x) + y`` at x = 0, ``max(x)`` where two
     elements tie) gets the status :data:`~numdiff_cli.contract.KINK`, as :func:`~.adaptive.adaptive` gives it (the
@@ -97,10 +97,10 @@ def gradient_auto(along: Along, x: np.ndarray, analytic: bool = False, check_kin
     least = FAST_EVALUATIONS  # what the components the fast pass settled cost
     if analytic:
         settled = np.flatnonzero(fast_settled)
-        # One complex call for 0b and 1 below: f at x + ih on the components the fast pass settled, at x + ih,
-        # x + 2ih and x (complex_step's three) on the others (a call of f fewer than one for each: a tenth of the
-        # cyclic function's gradient at n = 100, 3 of whose components the fast pass leaves).
-        in_complex = _complex_values(along, settled, rest)
+        # One complex call for 0b and 1 below: f at x + ih on the components the fast pass settled, at the complex
+        # opinion's offsets on the others (a call of f fewer than one for each: a tenth of the cyclic function's
+        # gradient at n = 100, 3 of whose components the fast pass leaves).
+        in_complex = _complex_values(along, flat_x, settled, rest)
     if analytic and rest.size < flat_x.size:
         # 0b. Where the fast pass vouches for a component of an analytic f, the complex step's value (one complex
         # evaluation) where it agrees with the fast pass's within its error: the fast pass's error, which the
@@ -119,7 +119,7 @@ def gradient_auto(along: Along, x: np.ndarray, analytic: bool = False, check_kin
         # what the fast pass leaves is a component whose relative digits the rounding of f limits (a small
         # derivative of a large sum), which real steps of the same size cannot do better on.
         value[rest], error[rest], done, count = _complex_opinion(
-            along, flat_x, rest, value, error, in_complex[settled.size :].reshape(3, rest.size)
+            along, flat_x, rest, value, error, in_complex[settled.size :].reshape(VOUCHING, rest.size)
         )
         nfev += count
         # (Vouched for on steps far below any feature the fast pass's steps missed: no kink test for that.)
@@ -237,14 +237,13 @@ def _complex_opinion(
     return np.where(done, opinion.value, old_value), np.where(done, new_error, old_error), done, opinion.nfev
 
 
-def _complex_values(along: Along, settled: np.ndarray, rest: np.ndarray) -> np.ndarray:
-    """f at ``x + ih`` on the lines ``settled``, then at the offsets of :func:`~.stencils.complex_step` on the lines
-    ``rest`` (three each, offset after offset), in one call: shape ``(settled.size + 3 * rest.size,)``."""
-    offsets = complex_offsets(COMPLEX_STEP)
-    t, lines = np.full(settled.size, offsets[0]), settled
+def _complex_values(along: Along, flat_x: np.ndarray, settled: np.ndarray, rest: np.ndarray) -> np.ndarray:
+    """f at ``x + ih`` on the lines ``settled``, then at :func:`~.lines.vouching_offsets` on the lines ``rest`` (offset
+    after offset), in one call: shape ``(settled.size + VOUCHING * rest.size,)``."""
+    t, lines = np.full(settled.size, complex_offsets(COMPLEX_STEP)[0]), settled
     if rest.size:  # (none where the fast pass settled every line, the common case)
-        t = np.concatenate([t, np.repeat(offsets, rest.size)])
-        lines = np.concatenate([settled, rest, rest, rest])
+        t = np.concatenate([t, vouching_offsets(flat_x[rest]).reshape(-1)])
+        lines = np.concatenate([settled, np.tile(rest, VOUCHING)])
     with np.errstate(all="ignore"):
         return along(t[None], lines)[0]
 

@@ -10,14 +10,21 @@ from numdiff_cli.contract import IMPRECISE, METHODS, OK, fixed_step_kind
 from numdiff_cli.numerics.adaptive import adaptive
 from numdiff_cli.numerics.contour import RADII, SAMPLES, on_circles
 from numdiff_cli.numerics.estimate import EPS, Along, Estimate, on_lines
-from numdiff_cli.numerics.stencils import CHECK_TOLERANCE, complex_check, complex_step, fixed_step_difference
+from numdiff_cli.numerics.fine import NOISE_SIGMAS, binade
+from numdiff_cli.numerics.stencils import (
+    CHECK_TOLERANCE,
+    complex_check,
+    complex_offsets,
+    complex_step,
+    fixed_step_difference,
+)
 from numdiff_cli.numerics.steps import COMPLEX_STEP, COMPLEX_UNDERFLOW, taken
 from numdiff_cli.numerics.verdicts import absolute_floor, verdict
 
 # The steps of complex_check, times the scale of x: eps**(1/3), the step at which a central difference balances
 # truncation and rounding.
 CHECK_STEP = EPS ** (1 / 3)
-# Points per block of the complex step and its check (8 values of f each, complex for 3 of them).
+# Points per block of the complex step and its check (14 values of f each, complex for 9 of them).
 COMPLEX_BLOCK = 8192
 
 
@@ -39,7 +46,7 @@ def complex_with_fallback(along: Along, x: np.ndarray, *, order: int, step: floa
     if flat.size <= COMPLEX_BLOCK:
         value, error, status, lost, nfev = _vouched_complex_step(along, x, order, step)[:5]
     else:
-        # In blocks: the eight values of f per point stay in the CPU cache (twice as fast on a million points).
+        # In blocks: the values of f per point stay in the CPU cache (twice as fast on a million points).
         parts = [
             _vouched_complex_step(on_lines(along, block), flat[block], order, step)
             for block in np.array_split(np.arange(flat.size), -(-flat.size // COMPLEX_BLOCK))
@@ -67,15 +74,61 @@ class Vouched(NamedTuple):
     fscale: np.ndarray  # the largest |f| its check saw (NaN where it made none)
 
 
+# The complex steps of the probe of the complex step's rounding (vouching_offsets): the default step times factors
+# whose binary expansions differ (1 + k/7), so that the rounding of every product with the step differs too. With
+# the default step's own value, 7 values whose only difference is rounding: their standard deviation (6 degrees of
+# freedom) measures it.
+PROBE_STEPS = COMPLEX_STEP * (1 + np.arange(1, 7) / 7)
+# The evaluations of f per point of _vouched_complex_step with the default step, in one call (vouching_offsets).
+VOUCHING = 3 + len(PROBE_STEPS)
+
+
+def vouching_offsets(x: np.ndarray) -> np.ndarray:
+    """The complex offsets at which :func:`_vouched_complex_step` evaluates f on the flat points ``x`` with the default
+    step, shape ``(VOUCHING, x.size)``: :func:`~.stencils.complex_step`'s three, then the probe of its
+    rounding, ``x + i h_k`` with the steps :data:`PROBE_STEPS`. (At x itself: at points a little apart, f' differs
+    by f'' times the spacing, and next to a zero of f' their rounding is far above the value's: ``sin`` at
+    ``pi/2`` in double, whose derivative 6.1e-17 the complex step gives to the last bit.)"""
+    offsets = np.empty((VOUCHING, x.size), dtype=complex)
+    offsets[:3] = complex_offsets(COMPLEX_STEP)[:, None]
+    offsets[3:] = 1j * PROBE_STEPS[:, None]
+    return offsets
+
+
 def _vouched_complex_step(
     along: Along, x: np.ndarray, order: int, step: float | None, values: np.ndarray | None = None
 ) -> Vouched:
-    """The complex step on the points ``x`` (see :func:`complex_with_fallback`; ``values`` as for
-    :func:`~.stencils.complex_step`)."""
-    estimate = complex_step(along, x, order=order, step=step, values=values)
+    """The complex step on the points ``x`` (see :func:`complex_with_fallback`); with the default step, f at
+    :func:`vouching_offsets` (``values``, if a caller has evaluated them in a call of its own), whose probe measures
+    the rounding the complex step's value carries.
+
+    The complex step's own error estimate, a few ulps of f', holds where f' is computed without cancellation. Where
+    it is a small difference of large terms (``exp(-26.6010757973*x) - exp(-26.6010757981*x) + 1`` at 0.003: terms of
+    27 for a derivative of 7e-10), each term's rounding is in ``Im f``, and :func:`~.stencils.complex_check`, which
+    sees the rounding of f itself (there 1 ulp of f), passed it: 6.73694682e-10 +- 6e-25 for 6.73699353e-10. The
+    complex step's values with steps of other binary expansions (:data:`PROBE_STEPS`) carry independent rounding of
+    the terms (points a little apart do not: where the terms move in step, their roundings cancel alike at every
+    point, and ``sin(2.2768552357*x) - sin(2.2768552373*x)`` at -0.0349 is the same to the last bit at twelve of
+    them, 1e-7 off), and their standard deviation with the default step's measures it; the error is at least
+    :data:`~.fine.NOISE_SIGMAS` times that. Where it exceeds the check's tolerance, the point is not vouched for.
+    (The rounding of the terms' arguments, ``a*x`` before ``sin``, is the same at every step: only the check's
+    estimate, 2 ulps of ``x f''``, counts it.)"""
+    probing = step is None
+    if probing and values is None:
+        flat_x = x.reshape(-1)
+        with np.errstate(all="ignore"):
+            values = along(vouching_offsets(flat_x).reshape(VOUCHING, *x.shape), None)
+    estimate = complex_step(along, x, order=order, step=step, values=None if values is None else values[:3])
     value, error, status = (a.reshape(-1) for a in (estimate.value, estimate.error, estimate.status))  # (its own)
     flat = x.reshape(-1)
     nfev = estimate.nfev
+    if probing and values is not None:
+        with np.errstate(all="ignore"):
+            probe = np.concatenate([value[None], values[3:].reshape(len(PROBE_STEPS), -1).imag / PROBE_STEPS[:, None]])
+            # (Scaled by a power of two first: the squares of values near the largest double overflow.)
+            unit = binade(np.max(np.abs(probe), axis=0))
+            error = np.fmax(error, NOISE_SIGMAS * unit * np.std(probe / unit, axis=0, ddof=1))
+        nfev += len(PROBE_STEPS)
     with np.errstate(all="ignore"):
         imaginary = np.abs(value * estimate.step.reshape(-1))
     lost = (status == OK) & (imaginary < COMPLEX_UNDERFLOW)
@@ -153,7 +206,7 @@ def complex_opinion(
     """First derivatives at the points ``x`` by the complex step where central differences confirm it (as ``complex``
     does): its results (:class:`Vouched`), and the mask of those it vouches for (and that agree with a first opinion
     ``value`` within both errors, ``error``, where one is given). (:func:`second_opinion` of first derivatives; the
-    gradient's first pass; ``values`` as for :func:`~.stencils.complex_step`.)"""
+    gradient's first pass; ``values`` as for :func:`_vouched_complex_step`.)"""
     opinion = _vouched_complex_step(along, x, 1, None, values)
     floor = np.zeros(opinion.value.size)  # relative digits only: the complex step measures no scale of f
     usable = (opinion.status == OK) & ~opinion.lost
