@@ -41,7 +41,7 @@ from numdiff_cli.numerics.estimate import EPS, PRECISION, Along, Estimate, on_li
 from numdiff_cli.numerics.fast import fast_pass
 from numdiff_cli.numerics.fine import PROBE_POINTS, evaluations, measured_rounding
 from numdiff_cli.numerics.kinks import KINK_EVALUATIONS, kinked
-from numdiff_cli.numerics.lines import VOUCHING, complex_opinion, vouching_offsets
+from numdiff_cli.numerics.lines import VOUCHING, VOUCHING_OFFSETS, complex_opinion
 from numdiff_cli.numerics.richardson import Quieter
 from numdiff_cli.numerics.stencils import QUIET_ULPS, complex_offsets, shaped_offsets, stencil
 from numdiff_cli.numerics.steps import (
@@ -100,7 +100,7 @@ def gradient_auto(along: Along, x: np.ndarray, analytic: bool = False, check_kin
         # One complex call for 0b and 1 below: f at x + ih on the components the fast pass settled, at the complex
         # opinion's offsets on the others (a call of f fewer than one for each: a tenth of the cyclic function's
         # gradient at n = 100, 3 of whose components the fast pass leaves).
-        in_complex = _complex_values(along, flat_x, settled, rest)
+        in_complex = _complex_values(along, settled, rest)
     if analytic and rest.size < flat_x.size:
         # 0b. Where the fast pass vouches for a component of an analytic f, the complex step's value (one complex
         # evaluation) where it agrees with the fast pass's within its error: the fast pass's error, which the
@@ -237,12 +237,12 @@ def _complex_opinion(
     return np.where(done, opinion.value, old_value), np.where(done, new_error, old_error), done, opinion.nfev
 
 
-def _complex_values(along: Along, flat_x: np.ndarray, settled: np.ndarray, rest: np.ndarray) -> np.ndarray:
-    """f at ``x + ih`` on the lines ``settled``, then at :func:`~.lines.vouching_offsets` on the lines ``rest`` (offset
+def _complex_values(along: Along, settled: np.ndarray, rest: np.ndarray) -> np.ndarray:
+    """f at ``x + ih`` on the lines ``settled``, then at :data:`~.lines.VOUCHING_OFFSETS` on the lines ``rest`` (offset
     after offset), in one call: shape ``(settled.size + VOUCHING * rest.size,)``."""
     t, lines = np.full(settled.size, complex_offsets(COMPLEX_STEP)[0]), settled
     if rest.size:  # (none where the fast pass settled every line, the common case)
-        t = np.concatenate([t, vouching_offsets(flat_x[rest]).reshape(-1)])
+        t = np.concatenate([t, np.repeat(VOUCHING_OFFSETS, rest.size)])
         lines = np.concatenate([settled, np.tile(rest, VOUCHING)])
     with np.errstate(all="ignore"):
         return along(t[None], lines)[0]

@@ -74,32 +74,27 @@ class Vouched(NamedTuple):
     fscale: np.ndarray  # the largest |f| its check saw (NaN where it made none)
 
 
-# The complex steps of the probe of the complex step's rounding (vouching_offsets): the default step times factors
+# The complex steps of the probe of the complex step's rounding (VOUCHING_OFFSETS): the default step times factors
 # whose binary expansions differ (1 + k/7), so that the rounding of every product with the step differs too. With
 # the default step's own value, 7 values whose only difference is rounding: their standard deviation (6 degrees of
 # freedom) measures it.
 PROBE_STEPS = COMPLEX_STEP * (1 + np.arange(1, 7) / 7)
-# The evaluations of f per point of _vouched_complex_step with the default step, in one call (vouching_offsets).
+# The evaluations of f per point of _vouched_complex_step with the default step, in one call (VOUCHING_OFFSETS).
 VOUCHING = 3 + len(PROBE_STEPS)
 
 
-def vouching_offsets(x: np.ndarray) -> np.ndarray:
-    """The complex offsets at which :func:`_vouched_complex_step` evaluates f on the flat points ``x`` with the default
-    step, shape ``(VOUCHING, x.size)``: :func:`~.stencils.complex_step`'s three, then the probe of its
-    rounding, ``x + i h_k`` with the steps :data:`PROBE_STEPS`. (At x itself: at points a little apart, f' differs
-    by f'' times the spacing, and next to a zero of f' their rounding is far above the value's: ``sin`` at
-    ``pi/2`` in double, whose derivative 6.1e-17 the complex step gives to the last bit.)"""
-    offsets = np.empty((VOUCHING, x.size), dtype=complex)
-    offsets[:3] = complex_offsets(COMPLEX_STEP)[:, None]
-    offsets[3:] = 1j * PROBE_STEPS[:, None]
-    return offsets
+# The complex offsets at which _vouched_complex_step evaluates f with the default step, in this order: complex_step's
+# three, then the probe of its rounding, ``x + i h_k`` with the steps PROBE_STEPS. (At x itself: at points a little
+# apart, f' differs by f'' times the spacing, and next to a zero of f' their rounding is far above the value's: ``sin``
+# at ``pi/2`` in double, whose derivative 6.1e-17 the complex step gives to the last bit.)
+VOUCHING_OFFSETS = np.concatenate([complex_offsets(COMPLEX_STEP), 1j * PROBE_STEPS])
 
 
 def _vouched_complex_step(
     along: Along, x: np.ndarray, order: int, step: float | None, values: np.ndarray | None = None
 ) -> Vouched:
     """The complex step on the points ``x`` (see :func:`complex_with_fallback`); with the default step, f at
-    :func:`vouching_offsets` (``values``, if a caller has evaluated them in a call of its own), whose probe measures
+    :data:`VOUCHING_OFFSETS` (``values``, if a caller has evaluated them in a call of its own), whose probe measures
     the rounding the complex step's value carries.
 
     The complex step's own error estimate, a few ulps of f', holds where f' is computed without cancellation. Where
@@ -115,9 +110,8 @@ def _vouched_complex_step(
     estimate, 2 ulps of ``x f''``, counts it.)"""
     probing = step is None
     if probing and values is None:
-        flat_x = x.reshape(-1)
         with np.errstate(all="ignore"):
-            values = along(vouching_offsets(flat_x).reshape(VOUCHING, *x.shape), None)
+            values = along(VOUCHING_OFFSETS.reshape(VOUCHING, *(1,) * x.ndim) + np.zeros(x.shape), None)
     estimate = complex_step(along, x, order=order, step=step, values=None if values is None else values[:3])
     value, error, status = (a.reshape(-1) for a in (estimate.value, estimate.error, estimate.status))  # (its own)
     flat = x.reshape(-1)
