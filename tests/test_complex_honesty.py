@@ -10,6 +10,8 @@ import mpmath
 import numpy as np
 import pytest
 
+from cancelling import cancelling
+
 from numdiff_cli import engine
 from numdiff_cli.contract import OK
 from numdiff_cli.expr import parse_expression
@@ -113,33 +115,6 @@ def test_confirmed_values_are_the_complex_step_itself(text: str, x: float) -> No
     assert float(est.value[0]) == float(np.imag(function(np.array([[x + 1e-200j]]))[0]) / 1e-200)
 
 
-def _cancelling(seed: int) -> list[tuple[str, float, mpmath.mpf, float]]:
-    """Functions whose derivative is a small difference of large terms: ``g(a x) -+ g(b x) + c`` with b within 1e-3
-    to 1e-11 of +-a, at four points each: their derivatives (mpmath, 60 digits), and what the rounding of the terms'
-    arguments ``a*x`` and ``b*x`` (an ulp each) moves them by, ``sum |a * x| * |a g''(a x)| * eps`` over the terms,
-    which no method that evaluates f can see: the complex step's own estimate counts it as ``2 eps |x f''|``, and
-    there the terms of f'' cancel too."""
-    rng = np.random.default_rng(seed)
-    slopes = {"sin": mpmath.cos, "cos": lambda t: -mpmath.sin(t), "exp": mpmath.exp, "atan": lambda t: 1 / (1 + t * t)}
-    curvatures = {"sin": mpmath.sin, "cos": mpmath.cos, "exp": mpmath.exp, "atan": lambda t: 2 * t / (1 + t * t) ** 2}
-    cases = []
-    for name in ["sin", "cos", "exp", "atan"] * 6:
-        a = float(10 ** rng.uniform(0, 2.5)) * float(rng.choice([-1, 1]))
-        b = a * (1 + float(10 ** rng.uniform(-11, -3))) * (-1 if name in ("sin", "atan") else 1)
-        sign = 1 if name in ("sin", "atan") else -1
-        text = f"{name}({a!r}*x) {'+' if sign > 0 else '-'} {name}({b!r}*x) + {float(rng.choice([0, 1, 100])):.1f}"
-        for _ in range(4):
-            x = float(rng.uniform(-1, 1) * 10 ** rng.uniform(-2, 2))
-            if name == "exp":
-                x = float(np.clip(x, -300 / abs(a), 300 / abs(a)))
-            with mpmath.workdps(60):
-                X, A, B = mpmath.mpf(x), mpmath.mpf(a), mpmath.mpf(b)
-                slope = A * slopes[name](A * X) + sign * B * slopes[name](B * X)
-                moved = sum(abs(c * X) * abs(c * curvatures[name](c * X)) for c in (A, B)) * engine.EPS
-            cases.append((text, x, slope, float(moved)))
-    return cases
-
-
 @pytest.mark.parametrize("seed", [3, 5])
 def test_a_derivative_that_cancels_is_never_vouched_for_beyond_its_rounding(seed: int) -> None:
     """The complex step's error of a few ulps of f' holds where f' is computed without cancellation. Where f' is a
@@ -149,11 +124,11 @@ def test_a_derivative_that_cancels_is_never_vouched_for_beyond_its_rounding(seed
     the complex step's rounding (its value at six more steps of other binary expansions) measures it. Every
     result the complex step vouches for (the opinion ``diff`` takes on an analytic expression's flagged points, and
     the gradient's on the components its fast pass leaves) is within 10 times its error of the derivative, but for
-    what the rounding of the terms' arguments moves it by (see _cancelling). Before: of the 97 results it vouched
+    what the rounding of the terms' arguments moves it by (see cancelling.cancelling). Before: of the 97 results it vouched
     for at these 192 points, 90 were beyond 10 times their error (by up to 1e10 times), 10 even with that allowance
     (by up to 88 times); now it vouches for 49, 7 beyond 10 times their error and none beyond the allowance."""
     vouched = 0
-    for text, x, reference, moved in _cancelling(seed):
+    for text, x, reference, moved in cancelling(seed):
         function = parse_expression(text).function
         point = np.array([x])
         opinion, taken = complex_opinion(lambda t, sel, f=function, p=point: f((p + t)[None]), point)

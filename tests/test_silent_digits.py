@@ -48,6 +48,8 @@ UNDEFINED_AT_X = pytest.mark.xfail(
 # amount at every step: the differences are exactly those of f at a shifted point, the tableau converges to that
 # point's derivative, and its error estimate (1e-13) does not see the shift (1.7e-7 relative). The point is
 # ill-conditioned as log(1 + x**2) at 3e-6 is, which is flagged because its rounding differs from step to step.
+# (At order 3, cos(1e10 - x) at 1e-3, the relative first pass settles it, and its probe of f's rounding, at a spacing
+# of no power of two, sees it: flagged. 0.48837842 +- 1.4e-11 before, for 0.48837890.)
 ARGUMENT_ROUNDING = pytest.mark.xfail(
     strict=True, reason="the rounding of x + c is the same at every power-of-two step: no estimate sees it"
 )
@@ -86,7 +88,7 @@ CASES = [
     pytest.param("exp(1000*cbrt(x))", "1e-16", 2, marks=FLOOR_FAR_FROM_X, id="floor-from-1e273"),
     pytest.param("sin(x + 1e10)", "0.1", 1, marks=ARGUMENT_ROUNDING, id="sin-shifted"),
     pytest.param("tan(x - 1e10)", "0.1", 1, marks=ARGUMENT_ROUNDING, id="tan-shifted"),
-    pytest.param("cos(1e10 - x)", "1e-3", 3, marks=ARGUMENT_ROUNDING, id="cos-shifted-order-3"),
+    pytest.param("cos(1e10 - x)", "1e-3", 3, id="cos-shifted-order-3"),
     # Vouched for and right: the neighbours of the cases above that work.
     pytest.param("log(1 + x**2)", "3e-6", 1, id="log1p-x2-flagged"),
     pytest.param("cosh(x) - 1", "1e-5", 1, id="cosh-1"),

@@ -23,9 +23,9 @@ from numdiff_cli.numerics.estimate import (
     Estimate,
 )
 from numdiff_cli.numerics.fast import fast_floor, vouch_fast
-from numdiff_cli.numerics.fine import FAST_FINE_STEPS, evaluations, refine
+from numdiff_cli.numerics.fine import FAST_FINE_STEPS, FIRST_PASS_PROBE_SHRINK, evaluations, measured_settled, refine
 from numdiff_cli.numerics.kinks import kink_evaluations, kinked
-from numdiff_cli.numerics.noise import measured_noise
+from numdiff_cli.numerics.noise import measured_noise, worst_rounding
 from numdiff_cli.numerics.richardson import best_on_larger_steps, first_least, picked, richardson
 from numdiff_cli.numerics.scaled import fast_blocks, scaled_passes
 from numdiff_cli.numerics.stencils import quotients, shaped_offsets, stencil, stencil_sum
@@ -60,6 +60,7 @@ def richardson_search(
     fscale: bool = True,
     measure_noise: bool = False,
     disputed: np.ndarray | None = None,
+    granular: bool = False,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray | None, np.ndarray]:
     """Central differences at every step of ``steps`` (shape ``(K, *x.shape)``), one evaluation call,
     then the Richardson tableau; returns the best value, its error, its step, its carried rounding noise,
@@ -76,7 +77,8 @@ def richardson_search(
     that for a false plateau discarded the right answer for a garbage one at a tiny step.
 
     The chosen candidate is checked against the best one on steps all ``RATIO**GROWTH_SHIFT`` times larger (see
-    below); ``disputed`` (optional, shape of ``x``) is set in place where they disagree.
+    below); ``disputed`` (optional, shape of ``x``) is set in place where they disagree. ``granular``: as in
+    :func:`~.noise.worst_rounding` (the rounding of each value of f, at worst).
     """
     offsets, numerators, denominator = stencil(order, "central")
     count = len(steps)
@@ -84,9 +86,7 @@ def richardson_search(
         t = shaped_offsets(offsets, 1 + x.ndim) * steps[None]  # (len(offsets), K, *batch)
         values = along(t.reshape((-1,) + x.shape), sel).reshape(t.shape)
         estimates = quotients(values, numerators, denominator * steps**order)
-        # Rounding: each f value is wrong by about an ulp; the difference amplifies that by 1 / h**order. EPS
-        # scales the values before they are summed, so that |f| near the largest double does not overflow.
-        noise = stencil_sum(EPS * np.abs(values), tuple(abs(c) for c in numerators)) / (denominator * steps**order)
+        noise = worst_rounding(values, numerators, granular) / (denominator * steps**order)
         resolved = np.abs(estimates) > RESOLVED_ABOVE * noise
         if measure_noise:
             noise = np.maximum(noise, measured_noise(estimates, steps, order, resolved) / steps**order)
@@ -154,8 +154,7 @@ def richardson_search(
     # beyond both error estimates, its error is the disagreement plus the larger steps' error (the derivative is
     # within that error of their estimate: the disagreement alone fell 5e-7 short at 0.999999). (Not on larger
     # steps: next to a pole, as tan a millionth from pi/2, the larger steps cross it and disagree with the right
-    # answer.)
-    # (Only the points whose chosen step is that small are checked: most have none.)
+    # answer.) (Only the points whose chosen step is that small are checked: most have none.)
     step = picked(steps, np.minimum(starts[best], count - 1))
     with np.errstate(all="ignore"):
         near = (step < DRIFT_ULPS * np.spacing(np.abs(x))).reshape(-1)
@@ -233,11 +232,10 @@ def adaptive(
     allows (:data:`~numdiff_cli.numerics.estimate.ABSOLUTE_FLOOR`): ``EPS * |f|`` over the scale on which the
     pass that settled the point measured f, never over a step the search happened to choose. The fast pass
     measured it with its own absolute steps (or |x| if larger: :func:`fast_floor`; the scaled passes vouch only
-    relative to the value), the first pass on the scale
-    ``max(1, |x|)`` of its relative steps,
-    the wide search on ``max(1, step)`` (its steps go down to 1e-14: a candidate chosen there for want of better
-    ones is no measure of the scale of f). A value whose error estimate exceeds it is therefore never OK unless
-    that error is at this floor. :data:`OVERFLOW` where the derivative is beyond the largest double.
+    relative to the value), the first pass on the scale ``max(1, |x|)`` of its relative steps, the wide search on
+    ``max(1, step)`` (its steps go down to 1e-14: a candidate chosen there for want of better ones is no measure of
+    the scale of f). A value whose error estimate exceeds it is therefore never OK unless that error is at this
+    floor. :data:`OVERFLOW` where the derivative is beyond the largest double.
     """
     offsets = stencil(order, "central")[0]
     nfev = 0
@@ -330,7 +328,7 @@ def adaptive(
         xs = x if todo is None else flat_x[todo]
         where = slice(None) if todo is None else todo
         v, e, s, noise, typical, top = richardson_search(
-            along, xs, geometric_steps(xs, first_step, first_steps), order, todo
+            along, xs, geometric_steps(xs, first_step, first_steps), order, todo, granular=True
         )
         nfev += len(offsets) * (first_steps + 1)
         # An error estimate within ``rounding_limited`` times the rounding noise carried into the chosen estimate
@@ -347,15 +345,23 @@ def adaptive(
         with np.errstate(all="ignore"):
             reference_values = along(shaped_offsets(offsets, xs.ndim) * reference_step[None], todo)
         settled &= ~false_plateau(top, reference_values, reference_step, order)
-        flat_value[where], flat_error[where], flat_step[where] = v.reshape(-1), e.reshape(-1), s.reshape(-1)
-        first_scale = np.maximum(1.0, np.abs(xs)).reshape(-1)
-        if typical is not None:
-            # Also |f| next to x from the fast pass where it has one: the first pass's steps relative to |x| may
-            # reach far from x (thousands for sin at 5e4), where f may happen to be small.
-            known = flat_fscale[where]
-            flat_fscale[where] = np.fmax(known, typical.reshape(-1))
-        flat_floor[where] = absolute_floor(flat_fscale[where], first_scale, order)
-        unsettled = np.flatnonzero(~settled.reshape(-1))
+        # Its noise counts EPS * |f| per value of f; where f cancels internally its differences can agree exactly
+        # (atan(36*x) - atan(36.000000003*x) at -40: 1.4814e-15 +- 4e-29 for 1.4746e-15): f's rounding measured.
+        assert typical is not None  # (richardson_search measures it by default)
+        v, e, s = v.reshape(-1), e.reshape(-1), s.reshape(-1)
+        noise, typical, settled = noise.reshape(-1), typical.reshape(-1), settled.reshape(-1)
+        lines = np.arange(xs.size) if todo is None else todo
+        probed = s / FIRST_PASS_PROBE_SHRINK
+        e, noise, count = measured_settled(along, xs.reshape(-1), lines, e, probed, noise, typical, settled)
+        with np.errstate(invalid="ignore"):
+            settled &= (e <= accept * np.abs(v)) | (e <= rounding_limited * noise)
+        nfev += count
+        flat_value[where], flat_error[where], flat_step[where] = v, e, s
+        # Also |f| next to x from the fast pass where it has one: the first pass's steps relative to |x| may reach
+        # far from x (thousands for sin at 5e4), where f may happen to be small.
+        flat_fscale[where] = np.fmax(flat_fscale[where], typical)
+        flat_floor[where] = absolute_floor(flat_fscale[where], np.maximum(1.0, np.abs(xs)).reshape(-1), order)
+        unsettled = np.flatnonzero(~settled)
         todo = unsettled if todo is None else todo[unsettled]
     disputed = np.zeros(x.size, dtype=bool)
     if todo.size:

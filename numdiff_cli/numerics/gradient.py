@@ -39,7 +39,7 @@ from numdiff_cli.contract import KINK
 from numdiff_cli.numerics.adaptive import false_plateau, richardson_search, wide_search
 from numdiff_cli.numerics.estimate import EPS, PRECISION, Along, Estimate, on_lines
 from numdiff_cli.numerics.fast import fast_pass
-from numdiff_cli.numerics.fine import PROBE_POINTS, evaluations, measured_rounding
+from numdiff_cli.numerics.fine import evaluations, measured_settled
 from numdiff_cli.numerics.kinks import KINK_EVALUATIONS, kinked
 from numdiff_cli.numerics.lines import VOUCHING, VOUCHING_OFFSETS, complex_opinion
 from numdiff_cli.numerics.richardson import Quieter
@@ -144,9 +144,9 @@ def gradient_auto(along: Along, x: np.ndarray, analytic: bool = False, check_kin
         floor[rest] = absolute_floor(fscale[rest], np.maximum(1.0, np.abs(xs)), 1)
         # Done where its estimate vouches for the component, or is explained by the rounding it carries (up to
         # GRADIENT_ROUNDING_LIMITED times it): the steps below would only add rounding, and the status says whether
-        # the rounding floor of f vouches for it. (The rounding as measured: see _measured.)
+        # the rounding floor of f vouches for it. (The rounding as measured: see measured_settled.)
         done = _settles(v, e, noise) & np.isfinite(e) & ~plateau
-        e, noise, count = _measured(along, xs, rest, e, s, noise, typical, done)
+        e, noise, count = measured_settled(along, xs, rest, e, s, noise, typical, done)
         error[rest] = e
         done &= _settles(v, e, noise)
         nfev += SHORT_PASS_EVALUATIONS + count
@@ -164,7 +164,7 @@ def gradient_auto(along: Along, x: np.ndarray, analytic: bool = False, check_kin
         # below the true error).
         with np.errstate(all="ignore"):
             done = (e + GRADIENT_ROUNDING_LIMITED * noise <= PRECISION[1] * np.abs(v)) & np.isfinite(e) & ~plateau
-        e, noise, count = _measured(along, xs, rest, e, s, noise, typical, done)
+        e, noise, count = measured_settled(along, xs, rest, e, s, noise, typical, done)
         e = e + GRADIENT_ROUNDING_LIMITED * noise
         with np.errstate(all="ignore"):
             done &= e <= PRECISION[1] * np.abs(v)
@@ -270,40 +270,6 @@ def _settles(value: np.ndarray, error: np.ndarray, noise: np.ndarray) -> np.ndar
     carries (up to :data:`~.steps.GRADIENT_ROUNDING_LIMITED` times its ``noise``)."""
     with np.errstate(all="ignore"):
         return (error <= PRECISION[1] * np.abs(value)) | (error <= GRADIENT_ROUNDING_LIMITED * noise)
-
-
-def _measured(
-    along: Along,
-    x: np.ndarray,
-    sel: np.ndarray,
-    error: np.ndarray,
-    step: np.ndarray,
-    noise: np.ndarray,
-    typical: np.ndarray,
-    settled: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray, int]:
-    """A short pass's ``error`` and rounding ``noise`` at the components it would settle (``settled``; ``x`` flat,
-    ``sel`` their indices for ``along``, ``step`` its choice), where the rounding of f measured next to x
-    (:func:`~.fine.measured_rounding`) is larger than the pass counted: its noise, which counts ``EPS * |f|`` for
-    each value of f (``typical`` |f|), counted again from the measure, and the difference added to the error; and
-    the evaluations of f it made.
-
-    Where f cancels internally it carries far more than ``EPS * |f|``: ``sin(x*y) + sin(x*z)`` at z = -0.999999999
-    is 4e-10 with the rounding of terms near 1, and the rescaled pass vouched for f_x with 5 correct digits and an
-    error of 2.5e-21. (Never less than the pass counted: next to a minimum the probe sees f far smaller than the
-    steps do. Not measurable where the probe's spacing is below an ulp of x: such a component is not settled.)"""
-    points = np.flatnonzero(settled)
-    if not points.size:
-        return error, noise, 0
-    error, noise = error.copy(), noise.copy()
-    rounding = measured_rounding(along, x[points], step[points], sel[points])
-    with np.errstate(all="ignore"):
-        # (The rounding in ulps of f first: noise times rounding overflows where f is near 1e300.)
-        carried = np.where(typical[points] > 0, noise[points] * (rounding / (EPS * typical[points])), noise[points])
-        more = np.where(carried > noise[points], carried - noise[points], np.where(np.isnan(carried), np.nan, 0.0))
-    error[points] += more
-    noise[points] += more
-    return error, noise, PROBE_POINTS
 
 
 def short_pass(
