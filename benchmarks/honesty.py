@@ -320,13 +320,14 @@ def _numdiff(method: str) -> Callable[..., tuple[np.ndarray, np.ndarray] | None]
 
 def _complex_engine_only(compiled: Any, xs: np.ndarray, order: int) -> tuple[np.ndarray, np.ndarray] | None:
     """The complex step through the library API, on exactly the cases the diff command refuses for not being
-    analytic (the engine itself does not refuse them)."""
+    analytic (the engine itself does not refuse them), with the kink test for the points it leaves to ``auto``, as
+    the command asks for it."""
     from numdiff_cli import engine
 
     if order != 1 or compiled.analytic:
         return None
     function = compiled.function
-    estimate = engine.derivative(lambda x: function(x[None]), xs, order=1, method="complex")
+    estimate = engine.derivative(lambda x: function(x[None]), xs, order=1, method="complex", check_kink=True)
     return np.asarray(estimate.value, dtype=float), np.asarray(estimate.status) != 0
 
 
@@ -616,8 +617,8 @@ def report(results: list[Result], timing: dict[str, float], fast: bool, elapsed:
             "",
             f"The diff command refuses `--method complex` for expressions that are not analytic (abs, sign, step, "
             f"relu, max, min), so those cases are not in the complex rows above. `numdiff_cli.engine.derivative("
-            f'method="complex")` does not refuse them: on those {api["n"]} first-derivative points it returns '
-            f"{api[SILENT]} silently wrong results, {api[FLAGGED]} flagged and {api[OK]} OK.",
+            f'method="complex", check_kink=True)` does not refuse them: on those {api["n"]} first-derivative points '
+            f"it returns {api[SILENT]} silently wrong results, {api[FLAGGED]} flagged and {api[OK]} OK.",
             "",
             *_case_list(results, COMPLEX_API, lambda r: r.verdict.cls == SILENT, "silently wrong")[2:],
         ]

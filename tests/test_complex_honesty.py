@@ -9,11 +9,10 @@ from __future__ import annotations
 import mpmath
 import numpy as np
 import pytest
-
 from cancelling import cancelling
 
 from numdiff_cli import engine
-from numdiff_cli.contract import OK
+from numdiff_cli.contract import KINK, OK
 from numdiff_cli.expr import parse_expression
 from numdiff_cli.numerics.lines import complex_opinion
 
@@ -124,9 +123,10 @@ def test_a_derivative_that_cancels_is_never_vouched_for_beyond_its_rounding(seed
     the complex step's rounding (its value at six more steps of other binary expansions) measures it. Every
     result the complex step vouches for (the opinion ``diff`` takes on an analytic expression's flagged points, and
     the gradient's on the components its fast pass leaves) is within 10 times its error of the derivative, but for
-    what the rounding of the terms' arguments moves it by (see cancelling.cancelling). Before: of the 97 results it vouched
-    for at these 192 points, 90 were beyond 10 times their error (by up to 1e10 times), 10 even with that allowance
-    (by up to 88 times); now it vouches for 49, 7 beyond 10 times their error and none beyond the allowance."""
+    what the rounding of the terms' arguments moves it by (see cancelling.cancelling). Before: of the 97 results it
+    vouched for at these 192 points, 90 were beyond 10 times their error (by up to 1e10 times), 10 even with that
+    allowance (by up to 88 times); now it vouches for 49, 7 beyond 10 times their error and none beyond the
+    allowance."""
     vouched = 0
     for text, x, reference, moved in cancelling(seed):
         function = parse_expression(text).function
@@ -139,3 +139,16 @@ def test_a_derivative_that_cancels_is_never_vouched_for_beyond_its_rounding(seed
             true_error = float(abs(mpmath.mpf(float(opinion.value[0])) - reference))
         assert true_error <= 10 * float(opinion.error[0]) + moved, (text, x, float(opinion.value[0]), float(reference))
     assert vouched >= 10  # (it still vouches where it can: 28 and 21)
+
+
+@pytest.mark.parametrize(("text", "x"), [("relu(x)", 0.0), ("3*relu(x - 2) + x", 2.0), ("abs(x - 1) + x**2", 1.0)])
+def test_the_points_it_leaves_to_auto_get_the_kink_test_asked_for(text: str, x: float) -> None:
+    """Where the complex step cannot vouch for a point, ``auto`` computes it, with its kink test where the caller
+    asks for it (as the diff command does): ``relu(x)`` at 0 came back as 0.5, the average of the two slopes, with
+    status OK. Its neighbour a little away from the kink stays OK."""
+    function = parse_expression(text).function
+    points = np.array([x, x + 0.25])
+    est = engine.derivative(lambda v: function(v[None]), points, method="complex", check_kink=True)
+    assert est.status.tolist() == [KINK, OK]
+    plain = engine.derivative(lambda v: function(v[None]), points, method="complex")
+    assert plain.status.tolist() == [OK, OK]  # (without it, no test: the caller did not ask)

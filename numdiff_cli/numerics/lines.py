@@ -28,7 +28,9 @@ CHECK_STEP = EPS ** (1 / 3)
 COMPLEX_BLOCK = 8192
 
 
-def complex_with_fallback(along: Along, x: np.ndarray, *, order: int, step: float | None) -> Estimate:
+def complex_with_fallback(
+    along: Along, x: np.ndarray, *, order: int, step: float | None, check_kink: bool = False
+) -> Estimate:
     """The complex step where it can vouch for its value; ``auto`` at the other points.
 
     The complex step cannot vouch for its value where its imaginary part underflows
@@ -38,7 +40,8 @@ def complex_with_fallback(along: Along, x: np.ndarray, *, order: int, step: floa
     the rounding of its real part reaches the imaginary part, or the point is next to a pole). The check is made
     with steps scaled to ``max(1, |x|)`` and, at the points it does not confirm, with steps scaled to
     ``min(1, |x|)`` (``1/x`` at 1e-150, ``cos`` at 2e8). Unconfirmed points are computed by :func:`adaptive`
-    (their error estimate and status are its own; ``nfev`` counts both). The error of a confirmed value is 4 ulps
+    (their error estimate and status are its own, with its kink test where ``check_kink``: ``relu(x)`` at 0 was its
+    average of the two slopes, 0.5, unflagged; ``nfev`` counts both). The error of a confirmed value is 4 ulps
     of f', or 2 ulps of ``|x f''|`` where that is larger: f' moves by that much over the rounding of arguments the
     size of x inside f.
     """
@@ -55,7 +58,7 @@ def complex_with_fallback(along: Along, x: np.ndarray, *, order: int, step: floa
         nfev = max(part[4] for part in parts)
     points = np.flatnonzero(lost)
     if points.size:
-        redone = adaptive(on_lines(along, points), flat[points], order=order)
+        redone = adaptive(on_lines(along, points), flat[points], order=order, kink_check=check_kink)
         value[points], error[points], status[points] = redone.value, redone.error, redone.status
         nfev += redone.nfev
     shape = x.shape
@@ -182,7 +185,7 @@ def line_derivative(
     if not 1 <= order <= 4:
         raise ValueError("order must be between 1 and 4")
     if method == "complex":
-        return complex_with_fallback(along, x, order=order, step=step)
+        return complex_with_fallback(along, x, order=order, step=step, check_kink=check_kink)
     if method == "auto" and step is None:
         result = adaptive(along, x, order=order, kink_check=check_kink)
         return second_opinion(along, x, order, result) if analytic else result
