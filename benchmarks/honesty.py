@@ -618,7 +618,9 @@ def report(results: list[Result], timing: dict[str, float], fast: bool, elapsed:
             f"The diff command refuses `--method complex` for expressions that are not analytic (abs, sign, step, "
             f"relu, max, min), so those cases are not in the complex rows above. `numdiff_cli.engine.derivative("
             f'method="complex", check_kink=True)` does not refuse them: on those {api["n"]} first-derivative points '
-            f"it returns {api[SILENT]} silently wrong results, {api[FLAGGED]} flagged and {api[OK]} OK.",
+            f"it returns {api[SILENT]} silently wrong results, {api[FLAGGED]} flagged and {api[OK]} OK. (Without "
+            "check_kink, the library's default, the points it leaves to `auto` get no kink test: `relu(x)` at 0 is "
+            "then 0.5, the average of its two slopes, unflagged.)",
             "",
             *_case_list(results, COMPLEX_API, lambda r: r.verdict.cls == SILENT, "silently wrong")[2:],
         ]

@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from numdiff_cli.numerics.estimate import EPS
-from numdiff_cli.numerics.stencils import stencil_sum
-
 # The wide search measures the rounding noise of f on its smallest steps (see measured_noise).
 NOISE_STEPS = 8
 
@@ -65,48 +62,3 @@ def measured_noise(
         typical = np.where(np.isfinite(typical), typical, 0.0)
     quantum = np.where(unresolved, steps**order * typical, 0.0).max(axis=0)
     return np.maximum(measured, quantum)
-
-
-# A value of f whose differences are all multiples of more than this many of its ulps is computed from terms larger
-# than itself (see granularity); fewer can be chance (4 trailing zero bits more in each of 8 differences: 2e-10).
-GRANULAR_ULPS = 16
-
-
-def granularity(differences: np.ndarray, sizes: np.ndarray) -> np.ndarray:
-    """The quantum of which the values of f are multiples, where it is above :data:`GRANULAR_ULPS` ulps of their size
-    ``sizes`` (the largest |f| per point; 0 elsewhere): the least of the lowest set bits of the nonzero finite
-    ``differences`` of f (axis 0: the steps; exact: a difference of two multiples of a power of two is one).
-
-    Where f is a small difference of terms far larger than itself (``atan(22.1676921513*x) - atan(22.1676921520*x)``
-    at -4.13, 3.6e-13 made of terms of 1.56), its values are multiples of the terms' ulps, not of its own: a
-    staircase whose flat stretches make differences on several steps agree exactly (-8.657e-14 +- 2.5e-27 for
-    -8.630e-14), while ``EPS * |f|`` counts 1e-29 of rounding per value. Each value is off by up to this quantum.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> granularity(np.array([[3 * 2.0**-40], [2.0**-38]]), np.array([1e-13])).tolist()
-    [9.094947017729282e-13]
-    >>> granularity(np.array([[0.1 * 3], [0.1 * 7]]), np.array([1.0])).tolist()  # (full mantissas: none)
-    [0.0]
-    """
-    usable = np.isfinite(differences) & (differences != 0)
-    mantissa, exponent = np.frexp(np.where(usable, np.abs(differences), 1.0))
-    whole = (mantissa * 2.0**53).astype(np.int64)  # (exact: the 53 bits of each difference)
-    lowest = np.ldexp((whole & -whole).astype(float), exponent - 53)
-    quantum = np.where(usable, lowest, np.inf).min(axis=0)
-    with np.errstate(invalid="ignore"):
-        return np.where(np.isfinite(quantum) & (quantum > GRANULAR_ULPS * EPS * sizes), quantum, 0.0)
-
-
-def worst_rounding(values: np.ndarray, numerators: tuple[int, ...], granular: bool = False) -> np.ndarray:
-    """The worst-case rounding of the stencil sums of ``values`` (f at the stencil's offsets, axis 0; the steps,
-    axis 1): each value of f off by ``EPS * |f|``, or with ``granular`` by its :func:`granularity` where that is
-    larger (a tenth of the wide search's time: it measures the rounding of f on its own evaluations). (``EPS``
-    scales the values before they are summed, so that |f| near the largest double does not overflow.)"""
-    sizes = EPS * np.abs(values)
-    if granular:
-        quantum = granularity(stencil_sum(values, numerators), np.abs(values).max(axis=(0, 1)))
-        if quantum.any():
-            sizes = np.maximum(sizes, quantum)
-    return stencil_sum(sizes, tuple(abs(c) for c in numerators))
