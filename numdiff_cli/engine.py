@@ -33,6 +33,7 @@ from numdiff_cli.contract import (
     VANISHING_STEP,
 )
 from numdiff_cli.numerics.estimate import EPS, PRECISION, UNRELIABLE_ABOVE, Estimate, concatenated, reshaped
+from numdiff_cli.numerics.estimate import columns as columns_of
 from numdiff_cli.numerics.gradient import FAST_EVALUATIONS, gradient_auto
 from numdiff_cli.numerics.hessian import hessian
 from numdiff_cli.numerics.lines import line_derivative
@@ -181,7 +182,7 @@ def partial(
     X = np.asarray(x, dtype=float)
 
     def along(t: np.ndarray, sel: np.ndarray | None) -> np.ndarray:
-        base = X if sel is None else X.reshape(len(X), -1)[:, sel]
+        base = X if sel is None else columns_of(X.reshape(len(X), -1), sel)
         points = np.broadcast_to(base[:, None], (base.shape[0],) + t.shape).astype(t.dtype)
         points[index] = points[index] + t
         return np.asarray(f(points))

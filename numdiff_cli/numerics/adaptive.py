@@ -14,14 +14,8 @@ from __future__ import annotations
 import numpy as np
 
 from numdiff_cli.contract import KINK, KINK_BELOW
-from numdiff_cli.numerics.estimate import (
-    EPS,
-    PRECISION,
-    RESOLVED_ABOVE,
-    UNRELIABLE_ABOVE,
-    Along,
-    Estimate,
-)
+from numdiff_cli.numerics.estimate import EPS, PRECISION, RESOLVED_ABOVE, UNRELIABLE_ABOVE, Along, Estimate
+from numdiff_cli.numerics.estimate import columns as columns_of
 from numdiff_cli.numerics.fast import fast_floor, vouch_fast
 from numdiff_cli.numerics.fine import FAST_FINE_STEPS, FIRST_PASS_PROBE_SHRINK, evaluations, measured_settled, refine
 from numdiff_cli.numerics.kinks import kink_evaluations, kinked
@@ -163,8 +157,8 @@ def richardson_search(
     if columns.size:
         rows = len(candidates)
         check_value, check_error = best_on_larger_steps(
-            candidates.reshape(rows, -1)[:, columns],
-            errors.reshape(rows, -1)[:, columns],
+            columns_of(candidates.reshape(rows, -1), columns),
+            columns_of(errors.reshape(rows, -1), columns),
             starts,
             levels,
             best.reshape(-1)[columns],

@@ -16,6 +16,7 @@ __all__ = [
     "UNRELIABLE_ABOVE",
     "Along",
     "Estimate",
+    "columns",
     "concatenated",
     "on_lines",
     "reshaped",
@@ -52,6 +53,14 @@ STEP_CHECK_TOLERANCE = 0.5
 # shape ``(k, len(sel))``. Every derivative is computed along such lines: a univariate f, one variable of a
 # multivariate f, or a direction of a Hessian.
 Along = Callable[[np.ndarray, "np.ndarray | None"], np.ndarray]
+
+
+def columns(a: np.ndarray, index: np.ndarray | slice) -> np.ndarray:
+    """``a[..., index]``: the columns ``index`` (integer indices, or a slice) of the last axis of ``a``, laid out row
+    by row. (numpy lays ``a[:, index]`` out column by column, and the arithmetic on it that follows ran three times
+    slower: the scaled passes' unit at the columns going on took 230 us for 3,700 of ``log(x)``'s points, 70 on
+    these.)"""
+    return a[..., index] if isinstance(index, slice) else np.take(a, index, axis=-1)
 
 
 def on_lines(along: Along, points: np.ndarray) -> Along:

@@ -8,6 +8,7 @@ import numpy as np
 
 from numdiff_cli.numerics.convergence import converged_truncation, sum_error
 from numdiff_cli.numerics.estimate import EPS, PRECISION, RESOLVED_ABOVE, Along
+from numdiff_cli.numerics.estimate import columns as columns_of
 from numdiff_cli.numerics.fine import NOISE_SIGMAS, PROBE_POINTS, QUIET_ULPS, measured_sigmas, stencil_values
 from numdiff_cli.numerics.richardson import Quieter, entry_weights, neville, quietest, quietest_later, top_weights
 from numdiff_cli.numerics.stencils import quotients, stencil, stencil_sum
@@ -269,8 +270,8 @@ def _estimates(
                 if count_quiet:
                     quiet = slice(None) if count_quiet == value.size else np.flatnonzero(quiet_)  # (all: no copies)
                     value[quiet] = quietest(
-                        np.concatenate(table)[:, quiet],
-                        rounding[:, quiet],
+                        columns_of(np.concatenate(table), quiet),
+                        columns_of(rounding, quiet),
                         entry_weights(FAST_STEPS),
                         value[quiet],
                         noise[quiet],
@@ -288,16 +289,17 @@ def _estimates(
             wanted |= settled & (error > CONFIRM_WITHIN * PRECISION[order] * np.abs(value))
         columns = np.flatnonzero(wanted)
         if columns.size:
-            squares = np.square(values[:, :, columns])
-            variance = stencil_sum(squares, tuple(c * c for c in numerators)) * np.square(EPS / scale[:, columns])
+            picked, scale_picked = columns_of(values, columns), columns_of(scale, columns)
+            squares = np.square(picked)
+            variance = stencil_sum(squares, tuple(c * c for c in numerators)) * np.square(EPS / scale_picked)
             spread_ = np.sqrt(stencil_sum(variance, tuple(w * w for w in top_weights(FAST_STEPS))))
             deviation[columns] = np.where(flat[columns], np.sqrt(variance[0]), spread_)
             if order >= 2:
                 # The rounding of the differences' own sums, which no measure of f's rounding sees (tanh at 2.35,
                 # order 4: 2.2e-9 of the value's 3.2e-9 error, where f's rounding carried 1.0e-9), carried into
                 # the value as the tableau carries the differences.
-                sums = sum_error(values[:, :, columns], numerators) / scale[:, columns]
-                truncation[columns] += np.abs(neville(sums, np.square(steps[:, columns]))[-1][1])
+                sums = sum_error(picked, numerators) / scale_picked
+                truncation[columns] += np.abs(neville(sums, np.square(columns_of(steps, columns)))[-1][1])
         # Settled, but with fewer digits vouched for than larger steps would give: the error is mostly rounding
         # (f varies on a scale much larger than these steps, as exp(x/1000)).
         improvable = settled & (noise > error - noise) & (error > IMPROVABLE_ABOVE * np.abs(value))
@@ -314,9 +316,9 @@ def _estimates(
             found[columns] = scale_found(
                 x[columns],
                 order,
-                steps[:, columns],
-                estimates[:, columns],
-                rounding[:, columns],
+                columns_of(steps, columns),
+                columns_of(estimates, columns),
+                columns_of(rounding, columns),
                 noise[columns],
                 error[columns],
                 None if unit is None else unit[columns],
@@ -346,7 +348,18 @@ def _outside(
     if inside.size:
         for output, result in zip(
             outputs,
-            _estimates(values[:, :, inside], None, steps[:, inside], x[inside], 1, None, None, part, find_units, None),
+            _estimates(
+                columns_of(values, inside),
+                None,
+                columns_of(steps, inside),
+                x[inside],
+                1,
+                None,
+                None,
+                part,
+                find_units,
+                None,
+            ),
         ):
             output[inside] = result
         if deferred is not None and part is not None:

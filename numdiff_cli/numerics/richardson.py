@@ -14,6 +14,8 @@ from functools import cache
 
 import numpy as np
 
+from numdiff_cli.numerics.estimate import columns as columns_of
+
 
 def richardson(
     estimates: np.ndarray, noise: np.ndarray, steps: np.ndarray, levels: int
@@ -273,7 +275,11 @@ def quietest_later(
         quiet = points[candidates[points]]
         if quiet.size:
             value[quiet] = quietest(
-                np.concatenate(table)[:, quiet], rounding[:, quiet], tableau, value[quiet], noise[quiet]
+                columns_of(np.concatenate(table), quiet),
+                columns_of(rounding, quiet),
+                tableau,
+                value[quiet],
+                noise[quiet],
             )
 
     return seek
