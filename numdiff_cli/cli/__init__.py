@@ -17,6 +17,7 @@ from typing import Any
 import click
 
 from numdiff_cli import __version__
+from numdiff_cli.allocator import keep_arrays_in_heap
 from numdiff_cli.cli import check, compare, descend, diff, grad, matrices, tangent
 from numdiff_cli.cli.output import PipeClosed, stderr
 from numdiff_cli.errors import NumdiffError
@@ -35,6 +36,8 @@ class NumdiffGroup(click.Group):
     ) -> Any:
         argv = list(sys.argv[1:] if args is None else args)
         debug = "--debug" in argv[:1] or os.environ.get("NUMDIFF_DEBUG") == "1"
+        # (The engine's arrays served from the heap, not from pages faulted in again for each: see allocator.)
+        keep_arrays_in_heap()
         try:
             with warnings.catch_warnings():
                 if not debug:
