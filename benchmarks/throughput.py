@@ -425,7 +425,8 @@ def one_family(
 
 
 # numdiff auto per family in a fresh process whose C allocator is left as a library caller gets it (see
-# numdiff_cli/allocator.py; the in-process rows run as the numdiff command sets it up): its best time per family, JSON.
+# numdiff_cli/numerics/allocator.py; the in-process rows run as the numdiff command sets it up): its best time per
+# family, JSON.
 UNTOUCHED = """
 import json, sys, time
 sys.path.insert(0, sys.argv[1])
@@ -647,7 +648,7 @@ def main() -> None:
     lines += ["## Machine", "", *machine(), ""]
     began = time.time()
     # The in-process sections run as the numdiff command runs: with the C allocator's thresholds fixed at its start.
-    from numdiff_cli.allocator import keep_arrays_in_heap
+    from numdiff_cli.numerics.allocator import keep_arrays_in_heap
 
     fixed = keep_arrays_in_heap()
     # Byte-compile numdiff as `pip install` does for a regular install (an editable install under
@@ -661,7 +662,9 @@ def main() -> None:
         "",
         "The sections measured in process (the engine, by function family, the wide search) run as the numdiff "
         "command runs: with the C allocator's mmap and trim thresholds fixed at its start "
-        f"(numdiff_cli/allocator.py; {'fixed in this run' if fixed else 'not available here: left as they were'}), "
+        "(numdiff_cli/numerics/allocator.py; "
+        + ("fixed in this run" if fixed else "not available here: left as they were")
+        + "), "
         "so that the arrays of one pass are served from the heap rather than from pages faulted in again. scipy, "
         "numdifftools and the hand-written baselines run in the same process, under the same thresholds. The "
         "family table also gives `auto` in a fresh process with the allocator left untouched.",

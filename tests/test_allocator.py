@@ -1,5 +1,5 @@
-"""The C allocator's thresholds (numdiff_cli/allocator.py): with them fixed, the short-lived arrays of a pass are
-served from the heap, not from pages the kernel faults in and zeroes again for each; the numdiff command fixes
+"""The C allocator's thresholds (numdiff_cli/numerics/allocator.py): with them fixed, the short-lived arrays of a pass
+are served from the heap, not from pages the kernel faults in and zeroes again for each; the numdiff command fixes
 them at its start, and leaves them to the user who set them in the environment. Each case runs in a fresh Python
 process and counts its page faults (the thresholds are the process's)."""
 
@@ -9,9 +9,13 @@ import os
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
-from numdiff_cli.allocator import USER_SETTINGS, keep_arrays_in_heap
+from numdiff_cli import engine
+from numdiff_cli.numerics import allocator
+from numdiff_cli.numerics.allocator import USER_SETTINGS, keep_arrays_in_heap
+from numdiff_cli.numerics.steps import FAST_BLOCK, FAST_BLOCK_IN_HEAP, fast_block
 
 # Four arrays of 1.6 MB alive at once, then freed, 50 times: the pattern of the engine's passes (glibc's moving
 # thresholds give the freed top of the heap back after each round, and the next round faults it in again).
@@ -29,7 +33,7 @@ for _ in range(50):
 print(resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before)
 """
 
-TUNED = "from numdiff_cli.allocator import keep_arrays_in_heap\nassert keep_arrays_in_heap()"
+TUNED = "from numdiff_cli.numerics.allocator import keep_arrays_in_heap\nassert keep_arrays_in_heap()"
 # The command itself, as the console script runs it (its exit caught, to go on in the same process).
 COMMAND = """
 sys.argv = ["numdiff", "diff", "x**2", "--at", "1"]
@@ -81,7 +85,7 @@ def test_a_threshold_the_user_set_is_followed(name: str) -> None:
     if name == "MALLOC_TRIM_THRESHOLD_":
         assert faults(COMMAND, user) > 10_000
     else:
-        check = "from numdiff_cli.allocator import keep_arrays_in_heap\nassert not keep_arrays_in_heap()"
+        check = "from numdiff_cli.numerics.allocator import keep_arrays_in_heap\nassert not keep_arrays_in_heap()"
         faults(check, user)
 
 
@@ -90,3 +94,30 @@ def test_nothing_is_set_where_the_user_set_it(monkeypatch: pytest.MonkeyPatch) -
         monkeypatch.setenv(name, "0")
         assert not keep_arrays_in_heap()
         monkeypatch.delenv(name)
+
+
+@pytest.mark.parametrize(
+    "f, low, high",
+    [
+        (lambda x: np.exp(np.sin(x)), -10.0, 10.0),
+        (np.log, 1e3, 1e6),
+        (lambda x: 1 / x, 1e-4, 1e-2),
+        (lambda x: np.tanh(100 * x), -0.05, 0.05),
+        (lambda x: np.sin(50 * x), -1.0, 1.0),
+    ],
+)
+def test_the_blocks_of_a_pass_change_no_result(f, low: float, high: float, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The passes' blocks are three times larger where the thresholds are fixed (steps.fast_block): each point's
+    # value, error and status are the same bit for bit, whatever the points its block holds.
+    rng = np.random.default_rng(7)
+    x = rng.uniform(low, high, 30_000) if low < 0 else np.exp(rng.uniform(np.log(low), np.log(high), 30_000))
+    results = []
+    for fixed in (False, True):
+        monkeypatch.setitem(allocator._state, "set", fixed)
+        assert fast_block() == (FAST_BLOCK_IN_HEAP if fixed else FAST_BLOCK)
+        with np.errstate(all="ignore"):
+            results.append(engine.derivative(f, x, method="auto"))
+    small, large = results
+    np.testing.assert_array_equal(small.value, large.value)
+    np.testing.assert_array_equal(small.error, large.error)
+    np.testing.assert_array_equal(small.status, large.status)

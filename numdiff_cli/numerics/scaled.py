@@ -11,7 +11,7 @@ from numdiff_cli.numerics.estimate import FAST_CHECK_ABOVE, PRECISION, Along, on
 from numdiff_cli.numerics.fast import CONFIRM_WITHIN, empty_estimates, fast_estimates, vouch_fast
 from numdiff_cli.numerics.fine import PROBE_POINTS, evaluations, measured_sigmas
 from numdiff_cli.numerics.stencils import stencil
-from numdiff_cli.numerics.steps import FAST_BLOCK, FAST_STEPS, SCALED_ROUNDS
+from numdiff_cli.numerics.steps import FAST_STEPS, SCALED_ROUNDS, fast_block
 
 
 def fast_blocks(
@@ -27,7 +27,7 @@ def fast_blocks(
     ``points``), its steps times ``unit`` (per point; absolute steps if not given), in blocks small enough for f's
     temporaries and the tableau to stay in the CPU's cache; its ten results, flat (``deferred`` as there)."""
     xs = flat_x if points is None else flat_x[points]
-    width = max(256, FAST_BLOCK // (len(stencil(order, "central")[0]) * len(FAST_STEPS)))
+    width = max(256, fast_block() // (len(stencil(order, "central")[0]) * len(FAST_STEPS)))
     if xs.size <= width:
         return list(fast_estimates(along, xs, order, points, shape, unit, deferred=deferred))
     outputs = empty_estimates(xs.size)

@@ -1,6 +1,7 @@
 """The C allocator's thresholds for a process that makes many short-lived arrays of 0.1 to 30 MB, as the engine's
 passes do (:func:`keep_arrays_in_heap`). The ``numdiff`` command sets them at its start; a program that calls the
-engine as a library may call the function itself.
+engine as a library may call the function itself. Where they are set, the passes work on larger blocks of points
+(:func:`in_heap`; :data:`~.steps.FAST_BLOCK_IN_HEAP`).
 
 glibc's ``malloc`` gives an allocation above its mmap threshold fresh pages from the kernel, and gives memory at the
 top of its heap back once more than its trim threshold is free there. Both thresholds move with the program
@@ -27,6 +28,15 @@ TRIM_THRESHOLD = 2 * MMAP_THRESHOLD
 USER_SETTINGS = ("MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_", "MALLOC_TOP_PAD_", "MALLOC_MMAP_MAX_")
 
 
+# Whether this process set them (keep_arrays_in_heap).
+_state = {"set": False}
+
+
+def in_heap() -> bool:
+    """Whether :func:`keep_arrays_in_heap` set the thresholds in this process."""
+    return _state["set"]
+
+
 def keep_arrays_in_heap() -> bool:
     """Fix the C allocator's mmap and trim thresholds (see the module); whether they were set. Nothing on a system
     other than Linux, a C library without ``mallopt`` (musl's does nothing), or where the user set glibc's
@@ -39,4 +49,5 @@ def keep_arrays_in_heap() -> bool:
         return False
     mallopt.argtypes = (ctypes.c_int, ctypes.c_int)
     mallopt.restype = ctypes.c_int
-    return bool(mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD)) and bool(mallopt(M_TRIM_THRESHOLD, TRIM_THRESHOLD))
+    _state["set"] = bool(mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD)) and bool(mallopt(M_TRIM_THRESHOLD, TRIM_THRESHOLD))
+    return _state["set"]
