@@ -272,7 +272,7 @@ def adaptive(
                     flat_error[todo] <= UNRELIABLE_ABOVE * np.abs(flat_value[todo])
                 )
             flat_step[todo] = fast_step[todo]
-            nfev += fine(todo[meaningful], anchor, FAST_FINE_STEPS)
+            nfev += fine(todo[np.flatnonzero(meaningful)], anchor, FAST_FINE_STEPS)
             # (Only the points it refined: the others keep the fast pass's estimate, which did not settle them; an
             # untrusted one within the floor is no evidence, as x + 1e-3*sin(2*pi*256*x) at order 3, whose larger fast
             # steps are whole periods of the sine: 0 +- 6e-14 for -3465640.)
@@ -281,7 +281,7 @@ def adaptive(
                     (flat_error[todo] <= PRECISION[order] * np.abs(flat_value[todo]))
                     | (flat_error[todo] <= flat_floor[todo])
                 )
-            todo = todo[~done]
+            todo = todo[np.flatnonzero(~done)]
     # The estimates of the points left to the other passes so far (the fast pass's, or at orders 2-4 the fine pass's
     # after it where that did better), and their steps: an independent check on the later passes' estimates.
     checked = np.empty(0, dtype=int) if todo is None else todo
@@ -314,10 +314,10 @@ def adaptive(
             # than the fast pass did, as a small part varying on a shorter scale.)
             with np.errstate(invalid="ignore"):
                 meaningful = fresh[todo] & (flat_error[todo] <= UNRELIABLE_ABOVE * np.abs(flat_value[todo]))
-            nfev += fine(todo[meaningful], FINE_AFTER_FAST, FAST_FINE_STEPS, relative=True)
+            nfev += fine(todo[np.flatnonzero(meaningful)], FINE_AFTER_FAST, FAST_FINE_STEPS, relative=True)
             with np.errstate(invalid="ignore"):
                 done = (flat_error[todo] <= PRECISION[order] * np.abs(flat_value[todo])) & (flat_value[todo] != 0)
-            todo = todo[~done]
+            todo = todo[np.flatnonzero(~done)]
     if todo is None or todo.size:
         xs = x if todo is None else flat_x[todo]
         where = slice(None) if todo is None else todo

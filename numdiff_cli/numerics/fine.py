@@ -311,7 +311,7 @@ def refine(
     with np.errstate(all="ignore"):
         vouched = (error[among] <= PRECISION[order] * np.abs(value[among])) | (error[among] <= floor[among])
         candidate = ~vouched & np.isfinite(value[among]) & (step[among] > 0) & np.isfinite(step[among])
-    redo = among[candidate]
+    redo = among[np.flatnonzero(candidate)]
     if not redo.size:
         return 0
     v, e, s = fine_search(along, x[redo], anchor * step[redo], order, redo, count)
