@@ -271,12 +271,14 @@ def _gradient_block(
     def along(t: np.ndarray, sel: np.ndarray | None) -> np.ndarray:
         # Each point is X at one of its points with one variable moved: t (k, d, n), direction d along variable
         # dirs[d], at every point; or t (k, s) for s selected (direction, point) pairs.
+        # (Filled, not np.broadcast_to: its Python wrapper cost 5 us a call, 5% of the gradient at n = 100.)
+        which, row = np.empty(t.shape, dtype=np.intp), np.empty(t.shape, dtype=np.intp)
         if sel is None:
-            which = np.broadcast_to(np.arange(X.shape[1]), t.shape)
-            row = np.broadcast_to(dirs[:, None], t.shape)
+            which[...] = np.arange(X.shape[1])
+            row[...] = dirs[:, None]
         else:
             direction, point = np.unravel_index(sel, (len(dirs), X.shape[1]))
-            which, row = np.broadcast_to(point, t.shape), np.broadcast_to(dirs[direction], t.shape)
+            which[...], row[...] = point, dirs[direction]
         base = X.astype(t.dtype)
         changes = Changes(base, which, row, base[row, which] + t)
         if at_changes is not None and t.size * X.shape[0] >= DENSE_BELOW:

@@ -124,7 +124,11 @@ def _vouched_complex_step(
             probe = np.concatenate([value[None], values[3:].reshape(len(PROBE_STEPS), -1).imag / PROBE_STEPS[:, None]])
             # (Scaled by a power of two first: the squares of values near the largest double overflow.)
             unit = binade(np.max(np.abs(probe), axis=0))
-            error = np.fmax(error, NOISE_SIGMAS * unit * np.std(probe / unit, axis=0, ddof=1))
+            # (Their sample standard deviation as np.std(..., ddof=1) computes it, without its Python wrapper.)
+            scaled = probe / unit
+            spread = scaled - np.add.reduce(scaled, axis=0) / len(scaled)
+            deviation = np.sqrt(np.add.reduce(spread * spread, axis=0) / (len(scaled) - 1))
+            error = np.fmax(error, NOISE_SIGMAS * unit * deviation)
         nfev += len(PROBE_STEPS)
     with np.errstate(all="ignore"):
         imaginary = np.abs(value * estimate.step.reshape(-1))
