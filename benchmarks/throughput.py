@@ -335,9 +335,10 @@ def leanest_pass(f: Callable[[np.ndarray], np.ndarray], x: np.ndarray, unit: np.
     per block of points as ``auto`` makes it, the central differences and their Richardson tableau, and the larger
     gap of the last entry as its error; no rounding estimate, no guard, no second pass. Not a method (it vouches for
     nothing): the floor of the cost of one honest pass of ten evaluations in numpy."""
-    from numdiff_cli.numerics.steps import FAST_BLOCK, FAST_STEPS
+    from numdiff_cli.numerics.blocks import fast_block
+    from numdiff_cli.numerics.steps import FAST_STEPS
 
-    width = FAST_BLOCK // (2 * len(FAST_STEPS))
+    width = fast_block() // (2 * len(FAST_STEPS))
     value, error = np.empty(x.size), np.empty(x.size)
     for begin in range(0, x.size, width):
         xs, u = x[begin : begin + width], unit[begin : begin + width]
@@ -425,7 +426,7 @@ def one_family(
 
 
 # numdiff auto per family in a fresh process whose C allocator is left as a library caller gets it (see
-# numdiff_cli/numerics/allocator.py; the in-process rows run as the numdiff command sets it up): its best time per
+# numdiff_cli/allocator.py; the in-process rows run as the numdiff command sets it up): its best time per
 # family, JSON.
 UNTOUCHED = """
 import json, sys, time
@@ -648,7 +649,7 @@ def main() -> None:
     lines += ["## Machine", "", *machine(), ""]
     began = time.time()
     # The in-process sections run as the numdiff command runs: with the C allocator's thresholds fixed at its start.
-    from numdiff_cli.numerics.allocator import keep_arrays_in_heap
+    from numdiff_cli.allocator import keep_arrays_in_heap
 
     fixed = keep_arrays_in_heap()
     # Byte-compile numdiff as `pip install` does for a regular install (an editable install under
@@ -662,7 +663,7 @@ def main() -> None:
         "",
         "The sections measured in process (the engine, by function family, the wide search) run as the numdiff "
         "command runs: with the C allocator's mmap and trim thresholds fixed at its start "
-        "(numdiff_cli/numerics/allocator.py; "
+        "(numdiff_cli/allocator.py; "
         + ("fixed in this run" if fixed else "not available here: left as they were")
         + "), "
         "so that the arrays of one pass are served from the heap rather than from pages faulted in again. scipy, "

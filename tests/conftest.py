@@ -12,6 +12,7 @@ from click.testing import CliRunner, Result
 from hypothesis import HealthCheck, settings
 
 from numdiff_cli.cli import cli
+from numdiff_cli.numerics import blocks
 
 
 @pytest.fixture(autouse=True)
@@ -21,6 +22,14 @@ def private_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.
     monkeypatch.setenv("XDG_CACHE_HOME", str(directory))
     monkeypatch.delenv("NUMDIFF_NO_CACHE", raising=False)
     return directory / "numdiff"
+
+
+@pytest.fixture(autouse=True)
+def own_blocks(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test starts with the engine's default blocks: the commands run in process fix the allocator's thresholds
+    and with them larger blocks (numdiff_cli/allocator.py), which would otherwise hold for every test after the first
+    such command. (tests/test_allocator.py holds every result the same with either.)"""
+    monkeypatch.setitem(blocks._BLOCK, "values", blocks.FAST_BLOCK)
 
 
 @pytest.fixture

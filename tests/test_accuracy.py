@@ -27,7 +27,7 @@ from numdiff_cli import engine
 from numdiff_cli.cli import words
 from numdiff_cli.engine import IMPRECISE, OK, STEP_TOO_LARGE, UNRELIABLE, VANISHING_STEP, derivative
 from numdiff_cli.expr import parse_expression
-from numdiff_cli.numerics import fast, steps
+from numdiff_cli.numerics import blocks, fast
 
 
 def exact_derivative(text: str, x: float, order: int = 1) -> mpmath.mpf:
@@ -389,7 +389,7 @@ def test_fast_pass_settles_only_what_it_can_vouch_for(family: str) -> None:
 
 
 def test_fast_pass_results_do_not_depend_on_blocks_or_batches() -> None:
-    x = np.linspace(-20, 20, 3 * steps.FAST_BLOCK + 17)
+    x = np.linspace(-20, 20, 3 * blocks.FAST_BLOCK + 17)
     whole = derivative(lambda v: np.exp(np.sin(v)), x)
     pieces = [derivative(lambda v: np.exp(np.sin(v)), x[i : i + 1000]) for i in range(0, x.size, 1000)]
     assert np.array_equal(whole.value, np.concatenate([p.value for p in pieces]))

@@ -17,10 +17,10 @@ from typing import Any
 import click
 
 from numdiff_cli import __version__
+from numdiff_cli.allocator import keep_arrays_in_heap
 from numdiff_cli.cli import check, compare, descend, diff, grad, matrices, tangent
 from numdiff_cli.cli.output import PipeClosed, stderr
 from numdiff_cli.errors import NumdiffError
-from numdiff_cli.numerics.allocator import keep_arrays_in_heap
 
 
 class NumdiffGroup(click.Group):

@@ -9,6 +9,7 @@ Modules, from the bottom up:
   thresholds that decide them;
 - :mod:`.stencils`: stencil weights, the default step, fixed-step finite differences and the complex step;
 - :mod:`.steps`: the step policy of the adaptive method (ratios, counts, step sequences);
+- :mod:`.blocks`: how many values of f the fast and scaled passes evaluate per block of points;
 - :mod:`.richardson`: the Richardson tableau of central differences;
 - :mod:`.noise`: the rounding noise measured on the evaluations of f;
 - :mod:`.fine`: the fine pass of orders 2 to 4 (a dense tableau around the chosen step, the rounding of f measured);

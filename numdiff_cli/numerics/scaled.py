@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from numdiff_cli.numerics.blocks import fast_block
 from numdiff_cli.numerics.estimate import FAST_CHECK_ABOVE, PRECISION, Along, on_lines
 from numdiff_cli.numerics.fast import CONFIRM_WITHIN, empty_estimates, fast_estimates, vouch_fast
 from numdiff_cli.numerics.fine import PROBE_POINTS, evaluations, measured_sigmas
 from numdiff_cli.numerics.stencils import stencil
-from numdiff_cli.numerics.steps import FAST_STEPS, SCALED_ROUNDS, fast_block
+from numdiff_cli.numerics.steps import FAST_STEPS, SCALED_ROUNDS
 
 
 def fast_blocks(

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from numdiff_cli.numerics.allocator import in_heap
-
 # Ratio between successive steps in the adaptive search. A simple fraction such as 2 can alias with
 # periodic functions (successive estimates agree by accident); 1.6 is not close to any small fraction.
 RATIO = 1.6
@@ -21,23 +19,8 @@ FIRST_PASS_STEPS = 8
 FIRST_PASS_STEP = 0.5
 # auto's fast pass (fast.fast_pass): five absolute steps, ratios about 2.1 but none a small fraction (17/8,
 # 32/15, 15/7, 28/13: no aliasing with periodic functions), each with few significant bits so that x +- h is exact
-# for short x and a polynomial gives exact differences. About FAST_BLOCK values of f per block of points: a block's
-# temporaries stay in the CPU cache and below the size at which the C allocator, its thresholds left to move, maps
-# fresh pages for each. Where they are fixed (allocator.keep_arrays_in_heap, as the numdiff command does) larger
-# blocks are served from the heap and spend less of their time in numpy's per-call overhead: FAST_BLOCK_IN_HEAP
-# values, 10-16% less time on log(x), 1/x, sqrt(x), x**2.5, exp(x/1000) and tanh(100*x) of the throughput
-# benchmark's families (2% more on exp(sin(x)), whose f's temporaries leave the cache; 3 times as large 2-10% slower
-# on all). Each point's result is the same whatever its block.
+# for short x and a polynomial gives exact differences. In blocks of points: see blocks.py.
 FAST_STEPS = (17 / 64, 1 / 8, 15 / 256, 7 / 256, 13 / 1024)
-FAST_BLOCK = 40_000
-FAST_BLOCK_IN_HEAP = 120_000
-
-
-def fast_block() -> int:
-    """The values of f per block of points of the fast and scaled passes (see :data:`FAST_BLOCK`)."""
-    return FAST_BLOCK_IN_HEAP if in_heap() else FAST_BLOCK
-
-
 # The fast pass again on steps scaled to the scale on which f varies (scaled.scaled_passes): at most this many
 # rounds, each with the scale the round before measured, its steps times this fraction of that scale (times a power
 # of two: x +- h stays exact for short x). Measured on log(x) in [1e3, 1e6], 1/x in [1e-4, 1e-2], sqrt(x) in
