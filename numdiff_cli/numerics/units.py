@@ -46,25 +46,27 @@ def scale_found(
         CURVATURE[order] * (steps[-2] ** 2 - steps[-1] ** 2) * np.maximum(np.abs(estimates[-1]), np.abs(estimates[-2]))
     )
     current = 1.0 if unit is None else unit
-    measured = np.where(gap > floor_gap, np.sqrt(spread / gap), np.maximum(np.sqrt(spread / floor_gap), near))
+    resolved = gap > floor_gap
+    measured = np.where(resolved, np.sqrt(spread / gap), np.maximum(np.sqrt(spread / floor_gap), near))
     # Steps beyond a singularity at 0 see differences that grow towards the smaller steps (1/x at 1e-3: 1/h**2);
     # a small scale from differences that shrink is a zero of f' (log(1 + x) - x near 0), not a singularity, and
     # steps of |x| there are below what 1 + x resolves: f is exactly linear on them, with the slope of -x.
     growing = np.abs(estimates[-1]) > np.abs(estimates[-2])
-    beyond = (gap > floor_gap) & (measured < steps[-2]) & growing & (near > 0) & (near < 1)
+    beyond = resolved & (measured < steps[-2]) & growing & (near > 0) & (near < 1)
     # Never larger steps on a resolved gap, unless rounding limits the estimate: where f is smooth on a larger scale
     # the tableau converges and the point settles. A point that did not settle with a resolved gap that says
     # "smooth" has steps beyond a scale the gap does not see: x + cos(1000*x) at 7e-14, where the cosine cancels in
     # every central difference of steps above 1e-3 and all of them agree on 1 + 1e-12 (7e-8 off).
-    found = np.where(gap > floor_gap, np.minimum(measured, current / SCALED_FRACTION), measured)
+    found = np.where(resolved, np.minimum(measured, current / SCALED_FRACTION), measured)
     found = np.where(beyond, np.minimum(found, near), found)
     # Where a step left the domain of f, its edge lies beyond the largest step whose difference is finite: the scale
     # is that step (log(1 + x) at order 3 and 1e-20, whose edge is at 1), or |x| and the smallest step where none is
     # (sqrt(x) at 1e-4, whose edge is at 0).
     finite_steps = np.isfinite(estimates)
     edge = ~finite_steps.all(axis=0)
-    largest_finite = np.where(finite_steps, steps, 0.0).max(axis=0)
-    found = np.where(edge, np.where(largest_finite > 0, largest_finite, outside_scale(x, steps[-1])), found)
+    if edge.any():
+        largest_finite = np.where(finite_steps, steps, 0.0).max(axis=0)
+        found = np.where(edge, np.where(largest_finite > 0, largest_finite, outside_scale(x, steps[-1])), found)
     rounded = (noise > error - noise) & ~edge
     found = np.where(rounded, np.maximum(measured, 4 * current / SCALED_FRACTION), found)
     return unit_of(found)
