@@ -12,6 +12,11 @@ from numdiff_cli.numerics.steps import KINK_SHRINK, taken
 
 # f at x and on both sides at three steps.
 KINK_EVALUATIONS = 7
+# A second difference at the smallest step of the kink test this many times what the larger steps let a smooth f have
+# there is a feature of f below them.
+NARROW_EXCESS = 5.0
+# Values of f below this carry more rounding than EPS * |f| (subnormal ones from 2.2e-308: a margin of 2**52).
+NORMAL_BELOW = float(np.finfo(np.float64).tiny) * 2.0**52
 
 
 def kink_evaluations(order: int) -> int:
@@ -28,7 +33,9 @@ def kinked(along: Along, x: np.ndarray, step: np.ndarray, size: np.ndarray, orde
     shrinks it about 10 times at each stage, a kink keeps it (or makes it grow, for an infinite slope); two
     stages, so that an accidental cancellation of the ``h`` and ``h**3`` terms at one step is not taken for a
     kink. Values at the rounding level of f, or tiny next to the derivative, are not kinks; f infinite at x is one
-    (f varies on a scale far below the steps). :data:`KINK_EVALUATIONS` evaluations.
+    (f varies on a scale far below the steps), and so is a kappa at ``h / 100`` more than :data:`NARROW_EXCESS` times
+    what the two larger steps let a smooth f have there (a feature of f next to x that only that step sees: a bump a
+    thousandth wide 0.004 from x). :data:`KINK_EVALUATIONS` evaluations.
 
     For a derivative of ``order`` n from 2 to 4, the same test of ``kappa(h) = d(h) / h**n``, ``d(h)`` the central
     difference of order n + 1 (:func:`~.stencils.stencil`, divided by its denominator): ``f^(n+1)(x) h + O(h**3)``
@@ -42,12 +49,16 @@ def kinked(along: Along, x: np.ndarray, step: np.ndarray, size: np.ndarray, orde
         steps = [step, taken(x, step / KINK_SHRINK), taken(x, step / KINK_SHRINK**2)]
         if order == 1:
             values = along(np.stack([np.zeros_like(x)] + [sign * h for h in steps for sign in (1, -1)]), None)
+            # (Where f is subnormal its rounding is not EPS * |f|: exp at -740, whose second differences are its
+            # quanta, is no feature.)
+            normal = ~((np.abs(values) < NORMAL_BELOW) & (values != 0)).any(axis=0)
             values, size = _unit_scaled(values, size, x.ndim)
             second = [values[1 + 2 * i] - 2 * values[0] + values[2 + 2 * i] for i in range(3)]
             signed = [d / h for d, h in zip(second, steps)]
             weight = 4.0
             # f at x, on both sides at the chosen step, and at the smaller steps (for the test of f infinite at x).
             at_x: np.ndarray | None = values[0]
+            narrow_possible = normal
             beside, further = values[1:3], values[3:]
         else:
             offsets, numerators, denominator = stencil(order + 1, "central")
@@ -59,6 +70,7 @@ def kinked(along: Along, x: np.ndarray, step: np.ndarray, size: np.ndarray, orde
             # The same where the stencil has a centre (order 3); no f at x otherwise (orders 2 and 4).
             centre = offsets.index(0) if 0 in offsets else None
             at_x = None if centre is None else values[centre, 0]
+            narrow_possible = np.zeros(x.shape, dtype=bool)
             beside = values[[k for k in range(len(offsets)) if k != centre], 0]
             further = values[:, 1:].reshape((-1,) + x.shape)
         kappa = [np.abs(k) for k in signed]
@@ -91,7 +103,14 @@ def kinked(along: Along, x: np.ndarray, step: np.ndarray, size: np.ndarray, orde
             singular = np.zeros(x.shape, dtype=bool)
         else:
             singular = np.isinf(at_x) & np.isfinite(beside).all(axis=0) & ~np.isnan(further).any(axis=0)
-        return ((kept | affine) & above & (kappa[2] > 1e-8 * size)) | singular
+        # A feature of f far below the steps, next to x but not at it (a bump a thousandth wide, 0.004 from x): the
+        # chosen step and the one ten times smaller do not see it, and kappa shrinks tenfold there as for a smooth f,
+        # then stands far above that at the smallest (exp(x) + exp(-(1000*x)**2) at 0.004: 0.125, 0.0125, 0.4; f' is
+        # 1e-3 off what the steps saw). Flagged where the excess is more than the promise could hide.
+        smooth = np.maximum(kappa[1] / KINK_SHRINK, kappa[0] / KINK_SHRINK**2)
+        narrow = (kappa[2] > NARROW_EXCESS * smooth) & (np.abs(second[2]) > rounding) & (kappa[2] > 1e-10 * size)
+        narrow &= narrow_possible
+        return ((kept | affine) & above & (kappa[2] > 1e-8 * size)) | narrow | singular
 
 
 def _unit_scaled(values: np.ndarray, size: np.ndarray, ndim: int) -> tuple[np.ndarray, np.ndarray]:
