@@ -288,7 +288,10 @@ def test_streaming_writes_before_the_input_ends(tmp_path: Path) -> None:
 def test_long_table_memory_stays_flat(tmp_path: Path) -> None:
     # The streamed table holds one chunk of rows at a time: its peak memory does not grow with the number of rows
     # (three times the rows, the same peak give or take the allocator's), and stays within one chunk's rendered
-    # rows (65,536 of them: some 30 MB of text and cells) of the plain format's.
+    # rows (65,536 of them: some 30 MB of text and cells) of the plain format's. Measured past the first chunks: the
+    # C allocator, its thresholds fixed by the command (numdiff_cli/allocator.py), keeps freed memory for reuse and
+    # settles after about four chunks (107 MB at 100,000 rows, 128 at 300,000, 129 at 600,000 and 900,000; with
+    # its thresholds left to move, 93, 106 and 106).
     # The same thousand points over and over, so that every chunk costs the engine the same: its passes, and their
     # memory, depend on the points (x**2 at 2e5 takes a pass of steps relative to |x| that x at 10 does not).
     def peak(fmt: str, rows: int) -> int:
@@ -301,9 +304,9 @@ def test_long_table_memory_stays_flat(tmp_path: Path) -> None:
         pytest.skip("needs /usr/bin/time for the peak memory")
     # Compiled once first: a call that compiles the expression also imports sympy (some 30 MB), whatever its rows.
     subprocess.run([installed(), "diff", "x**2", "--at", "1"], capture_output=True, check=True, timeout=60)
-    table = peak("table", 300_000)
-    assert table < 1.2 * peak("table", 100_000)
-    assert table < peak("plain", 300_000) + 64 * 1024  # kB
+    table = peak("table", 900_000)
+    assert table < 1.2 * peak("table", 300_000)
+    assert table < peak("plain", 900_000) + 64 * 1024  # kB
 
 
 @pytest.mark.parametrize(
