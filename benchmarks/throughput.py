@@ -540,10 +540,11 @@ def family_comparison(count: int, repeats: int) -> tuple[list[dict[str, Any]], l
     return rows, lines
 
 
-def wide_search_comparison(count: int, repeats: int) -> list[str]:
+def wide_search_comparison(count: int, repeats: int, shares: dict[str, float]) -> list[str]:
     """The wide search alone (the fallback of ``auto``: 64 steps over 13 decades, its tableau and guards) on the first
     ``count`` points of three families, as if every point went there: its time per point, the share of it inside f,
-    against scipy.differentiate.derivative on the same points (the baseline, in the same rounds)."""
+    against scipy.differentiate.derivative on the same points (the baseline, in the same rounds). ``shares``: the share
+    of each family's points that went there in the family comparison (by label)."""
     from scipy.differentiate import derivative as scipy_derivative
 
     from numdiff_cli.numerics.adaptive import wide_search
@@ -552,8 +553,9 @@ def wide_search_comparison(count: int, repeats: int) -> list[str]:
     lines = [
         "## The wide search, where it still runs",
         "",
-        "`auto`'s last resort (the points the passes above leave: 0.4% of `tanh(100*x)`'s, 0.01% of `exp(sin(x))`'s, "
-        f"none or almost none of the others') run alone on {count:,} "
+        "`auto`'s last resort (the points the passes above leave, in the family comparison: "
+        + ", ".join(f"{100 * share:.2f}% of `{label.split(',')[0]}`'s" for label, share in shares.items())
+        + f") run alone on {count:,} "
         f"points of each family, as if every point went there: {2 * WIDE_SEARCH_STEPS} evaluations per point in "
         "blocks, the tableau of 64 steps and its guards (numdiff_cli.numerics.adaptive.wide_search); scipy on the "
         f"same points in the same rounds; best of {repeats}.",
@@ -865,7 +867,8 @@ def main() -> None:
         results[f"{name}: time inside f >= 50%"] = row["inside f"] >= 0.5
 
     # 6. The wide search alone
-    lines += wide_search_comparison(2_000 if quick else 20_000, repeats)
+    wide_shares = {row["label"]: row["shares"]["wide search"] for row in family_rows}
+    lines += wide_search_comparison(2_000 if quick else 20_000, repeats, wide_shares)
 
     lines += ["## Targets", "", "| target | result |", "|---|---|"]
     for name, ok in results.items():
