@@ -275,26 +275,3 @@ def test_a_point_the_scaled_pass_does_not_improve_gets_the_quietest_entry_all_th
     assert got.value[0] == searched[0][0]
     assert got.nfev == 30
     assert abs(mpmath.mpf(float(got.value[0])) - exact) < abs(mpmath.mpf(float(held[0][0])) - exact)
-
-
-def test_rounding_limited_first_derivatives_settle_on_the_rounding_of_f_measured() -> None:
-    # tanh(100 x) at 0.03 to 0.045 (f' is 1e-2 to 1e-3 of f): the scaled rounds' error estimates count the worst case
-    # of rounding (every value of f off by EPS * |f| with the signs that add up) and came out 1.0 to 1.6 times the
-    # promise, so these points went on to the fine pass (36 evaluations and its probe). With the rounding f carries
-    # measured next to x (vouch_fast, 12 evaluations), as at orders 2 to 4, they settle there; the error stays
-    # honest against the exact derivative.
-    xs = np.array([0.03, 0.035, 0.04, 0.042, 0.045])
-
-    def along(t: np.ndarray, sel: np.ndarray | None) -> np.ndarray:
-        return np.tanh(100 * ((xs if sel is None else xs[sel]) + t))
-
-    with np.errstate(all="ignore"):
-        first = fast.fast_estimates(along, xs, 1, None, xs.shape)
-        value, error, step = first[0].copy(), first[1].copy(), first[2].copy()
-        _, left, _ = scaled.scaled_passes(
-            along, xs, 1, np.arange(xs.size), first[8], first[9], first[5], value, error, step
-        )
-    assert not first[4].any()
-    assert left.size == 0
-    exact = [100 / mpmath.cosh(100 * mpmath.mpf(x)) ** 2 for x in xs.tolist()]
-    assert all(abs(mpmath.mpf(float(v)) - r) <= e <= 1e-10 * abs(r) for v, r, e in zip(value, exact, error))

@@ -123,8 +123,7 @@ def fast_estimates(
     Returns value, error, step, typical |f| near x, the settled mask, the mask of the points whose steps show
     none of those signs (the fine pass of orders 2 to 4 may start from them: see :func:`~.adaptive.adaptive`),
     for orders 2 to 4 the truncation error (:func:`converged_truncation`, plus the tableau's own rounding and, where
-    the deviation is computed, the rounding of the differences' sums: :func:`sum_error`; for first derivatives on
-    scaled steps, the error without its worst case of rounding; infinite otherwise), the standard deviation
+    the deviation is computed, the rounding of the differences' sums: :func:`sum_error`), the standard deviation
     of the rounding the value carries per ulp of f (see :func:`vouch_fast`; where it is used, else infinite), the
     unit for a scaled pass (:func:`scale_found`; NaN at the points that do not go on to one, and everywhere without
     ``find_units``: the gradient's fast pass, which no scaled pass follows), and the mask of the points settled with
@@ -242,12 +241,6 @@ def _estimates(
         if order >= 2:
             truncation = converged_truncation(table, steps, rounding) + 8 * EPS * size
             truncation = np.where(flat, np.inf, truncation)
-        elif unit is not None:
-            # First derivatives on scaled steps: the error without its worst case of rounding (the gaps to the entries
-            # on larger steps, which bound the truncation far more loosely than converged_truncation, and a few ulps),
-            # to which vouch_fast adds the rounding measured (tanh(100*x) at 0.03 to 0.045, whose error estimates
-            # were 1.0 to 1.6 times the promise for true errors 30 times smaller).
-            truncation = np.where(flat, np.inf, error - noise)
         else:
             truncation = np.full(value.shape, np.inf)
         # Steps scaled to a unit measured on other steps (scaled.scaled_passes) vouch only relative to the value
@@ -283,15 +276,15 @@ def _estimates(
                         value[quiet],
                         noise[quiet],
                     )
-        # The spread of the value's rounding per ulp of f, where it is used: for orders 2 to 4 and on scaled steps at
-        # the points that could settle with a tighter estimate (vouch_fast), and in scaled passes at the points settled
-        # close to the promise (scaled.confirm_scaled).
+        # The spread of the value's rounding per ulp of f, where it is used: for orders 2 to 4 at the points that
+        # could settle with a tighter estimate (vouch_fast), and in scaled passes at the points settled close to
+        # the promise (scaled.confirm_scaled).
         deviation = np.full(value.shape, np.inf)
         if not find_units and order == 1 and unit is None:
             # (The gradient's fast pass: none of the ingredients of the passes of a derivative that follow it.)
             nothing = np.full(value.shape, np.nan)
             return value, error, step, typical, settled, trusted, truncation, deviation, nothing, np.zeros_like(settled)
-        wanted = ~settled & trusted if order >= 2 or unit is not None else np.zeros(value.shape, dtype=bool)
+        wanted = ~settled & trusted if order >= 2 else np.zeros(value.shape, dtype=bool)
         if unit is not None:
             wanted |= settled & (error > CONFIRM_WITHIN * PRECISION[order] * np.abs(value))
         columns = np.flatnonzero(wanted)
@@ -420,9 +413,9 @@ def vouch_fast(
     truncation: np.ndarray,
     deviation: np.ndarray,
 ) -> int:
-    """Orders 2 to 4, and first derivatives on scaled steps: a tighter error estimate for the fast pass's values it
-    does not settle, from the rounding f actually carries; settles (updates ``error`` and ``settled``, of the shape
-    of ``x``, in place) those it vouches for, and returns the evaluations of f per point it made (0 if none).
+    """Orders 2 to 4: a tighter error estimate for the fast pass's values it does not settle, from the rounding f
+    actually carries; settles (updates ``error`` and ``settled``, of the shape of ``x``, in place) those it vouches
+    for, and returns the evaluations of f per point it made (0 if none).
 
     The fast pass's own estimate counts the worst case of rounding (every value of f off by ``EPS * |f|`` with the
     signs that add up, 5 to 10 times what the values carry) and the gaps to entries built on larger steps (about 100
@@ -431,8 +424,6 @@ def vouch_fast(
     the gap, which at order 2 is itself mostly rounding for smooth functions), and its rounding is counted as
     :data:`~.fine.NOISE_SIGMAS` standard deviations from the rounding of f measured next to x
     (:func:`~.fine.measured_sigmas`), as the fine pass counts it. Only the points that could settle so are probed.
-    For first derivatives on scaled steps (:func:`~.scaled.scaled_passes`) the truncation is bounded by the gaps
-    themselves (see :func:`fast_estimates`): no tableau of order 1 was calibrated for the tighter bound.
     """
     flat = [a.reshape(-1) for a in (x, value, error, step, settled, trusted, truncation, deviation)]
     xs, v, e, s, done, sure, t, d = flat

@@ -110,11 +110,11 @@ def scaled_passes(
             along, flat_x, order, points, flat_x.shape, units
         )
         nfev += evaluations(offsets, len(FAST_STEPS))
-        # (The tighter estimate from the rounding f carries, measured, where the worst case of it kept a point from
-        # settling: every order, first derivatives included.)
-        lines = on_lines(along, points)
-        nfev += vouch_fast(lines, flat_x[points], order, v, e, s, settled, trusted, truncation, deviation)
-        nfev += confirm_scaled(lines, flat_x[points], order, v, e, s, settled, deviation)
+        if order >= 2:
+            nfev += vouch_fast(
+                on_lines(along, points), flat_x[points], order, v, e, s, settled, trusted, truncation, deviation
+            )
+        nfev += confirm_scaled(on_lines(along, points), flat_x[points], order, v, e, s, settled, deviation)
         with np.errstate(invalid="ignore"):
             agrees_first = ~meaningful[points] | (np.abs(v - first_value[points]) <= e + first_error[points])
             # ... nor on one that disagrees with the best estimate so far, where that is meaningful: a round before
