@@ -90,7 +90,12 @@ def kinked(along: Along, x: np.ndarray, step: np.ndarray, size: np.ndarray, orde
         # only stand above it at the chosen step (1e12 + abs(x) at 0: 2.0, 2.004, 2.02, whose second difference
         # at h/100 is 44 ulps of f).
         flat = (np.abs(signed[0] - signed[2]) <= 0.1 * kappa[2]) & (np.abs(signed[1] - signed[2]) <= 0.1 * kappa[2])
-        above = np.abs(np.where(flat, second[0], second[2])) > rounding
+        # What rounding makes of it includes the rounding of f's argument: each value of f off by up to EPS * |x| * |f'|
+        # where f rounds x + h or c * (x + h), which at a zero of f (f'' = 0) is all the second differences hold, the
+        # same at every stage (sin(2*pi*x) at 44, where |f| is 0.05: 5.7e-14 at all three; sin(1000*x) at 33: 7.3e-12
+        # at the two smaller, kappa growing tenfold at each, as at a kink or next to a feature below the steps).
+        carried = rounding + 8 * EPS * np.abs(x) * size
+        above = np.abs(np.where(flat, second[0], second[2])) > carried
         # (A step of 0 gives nan and f constant near x gives 0 at every stage: neither is kept nor affine. The
         # second difference at the chosen step may vanish at a kink all the same, as |x| - 2 relu(|x| - 1/2) at 0
         # with h = 1: it is not asked to be positive.)
@@ -108,7 +113,7 @@ def kinked(along: Along, x: np.ndarray, step: np.ndarray, size: np.ndarray, orde
         # then stands far above that at the smallest (exp(x) + exp(-(1000*x)**2) at 0.004: 0.125, 0.0125, 0.4; f' is
         # 1e-3 off what the steps saw). Flagged where the excess is more than the promise could hide.
         smooth = np.maximum(kappa[1] / KINK_SHRINK, kappa[0] / KINK_SHRINK**2)
-        narrow = (kappa[2] > NARROW_EXCESS * smooth) & (np.abs(second[2]) > rounding) & (kappa[2] > 1e-10 * size)
+        narrow = (kappa[2] > NARROW_EXCESS * smooth) & (np.abs(second[2]) > carried) & (kappa[2] > 1e-10 * size)
         narrow &= narrow_possible
         return ((kept | affine) & above & (kappa[2] > 1e-8 * size)) | narrow | singular
 
