@@ -94,7 +94,8 @@ def kinked(along: Along, x: np.ndarray, step: np.ndarray, size: np.ndarray, orde
         # where f rounds x + h or c * (x + h), which at a zero of f (f'' = 0) is all the second differences hold, the
         # same at every stage (sin(2*pi*x) at 44, where |f| is 0.05: 5.7e-14 at all three; sin(1000*x) at 33: 7.3e-12
         # at the two smaller, kappa growing tenfold at each, as at a kink or next to a feature below the steps).
-        carried = rounding + 8 * EPS * np.abs(x) * size
+        # (Order 1 only: size is then |f'|; a derivative of higher order says nothing of it.)
+        carried = rounding + 8 * EPS * np.abs(x) * size if order == 1 else rounding
         above = np.abs(np.where(flat, second[0], second[2])) > carried
         # (A step of 0 gives nan and f constant near x gives 0 at every stage: neither is kept nor affine. The
         # second difference at the chosen step may vanish at a kink all the same, as |x| - 2 relu(|x| - 1/2) at 0
