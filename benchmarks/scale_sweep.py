@@ -18,6 +18,8 @@ Families (each a way a per-point scale or step choice can be fooled):
   on the polynomial's scale average the part away.
 - ``dyadic``: a frequency that is a power of two times 2 pi: steps with few bits are whole periods of it.
 - ``singular``: poles, branch points and domain edges at distances 1e-12 to 1e3.
+- ``narrow``: a bump a thousandth wide (or three) next to x, 5e-4 to 8e-3 from it, on a smooth background: no step
+  of the fast pass sees it, the kink test's smallest step must.
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ TINY_XS = TINY + [-t for t in TINY]
 UNIFORM = [float(v) for v in rng.uniform(-3, 3, 8)]
 LARGE = [float(v) for v in np.exp(rng.uniform(math.log(1e3), math.log(1e8), 8))]
 POLY_XS = [float(v) for v in np.exp(rng.uniform(math.log(1e2), math.log(1e5), 8)) * rng.choice([-1.0, 1.0], 8)]
+NARROW_XS = [float(v) for v in np.exp(rng.uniform(math.log(5e-4), math.log(8e-3), 8)) * rng.choice([-1.0, 1.0], 8)]
 SINGULAR_DISTANCES = [1e-12, 1e-9, 1e-6, 1e-4, 1e-3, 1e-2, 0.1, 0.3, 1.0, 10.0, 1e3]
 
 # (family, expression, points, length for the reference's conditioning floor: the scale on which f varies)
@@ -81,6 +84,9 @@ for polynomial in ("x**2", "2*x**3", "x**4", "5*x**5"):
 for k in (256, 1024, 4096):
     CASES.append(("dyadic", f"x + 1e-3*sin(2*pi*{k}*x)", UNIFORM, 1 / k))
     CASES.append(("dyadic", f"x**2 + 1e-3*sin(2*pi*{k}*x)**2", UNIFORM, 1 / k))
+for background in ("1", "exp(x)", "sin(x)", "x + 1000"):
+    for width in ("1000", "300"):
+        CASES.append(("narrow", f"{background} + exp(-({width}*x)**2)", NARROW_XS, 1 / float(width)))
 for a in ("0.5", "1.0", "-7.3"):
     side = [float(a) + d for d in SINGULAR_DISTANCES]
     CASES.append(("singular", f"1/(x - {a})", side + [float(a) - d for d in SINGULAR_DISTANCES], None))
