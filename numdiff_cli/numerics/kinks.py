@@ -51,14 +51,13 @@ def kinked(along: Along, x: np.ndarray, step: np.ndarray, size: np.ndarray, orde
             values = along(np.stack([np.zeros_like(x)] + [sign * h for h in steps for sign in (1, -1)]), None)
             # (Where f is subnormal its rounding is not EPS * |f|: exp at -740, whose second differences are its
             # quanta, is no feature.)
-            normal = ~((np.abs(values) < NORMAL_BELOW) & (values != 0)).any(axis=0)
+            narrow_possible = ~((np.abs(values) < NORMAL_BELOW) & (values != 0)).any(axis=0)
             values, size = _unit_scaled(values, size, x.ndim)
             second = [values[1 + 2 * i] - 2 * values[0] + values[2 + 2 * i] for i in range(3)]
             signed = [d / h for d, h in zip(second, steps)]
             weight = 4.0
             # f at x, on both sides at the chosen step, and at the smaller steps (for the test of f infinite at x).
             at_x: np.ndarray | None = values[0]
-            narrow_possible = normal
             beside, further = values[1:3], values[3:]
         else:
             offsets, numerators, denominator = stencil(order + 1, "central")
