@@ -52,8 +52,9 @@ def _redo(result: np.ndarray, a: Perturbed, bad: np.ndarray, reduce: Callable[[A
 def array_sum(a: Any) -> Any:
     if not _reducible(a):
         return arrays.array_sum(dense_values(a))
-    total = np.sum(a.base.reshape(a.size, -1), axis=0)[a.which]
-    result = total + a.delta().sum(axis=1)
+    # (np.add.reduce: np.sum and ndarray.sum without their Python wrappers.)
+    total = np.add.reduce(a.base.reshape(a.size, -1), axis=0)[a.which]
+    result = total + np.add.reduce(a.delta(), axis=1)
     # A finite result comes from finite base values and changes; any other point (a non-finite element at the
     # base point, which S - g + g' cannot take out) is summed afresh.
     return _redo(result, a, ~np.isfinite(result), arrays.array_sum)
@@ -206,6 +207,8 @@ def item(a: Any, *where: Any) -> Any:
     index = tuple(int(w) if not isinstance(w, slice) else w for w in where)
     positions = _moved(a.shape, tuple((w.start, w.stop, w.step) if isinstance(w, slice) else w for w in index))[a.where]
     any_left = (positions >= 0).any(axis=0)
+    if any_left.all():  # (the common case: no copies)
+        return Perturbed(a.base[index], a.which, positions, a.new, a.budget)
     return Perturbed(a.base[index], a.which, positions[:, any_left], a.new[:, any_left], a.budget)
 
 
