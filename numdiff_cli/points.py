@@ -23,6 +23,7 @@ import numpy as np
 from numdiff_cli.codegen import recursion_limit
 from numdiff_cli.errors import NumdiffError, PointError
 from numdiff_cli.functions import CONSTANTS, FUNCTIONS
+from numdiff_cli.stdin_lines import LineReader
 
 CHUNK = 65_536
 MAX_POINT_TEXT = 100_000
@@ -322,17 +323,16 @@ def range_chunks(start: float, stop: float, num: int, size: int = CHUNK) -> Iter
         yield Chunk(values[None, :])
 
 
-def stdin_chunks(stream: IO[str], width: int, size: int = CHUNK, first_line: int = 1) -> Iterator[Chunk]:
-    """Points from a text stream, one per line, values separated by commas and/or whitespace."""
+def stdin_chunks(stream: IO[str] | LineReader, width: int, size: int = CHUNK, first_line: int = 1) -> Iterator[Chunk]:
+    """Points from a text stream, one per line, values separated by commas and/or whitespace: chunks of ``size``
+    lines while the input keeps coming, and of what has come whenever it pauses (see :mod:`.stdin_lines`)."""
+    if size <= 0:
+        return
+    reader = stream if isinstance(stream, LineReader) else LineReader(stream)
     number = first_line
-    while True:
-        lines = stream.readlines(size * 16) if size > 0 else []
-        if not lines:
-            return
-        for begin in range(0, len(lines), size):
-            block = lines[begin : begin + size]
-            yield _parse_lines(block, width, number)
-            number += len(block)
+    for block in reader.batches(size):
+        yield _parse_lines(block, width, number)
+        number += len(block)
 
 
 def _parse_lines(lines: list[str], width: int, first: int) -> Chunk:
@@ -407,7 +407,7 @@ def _chain(
     groups: list[np.ndarray | None],
     bounds: tuple[float, float, int] | None,
     width: int,
-    stdin: IO[str],
+    stdin: IO[str] | LineReader,
     size: int,
 ) -> Iterator[Chunk]:
     pending: list[np.ndarray] = []

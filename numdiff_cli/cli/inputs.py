@@ -100,31 +100,15 @@ def coordinates(expression: Any, name: str) -> list[int]:
 
 def _peek_stdin() -> str | None:
     """The first line of standard input, which stays to be read (it gives the shape of a vector variable)."""
+    from numdiff_cli.stdin_lines import LineReader
+
     stream = sys.stdin
     if stream is None or stream.closed:
         return None
-    line = stream.readline()
-    sys.stdin = _Prefixed(line, stream)
+    reader = stream if isinstance(stream, LineReader) else LineReader(stream)
+    line = reader.peek()
+    sys.stdin = reader  # (read on from where the peek left it)
     return line
-
-
-class _Prefixed:
-    """A text stream with one line already read put back in front of it."""
-
-    def __init__(self, first: str, rest: Any):
-        self.first, self.rest, self.closed = first, rest, False
-
-    def readlines(self, hint: int = -1) -> list[str]:
-        if self.first:
-            first, self.first = self.first, ""
-            return [first, *self.rest.readlines(hint)]
-        return list(self.rest.readlines(hint))
-
-    def readline(self) -> str:
-        if self.first:
-            first, self.first = self.first, ""
-            return first
-        return str(self.rest.readline())
 
 
 def points(expression: Expression, at: Sequence[str], range_text: str | None, order: int = 1) -> Iterator[Chunk]:
