@@ -395,7 +395,8 @@ def adaptive(
     # linear) the absolute accuracy the rounding of f allows on the scale the pass measured f on.
     status = verdict(value, error, floor, order)
     # The rounding of f's argument at |x| far above the step, which no difference of the steps shows (arguments.py).
-    if argued := argument_rounding(along, flat_x, flat_value, flat_error, flat_step, status.reshape(-1) == OK, order):
+    ok = lambda: status.reshape(-1) == OK  # noqa: E731
+    if argued := argument_rounding(along, flat_x, flat_value, flat_error, flat_step, ok, order):
         nfev, status = nfev + argued, verdict(value, error, floor, order)
     if kink_check:
         kinks = np.isfinite(value) & kinked(along, x, step, np.maximum(np.abs(value), error), order)

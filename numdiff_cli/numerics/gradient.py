@@ -185,7 +185,7 @@ def gradient_auto(along: Along, x: np.ndarray, analytic: bool = False, check_kin
         wide_search(along, flat_x, rest, 1, value, error, step, floor, fscale)
         nfev += WIDE_EVALUATIONS
     # The rounding of f's argument at |x| far above the step, which no difference of the steps shows (arguments.py).
-    nfev += argument_rounding(along, flat_x, value, error, step, verdict(value, error, floor, 1) == OK, 1)
+    nfev += argument_rounding(along, flat_x, value, error, step, lambda: verdict(value, error, floor, 1) == OK, 1)
     estimate = _finished(x, value, error, step, floor, max(nfev, least))
     # The kink test, on every component where f may have one, and where the fast pass saw second differences grow
     # towards its smallest step even if f cannot have one (a feature far smaller than its steps, which f of functions
