@@ -12,6 +12,7 @@ derivative in mpmath at 50 digits, at the exact double point.
 from __future__ import annotations
 
 import json
+import math
 
 import mpmath
 import numpy as np
@@ -180,10 +181,9 @@ def test_where_the_complex_value_is_not_taken_the_fast_pass_keeps_its_quieter_en
 
 def test_the_complex_step_of_the_components_the_fast_pass_leaves_shares_the_complex_values_call() -> None:
     # The cyclic function at n = 100 (seed 7): the fast pass leaves 3 components whose relative digits the rounding
-    # of f limits (5e-4 next to f ~ 4.6). Their complex step (three complex evaluations each), the probe of its
-    # rounding and the central differences that confirm it (at real points, as complex numbers) are made in the
-    # call of the others' complex values: two calls of f in all (the fast pass, the complex values), where there
-    # were four.
+    # of f limits (5e-4 next to f ~ 4.6). Their complex step (three complex evaluations each) is made in the call
+    # of the others' complex values: three calls of f in all (the fast pass, the complex values, the central
+    # differences that confirm the complex step), where there were four.
     bound = bind(parse_expression(CYCLIC.replace("/ 10", "/ 100")), {"x": (100,)}, {})
     calls = []
 
@@ -193,7 +193,7 @@ def test_the_complex_step_of_the_components_the_fast_pass_leaves_shares_the_comp
 
     point = np.random.default_rng(7).uniform(-1, 1, 100)
     result = engine.gradient(f, point[:, None], analytic=True)
-    assert calls == ["float64", "complex128"]
+    assert calls == ["float64", "complex128", "float64"]
     assert result.nfev == 11 + 3 + 6 + 5  # (the fast pass's; the complex step's, the probe of its rounding, its check)
     with mpmath.workdps(50):
         x = [mpmath.mpf(float(v)) for v in point]
@@ -205,3 +205,27 @@ def test_the_complex_step_of_the_components_the_fast_pass_leaves_shares_the_comp
             exact += 2 * x[j] / norm
             assert int(result.status[j, 0]) == engine.OK
             assert abs(mpmath.mpf(float(result.value[j, 0])) - exact) <= float(result.error[j, 0])
+
+
+def test_the_central_differences_that_confirm_the_complex_step_are_real_evaluations() -> None:
+    # A callable whose complex evaluation is a slightly different analytic function (math.erf for real input,
+    # Abramowitz and Stegun's 7.1.26 for complex input, 1.5e-7 off): the check of the complex step must see f's real
+    # values, or it confirms the other function's derivative (at z = 0.5: 2.5890102659 +- 1.5e-14, OK, 5.5e-7 off,
+    # when its central differences were taken from the complex call; 38 of these 40 points were so).
+    real_erf = np.vectorize(math.erf)
+
+    def approximate_erf(z: np.ndarray) -> np.ndarray:
+        t = 1 / (1 + 0.3275911 * z)
+        poly = 0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429)))
+        return 1 - t * poly * np.exp(-z * z)
+
+    def f(v: np.ndarray) -> np.ndarray:
+        v = np.asarray(v)
+        return (approximate_erf(v[1]) if np.iscomplexobj(v) else real_erf(v[1])) * np.cos(40 * v[0] * v[1])
+
+    with mpmath.workdps(40):
+        for z in np.concatenate([[0.5], np.linspace(0.05, 3.0, 39)]):
+            result = engine.gradient(f, np.array([[0.3], [z]]), analytic=True)
+            exact = mpmath.diff(lambda s: mpmath.erf(s) * mpmath.cos(12 * s), mpmath.mpf(float(z)))
+            if int(result.status[1, 0]) == engine.OK:
+                assert abs(mpmath.mpf(float(result.value[1, 0])) - exact) <= float(result.error[1, 0]), z

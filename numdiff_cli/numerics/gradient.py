@@ -11,8 +11,7 @@ of components in it. Each pass below is one batched call for the components the 
    complex step's value where the two agree within the fast pass's error (one complex evaluation: see
    :func:`_complex_value`), 16 digits where the fast pass's smallest steps leave 13 to 15;
 1. for an analytic f, the complex step (:func:`~.lines.complex_opinion`: 9 complex evaluations with the probe of
-   its rounding, and the 5 real values of f that confirm it, at real points given as complex numbers, all in the
-   call of 0b's, :func:`_complex_values`): what the fast pass
+   its rounding, in the call of 0b's, :func:`_complex_values`, and 5 real ones that confirm it): what the fast pass
    leaves is mostly a component whose relative digits the rounding of f limits (a small derivative of a large sum),
    which real steps of the same size cannot do better on; a component whose error is within the rounding floor of
    f on the scale max(1, |x|) is done without it where f is not analytic;
@@ -43,7 +42,7 @@ from numdiff_cli.numerics.estimate import EPS, PRECISION, Along, Estimate, on_li
 from numdiff_cli.numerics.fast import fast_pass
 from numdiff_cli.numerics.fine import evaluations, measured_settled
 from numdiff_cli.numerics.kinks import KINK_EVALUATIONS, kinked
-from numdiff_cli.numerics.lines import CHECK_MOVES, VOUCHING, VOUCHING_OFFSETS, check_offsets, complex_opinion
+from numdiff_cli.numerics.lines import VOUCHING, VOUCHING_OFFSETS, complex_opinion
 from numdiff_cli.numerics.richardson import Quieter
 from numdiff_cli.numerics.stencils import QUIET_ULPS, complex_offsets, shaped_offsets, stencil
 from numdiff_cli.numerics.steps import (
@@ -102,7 +101,7 @@ def gradient_auto(along: Along, x: np.ndarray, analytic: bool = False, check_kin
         # One complex call for 0b and 1 below: f at x + ih on the components the fast pass settled, at the complex
         # opinion's offsets on the others (a call of f fewer than one for each: a tenth of the cyclic function's
         # gradient at n = 100, 3 of whose components the fast pass leaves).
-        in_complex = _complex_values(along, flat_x, settled, rest)
+        in_complex = _complex_values(along, settled, rest)
     if analytic and rest.size < flat_x.size:
         # 0b. Where the fast pass vouches for a component of an analytic f, the complex step's value (one complex
         # evaluation) where it agrees with the fast pass's within its error: the fast pass's error, which the
@@ -121,7 +120,7 @@ def gradient_auto(along: Along, x: np.ndarray, analytic: bool = False, check_kin
         # what the fast pass leaves is a component whose relative digits the rounding of f limits (a small
         # derivative of a large sum), which real steps of the same size cannot do better on.
         value[rest], error[rest], done, count = _complex_opinion(
-            along, flat_x, rest, value, error, in_complex[settled.size :].reshape(VOUCHING + CHECK_MOVES, rest.size)
+            along, flat_x, rest, value, error, in_complex[settled.size :].reshape(VOUCHING, rest.size)
         )
         nfev += count
         # (Vouched for on steps far below any feature the fast pass's steps missed: no kink test for that.)
@@ -241,14 +240,13 @@ def _complex_opinion(
     return np.where(done, opinion.value, old_value), np.where(done, new_error, old_error), done, opinion.nfev
 
 
-def _complex_values(along: Along, flat_x: np.ndarray, settled: np.ndarray, rest: np.ndarray) -> np.ndarray:
-    """f at ``x + ih`` on the lines ``settled``, then at :data:`~.lines.VOUCHING_OFFSETS` and at the real offsets of
-    the complex step's check (:func:`~.lines.check_offsets`) on the lines ``rest`` (offset after offset), in one
-    call: shape ``(settled.size + (VOUCHING + CHECK_MOVES) * rest.size,)``."""
+def _complex_values(along: Along, settled: np.ndarray, rest: np.ndarray) -> np.ndarray:
+    """f at ``x + ih`` on the lines ``settled``, then at :data:`~.lines.VOUCHING_OFFSETS` on the lines ``rest`` (offset
+    after offset), in one call: shape ``(settled.size + VOUCHING * rest.size,)``."""
     t, lines = np.full(settled.size, complex_offsets(COMPLEX_STEP)[0]), settled
     if rest.size:  # (none where the fast pass settled every line, the common case)
-        t = np.concatenate([t, np.repeat(VOUCHING_OFFSETS, rest.size), check_offsets(flat_x[rest]).reshape(-1)])
-        lines = np.concatenate([settled, np.tile(rest, VOUCHING + CHECK_MOVES)])
+        t = np.concatenate([t, np.repeat(VOUCHING_OFFSETS, rest.size)])
+        lines = np.concatenate([settled, np.tile(rest, VOUCHING)])
     with np.errstate(all="ignore"):
         return along(t[None], lines)[0]
 

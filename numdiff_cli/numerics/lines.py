@@ -12,7 +12,6 @@ from numdiff_cli.numerics.contour import RADII, SAMPLES, on_circles
 from numdiff_cli.numerics.estimate import EPS, Along, Estimate, on_lines
 from numdiff_cli.numerics.fine import NOISE_SIGMAS, binade
 from numdiff_cli.numerics.stencils import (
-    CHECK_OFFSETS,
     CHECK_TOLERANCE,
     complex_check,
     complex_offsets,
@@ -92,33 +91,14 @@ VOUCHING = 3 + len(PROBE_STEPS)
 # apart, f' differs by f'' times the spacing, and next to a zero of f' their rounding is far above the value's: ``sin``
 # at ``pi/2`` in double, whose derivative 6.1e-17 the complex step gives to the last bit.)
 VOUCHING_OFFSETS = np.concatenate([complex_offsets(COMPLEX_STEP), 1j * PROBE_STEPS])
-# The offsets of complex_check other than x itself (in units of its step), which a caller may evaluate in its own call
-# with those of the complex step (the gradient's, as complex numbers: see check_offsets).
-CHECK_MOVES = len(CHECK_OFFSETS) - 1
-
-
-def check_steps(x: np.ndarray, scale: np.ndarray) -> np.ndarray:
-    """The steps of :func:`~.stencils.complex_check` at the flat points ``x`` on the scale ``scale``: twice a step
-    taken from x, so that x +- s/2 and x +- s are exact (cos at 2e8). Not powers of two: a step of exactly 4 ulps
-    of an intermediate of f (e**x at 1e-10) moves it by exactly 4 ulps at every sample, and the differences would
-    see f's rounding as smooth."""
-    return 2 * taken(x, CHECK_STEP * scale / 2)
-
-
-def check_offsets(x: np.ndarray) -> np.ndarray:
-    """The :data:`CHECK_MOVES` offsets of the first check of :func:`_vouched_complex_step` at the flat points ``x``
-    (on the scale max(1, |x|)), shape ``(CHECK_MOVES, x.size)``, as complex numbers, for a call with the complex
-    step's own offsets; its value at x is the real part of the complex step's at offset 0."""
-    return np.multiply.outer(CHECK_OFFSETS[:CHECK_MOVES], check_steps(x, np.maximum(1.0, np.abs(x)))).astype(complex)
 
 
 def _vouched_complex_step(
     along: Along, x: np.ndarray, order: int, step: float | None, values: np.ndarray | None = None
 ) -> Vouched:
     """The complex step on the points ``x`` (see :func:`complex_with_fallback`); with the default step, f at
-    :data:`VOUCHING_OFFSETS` (``values``, if a caller has evaluated them in a call of its own, and after them, if
-    it has, f at :func:`check_offsets`, for the first check), whose probe measures the rounding the complex step's
-    value carries.
+    :data:`VOUCHING_OFFSETS` (``values``, if a caller has evaluated them in a call of its own), whose probe measures
+    the rounding the complex step's value carries.
 
     The complex step's own error estimate, a few ulps of f', holds where f' is computed without cancellation. Where
     it is a small difference of large terms (``exp(-26.6010757973*x) - exp(-26.6010757981*x) + 1`` at 0.003: terms of
@@ -141,8 +121,7 @@ def _vouched_complex_step(
     nfev = estimate.nfev
     if probing and values is not None:
         with np.errstate(all="ignore"):
-            probed = values[3:VOUCHING].reshape(len(PROBE_STEPS), -1).imag / PROBE_STEPS[:, None]
-            probe = np.concatenate([value[None], probed])
+            probe = np.concatenate([value[None], values[3:].reshape(len(PROBE_STEPS), -1).imag / PROBE_STEPS[:, None]])
             # (Scaled by a power of two first: the squares of values near the largest double overflow.)
             unit = binade(np.max(np.abs(probe), axis=0))
             # (Their sample standard deviation as np.std(..., ddof=1) computes it, without its Python wrapper.)
@@ -164,13 +143,11 @@ def _vouched_complex_step(
             trial = np.flatnonzero(unconfirmed & (scale > 0) & (True if tried is None else scale != tried))
             if not trial.size:
                 continue
-            steps = check_steps(flat[trial], scale[trial])
-            given = None
-            if tried is None and values is not None and len(values) > VOUCHING:
-                # (f at the check's offsets evaluated in the caller's call, as complex numbers at real points: their
-                # real parts, and f at x from the complex step's offset 0.)
-                given = np.concatenate([values[VOUCHING:, trial].real, values[2:3, trial].real])
-            confirmed, change, largest = complex_check(on_lines(along, trial), flat[trial], value[trial], steps, given)
+            # Twice a step taken from x, so that x +- s/2 and x +- s are exact (cos at 2e8). Not powers of two: a
+            # step of exactly 4 ulps of an intermediate of f (e**x at 1e-10) moves it by exactly 4 ulps at every
+            # sample, and the differences would see f's rounding as smooth.
+            steps = 2 * taken(flat[trial], CHECK_STEP * scale[trial] / 2)
+            confirmed, change, largest = complex_check(on_lines(along, trial), flat[trial], value[trial], steps)
             nfev += 5
             done = trial[confirmed]
             error[done] = np.maximum(error[done], 2 * EPS * change[confirmed])

@@ -227,7 +227,7 @@ CHECK_OFFSETS = np.array([1.0, -1.0, 0.5, -0.5, 0.0])
 
 
 def complex_check(
-    along: Along, x: np.ndarray, value: np.ndarray, steps: np.ndarray, values: np.ndarray | None = None
+    along: Along, x: np.ndarray, value: np.ndarray, steps: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Whether f at ``x``, ``x +- steps/2`` and ``x +- steps`` confirms the complex-step derivatives ``value``.
 
@@ -248,19 +248,11 @@ def complex_check(
     ``|x f''(x)|``, the change of f' over the rounding of arguments of the size of x inside f (``exp(-x**2)`` at 13
     rounds ``x**2`` to 169 eps relative, and its derivative by 2 x**2 eps, not 4 eps), for the error estimate;
     ``largest`` the largest |f| of the five.
-
-    ``values``: f at ``x + s``, ``x - s``, ``x + s/2``, ``x - s/2`` and ``x`` (shape ``(5, *x.shape)``) where a caller
-    has evaluated them in a call of its own (the gradient's, with its complex step: the real parts of f at those
-    real points, given as complex numbers, which a function analytic and real on the real axis computes as its real
-    values, within its rounding).
     """
-    if values is None:
-        offsets = np.multiply.outer(CHECK_OFFSETS, steps)  # (exact: s, -s, s/2, -s/2 and 0)
-        offsets[-1] = 0.0
-        with np.errstate(all="ignore"):
-            values = along(offsets, None)
+    offsets = np.multiply.outer(CHECK_OFFSETS, steps)  # (exact: s, -s, s/2, -s/2 and 0)
+    offsets[-1] = 0.0
     with np.errstate(all="ignore"):
-        up, down, half_up, half_down, centre = values
+        up, down, half_up, half_down, centre = along(offsets, None)
         largest = np.maximum.reduce([np.abs(up), np.abs(down), np.abs(half_up), np.abs(half_down), np.abs(centre)])
         fourth = (up + down) - 4 * (half_up + half_down) + 6 * centre
         quiet = np.abs(fourth) <= QUIET_ULPS * EPS * (largest + np.abs(x * value))
