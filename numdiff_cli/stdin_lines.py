@@ -1,6 +1,7 @@
 """Lines of standard input as they come: in batches of up to a chunk's size, a batch handed on as soon as the input
-pauses, so that a slow producer (a person typing, ``tail -f``, a sensor) sees each result within
-:data:`PAUSE` of its line instead of at the end of the input or after a chunk's worth of lines.
+pauses or has waited :data:`LONGEST_WAIT`, so that a slow producer (a person typing, ``tail -f``, a sensor) sees
+each result within :data:`PAUSE` of its line, or half a second, instead of at the end of the input or after a
+chunk's worth of lines.
 
 On POSIX the bytes are read as they arrive from the stream's buffer (``read1``) and decoded with the stream's own
 encoding and error handler, lines split at ``\\n`` as standard input's text layer splits them there; where that is
@@ -14,12 +15,16 @@ from __future__ import annotations
 import codecs
 import os
 import select
+import time
 from collections.abc import Iterator
 from typing import IO, Any
 
 # A batch is handed on once the input has had nothing more to read for this long (seconds). A producer that writes
 # as fast as it can refills a pipe well within it, so that its batches stay whole chunks.
 PAUSE = 0.05
+# ... or once its first line has waited this long (seconds), so that a producer that never pauses that long (a line
+# every 20 ms) still sees its results as it goes; one that writes as fast as it can fills a chunk well within it.
+LONGEST_WAIT = 0.5
 # Bytes asked of the stream per read (it returns what it has, up to this).
 READ_BYTES = 1 << 20
 
@@ -35,6 +40,7 @@ class LineReader:
         self.tail = ""  # the start of a line whose end has not come yet
         self.ended = False
         self.unterminated = False  # the last line of the input has no "\n"
+        self.since = 0.0  # when the first of the lines read and not yet handed on came
         self.fd: int | None = None
         self.raw: Any = None
         buffer = getattr(stream, "buffer", None)
@@ -60,10 +66,11 @@ class LineReader:
 
     def batches(self, size: int) -> Iterator[list[str]]:
         """The lines, in lists of at most ``size``: whole ones while the input keeps coming, and what has come
-        whenever it pauses (:data:`PAUSE`) or ends."""
+        whenever it pauses (:data:`PAUSE`), its first line has waited :data:`LONGEST_WAIT`, or the input ends."""
         while True:
             if len(self.lines) >= size:
                 batch, self.lines = self.lines[:size], self.lines[size:]
+                self.since = time.monotonic()
                 yield batch
             elif self.ended:
                 if self.lines:
@@ -74,16 +81,30 @@ class LineReader:
                 batch, self.lines = self.lines, []
                 yield batch
             else:
+                waiting = bool(self.lines)
                 self._read()
+                if self.lines and not waiting:
+                    self.since = time.monotonic()
 
     def _coming(self) -> bool:
-        """Whether more input is there to read within :data:`PAUSE` (the text layer's reads: never known)."""
+        """Whether more input is there to read within :data:`PAUSE`, and the lines read have waited less than
+        :data:`LONGEST_WAIT` (the text layer's reads: never known)."""
         if self.fd is None:
             return False
+        left = LONGEST_WAIT - (time.monotonic() - self.since)
+        if left <= 0:
+            return False
         try:
-            return bool(select.select([self.fd], [], [], PAUSE)[0])
+            return bool(select.select([self.fd], [], [], min(PAUSE, left))[0])
         except (OSError, ValueError):
             return True
+
+    def _read1(self) -> bytes | None:
+        try:
+            data = self.raw.read1(READ_BYTES)
+        except BlockingIOError:
+            return None
+        return None if data is None else bytes(data)
 
     def _read(self) -> None:
         """One read: what the stream has (waiting for it if it has nothing yet), split into lines."""
@@ -96,12 +117,13 @@ class LineReader:
             # (The text layer's lines keep their "\n": the last one may have none.)
             self.lines.extend(line[:-1] if line.endswith("\n") else line for line in lines)
             return
-        try:
-            data = self.raw.read1(READ_BYTES)
-        except BlockingIOError:  # (a descriptor left non-blocking by whoever started us: wait for it)
-            data = None
-        if data is None:
+        data = self._read1()
+        if not data and not os.get_blocking(self.fd):
+            # A descriptor left non-blocking by whoever started us: b"" (or None) may only mean nothing for now.
+            # Once it is readable, another empty read is the end.
             select.select([self.fd], [], [])
+            data = self._read1()
+        if data is None:
             return
         text = self.tail + self.decoder.decode(data, final=not data)
         parts = text.split("\n")
