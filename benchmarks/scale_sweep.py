@@ -22,8 +22,8 @@ Families (each a way a per-point scale or step choice can be fooled):
   of the fast pass sees it, the kink test's smallest step must.
 - ``argument``: f of ``c*x`` at |x| from 1e3 to 1e7, where f rounds its own argument: ``c*(x + h)`` is rounded the
   same way at every step whose bits ``c*x`` has room for, so that the estimate is the derivative at the point the
-  rounding gives, ``f''`` times an ulp of ``c*x`` over c off, which no difference of the steps shows; the probe
-  of numdiff_cli/numerics/arguments.py must see it.
+  rounding gives, ``f''`` times an ulp of ``c*x`` over c off, which no difference of the steps shows (a known
+  limit: tracked here, not yet caught).
 """
 
 from __future__ import annotations

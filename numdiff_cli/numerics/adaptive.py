@@ -13,8 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from numdiff_cli.contract import KINK, KINK_BELOW, OK
-from numdiff_cli.numerics.arguments import argument_rounding
+from numdiff_cli.contract import KINK, KINK_BELOW
 from numdiff_cli.numerics.estimate import EPS, PRECISION, RESOLVED_ABOVE, UNRELIABLE_ABOVE, Along, Estimate
 from numdiff_cli.numerics.estimate import columns as columns_of
 from numdiff_cli.numerics.fast import fast_floor, vouch_fast
@@ -394,10 +393,6 @@ def adaptive(
     # Relative accuracy; or (a derivative small next to f: a zero of f', a Hessian direction along which f is
     # linear) the absolute accuracy the rounding of f allows on the scale the pass measured f on.
     status = verdict(value, error, floor, order)
-    # The rounding of f's argument at |x| far above the step, which no difference of the steps shows (arguments.py).
-    ok = lambda: status.reshape(-1) == OK  # noqa: E731
-    if argued := argument_rounding(along, flat_x, flat_value, flat_error, flat_step, ok, order):
-        nfev, status = nfev + argued, verdict(value, error, floor, order)
     if kink_check:
         kinks = np.isfinite(value) & kinked(along, x, step, np.maximum(np.abs(value), error), order)
         status = np.where(kinks, KINK if order == 1 else KINK_BELOW, status)

@@ -35,9 +35,8 @@ import dataclasses
 
 import numpy as np
 
-from numdiff_cli.contract import KINK, OK
+from numdiff_cli.contract import KINK
 from numdiff_cli.numerics.adaptive import false_plateau, richardson_search, wide_search
-from numdiff_cli.numerics.arguments import argument_rounding
 from numdiff_cli.numerics.estimate import EPS, PRECISION, Along, Estimate, on_lines
 from numdiff_cli.numerics.fast import fast_pass
 from numdiff_cli.numerics.fine import evaluations, measured_settled
@@ -183,8 +182,6 @@ def gradient_auto(along: Along, x: np.ndarray, analytic: bool = False, check_kin
         # better ones is no measure of the scale of f), as in adaptive.
         wide_search(along, flat_x, rest, 1, value, error, step, floor, fscale)
         nfev += WIDE_EVALUATIONS
-    # The rounding of f's argument at |x| far above the step, which no difference of the steps shows (arguments.py).
-    nfev += argument_rounding(along, flat_x, value, error, step, lambda: verdict(value, error, floor, 1) == OK, 1)
     estimate = _finished(x, value, error, step, floor, max(nfev, least))
     # The kink test, on every component where f may have one, and where the fast pass saw second differences grow
     # towards its smallest step even if f cannot have one (a feature far smaller than its steps, which f of functions
