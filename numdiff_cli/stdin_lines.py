@@ -59,6 +59,7 @@ class LineReader:
         read."""
         while not self.lines and not self.ended:
             self._read()
+            self.since = time.monotonic()  # (the peeked lines wait from here, as those batches() reads)
         if not self.lines:
             return ""
         last = len(self.lines) == 1 and self.unterminated
