@@ -59,7 +59,6 @@ class LineReader:
         read."""
         while not self.lines and not self.ended:
             self._read()
-            self.since = time.monotonic()  # (the peeked lines wait from here, as those batches() reads)
         if not self.lines:
             return ""
         last = len(self.lines) == 1 and self.unterminated
@@ -82,10 +81,7 @@ class LineReader:
                 batch, self.lines = self.lines, []
                 yield batch
             else:
-                waiting = bool(self.lines)
                 self._read()
-                if self.lines and not waiting:
-                    self.since = time.monotonic()
 
     def _coming(self) -> bool:
         """Whether more input is there to read within :data:`PAUSE`, and the lines read have waited less than
@@ -108,7 +104,14 @@ class LineReader:
         return None if data is None else bytes(data)
 
     def _read(self) -> None:
-        """One read: what the stream has (waiting for it if it has nothing yet), split into lines."""
+        """One read: what the stream has (waiting for it if it has nothing yet), split into lines; and when they
+        came, where none were waiting."""
+        waiting = bool(self.lines)
+        self._take()
+        if not waiting:
+            self.since = time.monotonic()
+
+    def _take(self) -> None:
         if self.fd is None:
             lines = self.stream.readlines(READ_BYTES)
             if not lines:
